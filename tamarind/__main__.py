@@ -1,0 +1,3 @@
+from tamarind.cli import main
+
+main()

@@ -1,0 +1,191 @@
+"""Reads of the account book. Every fetch goes through the access policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+
+from tamarind import policy
+from tamarind.accounts.models import Account, AccountQuerySet, Segment, TamAssignment
+from tamarind.audit.models import AuditEvent
+from tamarind.people.models import User
+
+# Sort keys offered to users -> ORM ordering. The id tie-breaker keeps pagination stable.
+SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "arr": ("arr", "id"),
+    "-arr": ("-arr", "-id"),
+    "renewal": ("next_renewal_date", "id"),
+    "-renewal": ("-next_renewal_date", "-id"),
+    "region": ("region__name", "name", "id"),
+    "-region": ("-region__name", "name", "id"),
+    "tam": ("tam__full_name", "name", "id"),
+    "-tam": ("-tam__full_name", "name", "id"),
+    "priority": ("priority", "name", "id"),
+    "-priority": ("-priority", "name", "id"),
+}
+DEFAULT_SORT = "name"
+
+
+@dataclass
+class AccountFilters:
+    """The filters of the account list, shared by the web page, the API and the export."""
+
+    q: str = ""
+    region: list[int] = field(default_factory=list)
+    segment: list[str] = field(default_factory=list)
+    tier: list[int] = field(default_factory=list)
+    tam: list[int] = field(default_factory=list)
+    unassigned: bool = False
+    priority: list[int] = field(default_factory=list)
+    arr_min: Decimal | None = None
+    arr_max: Decimal | None = None
+    sort: str = DEFAULT_SORT
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params: Any) -> AccountFilters:
+        """Parse a QueryDict (or dict of lists); bad values are dropped and reported in ``errors``."""
+        f = cls()
+        f.q = (params.get("q") or "").strip()[:200]
+        f.region = _ints(params, "region", f.errors)
+        f.tier = _ints(params, "tier", f.errors)
+        f.priority = _ints(params, "priority", f.errors)
+        tams = _getlist(params, "tam")
+        f.unassigned = "none" in tams
+        f.tam = _ints({"tam": [t for t in tams if t != "none"]}, "tam", f.errors)
+        valid_segments = set(Segment.values)
+        for seg in _getlist(params, "segment"):
+            if seg in valid_segments:
+                f.segment.append(seg)
+            elif seg:
+                f.errors["segment"] = f"Unknown segment {seg!r}."
+        f.arr_min = _decimal(params.get("arr_min"), "arr_min", f.errors)
+        f.arr_max = _decimal(params.get("arr_max"), "arr_max", f.errors)
+        sort = params.get("sort") or DEFAULT_SORT
+        if sort in SORTS:
+            f.sort = sort
+        else:
+            f.errors["sort"] = f"Unknown sort {sort!r}."
+        return f
+
+    def apply(self, qs: AccountQuerySet) -> AccountQuerySet:
+        if self.q:
+            qs = qs.filter(Q(name__icontains=self.q) | Q(crm_id__iexact=self.q))
+        if self.region:
+            qs = qs.filter(region_id__in=self.region)
+        if self.segment:
+            qs = qs.filter(segment__in=self.segment)
+        if self.tier:
+            # A tier filter matches the rung, so "Gold" also finds "Ultimate" accounts.
+            qs = qs.filter(product_tier__rung__in=_rungs_of(self.tier))
+        if self.tam or self.unassigned:
+            cond = Q(tam_id__in=self.tam) if self.tam else Q(pk__in=[])
+            if self.unassigned:
+                cond |= Q(tam__isnull=True)
+            qs = qs.filter(cond)
+        if self.priority:
+            qs = qs.filter(priority__in=self.priority)
+        if self.arr_min is not None:
+            qs = qs.filter(arr__gte=self.arr_min)
+        if self.arr_max is not None:
+            qs = qs.filter(arr__lte=self.arr_max)
+        return qs.order_by(*SORTS[self.sort])
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.q
+            or self.region
+            or self.segment
+            or self.tier
+            or self.tam
+            or self.unassigned
+            or self.priority
+            or self.arr_min is not None
+            or self.arr_max is not None
+        )
+
+
+def _getlist(params: Any, key: str) -> list[str]:
+    if hasattr(params, "getlist"):
+        values = params.getlist(key)
+    else:
+        raw = params.get(key, [])
+        values = raw if isinstance(raw, list) else [raw]
+    out: list[str] = []
+    for v in values:
+        out.extend(part.strip() for part in str(v).split(",") if part.strip())
+    return out
+
+
+def _ints(params: Any, key: str, errors: dict[str, str]) -> list[int]:
+    out = []
+    for raw in _getlist(params, key):
+        try:
+            out.append(int(raw))
+        except ValueError:
+            errors[key] = f"{key} must be a number, got {raw!r}."
+    return out
+
+
+def _decimal(raw: Any, key: str, errors: dict[str, str]) -> Decimal | None:
+    if raw in (None, ""):
+        return None
+    try:
+        value = Decimal(str(raw).replace(",", "").strip())
+    except InvalidOperation:
+        errors[key] = f"{key} must be an amount, got {raw!r}."
+        return None
+    if not value.is_finite():
+        errors[key] = f"{key} must be an amount, got {raw!r}."
+        return None
+    return value
+
+
+def _rungs_of(tier_ids: list[int]) -> list[int]:
+    from tamarind.accounts.models import ProductTier
+
+    return list(ProductTier.objects.filter(pk__in=tier_ids).values_list("rung", flat=True).distinct())
+
+
+def account_list(*, user: User, filters: AccountFilters) -> AccountQuerySet:
+    """The accounts ``user`` may read, filtered and sorted, owners loaded in the same query."""
+    return filters.apply(Account.objects.visible_to(user).with_owners())
+
+
+def account_for_user(user: User, account_id: int | str, *, write: bool = False) -> Account:
+    """The one permission-gated fetch: 404 when out of scope, 403 when ``write`` and read-only."""
+    try:
+        pk = int(account_id)
+    except (TypeError, ValueError):
+        raise Http404("No such account.") from None
+    account = Account.objects.with_owners().filter(pk=pk).first()
+    if account is None or not policy.can_read_account(user, account):
+        raise Http404("No such account.")
+    if write and not policy.can_write_account(user, account):
+        raise PermissionDenied("You may read this account but not change it.")
+    return account
+
+
+def account_history(*, account: Account, limit: int = 200) -> list[AuditEvent]:
+    return list(AuditEvent.objects.for_object("accounts.account", account.pk).select_related("actor")[:limit])
+
+
+def account_tam_history(*, account: Account) -> list[TamAssignment]:
+    return list(account.tam_history.select_related("from_tam", "to_tam", "changed_by"))
+
+
+def account_children(*, user: User, account: Account) -> AccountQuerySet:
+    return (
+        Account.objects.visible_to(user)
+        .filter(parent=account)
+        .select_related("tam", "region")
+        .order_by("name")
+    )

@@ -1,0 +1,91 @@
+"""The REST API's shell: bearer-token auth, JSON errors, the routers of every app under ``/api/v1/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from tamarind.core.errors import ValidationFailed
+
+
+class BearerToken(HttpBearer):
+    """``Authorization: Bearer tmd_...``; tokens are created on the web UI or with ``tamarind token create``."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from tamarind.people.services import token_authenticate
+
+        user = token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The signed-in browser session (CSRF-checked), so pages can call the API too."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+def build_api() -> NinjaAPI:
+    api = NinjaAPI(
+        title="Tamarind API",
+        version="1",
+        description=(
+            "The account book and everything around it. Authenticate with `Authorization: Bearer <token>`; "
+            "create a token under *API tokens* in the web UI or with `tamarind token create EMAIL`. "
+            'Errors are JSON: `{"detail": "..."}` with the right 4xx status.'
+        ),
+        auth=[BearerToken(), SessionAuth()],
+        urls_namespace="api",
+    )
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return api.create_response(request, {"detail": str(exc) or "Not found."}, status=404)
+
+    @api.exception_handler(PermissionDenied)
+    def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return api.create_response(request, {"detail": str(exc) or "Forbidden."}, status=403)
+
+    @api.exception_handler(ValidationFailed)
+    def invalid(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
+        return api.create_response(request, {"detail": str(exc), "errors": exc.errors}, status=422)
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return api.create_response(
+            request, {"detail": "Authentication required: send 'Authorization: Bearer <token>'."}, status=401
+        )
+
+    @api.exception_handler(ValidationError)
+    def bad_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        messages = []
+        for err in exc.errors:
+            loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query"))
+            messages.append(f"{loc}: {err.get('msg', 'invalid')}" if loc else str(err.get("msg", "invalid")))
+        return api.create_response(
+            request, {"detail": "; ".join(messages) or "Invalid input.", "errors": exc.errors}, status=422
+        )
+
+    from tamarind.accounts.api import router as accounts_router
+    from tamarind.imports.api import router as imports_router
+    from tamarind.people.api import router as people_router
+
+    api.add_router("/accounts", accounts_router)
+    api.add_router("/", people_router)
+    api.add_router("/imports", imports_router)
+    return api
+
+
+api = build_api()

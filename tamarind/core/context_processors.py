@@ -1,0 +1,35 @@
+"""The navigation shell: sections by role, the current one marked active."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from tamarind import policy
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    path = request.path
+
+    def item(label: str, url_name: str) -> dict[str, Any]:
+        url = reverse(url_name)
+        return {"label": label, "url": url, "active": path.startswith(url)}
+
+    groups: list[dict[str, Any]] = [
+        {"label": "Book", "items": [item("Accounts", "accounts:list")]},
+        {"label": "Team", "items": [item("People", "people:list"), item("Regions", "people:regions")]},
+    ]
+    data_items = []
+    if policy.can_import(user):
+        data_items.append(item("Imports", "imports:list"))
+    if policy.can_view_audit_log(user):
+        data_items.append(item("Audit log", "audit:log"))
+    if data_items:
+        groups.append({"label": "Data", "items": data_items})
+    groups.append({"label": "You", "items": [item("API tokens", "people:tokens")]})
+    return {"nav": groups}

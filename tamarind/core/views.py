@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("accounts:list")
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database reachability, for load balancers and `make run` scripts."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,165 @@
+"""The access policy, in one place. Every view, API route, CLI write and import goes through it.
+
+| role        | reads                                   | writes                                                   |
+|-------------|-----------------------------------------|----------------------------------------------------------|
+| admin       | everything                              | everything; people, regions, imports, audit export       |
+| director    | everything                              | nothing                                                  |
+| TAM Manager | accounts of the region they manage      | those accounts, including the TAM (not moving regions)   |
+| TAM         | accounts of their region                | the TAM-owned fields of accounts they own                |
+| SAL/AE, SA  | accounts where they are the SAL/AE / SA | nothing                                                  |
+
+Out-of-scope reads answer 404 (the object "does not exist" for that user); in-scope but forbidden writes
+answer 403. Functions here are pure over the user and the object: no queries beyond attributes already
+loaded (``user.managed_region`` is cached by ``people.selectors.user_with_scope``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from tamarind.people.models import Role
+
+if TYPE_CHECKING:
+    from tamarind.accounts.models import Account
+    from tamarind.people.models import Region, User
+
+# Fields a TAM may change on an account they own: the ones that describe their engagement.
+TAM_OWNED_FIELDS: frozenset[str] = frozenset(
+    {"priority", "engagement_model", "lifecycle_stage", "collaboration_url"}
+)
+
+# Everything a manager may change on an account of their region. Moving an account to another region
+# takes it out of the manager's hands, so that stays with admins.
+MANAGER_FIELDS: frozenset[str] = frozenset(
+    {
+        "crm_id",
+        "name",
+        "parent",
+        "segment",
+        "arr",
+        "currency",
+        "product_tier",
+        "licenses",
+        "priority",
+        "engagement_model",
+        "tam",
+        "sal",
+        "sa",
+        "customer_since",
+        "next_renewal_date",
+        "lifecycle_stage",
+        "collaboration_url",
+    }
+)
+ALL_FIELDS: frozenset[str] = MANAGER_FIELDS | {"region"}
+
+
+def _active(user: User | None) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def managed_region_id(user: User) -> int | None:
+    region = getattr(user, "managed_region", None) if user.role == Role.MANAGER else None
+    return region.pk if region is not None else None
+
+
+def account_scope(user: User) -> Q | None:
+    """A filter for the accounts ``user`` may read; ``None`` means every account."""
+    if not _active(user):
+        return Q(pk__in=[])
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return None
+    if user.role == Role.MANAGER:
+        rid = managed_region_id(user)
+        return Q(region_id=rid) if rid is not None else Q(pk__in=[])
+    if user.role == Role.TAM:
+        # A TAM reads their region's book, and any account they own even if it sits elsewhere.
+        return Q(region_id=user.region_id) | Q(tam_id=user.pk) if user.region_id else Q(tam_id=user.pk)
+    if user.role == Role.SAL:
+        return Q(sal_id=user.pk)
+    if user.role == Role.SA:
+        return Q(sa_id=user.pk)
+    return Q(pk__in=[])
+
+
+def can_read_account(user: User, account: Account) -> bool:
+    if not _active(user):
+        return False
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return True
+    if user.role == Role.MANAGER:
+        return account.region_id == managed_region_id(user)
+    if user.role == Role.TAM:
+        return account.region_id == user.region_id or account.tam_id == user.pk
+    if user.role == Role.SAL:
+        return account.sal_id == user.pk
+    if user.role == Role.SA:
+        return account.sa_id == user.pk
+    return False
+
+
+def account_writable_fields(user: User, account: Account) -> frozenset[str]:
+    """The fields of ``account`` that ``user`` may change (empty: read-only)."""
+    if not can_read_account(user, account):
+        return frozenset()
+    if user.role == Role.ADMIN:
+        return ALL_FIELDS
+    if user.role == Role.MANAGER:
+        return MANAGER_FIELDS
+    if user.role == Role.TAM and account.tam_id == user.pk:
+        return TAM_OWNED_FIELDS
+    return frozenset()
+
+
+def can_write_account(user: User, account: Account) -> bool:
+    return bool(account_writable_fields(user, account))
+
+
+def can_set_tam(user: User, account: Account) -> bool:
+    """Only the TAM Manager of the account's region, or an admin, sets or changes its TAM."""
+    return "tam" in account_writable_fields(user, account)
+
+
+def can_create_account(user: User, region: Region | None = None) -> bool:
+    if not _active(user):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    if user.role == Role.MANAGER:
+        return region is None or region.pk == managed_region_id(user)
+    return False
+
+
+def creatable_fields(user: User) -> frozenset[str]:
+    if user.role == Role.ADMIN:
+        return ALL_FIELDS
+    if user.role == Role.MANAGER:
+        return ALL_FIELDS  # the region is checked to be theirs by can_create_account
+    return frozenset()
+
+
+def can_read_people(user: User) -> bool:
+    """The directory of people and regions is open to everyone signed in."""
+    return _active(user)
+
+
+def can_manage_people(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
+
+
+def can_import(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
+
+
+def can_export_accounts(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER)
+
+
+def can_view_audit_log(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
+
+
+def can_read_account_history(user: User, account: Account) -> bool:
+    return can_read_account(user, account)

@@ -1,0 +1,61 @@
+"""factory_boy factories for the core models. Build data through these in tests, never by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from factory.django import DjangoModelFactory
+
+from tamarind.accounts.models import Account, LifecycleStage, ProductTier, Segment
+from tamarind.people.models import Region, Role, User
+
+PASSWORD = "correct-horse-battery"
+
+
+class RegionFactory(DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Region {n}")
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("email",)
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    full_name = factory.Sequence(lambda n: f"User {n}")
+    role = Role.TAM
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):  # type: ignore[no-untyped-def]
+        if create and results:
+            instance.save(update_fields=["password"])
+
+
+def tier(name: str = "Premium") -> ProductTier:
+    """One of the seeded product tiers (migration 0003), by name."""
+    return ProductTier.objects.get(name=name)
+
+
+class AccountFactory(DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    crm_id = factory.Sequence(lambda n: f"CRM-{n:06d}")
+    name = factory.Sequence(lambda n: f"Customer {n}")
+    region = factory.SubFactory(RegionFactory)
+    segment = Segment.ENTERPRISE
+    arr = Decimal("120000.00")
+    currency = "USD"
+    product_tier = factory.LazyFunction(lambda: tier("Premium"))
+    licenses = 250
+    priority = 1
+    customer_since = dt.date(2025, 1, 15)
+    next_renewal_date = dt.date(2027, 1, 15)
+    lifecycle_stage = LifecycleStage.ADOPTION
