@@ -26,9 +26,7 @@ if TYPE_CHECKING:
     from tamarind.people.models import Region, User
 
 # Fields a TAM may change on an account they own: the ones that describe their engagement.
-TAM_OWNED_FIELDS: frozenset[str] = frozenset(
-    {"priority", "engagement_model", "lifecycle_stage", "collaboration_url"}
-)
+TAM_OWNED_FIELDS: frozenset[str] = frozenset({"priority", "engagement_model", "lifecycle_stage", "collaboration_url"})
 
 # Everything a manager may change on an account of their region. Moving an account to another region
 # takes it out of the manager's hands, so that stays with admins.

@@ -76,9 +76,7 @@ class Account(models.Model):
 
     crm_id = models.CharField("CRM id", max_length=64, unique=True)
     name = models.CharField(max_length=255, db_index=True)
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     region = models.ForeignKey("people.Region", on_delete=models.PROTECT, related_name="accounts")
     segment = models.CharField(max_length=20, choices=Segment.choices)
     arr = models.DecimalField("ARR", max_digits=14, decimal_places=2, default=0)
@@ -115,9 +113,7 @@ class Account(models.Model):
     )
     customer_since = models.DateField(null=True, blank=True)
     next_renewal_date = models.DateField(null=True, blank=True, db_index=True)
-    lifecycle_stage = models.CharField(
-        max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.ONBOARDING
-    )
+    lifecycle_stage = models.CharField(max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.ONBOARDING)
     collaboration_url = models.URLField("collaboration space", max_length=500, blank=True)
     import_hash = models.CharField(
         max_length=32,
@@ -134,9 +130,7 @@ class Account(models.Model):
         ordering = ["name", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(arr__gte=0), name="accounts_arr_not_negative"),
-            models.CheckConstraint(
-                condition=Q(priority__gte=1, priority__lte=4), name="accounts_priority_1_4"
-            ),
+            models.CheckConstraint(condition=Q(priority__gte=1, priority__lte=4), name="accounts_priority_1_4"),
             models.CheckConstraint(condition=~Q(parent=F("pk")), name="accounts_not_own_parent"),
             models.CheckConstraint(condition=~Q(crm_id=""), name="accounts_crm_id_not_blank"),
         ]

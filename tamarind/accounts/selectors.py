@@ -183,9 +183,4 @@ def account_tam_history(*, account: Account) -> list[TamAssignment]:
 
 
 def account_children(*, user: User, account: Account) -> AccountQuerySet:
-    return (
-        Account.objects.visible_to(user)
-        .filter(parent=account)
-        .select_related("tam", "region")
-        .order_by("name")
-    )
+    return Account.objects.visible_to(user).filter(parent=account).select_related("tam", "region").order_by("name")

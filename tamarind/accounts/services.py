@@ -60,16 +60,12 @@ def account_create(*, actor: User, data: dict[str, Any], source: str = "web") ->
         source=source,
     )
     if account.tam_id is not None:
-        TamAssignment.objects.create(
-            account=account, from_tam=None, to_tam_id=account.tam_id, changed_by=actor
-        )
+        TamAssignment.objects.create(account=account, from_tam=None, to_tam_id=account.tam_id, changed_by=actor)
     return account
 
 
 @transaction.atomic
-def account_update(
-    *, actor: User, account: Account, changes: dict[str, Any], source: str = "web"
-) -> list[str]:
+def account_update(*, actor: User, account: Account, changes: dict[str, Any], source: str = "web") -> list[str]:
     """Apply ``changes`` (field -> value) that the actor may make; returns the names of fields that changed.
 
     A change to a field the actor may not write raises PermissionDenied before anything is written.
@@ -125,7 +121,5 @@ def account_delete(*, actor: User, account: Account, source: str = "web") -> Non
     if actor.role != Role.ADMIN or not policy.can_read_account(actor, account):
         raise PermissionDenied("Only admins delete accounts.")
     before = snapshot(account, AUDITED_FIELDS)
-    audit_record(
-        actor=actor, obj=account, action=AuditAction.DELETE, before=before, after=None, source=source
-    )
+    audit_record(actor=actor, obj=account, action=AuditAction.DELETE, before=before, after=None, source=source)
     account.delete()

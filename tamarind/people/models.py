@@ -138,11 +138,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role == Role.ADMIN
 
     def effective_capacity(self) -> Decimal:
-        return (
-            self.capacity_arr
-            if self.capacity_arr is not None
-            else Decimal(settings.TAMARIND_TAM_CAPACITY_ARR)
-        )
+        return self.capacity_arr if self.capacity_arr is not None else Decimal(settings.TAMARIND_TAM_CAPACITY_ARR)
 
     def get_full_name(self) -> str:
         return self.full_name

@@ -61,9 +61,7 @@ def user_create(
         user.set_unusable_password()
     _clean(user, exclude=["password", "last_login"])
     user.save()
-    audit_record(
-        actor=actor, obj=user, action=AuditAction.CREATE, after=snapshot(user, USER_FIELDS), source=source
-    )
+    audit_record(actor=actor, obj=user, action=AuditAction.CREATE, after=snapshot(user, USER_FIELDS), source=source)
     return user
 
 
@@ -117,9 +115,7 @@ def user_set_password(*, actor: User | None, user: User, password: str, source: 
 
 
 @transaction.atomic
-def region_create(
-    *, actor: User | None, name: str, manager: User | None = None, source: str = "web"
-) -> Region:
+def region_create(*, actor: User | None, name: str, manager: User | None = None, source: str = "web") -> Region:
     _require_admin(actor)
     region = Region(name=name.strip())
     _clean(region, exclude=["manager"])
@@ -157,9 +153,7 @@ def region_update(*, actor: User | None, region: Region, name: str, source: str 
 
 
 @transaction.atomic
-def region_set_manager(
-    *, actor: User | None, region: Region, manager: User | None, source: str = "web"
-) -> bool:
+def region_set_manager(*, actor: User | None, region: Region, manager: User | None, source: str = "web") -> bool:
     """Make ``manager`` (a TAM Manager) lead ``region``; a manager leads one region at a time."""
     _require_admin(actor)
     if manager is not None and manager.role != Role.MANAGER:

@@ -37,9 +37,7 @@ def test_tam_cannot_set_tam_and_nothing_is_written(book):
 
 @pytest.mark.django_db
 def test_tam_may_change_only_tam_owned_fields(book):
-    assert services.account_update(actor=book.tam, account=book.account, changes={"priority": 2}) == [
-        "priority"
-    ]
+    assert services.account_update(actor=book.tam, account=book.account, changes={"priority": 2}) == ["priority"]
     with pytest.raises(PermissionDenied):
         services.account_update(actor=book.tam, account=book.account, changes={"arr": Decimal("1")})
     stored = Account.objects.get(pk=book.account.pk)
@@ -49,9 +47,7 @@ def test_tam_may_change_only_tam_owned_fields(book):
 @pytest.mark.django_db
 def test_unchanged_update_records_nothing(book):
     before = AuditEvent.objects.count()
-    assert (
-        services.account_update(actor=book.admin, account=book.account, changes={"name": "Acme Corp"}) == []
-    )
+    assert services.account_update(actor=book.admin, account=book.account, changes={"name": "Acme Corp"}) == []
     assert AuditEvent.objects.count() == before
 
 
