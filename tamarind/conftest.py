@@ -109,3 +109,7 @@ def api_for(db: None):  # type: ignore[no-untyped-def]
         return Client(headers={"Authorization": f"Bearer {raw}"})
 
     return make
+
+
+# Browser fixtures (``browser``, ``page``) for tests marked ``browser``.
+from tamarind.testing.browser import browser, page  # noqa: E402, F401

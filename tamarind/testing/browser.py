@@ -1,0 +1,71 @@
+"""Browser-test support: Debian's Chromium driven by Playwright, screenshots under the test output folder.
+
+Use the ``page`` fixture (a fresh context per test) with ``live_server``; ``login(page, live_server, user)``
+signs in through the real form; ``screenshot(page, "name")`` saves ``var/test-output/screenshots/name.png``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("TAMARIND_CHROMIUM", "/usr/bin/chromium")
+OUTPUT_DIR = Path(os.environ.get("TAMARIND_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "var" / "test-output"))
+SCREENSHOTS = OUTPUT_DIR / "screenshots"
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls our tests make between page steps
+# are plain synchronous code, so tell Django not to refuse them.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's package (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.set_default_timeout(10_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def login(page: Any, live_server: Any, user: Any, password: str | None = None) -> None:
+    from tamarind.testing.factories import PASSWORD
+
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", user.email)
+    page.fill("input[name=password]", password or PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def screenshot(page: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
