@@ -1,21 +1,141 @@
+"""Account pages: the book (filter, sort, page), one account (fields, owners, history), edit, set the TAM."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from tamarind import policy
+from tamarind.accounts import selectors, services
+from tamarind.accounts.forms import AccountForm, SetTamForm, account_initial
+from tamarind.accounts.models import Priority, ProductTier, Segment
+from tamarind.core.errors import ValidationFailed
+from tamarind.core.forms import add_service_errors
+from tamarind.people.models import Region, Role, User
+
+PAGE_SIZE = 50
 
 
-def account_list(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise NotImplementedError
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
 
 
-def account_create(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise NotImplementedError
+@login_required
+@require_http_methods(["GET"])
+def account_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    filters = selectors.AccountFilters.from_params(request.GET)
+    accounts = selectors.account_list(user=user, filters=filters)
+    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "filters": filters,
+        "sort": filters.sort,
+        "can_create": policy.can_create_account(user),
+    }
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "account-table":
+        return render(request, "accounts/_table.html", context)
+    context.update(
+        regions=Region.objects.order_by("name"),
+        tiers=ProductTier.objects.order_by("rung", "name"),
+        tams=User.objects.active().filter(role=Role.TAM).order_by("full_name"),
+        segments=Segment.choices,
+        priorities=Priority.choices,
+    )
+    return render(request, "accounts/list.html", context)
 
 
-def account_detail(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise NotImplementedError
+@login_required
+@require_http_methods(["GET"])
+def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
+    user = _user(request)
+    account = selectors.account_for_user(user, account_id)
+    context = {
+        "account": account,
+        "can_write": policy.can_write_account(user, account),
+        "can_set_tam": policy.can_set_tam(user, account),
+        "tam_form": SetTamForm(initial={"tam": account.tam_id}),
+        "children": selectors.account_children(user=user, account=account)[:50],
+        "history": selectors.account_history(account=account),
+        "tam_history": selectors.account_tam_history(account=account),
+    }
+    return render(request, "accounts/detail.html", context)
 
 
-def account_edit(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise NotImplementedError
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
+    user = _user(request)
+    account = selectors.account_for_user(user, account_id, write=True)
+    writable = policy.account_writable_fields(user, account)
+    form = AccountForm(request.POST or None, writable=writable, initial=account_initial(account))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                changed = services.account_update(actor=user, account=account, changes=form.changes(), source="web")
+            except ValidationFailed as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request, f"Saved {len(changed)} change(s) to {account.name}." if changed else "Nothing changed."
+                )
+                return redirect("accounts:detail", account_id=account.pk)
+        status = 400
+    return render(request, "accounts/form.html", {"form": form, "account": account}, status=status)
 
 
-def account_set_tam(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise NotImplementedError
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not policy.can_create_account(user):
+        raise PermissionDenied("Only admins and TAM Managers create accounts.")
+    initial = {"currency": "USD", "priority": 1, "lifecycle_stage": "onboarding"}
+    managed = getattr(user, "managed_region", None) if user.role == Role.MANAGER else None
+    if managed is not None:
+        initial["region"] = managed.pk
+    form = AccountForm(request.POST or None, writable=policy.creatable_fields(user), initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                account = services.account_create(actor=user, data=form.changes(), source="web")
+            except ValidationFailed as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"Created {account.name}.")
+                return redirect("accounts:detail", account_id=account.pk)
+        status = 400
+    return render(request, "accounts/form.html", {"form": form, "account": None}, status=status)
+
+
+@login_required
+@require_http_methods(["POST"])
+def account_set_tam(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Inline TAM assignment on the account page (htmx swaps the owners panel)."""
+    user = _user(request)
+    account = selectors.account_for_user(user, account_id, write=True)
+    if not policy.can_set_tam(user, account):
+        raise PermissionDenied("Only the region's TAM Manager or an admin sets the TAM.")
+    form = SetTamForm(request.POST)
+    status = 200
+    if form.is_valid():
+        try:
+            changed = services.account_set_tam(actor=user, account=account, tam=form.cleaned_data["tam"])
+        except ValidationFailed as exc:
+            add_service_errors(form, exc)
+            status = 400
+        else:
+            if not request.headers.get("HX-Request"):
+                messages.success(request, "TAM updated." if changed else "TAM unchanged.")
+                return redirect("accounts:detail", account_id=account.pk)
+    else:
+        status = 400
+    context = {"account": account, "can_set_tam": True, "tam_form": form, "saved": status == 200}
+    return render(request, "accounts/_owners.html", context, status=status)

@@ -1,0 +1,62 @@
+# Tamarind. `make run` starts it with demo data; `make test` runs the whole test suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+PORT   ?= 8000
+PYTEST := $(BIN)/pytest -q -p no:randomly
+DEMO_PASSWORD := tamarind-demo
+
+.PHONY: install run test test-unit test-browser browser-deps bench lint typecheck check clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tamarind needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	@rm -f $(VENV)/.installed-* && touch $@
+
+run: install
+	$(BIN)/tamarind migrate --noinput
+	$(BIN)/tamarind demo --if-empty
+	$(BIN)/tamarind logins --url http://127.0.0.1:$(PORT)/ --password $(DEMO_PASSWORD)
+	@$(BIN)/tamarind worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  PORT=$(PORT) $(BIN)/tamarind serve
+
+# The whole suite: unit and integration tests, then the browser tests in Chromium.
+test: install browser-deps
+	$(PYTEST) -m "not browser"
+	$(PYTEST) -m browser
+
+test-unit: install
+	$(PYTEST) -m "not browser"
+
+test-browser: install browser-deps
+	$(PYTEST) -m browser
+
+# Debian's Chromium drives the browser tests (Playwright's own browser download does not work offline).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Install Debian's chromium (apt-get install chromium) to run the browser tests." >&2; exit 1; fi; \
+	fi
+
+bench: install
+	$(BIN)/python bench/run.py
+
+lint: install
+	$(BIN)/ruff check tamarind bench
+	$(BIN)/ruff format --check tamarind bench
+
+typecheck: install
+	$(BIN)/mypy tamarind
+
+check: lint typecheck
+	$(BIN)/tamarind makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var/test-output

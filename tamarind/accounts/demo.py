@@ -1,0 +1,337 @@
+"""The demo book: a deterministic, realistic customer base for trying Tamarind and for benchmarks.
+
+``build_demo(accounts=N, seed=S)`` creates six regions with their TAM Managers, a director and an admin,
+SALs and SAs, TAMs sized by the capacity rule (qualifying ARR per region / capacity per TAM), then writes
+N accounts as a CRM export (CSV, the importer's default headers) and imports it through the same import
+service that real CRM files use. The same seed gives the same book (renewal dates are relative to today).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from tamarind.people.models import Region, Role, User
+from tamarind.people.services import region_create, user_create
+
+DEMO_PASSWORD = "tamarind-demo"
+DEMO_DOMAIN = "demo.tamarind.test"
+
+REGIONS: list[tuple[str, float]] = [
+    ("AMER East", 0.24),
+    ("AMER West", 0.21),
+    ("EMEA", 0.24),
+    ("APAC", 0.12),
+    ("LATAM", 0.07),
+    ("Public Sector", 0.12),
+]
+# (segment label as a CRM writes it, share, median ARR, log-normal sigma)
+SEGMENTS: list[tuple[str, float, float, float]] = [
+    ("SMB", 0.52, 14_000, 0.85),
+    ("Mid-Market", 0.31, 62_000, 0.75),
+    ("Enterprise", 0.17, 240_000, 0.9),
+]
+# tier names as CRMs spell them (two names on a rung), list price per license per year
+TIERS: list[tuple[tuple[str, str], float, int]] = [
+    (("Starter", "Bronze"), 0.22, 228),
+    (("Premium", "Silver"), 0.50, 348),
+    (("Ultimate", "Gold"), 0.28, 1188),
+]
+FIRST = (
+    "Ava Ben Chloe Daniel Elena Farid Grace Hiro Isabel Jonas Kavya Liam Maya Noah Olivia Pablo Quinn Rosa Sven "
+    "Tomas Uma Victor Wen Ximena Yusuf Zoe Amara Bruno Carmen Dmitri Esther Felix Greta Hamid Ines Jakob Keiko "
+    "Lucas Mira Nils Oscar Priya Rafael Sofia Tariq Ulla Vera Wojtek Yara Zain"
+).split()
+LAST = (
+    "Abbott Becker Castillo Dubois Eriksen Fischer Garcia Haddad Ito Jensen Kowalski Larsen Moreau Nakamura "
+    "Okafor Petrov Quintero Rossi Schmidt Tanaka Ueda Varga Weber Xu Yilmaz Zimmermann Almeida Brennan Costa "
+    "Dalton Engel Ferreira Gupta Hoffmann Ivanova Juarez Klein Lindqvist Mendes Novak Olsen Park Reyes Silva "
+    "Torres Urban Vogel Walsh Young"
+).split()
+NAME_A = (
+    "Acme Apex Blue Bright Cedar Cobalt Crest Delta Echo Evergreen Falcon Granite Harbor Helix Indigo Iron "
+    "Juniper Keystone Lumen Maple Meridian Nimbus North Nova Oak Orbit Pine Pioneer Quantum Quartz Red River "
+    "Sable Silver Solar Summit Tidal Titan Union Vector Vertex Willow Zenith"
+).split()
+NAME_B = (
+    "Analytics Bank Biotech Capital Cloud Commerce Dynamics Energy Foods Freight Games Health Holdings Insurance "
+    "Labs Logistics Media Motors Networks Payments Pharma Retail Robotics Security Software Systems Telecom "
+    "Travel Ventures Works"
+).split()
+NAME_C = ["", "", "", " Inc.", " GmbH", " Ltd", " SA", " AG", " Group", " Co.", " BV", " KK", " Pty"]
+HEADERS = [
+    "Account ID",
+    "Account Name",
+    "Parent Account ID",
+    "Sales Segment",
+    "Region",
+    "CARR (This Account)",
+    "Currency",
+    "Products Purchased",
+    "Number of Licenses",
+    "Priority",
+    "Engagement Model",
+    "Technical Account Manager",
+    "Account Owner",
+    "Solutions Architect",
+    "Customer Since",
+    "Next Renewal Date",
+    "Lifecycle Stage",
+    "Collaboration Space",
+]
+
+
+@dataclass
+class DemoCast:
+    """The people of the demo book, by region."""
+
+    admin: User
+    director: User
+    managers: dict[str, User] = field(default_factory=dict)
+    tams: dict[str, list[User]] = field(default_factory=dict)
+    sals: dict[str, list[User]] = field(default_factory=dict)
+    sas: dict[str, list[User]] = field(default_factory=dict)
+
+
+def _weighted(rng: random.Random, items: list[tuple[object, float]]) -> object:
+    roll = rng.random()
+    acc = 0.0
+    for item, weight in items:
+        acc += weight
+        if roll < acc:
+            return item
+    return items[-1][0]
+
+
+def _person_name(rng: random.Random, used: set[str]) -> str:
+    while True:
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        if name not in used:
+            used.add(name)
+            return name
+
+
+def _email(name: str) -> str:
+    return name.lower().replace(" ", ".") + "@" + DEMO_DOMAIN
+
+
+@dataclass
+class PlannedAccount:
+    crm_id: str
+    name: str
+    region: str
+    segment: str
+    arr: int
+    tier: str
+    tier_rung: int
+    licenses: int
+    customer_since: dt.date
+    renewal: dt.date
+    parent: str = ""
+    priority: int = 4
+    engagement: str = ""
+    lifecycle: str = "Adoption"
+    tam: str = ""
+    sal: str = ""
+    sa: str = ""
+    collab: str = ""
+
+    @property
+    def qualifies(self) -> bool:
+        # Domain section 3 defaults; used here only to shape a believable book, the rules engine decides.
+        return self.arr > 50_000 and self.segment in ("Mid-Market", "Enterprise") and self.tier_rung >= 2
+
+
+def plan_accounts(n: int, seed: int, today: dt.date) -> list[PlannedAccount]:
+    """N accounts with log-normal ARR, realistic segment/tier mixes, parents with children, renewals ahead."""
+    rng = random.Random(seed)
+    names: set[str] = set()
+    plans: list[PlannedAccount] = []
+    i = 0
+    while len(plans) < n:
+        i += 1
+        region = str(_weighted(rng, [(r, w) for r, w in REGIONS]))
+        seg_label, _, median, sigma = _weighted(rng, [(s, s[1]) for s in SEGMENTS])  # type: ignore[misc]
+        if region == "Public Sector" and rng.random() < 0.5:
+            seg_label, _, median, sigma = SEGMENTS[2]
+        arr = max(1_200, round(rng.lognormvariate(math.log(median), sigma), -2))
+        rung_offset = 1 if seg_label == "SMB" else 0
+        tier_names, _, price = _weighted(rng, [(t, t[1] + (0.2 if k == 0 else 0) * rung_offset) for k, t in enumerate(TIERS)])  # type: ignore[misc]
+        rung = [t[0] for t in TIERS].index(tier_names) + 1
+        tier = tier_names[0] if rng.random() < 0.7 else tier_names[1]
+        while True:
+            name = f"{rng.choice(NAME_A)} {rng.choice(NAME_B)}{rng.choice(NAME_C)}"
+            if name not in names:
+                break
+            name = f"{name} {rng.randint(2, 99)}"
+            if name not in names:
+                break
+        names.add(name)
+        since = today - dt.timedelta(days=rng.randint(20, 4 * 365))
+        renewal = today + dt.timedelta(days=rng.randint(1, 6 * 91))
+        plan = PlannedAccount(
+            crm_id=f"0015g{seed % 1000:03d}{i:09d}",
+            name=name,
+            region=region,
+            segment=seg_label,
+            arr=int(arr),
+            tier=tier,
+            tier_rung=rung,
+            licenses=max(5, int(arr / price)),
+            customer_since=since,
+            renewal=renewal,
+        )
+        plans.append(plan)
+        # About one enterprise customer in twelve buys per business unit: children are separate accounts.
+        if seg_label == "Enterprise" and rng.random() < 0.08:
+            for c in range(rng.randint(1, 3)):
+                if len(plans) >= n:
+                    break
+                i += 1
+                child_arr = int(max(5_000, round(arr * rng.uniform(0.1, 0.6), -2)))
+                plans.append(
+                    PlannedAccount(
+                        crm_id=f"0015g{seed % 1000:03d}{i:09d}",
+                        name=f"{name} — {['Europe', 'Asia', 'Labs', 'Retail', 'Platform'][c % 5]}",
+                        region=region,
+                        segment="Enterprise" if child_arr > 100_000 else "Mid-Market",
+                        arr=child_arr,
+                        tier=tier,
+                        tier_rung=rung,
+                        licenses=max(5, int(child_arr / price)),
+                        customer_since=since + dt.timedelta(days=rng.randint(0, 300)),
+                        renewal=today + dt.timedelta(days=rng.randint(1, 6 * 91)),
+                        parent=plan.crm_id,
+                    )
+                )
+    for p in plans:
+        onboarding = (today - p.customer_since).days < 75
+        if p.qualifies:
+            p.priority = 1 if (p.arr > 250_000 or onboarding or rng.random() < 0.25) else 2
+            p.engagement = "Named" if p.arr > 500_000 else ("High touch" if p.priority == 1 else "Low touch")
+        elif p.parent:
+            p.priority, p.engagement = 3, ""
+        else:
+            p.priority = 4
+            p.engagement = "Pooled" if p.arr > 20_000 else "Digital"
+        p.lifecycle = "Onboarding" if onboarding else rng.choice(["Adoption", "Adoption", "Optimize and Grow"])
+        if rng.random() < 0.01:
+            p.lifecycle = "Will Churn"
+    return plans
+
+
+def cast_people(plans: list[PlannedAccount], seed: int, *, capacity: Decimal) -> DemoCast:
+    """Create the people: TAMs per region by the capacity rule, SALs and SAs by book size."""
+    rng = random.Random(seed + 1)
+    used: set[str] = set()
+
+    def person(role: str, region: Region | None, name: str | None = None, email: str | None = None) -> User:
+        full = name or _person_name(rng, used)
+        return user_create(
+            actor=None,
+            email=email or _email(full),
+            full_name=full,
+            role=role,
+            password=DEMO_PASSWORD,
+            region=region,
+            source="demo",
+        )
+
+    admin = person(Role.ADMIN, None, "Casey Ops", f"admin@{DEMO_DOMAIN}")
+    director = person(Role.DIRECTOR, None, "Dana Director", f"director@{DEMO_DOMAIN}")
+    cast = DemoCast(admin=admin, director=director)
+    for region_name, _ in REGIONS:
+        region = Region.objects.filter(name=region_name).first() or region_create(
+            actor=None, name=region_name, source="demo"
+        )
+        slug = region_name.lower().replace(" ", "-")
+        manager = person(Role.MANAGER, None, None, f"manager.{slug}@{DEMO_DOMAIN}")
+        from tamarind.people.services import region_set_manager
+
+        region_set_manager(actor=None, region=region, manager=manager, source="demo")
+        cast.managers[region_name] = manager
+        book = [p for p in plans if p.region == region_name]
+        managed_arr = sum(p.arr for p in book if p.qualifies)
+        n_tams = max(1, math.ceil(Decimal(managed_arr) / capacity)) if book else 1
+        cast.tams[region_name] = [person(Role.TAM, region) for _ in range(n_tams)]
+        cast.sals[region_name] = [person(Role.SAL, region) for _ in range(max(1, len(book) // 120))]
+        cast.sas[region_name] = [person(Role.SA, region) for _ in range(max(1, len(book) // 300))]
+    return cast
+
+
+def assign_owners(plans: list[PlannedAccount], cast: DemoCast, seed: int) -> None:
+    """Qualifying accounts go to the least-loaded TAM of their region (a few are left to staff)."""
+    rng = random.Random(seed + 2)
+    load: dict[int, int] = {}
+    for p in sorted(plans, key=lambda x: -x.arr):
+        p.sal = rng.choice(cast.sals[p.region]).email
+        if p.segment != "SMB":
+            p.sa = rng.choice(cast.sas[p.region]).email
+        if p.qualifies and rng.random() > 0.06:
+            tam = min(cast.tams[p.region], key=lambda t: load.get(t.pk, 0))
+            load[tam.pk] = load.get(tam.pk, 0) + p.arr
+            p.tam = tam.email
+            if rng.random() < 0.6:
+                p.collab = f"https://collab.example.com/customers/{p.crm_id}"
+
+
+def rows(plans: list[PlannedAccount]) -> Iterator[list[str]]:
+    for p in plans:
+        yield [
+            p.crm_id,
+            p.name,
+            p.parent,
+            p.segment,
+            p.region,
+            f"{p.arr:.2f}",
+            "USD",
+            p.tier,
+            str(p.licenses),
+            str(p.priority),
+            p.engagement,
+            p.tam,
+            p.sal,
+            p.sa,
+            p.customer_since.isoformat(),
+            p.renewal.isoformat(),
+            p.lifecycle,
+            p.collab,
+        ]
+
+
+def write_csv(plans: list[PlannedAccount], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADERS)
+        writer.writerows(rows(plans))
+    return path
+
+
+def demo_csv_path() -> Path:
+    return Path(settings.VAR_DIR) / "demo" / "accounts.csv"
+
+
+ProgressFn = Callable[[int, int], None]
+
+
+def build_demo(*, accounts: int, seed: int, progress: ProgressFn | None = None) -> dict[str, object]:
+    """Create the demo cast and book; returns what was created (for the command's summary)."""
+    from tamarind.imports.services import import_accounts_file
+
+    today = timezone.localdate()
+    plans = plan_accounts(accounts, seed, today)
+    cast = cast_people(plans, seed, capacity=Decimal(settings.TAMARIND_TAM_CAPACITY_ARR))
+    assign_owners(plans, cast, seed)
+    path = write_csv(plans, demo_csv_path())
+    result = import_accounts_file(actor=cast.admin, path=path, source="demo", progress=progress)
+    return {"cast": cast, "csv": path, "result": result}
