@@ -46,27 +46,186 @@ TIERS: list[tuple[tuple[str, str], float, int]] = [
     (("Premium", "Silver"), 0.50, 348),
     (("Ultimate", "Gold"), 0.28, 1188),
 ]
-FIRST = (
-    "Ava Ben Chloe Daniel Elena Farid Grace Hiro Isabel Jonas Kavya Liam Maya Noah Olivia Pablo Quinn Rosa Sven "
-    "Tomas Uma Victor Wen Ximena Yusuf Zoe Amara Bruno Carmen Dmitri Esther Felix Greta Hamid Ines Jakob Keiko "
-    "Lucas Mira Nils Oscar Priya Rafael Sofia Tariq Ulla Vera Wojtek Yara Zain"
-).split()
-LAST = (
-    "Abbott Becker Castillo Dubois Eriksen Fischer Garcia Haddad Ito Jensen Kowalski Larsen Moreau Nakamura "
-    "Okafor Petrov Quintero Rossi Schmidt Tanaka Ueda Varga Weber Xu Yilmaz Zimmermann Almeida Brennan Costa "
-    "Dalton Engel Ferreira Gupta Hoffmann Ivanova Juarez Klein Lindqvist Mendes Novak Olsen Park Reyes Silva "
-    "Torres Urban Vogel Walsh Young"
-).split()
-NAME_A = (
-    "Acme Apex Blue Bright Cedar Cobalt Crest Delta Echo Evergreen Falcon Granite Harbor Helix Indigo Iron "
-    "Juniper Keystone Lumen Maple Meridian Nimbus North Nova Oak Orbit Pine Pioneer Quantum Quartz Red River "
-    "Sable Silver Solar Summit Tidal Titan Union Vector Vertex Willow Zenith"
-).split()
-NAME_B = (
-    "Analytics Bank Biotech Capital Cloud Commerce Dynamics Energy Foods Freight Games Health Holdings Insurance "
-    "Labs Logistics Media Motors Networks Payments Pharma Retail Robotics Security Software Systems Telecom "
-    "Travel Ventures Works"
-).split()
+FIRST = [
+    "Ava",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Isabel",
+    "Jonas",
+    "Kavya",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olivia",
+    "Pablo",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tomas",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Amara",
+    "Bruno",
+    "Carmen",
+    "Dmitri",
+    "Esther",
+    "Felix",
+    "Greta",
+    "Hamid",
+    "Ines",
+    "Jakob",
+    "Keiko",
+    "Lucas",
+    "Mira",
+    "Nils",
+    "Oscar",
+    "Priya",
+    "Rafael",
+    "Sofia",
+    "Tariq",
+    "Ulla",
+    "Vera",
+    "Wojtek",
+    "Yara",
+    "Zain",
+]
+LAST = [
+    "Abbott",
+    "Becker",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Quintero",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Ueda",
+    "Varga",
+    "Weber",
+    "Xu",
+    "Yilmaz",
+    "Zimmermann",
+    "Almeida",
+    "Brennan",
+    "Costa",
+    "Dalton",
+    "Engel",
+    "Ferreira",
+    "Gupta",
+    "Hoffmann",
+    "Ivanova",
+    "Juarez",
+    "Klein",
+    "Lindqvist",
+    "Mendes",
+    "Novak",
+    "Olsen",
+    "Park",
+    "Reyes",
+    "Silva",
+    "Torres",
+    "Urban",
+    "Vogel",
+    "Walsh",
+    "Young",
+]
+NAME_A = [
+    "Acme",
+    "Apex",
+    "Blue",
+    "Bright",
+    "Cedar",
+    "Cobalt",
+    "Crest",
+    "Delta",
+    "Echo",
+    "Evergreen",
+    "Falcon",
+    "Granite",
+    "Harbor",
+    "Helix",
+    "Indigo",
+    "Iron",
+    "Juniper",
+    "Keystone",
+    "Lumen",
+    "Maple",
+    "Meridian",
+    "Nimbus",
+    "North",
+    "Nova",
+    "Oak",
+    "Orbit",
+    "Pine",
+    "Pioneer",
+    "Quantum",
+    "Quartz",
+    "Red",
+    "River",
+    "Sable",
+    "Silver",
+    "Solar",
+    "Summit",
+    "Tidal",
+    "Titan",
+    "Union",
+    "Vector",
+    "Vertex",
+    "Willow",
+    "Zenith",
+]
+NAME_B = [
+    "Analytics",
+    "Bank",
+    "Biotech",
+    "Capital",
+    "Cloud",
+    "Commerce",
+    "Dynamics",
+    "Energy",
+    "Foods",
+    "Freight",
+    "Games",
+    "Health",
+    "Holdings",
+    "Insurance",
+    "Labs",
+    "Logistics",
+    "Media",
+    "Motors",
+    "Networks",
+    "Payments",
+    "Pharma",
+    "Retail",
+    "Robotics",
+    "Security",
+    "Software",
+    "Systems",
+    "Telecom",
+    "Travel",
+    "Ventures",
+    "Works",
+]
 NAME_C = ["", "", "", " Inc.", " GmbH", " Ltd", " SA", " AG", " Group", " Co.", " BV", " KK", " Pty"]
 HEADERS = [
     "Account ID",
@@ -165,7 +324,9 @@ def plan_accounts(n: int, seed: int, today: dt.date) -> list[PlannedAccount]:
             seg_label, _, median, sigma = SEGMENTS[2]
         arr = max(1_200, round(rng.lognormvariate(math.log(median), sigma), -2))
         rung_offset = 1 if seg_label == "SMB" else 0
-        tier_names, _, price = _weighted(rng, [(t, t[1] + (0.2 if k == 0 else 0) * rung_offset) for k, t in enumerate(TIERS)])  # type: ignore[misc]
+        tier_names, _, price = _weighted(
+            rng, [(t, t[1] + (0.2 if k == 0 else 0) * rung_offset) for k, t in enumerate(TIERS)]
+        )  # type: ignore[misc]
         rung = [t[0] for t in TIERS].index(tier_names) + 1
         tier = tier_names[0] if rng.random() < 0.7 else tier_names[1]
         while True:

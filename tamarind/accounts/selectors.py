@@ -31,6 +31,7 @@ SORTS: dict[str, tuple[str, ...]] = {
     "-priority": ("-priority", "name", "id"),
 }
 DEFAULT_SORT = "name"
+MAX_ID = 2**63 - 1
 
 
 @dataclass
@@ -53,7 +54,8 @@ class AccountFilters:
     def from_params(cls, params: Any) -> AccountFilters:
         """Parse a QueryDict (or dict of lists); bad values are dropped and reported in ``errors``."""
         f = cls()
-        f.q = (params.get("q") or "").strip()[:200]
+        # NUL cannot occur in stored text, and PostgreSQL refuses it in a query: drop it.
+        f.q = (params.get("q") or "").replace("\x00", "").strip()[:200]
         f.region = _ints(params, "region", f.errors)
         f.tier = _ints(params, "tier", f.errors)
         f.priority = _ints(params, "priority", f.errors)
@@ -129,9 +131,15 @@ def _ints(params: Any, key: str, errors: dict[str, str]) -> list[int]:
     out = []
     for raw in _getlist(params, key):
         try:
-            out.append(int(raw))
+            value = int(raw)
         except ValueError:
             errors[key] = f"{key} must be a number, got {raw!r}."
+            continue
+        # Beyond a 64-bit id, SQLite raises on ``__in`` instead of matching nothing.
+        if abs(value) > MAX_ID:
+            errors[key] = f"{key} is out of range, got {raw!r}."
+        else:
+            out.append(value)
     return out
 
 
@@ -174,8 +182,55 @@ def account_for_user(user: User, account_id: int | str, *, write: bool = False) 
     return account
 
 
+_REF_FIELDS: dict[str, str] = {
+    "tam": "user",
+    "sal": "user",
+    "sa": "user",
+    "region": "region",
+    "product_tier": "tier",
+    "parent": "account",
+}
+
+
 def account_history(*, account: Account, limit: int = 200) -> list[AuditEvent]:
-    return list(AuditEvent.objects.for_object("accounts.account", account.pk).select_related("actor")[:limit])
+    """The account's audit events, newest first, each with ``changes``: (label, before, after) for people.
+
+    Foreign keys are stored as ids in the trail; they are shown by name, looked up in one query per kind.
+    """
+    from tamarind.accounts.models import ProductTier
+    from tamarind.people.models import Region
+
+    events = list(AuditEvent.objects.for_object("accounts.account", account.pk)[:limit])
+    wanted: dict[str, set[Any]] = {"user": set(), "region": set(), "tier": set(), "account": set()}
+    for event in events:
+        for name, before, after in event.changed_fields():
+            if name in _REF_FIELDS:
+                wanted[_REF_FIELDS[name]].update(v for v in (before, after) if v is not None)
+    names: dict[str, dict[Any, str]] = {
+        "user": dict(User.objects.filter(pk__in=wanted["user"]).values_list("pk", "full_name"))
+        if wanted["user"]
+        else {},
+        "region": dict(Region.objects.filter(pk__in=wanted["region"]).values_list("pk", "name"))
+        if wanted["region"]
+        else {},
+        "tier": dict(ProductTier.objects.filter(pk__in=wanted["tier"]).values_list("pk", "name"))
+        if wanted["tier"]
+        else {},
+        "account": dict(Account.objects.filter(pk__in=wanted["account"]).values_list("pk", "name"))
+        if wanted["account"]
+        else {},
+    }
+    labels = {f.name: str(f.verbose_name) for f in Account._meta.fields}
+    for event in events:
+        changes = []
+        for name, before, after in event.changed_fields():
+            kind = _REF_FIELDS.get(name)
+            if kind:
+                before = names[kind].get(before, f"#{before}") if before is not None else None
+                after = names[kind].get(after, f"#{after}") if after is not None else None
+            changes.append((labels.get(name, name), before, after))
+        event.changes = changes  # type: ignore[attr-defined]
+    return events
 
 
 def account_tam_history(*, account: Account) -> list[TamAssignment]:

@@ -19,8 +19,16 @@ from tamarind.people.models import Role, User
 AUDITED_FIELDS = ACCOUNT_FIELDS
 
 
+FK_FIELDS = frozenset({"parent", "region", "product_tier", "tam", "sal", "sa"})
+
+
 def _fk_name(field: str) -> str:
-    return field + "_id" if field in {"parent", "region", "product_tier", "tam", "sal", "sa"} else field
+    return field + "_id" if field in FK_FIELDS else field
+
+
+def _field_name(key: str) -> str:
+    """``tam_id`` -> ``tam``; ``crm_id`` stays ``crm_id`` (a plain field that merely ends in _id)."""
+    return key[:-3] if key.endswith("_id") and key[:-3] in FK_FIELDS else key
 
 
 def _validate(account: Account, *, fields: set[str] | None = None) -> None:
@@ -70,7 +78,7 @@ def account_update(*, actor: User, account: Account, changes: dict[str, Any], so
 
     A change to a field the actor may not write raises PermissionDenied before anything is written.
     """
-    names = {k.removesuffix("_id") for k in changes}
+    names = {_field_name(k) for k in changes}
     unknown = names - set(ACCOUNT_FIELDS)
     if unknown:
         raise ValidationFailed({"__all__": [f"Unknown account field(s): {', '.join(sorted(unknown))}."]})

@@ -38,9 +38,13 @@ class UserFactory(DjangoModelFactory):
             instance.save(update_fields=["password"])
 
 
+DEFAULT_RUNGS = {"Free": 0, "Starter": 1, "Bronze": 1, "Premium": 2, "Silver": 2, "Ultimate": 3, "Gold": 3}
+
+
 def tier(name: str = "Premium") -> ProductTier:
-    """One of the seeded product tiers (migration 0003), by name."""
-    return ProductTier.objects.get(name=name)
+    """A product tier by name: seeded by migration 0003, re-created after a transactional test's flush."""
+    found, _ = ProductTier.objects.get_or_create(name=name, defaults={"rung": DEFAULT_RUNGS.get(name, 2)})
+    return found
 
 
 class AccountFactory(DjangoModelFactory):

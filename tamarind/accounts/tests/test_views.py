@@ -1,0 +1,262 @@
+"""Account pages: the permission trio per route, behaviour, and query counts that do not grow with the book."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tamarind.accounts.models import Account, TamAssignment
+from tamarind.audit.models import AuditEvent
+from tamarind.testing.factories import AccountFactory, tier
+
+pytestmark = pytest.mark.django_db
+
+
+def detail(a):
+    return reverse("accounts:detail", args=[a.pk])
+
+
+def edit(a):
+    return reverse("accounts:edit", args=[a.pk])
+
+
+def set_tam(a):
+    return reverse("accounts:set_tam", args=[a.pk])
+
+
+# --- list ---------------------------------------------------------------------------------------------------
+
+
+def test_list_shows_only_the_users_scope(book, client_for):
+    body = client_for(book.manager).get(reverse("accounts:list")).content.decode()
+    assert "Acme Corp" in body and "Globex" not in body
+    body = client_for(book.director).get(reverse("accounts:list")).content.decode()
+    assert "Acme Corp" in body and "Globex" in body
+
+
+def test_list_requires_login(client):
+    response = client.get(reverse("accounts:list"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_list_filters_and_sorts(book, client_for):
+    AccountFactory(name="Small Co", region=book.east, arr=Decimal("9000"), segment="smb", tam=None)
+    AccountFactory(name="Big Co", region=book.east, arr=Decimal("900000"), product_tier=tier("Gold"))
+    c = client_for(book.admin)
+    body = c.get(reverse("accounts:list"), {"arr_min": "100000", "sort": "-arr"}).content.decode()
+    assert body.index("Big Co") < body.index("Acme Corp") and "Small Co" not in body
+    body = c.get(reverse("accounts:list"), {"tam": "none"}).content.decode()
+    assert "Small Co" in body and "Acme Corp" not in body
+    # Tier filters match the rung: Ultimate finds the Gold account.
+    body = c.get(reverse("accounts:list"), {"tier": tier("Ultimate").pk}).content.decode()
+    assert "Big Co" in body and "Acme Corp" not in body
+    body = c.get(reverse("accounts:list"), {"q": "small"}).content.decode()
+    assert "Small Co" in body and "Big Co" not in body
+
+
+def test_list_reports_bad_filter_values_without_failing(book, client_for):
+    response = client_for(book.admin).get(reverse("accounts:list"), {"arr_min": "lots", "sort": "nope"})
+    assert response.status_code == 200
+    assert "arr_min must be an amount" in response.content.decode()
+
+
+def test_list_htmx_returns_the_table_fragment(book, client_for):
+    response = client_for(book.admin).get(
+        reverse("accounts:list"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="account-table"
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body and 'id="accounts"' in body
+
+
+def test_list_query_count_is_constant(book, client_for):
+    c = client_for(book.admin)
+    url = reverse("accounts:list")
+    AccountFactory.create_batch(8, region=book.east, tam=book.tam, sal=book.sal)
+    with CaptureQueriesContext(connection) as small:
+        assert c.get(url).status_code == 200
+    AccountFactory.create_batch(120, region=book.west, tam=book.other_tam, sa=book.sa)
+    with CaptureQueriesContext(connection) as large:
+        assert c.get(url).status_code == 200
+    assert len(large) == len(small)
+
+
+# --- detail -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["admin", "director", "manager", "tam", "tam2", "sal", "sa"])
+def test_detail_allowed(book, client_for, who):
+    response = client_for(getattr(book, who)).get(detail(book.account))
+    assert response.status_code == 200
+    assert "Acme Corp" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["other_manager", "other_tam"])
+def test_detail_outsider_gets_404(book, client_for, who):
+    assert client_for(getattr(book, who)).get(detail(book.account)).status_code == 404
+
+
+def test_detail_unknown_id_is_404(book, client_for):
+    assert client_for(book.admin).get("/accounts/999999/").status_code == 404
+
+
+def test_detail_shows_history(book, client_for):
+    from tamarind.accounts.services import account_update
+
+    account_update(actor=book.manager, account=book.account, changes={"arr": Decimal("150000")})
+    body = client_for(book.manager).get(detail(book.account)).content.decode()
+    assert "Mia Manager" in body and "120000.00" in body and "150000" in body
+
+
+def test_detail_query_count_is_constant(book, client_for):
+    from tamarind.accounts.services import account_update
+
+    c = client_for(book.admin)
+    with CaptureQueriesContext(connection) as small:
+        c.get(detail(book.account))
+    for i in range(15):
+        account_update(actor=book.admin, account=book.account, changes={"licenses": 300 + i})
+        AccountFactory(parent=book.account, region=book.east, tam=book.tam2)
+    with CaptureQueriesContext(connection) as large:
+        c.get(detail(book.account))
+    assert len(large) == len(small)
+
+
+# --- edit ---------------------------------------------------------------------------------------------------
+
+
+def test_manager_edits_account(book, client_for):
+    c = client_for(book.manager)
+    assert c.get(edit(book.account)).status_code == 200
+    form = {
+        "crm_id": book.account.crm_id,
+        "name": "Acme Corporation",
+        "parent": "",
+        "segment": "enterprise",
+        "arr": "130000",
+        "currency": "usd",
+        "product_tier": tier("Ultimate").pk,
+        "licenses": "260",
+        "priority": "1",
+        "engagement_model": "high_touch",
+        "tam": book.tam.pk,
+        "sal": book.sal.pk,
+        "sa": book.sa.pk,
+        "customer_since": "2025-01-15",
+        "next_renewal_date": "2027-01-15",
+        "lifecycle_stage": "adoption",
+        "collaboration_url": "",
+    }
+    response = c.post(edit(book.account), form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    book.account.refresh_from_db()
+    assert book.account.name == "Acme Corporation" and book.account.arr == Decimal("130000")
+    event = AuditEvent.objects.for_object("accounts.account", book.account.pk).first()
+    assert set(event.after) == {"name", "arr", "product_tier", "licenses", "engagement_model"}
+
+
+def test_tam_edit_form_offers_only_tam_owned_fields(book, client_for):
+    c = client_for(book.tam)
+    body = c.get(edit(book.account)).content.decode()
+    assert 'name="priority"' in body and 'name="arr"' not in body and 'name="tam"' not in body
+    response = c.post(edit(book.account), {"priority": "2", "lifecycle_stage": "adoption", "arr": "1"})
+    assert response.status_code == 302
+    book.account.refresh_from_db()
+    assert book.account.priority == 2 and book.account.arr == Decimal("120000.00")  # arr ignored: not theirs
+
+
+@pytest.mark.parametrize("who", ["tam2", "director", "sal", "sa"])
+def test_read_only_user_gets_403_on_edit_and_nothing_changes(book, client_for, who):
+    c = client_for(getattr(book, who))
+    before = AuditEvent.objects.count()
+    assert c.get(edit(book.account)).status_code == 403
+    assert c.post(edit(book.account), {"priority": "4"}).status_code == 403
+    assert Account.objects.get(pk=book.account.pk).priority == 1
+    assert AuditEvent.objects.count() == before
+
+
+def test_outsider_gets_404_on_edit(book, client_for):
+    assert client_for(book.other_manager).post(edit(book.account), {"priority": "4"}).status_code == 404
+
+
+def test_edit_with_bad_input_is_400_and_keeps_data(book, client_for):
+    response = client_for(book.manager).post(edit(book.account), {"name": "", "arr": "-5", "segment": "huge"})
+    assert response.status_code == 400
+    book.account.refresh_from_db()
+    assert book.account.name == "Acme Corp"
+
+
+# --- set TAM ------------------------------------------------------------------------------------------------
+
+
+def test_manager_sets_tam_inline(book, client_for):
+    response = client_for(book.manager).post(set_tam(book.account), {"tam": book.tam2.pk}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "Theo Tam" in response.content.decode()
+    assert TamAssignment.objects.filter(account=book.account, to_tam=book.tam2).exists()
+
+
+def test_tam_cannot_set_tam(book, client_for):
+    assert client_for(book.tam).post(set_tam(book.account), {"tam": book.tam2.pk}).status_code == 403
+    assert Account.objects.get(pk=book.account.pk).tam_id == book.tam.pk
+
+
+@pytest.mark.parametrize("who", ["director", "tam2", "sal"])
+def test_read_only_cannot_set_tam(book, client_for, who):
+    assert client_for(getattr(book, who)).post(set_tam(book.account), {"tam": book.tam2.pk}).status_code == 403
+
+
+def test_outsider_cannot_set_tam(book, client_for):
+    assert client_for(book.other_manager).post(set_tam(book.account), {"tam": ""}).status_code == 404
+
+
+def test_set_tam_rejects_unknown_person(book, client_for):
+    response = client_for(book.manager).post(set_tam(book.account), {"tam": 999999}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    assert Account.objects.get(pk=book.account.pk).tam_id == book.tam.pk
+
+
+# --- create -------------------------------------------------------------------------------------------------
+
+
+def test_manager_creates_in_own_region_only(book, client_for):
+    c = client_for(book.manager)
+    assert c.get(reverse("accounts:create")).status_code == 200
+    data = {
+        "crm_id": "NEW-1",
+        "name": "Initech",
+        "region": book.west.pk,
+        "segment": "mid_market",
+        "arr": "75000",
+        "currency": "USD",
+        "licenses": "100",
+        "priority": "1",
+        "lifecycle_stage": "onboarding",
+    }
+    assert c.post(reverse("accounts:create"), data).status_code == 403
+    assert not Account.objects.filter(crm_id="NEW-1").exists()
+    data["region"] = book.east.pk
+    response = c.post(reverse("accounts:create"), data)
+    assert response.status_code == 302
+    assert Account.objects.get(crm_id="NEW-1").name == "Initech"
+
+
+def test_duplicate_crm_id_is_a_form_error(book, client_for):
+    data = {
+        "crm_id": book.account.crm_id,
+        "name": "Dup",
+        "region": book.east.pk,
+        "segment": "smb",
+        "arr": "1",
+        "currency": "USD",
+        "licenses": "1",
+        "priority": "4",
+        "lifecycle_stage": "onboarding",
+    }
+    response = client_for(book.admin).post(reverse("accounts:create"), data)
+    assert response.status_code == 400 and "already exists" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["director", "tam", "sal", "sa"])
+def test_create_forbidden_for_other_roles(book, client_for, who):
+    assert client_for(getattr(book, who)).get(reverse("accounts:create")).status_code == 403
