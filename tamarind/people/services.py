@@ -219,7 +219,13 @@ def token_authenticate(raw: str) -> User | None:
     """The active user behind a bearer token, or None. Touches ``last_used_at`` at most once a minute."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    token = ApiToken.objects.live().select_related("user").filter(key_hash=hash_token(raw)).first()
+    # The user comes with what the access policy reads (region, managed region), as for a session user.
+    token = (
+        ApiToken.objects.live()
+        .select_related("user__region", "user__managed_region")
+        .filter(key_hash=hash_token(raw))
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
