@@ -38,10 +38,12 @@ def _validate(account: Account, *, fields: set[str] | None = None) -> None:
         account.full_clean(exclude=exclude, validate_unique=fields is None or "crm_id" in fields)
     except DjangoValidationError as exc:
         raise ValidationFailed(exc.message_dict) from exc
-    if account.tam_id is not None and "tam" in (fields or {"tam"}):
-        tam = account.tam
-        if tam is None or tam.role != Role.TAM or not tam.is_active:
-            raise ValidationFailed({"tam": [f"{tam} is not an active TAM."]})
+    for owner, role, label in (("tam", Role.TAM, "TAM"), ("sal", Role.SAL, "SAL / AE"), ("sa", Role.SA, "SA")):
+        if getattr(account, f"{owner}_id") is None or (fields is not None and owner not in fields):
+            continue
+        person = getattr(account, owner)
+        if person is None or person.role != role or not person.is_active:
+            raise ValidationFailed({owner: [f"{person} is not an active {label}."]})
     if account.parent_id is not None and account.pk is not None and account.parent_id == account.pk:
         raise ValidationFailed({"parent": ["An account cannot be its own parent."]})
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
@@ -85,6 +85,21 @@ def build_api() -> NinjaAPI:
     api.add_router("/accounts", accounts_router)
     api.add_router("/", people_router)
     api.add_router("/imports", imports_router)
+
+    # Mounted last, so it only sees paths no other route matched.
+    fallback = Router()
+
+    @fallback.api_operation(
+        ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:unknown}", auth=None, include_in_schema=False
+    )
+    def unknown_route(request: HttpRequest, unknown: str) -> HttpResponse:
+        """Anything else under /api/v1/ answers a JSON 404 (not an HTML page, not a slash redirect)."""
+        return api.create_response(
+            request, {"detail": f"No API route {request.method} /api/v1/{unknown}. See /api/v1/docs."}, status=404
+        )
+
+    api.add_router("/", fallback)
+
     return api
 
 

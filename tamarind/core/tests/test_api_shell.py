@@ -148,3 +148,15 @@ def test_openapi_schema_lists_every_route(client):
         list_params
     )
     assert {"401", "403", "404", "422"} <= set(schema["paths"]["/api/v1/accounts/{account_id}"]["patch"]["responses"])
+
+
+@pytest.mark.django_db
+def test_unknown_api_route_is_a_json_404(book, api_for):
+    client = api_for(book.admin)
+    for method in ("get", "post", "patch", "delete"):
+        response = getattr(client, method)("/api/v1/nothing/here")
+        assert response.status_code == 404
+        assert response.json()["detail"].startswith("No API route")
+    # A missing trailing slash is a clear 404, not a redirect that drops the body.
+    response = client.post("/api/v1/accounts", data={}, content_type="application/json")
+    assert response.status_code == 404
