@@ -32,4 +32,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if data_items:
         groups.append({"label": "Data", "items": data_items})
     groups.append({"label": "You", "items": [item("API tokens", "people:tokens")]})
+    # Sections nest (/people/ holds /people/regions/): only the longest matching entry is the current one.
+    active = [i for g in groups for i in g["items"] if i["active"]]
+    for extra in sorted(active, key=lambda i: len(i["url"]))[:-1]:
+        extra["active"] = False
     return {"nav": groups}

@@ -27,7 +27,7 @@ def people_list(
 ) -> UserQuerySet:
     """The people directory, filtered by text (name or email), role, region (member or manager) and status."""
     if not policy.can_read_people(user):
-        return User.objects.none()
+        return User.objects.get_queryset().none()
     qs = User.objects.with_region().order_by("full_name", "id")
     if q:
         qs = qs.filter(Q(full_name__icontains=q) | Q(email__icontains=q))
@@ -241,9 +241,7 @@ def region_tams(*, region: Region) -> list[User]:
 def region_members(*, region: Region) -> list[User]:
     """Everyone else who belongs to ``region`` (SAL/AE, SA, inactive TAMs), for the region page."""
     return list(
-        User.objects.filter(region=region)
-        .exclude(Q(role=Role.TAM) & Q(is_active=True))
-        .order_by("full_name", "id")
+        User.objects.filter(region=region).exclude(Q(role=Role.TAM) & Q(is_active=True)).order_by("full_name", "id")
     )
 
 
@@ -268,7 +266,7 @@ def region_totals(*, region: Region) -> RegionTotals:
 
 def manager_choices() -> UserQuerySet:
     """Active TAM Managers, each with the region they lead now (for the region form's chooser)."""
-    return User.objects.filter(role=Role.MANAGER, is_active=True).select_related("managed_region").order_by("full_name")
+    return User.objects.active().filter(role=Role.MANAGER).select_related("managed_region").order_by("full_name")
 
 
 def region_choices() -> list[Region]:
