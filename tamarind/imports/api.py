@@ -1,5 +1,172 @@
-"""REST routes of this app (see tamarind.core.api for auth and error handling)."""
+"""REST routes of CRM imports under ``/api/v1/imports/`` (auth and error bodies: ``tamarind.core.api``).
 
-from ninja import Router
+Only admins import: a non-admin gets 403 on the list and on upload, and 404 for any job id.
+"""
 
-router = Router(tags=["TODO"])
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from tamarind import policy
+from tamarind.core.errors import ValidationFailed
+from tamarind.imports import selectors, services
+from tamarind.imports.models import ImportJob, ImportSource
+
+router = Router(tags=["imports"])
+
+FIRST_ERRORS = 100
+UPLOAD_OVERHEAD = 64 * 1024
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class ImportErrorOut(Schema):
+    line: int | None = Field(
+        None, description="Line of the file where the row starts (the header is line 1); null for a file-level error."
+    )
+    column: str = Field("", description="The header of the column at fault, when there is one.")
+    value: str = Field("", description="The cell as it was in the file.")
+    message: str = Field(..., examples=['line 7: ARR "lots" is not a number'])
+
+
+class ImportChangeOut(Schema):
+    line: int
+    crm_id: str
+    name: str
+    action: Literal["create", "update"]
+    fields: list[tuple[str, str, str]] = Field(
+        ..., description="(column, value before, value after) per changed field."
+    )
+
+
+class ImportJobOut(Schema):
+    """An import job: its file, status and counts (counts are "would" counts for a dry run)."""
+
+    id: int
+    status: Literal["queued", "running", "succeeded", "failed"]
+    dry_run: bool
+    file_name: str
+    size: int = Field(..., description="Bytes.")
+    source: Literal["web", "api", "cli"]
+    mapping: str | None = Field(None, description="Name of the column mapping used.")
+    created_by: str | None = Field(None, description="Email of the admin who started the import.")
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    duration_seconds: float | None
+    progress: int = Field(..., description="Percent of the file read, 100 when finished.")
+    rows_processed: int
+    total: int = Field(..., description="Data rows in the file.")
+    created: int
+    updated: int
+    unchanged: int
+    error_count: int
+    message: str = Field(..., description="The outcome in one line, e.g. `0 changed: created 0, updated 0, ...`.")
+    url: str = Field(..., description="The job's page in the web UI.")
+
+    @staticmethod
+    def resolve_mapping(obj: ImportJob) -> str | None:
+        return obj.mapping.name if obj.mapping else None
+
+    @staticmethod
+    def resolve_created_by(obj: ImportJob) -> str | None:
+        return obj.created_by.email if obj.created_by else None
+
+    @staticmethod
+    def resolve_duration_seconds(obj: ImportJob) -> float | None:
+        return round(obj.duration.total_seconds(), 3) if obj.duration else None
+
+    @staticmethod
+    def resolve_progress(obj: ImportJob) -> int:
+        return obj.percent
+
+    @staticmethod
+    def resolve_url(obj: ImportJob) -> str:
+        return reverse("imports:detail", args=[obj.pk])
+
+
+class ImportJobDetailOut(ImportJobOut):
+    errors: list[ImportErrorOut] = Field(..., description=f"The first {FIRST_ERRORS} errors, by line.")
+    errors_truncated: bool = Field(..., description="More errors exist: see the error report CSV on the web page.")
+    changes: list[ImportChangeOut] = Field(..., description="The first changes, as a preview.")
+    columns: dict[str, Any] = Field(
+        ..., description="`matched`: [field, header] pairs in file order; `ignored`: headers not read."
+    )
+
+    @staticmethod
+    def resolve_errors(obj: ImportJob) -> list[dict[str, Any]]:
+        return list((obj.errors or [])[:FIRST_ERRORS])
+
+    @staticmethod
+    def resolve_errors_truncated(obj: ImportJob) -> bool:
+        return obj.error_count > FIRST_ERRORS
+
+
+class ListQuery(Schema):
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+@router.get("/", response={200: list[ImportJobOut], 403: ErrorOut}, summary="List imports, newest first")
+def list_imports(request: HttpRequest, params: Query[ListQuery]) -> list[ImportJob]:
+    jobs = selectors.import_job_list(user=request.user)  # type: ignore[arg-type]
+    return list(jobs[params.offset : params.offset + params.limit])
+
+
+@router.post(
+    "/",
+    response={202: ImportJobOut, 400: ErrorOut, 403: ErrorOut, 413: ErrorOut},
+    summary="Upload a CRM account file and queue its import",
+)
+def upload_import(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    dry_run: Form[bool] = False,
+    mapping: Form[str | None] = None,
+) -> Status:
+    """Multipart upload (`file`, optional `dry_run`, `mapping` by name). Answers 202 with the job; poll
+    `GET /api/v1/imports/{id}` until `status` is `succeeded` or `failed`."""
+    user = request.user
+    if not policy.can_import(user):  # type: ignore[arg-type]
+        raise PermissionDenied("Only admins import CRM files.")
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > services.max_upload_bytes() + UPLOAD_OVERHEAD:
+        return Status(413, {"detail": services.upload_too_large_message(declared)})
+    chosen = None
+    if mapping:
+        chosen = selectors.import_mapping_named(mapping)
+        if chosen is None:
+            return Status(400, {"detail": f"There is no import mapping called “{mapping}”."})
+    try:
+        job = services.import_job_create(
+            actor=user,  # type: ignore[arg-type]
+            upload=file,
+            dry_run=dry_run,
+            mapping=chosen,
+            source=ImportSource.API,
+        )
+    except services.UploadTooLarge as exc:
+        return Status(413, {"detail": str(exc).removeprefix("file: ")})
+    except ValidationFailed as exc:
+        return Status(400, {"detail": str(exc).removeprefix("file: ")})
+    services.import_job_enqueue(job)
+    job.refresh_from_db()
+    return Status(202, job)
+
+
+@router.get(
+    "/{job_id}",
+    response={200: ImportJobDetailOut, 404: ErrorOut},
+    summary="An import's status, counts and first errors",
+)
+def get_import(request: HttpRequest, job_id: int) -> ImportJob:
+    return selectors.import_job_for_user(request.user, job_id)  # type: ignore[arg-type]

@@ -1,5 +1,193 @@
+"""Pages of the imports app: history, upload, a job's progress and result, error report, mappings."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tamarind import policy
+from tamarind.core.errors import ValidationFailed
+from tamarind.imports import selectors, services
+from tamarind.imports.columns import COLUMNS, SYNONYM_FIELDS, default_headers
+from tamarind.imports.forms import MappingForm, UploadForm
+from tamarind.imports.models import ImportJob
+
+PAGE_SIZE = 25
+SHOWN_ERRORS = 200
+# Room for the multipart envelope and form fields around the file itself.
+UPLOAD_OVERHEAD = 64 * 1024
 
 
+@login_required
 def import_list(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    jobs = selectors.import_job_list(user=request.user)  # type: ignore[arg-type]
+    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "imports/list.html", {"page": page, "jobs": page.object_list})
+
+
+def _apply_errors(form: Any, exc: ValidationFailed, default_field: str) -> None:
+    for key, messages_ in exc.errors.items():
+        target = key if key in form.fields else (None if key == "__all__" else default_field)
+        for message in messages_:
+            form.add_error(target, message)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not policy.can_import(user):  # type: ignore[arg-type]
+        raise PermissionDenied("Only admins import CRM files.")
+    context = {"max_bytes": services.max_upload_bytes(), "columns": COLUMNS}
+    if request.method != "POST":
+        return render(request, "imports/upload.html", {**context, "form": UploadForm()})
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > services.max_upload_bytes() + UPLOAD_OVERHEAD:
+        context["upload_error"] = services.upload_too_large_message(declared)
+        return render(request, "imports/upload.html", {**context, "form": UploadForm()}, status=413)
+    form = UploadForm(request.POST, request.FILES)
+    status = 400
+    if form.is_valid():
+        try:
+            job = services.import_job_create(
+                actor=user,  # type: ignore[arg-type]
+                upload=form.cleaned_data["file"],
+                dry_run=form.cleaned_data["dry_run"],
+                mapping=form.cleaned_data["mapping"],
+            )
+        except services.UploadTooLarge as exc:
+            _apply_errors(form, exc, "file")
+            status = 413
+        except ValidationFailed as exc:
+            _apply_errors(form, exc, "file")
+        else:
+            services.import_job_enqueue(job)
+            return redirect("imports:detail", job_id=job.pk)
+    return render(request, "imports/upload.html", {**context, "form": form}, status=status)
+
+
+def _job_context(job: ImportJob) -> dict[str, Any]:
+    return {
+        "job": job,
+        "shown_errors": (job.errors or [])[:SHOWN_ERRORS],
+        "more_errors": max(0, job.error_count - SHOWN_ERRORS),
+    }
+
+
+@login_required
+def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The job page; with ``HX-Request`` only its body, which htmx polls every second while the job runs."""
+    job = selectors.import_job_for_user(request.user, job_id)  # type: ignore[arg-type]
+    template = "imports/_job_body.html" if request.headers.get("HX-Request") else "imports/detail.html"
+    return render(request, template, _job_context(job))
+
+
+@login_required
+@require_POST
+def import_apply(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Import for real the file a clean dry run checked."""
+    dry = selectors.import_job_for_user(request.user, job_id)  # type: ignore[arg-type]
+    try:
+        job = services.import_job_apply(actor=request.user, job=dry)  # type: ignore[arg-type]
+    except ValidationFailed as exc:
+        messages.error(request, str(exc))
+        return redirect("imports:detail", job_id=dry.pk)
+    services.import_job_enqueue(job)
+    return redirect("imports:detail", job_id=job.pk)
+
+
+@login_required
+def import_errors_csv(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The job's errors as CSV: line, column, value, message."""
+    job = selectors.import_job_for_user(request.user, job_id)  # type: ignore[arg-type]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stem = job.file_name.rsplit(".", 1)[0] or "import"
+    response["Content-Disposition"] = f'attachment; filename="{stem}-errors.csv"'
+    response.write("\ufeff")  # so spreadsheet programs read the UTF-8 correctly
+    writer = csv.writer(response)
+    writer.writerow(["line", "column", "value", "message"])
+    for error in job.errors or []:
+        writer.writerow([error.get("line") or "", error.get("column", ""), error.get("value", ""), error["message"]])
+    if job.errors_truncated:
+        writer.writerow(["", "", "", f"... and {job.error_count - len(job.errors)} more errors not stored"])
+    return response
+
+
+@login_required
+def mapping_list(request: HttpRequest) -> HttpResponse:
+    mappings = selectors.import_mapping_list(user=request.user)  # type: ignore[arg-type]
+    return render(request, "imports/mappings.html", {"mappings": mappings})
+
+
+def _mapping_context(form: MappingForm) -> dict[str, Any]:
+    return {
+        "form": form,
+        "header_fields": [form[f"headers_{c.field}"] for c in COLUMNS],
+        "synonym_fields": [form[f"synonyms_{f}"] for f in SYNONYM_FIELDS],
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mapping_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not policy.can_import(user):  # type: ignore[arg-type]
+        raise PermissionDenied("Only admins manage import mappings.")
+    if request.method == "POST":
+        form = MappingForm(request.POST)
+        if form.is_valid():
+            try:
+                mapping = services.import_mapping_create(
+                    actor=user,  # type: ignore[arg-type]
+                    name=form.cleaned_data["name"],
+                    description=form.cleaned_data["description"],
+                    is_default=form.cleaned_data["is_default"],
+                    headers=form.cleaned_data["headers"],
+                    synonyms=form.cleaned_data["synonyms"],
+                )
+            except ValidationFailed as exc:
+                _apply_errors(form, exc, "name")
+            else:
+                messages.success(request, f"Mapping “{mapping.name}” created.")
+                return redirect("imports:mappings")
+        return render(request, "imports/mapping_form.html", {**_mapping_context(form), "mapping": None}, status=400)
+    form = MappingForm(initial=MappingForm.initial_for(None, default_headers()))
+    return render(request, "imports/mapping_form.html", {**_mapping_context(form), "mapping": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mapping_edit(request: HttpRequest, mapping_id: int) -> HttpResponse:
+    mapping = selectors.import_mapping_for_user(request.user, mapping_id)  # type: ignore[arg-type]
+    if request.method == "POST":
+        form = MappingForm(request.POST)
+        if form.is_valid():
+            try:
+                changed = services.import_mapping_update(
+                    actor=request.user,  # type: ignore[arg-type]
+                    mapping=mapping,
+                    name=form.cleaned_data["name"],
+                    description=form.cleaned_data["description"],
+                    is_default=form.cleaned_data["is_default"],
+                    headers=form.cleaned_data["headers"],
+                    synonyms=form.cleaned_data["synonyms"],
+                )
+            except ValidationFailed as exc:
+                _apply_errors(form, exc, "name")
+            else:
+                if changed:
+                    messages.success(request, f"Mapping “{mapping.name}” saved (version {mapping.version}).")
+                else:
+                    messages.info(request, "Nothing changed.")
+                return redirect("imports:mappings")
+        return render(request, "imports/mapping_form.html", {**_mapping_context(form), "mapping": mapping}, status=400)
+    form = MappingForm(initial=MappingForm.initial_for(mapping))
+    return render(request, "imports/mapping_form.html", {**_mapping_context(form), "mapping": mapping})

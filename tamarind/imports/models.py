@@ -1,0 +1,184 @@
+"""CRM imports: the column mappings admins maintain, and the history of every import run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+# How many row errors one job keeps; the count goes on past it (``ImportJob.error_count``).
+MAX_STORED_ERRORS = 10_000
+# How many changes a job keeps as its preview ("first N changes").
+MAX_STORED_CHANGES = 50
+
+
+class ImportMapping(models.Model):
+    """How a CRM export's columns and values map onto account fields.
+
+    ``headers`` maps an account field to the header names that carry it (matched case-insensitively, the
+    first one present wins). ``synonyms`` maps a field to ``{value in the file: value Tamarind knows}``, e.g.
+    ``{"segment": {"MM": "Mid-Market"}, "product_tier": {"Platinum": "Ultimate"}}``. ``version`` goes up on
+    every save and is part of each row's import digest, so editing a mapping makes the next import look at
+    every row again instead of skipping the ones it has seen.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=255, blank=True)
+    is_default = models.BooleanField(default=False, help_text="Used when an import names no mapping.")
+    headers = models.JSONField(default=dict)
+    synonyms = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="imports_one_default_mapping"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="imports_mapping_name_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class ImportSource(models.TextChoices):
+    WEB = "web", "Web"
+    API = "api", "API"
+    CLI = "cli", "Command line"
+
+
+class ImportJobQuerySet(models.QuerySet["ImportJob"]):
+    def for_list(self) -> ImportJobQuerySet:
+        """Rows for history tables: people and mapping joined, the large JSON columns left out."""
+        return self.select_related("created_by", "mapping").defer("errors", "changes", "columns")
+
+
+class ImportJob(models.Model):
+    """One import of one CRM file: who ran it, on what, how far it got and what it found.
+
+    The file stays on disk at ``stored_path`` (under ``MEDIA_ROOT/imports/`` for uploads; the given path
+    for the command line). ``errors`` keeps the first ``MAX_STORED_ERRORS`` problems as
+    ``{"line", "column", "value", "message"}``; ``error_count`` counts them all.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_jobs"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    source = models.CharField(max_length=10, choices=ImportSource.choices, default=ImportSource.WEB)
+    kind = models.CharField(max_length=20, default="accounts")
+    file_name = models.CharField("original file name", max_length=255)
+    stored_path = models.CharField(max_length=1000)
+    size = models.BigIntegerField("size (bytes)", default=0)
+    mapping = models.ForeignKey(ImportMapping, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    mapping_version = models.PositiveIntegerField(default=0)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    stage = models.CharField(max_length=20, blank=True, help_text="reading, writing: what a running job is doing.")
+    total = models.PositiveIntegerField(default=0, help_text="Data rows in the file.")
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    rows_processed = models.PositiveIntegerField(default=0)
+    bytes_processed = models.BigIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration = models.DurationField(null=True, blank=True)
+    message = models.CharField(max_length=500, blank=True, help_text="The outcome in one line.")
+    errors = models.JSONField(default=list, blank=True)
+    changes = models.JSONField(default=list, blank=True, help_text="The first changes, as a preview.")
+    columns = models.JSONField(default=dict, blank=True, help_text="Which header fed which field; ignored headers.")
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "succeeded", "failed"]), name="imports_job_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True)
+                | Q(started_at__isnull=True)
+                | Q(finished_at__gte=F("started_at")),
+                name="imports_job_finishes_after_start",
+            ),
+            models.CheckConstraint(condition=Q(size__gte=0), name="imports_job_size_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED)
+
+    @property
+    def changed(self) -> int:
+        return self.created + self.updated
+
+    @property
+    def percent(self) -> int:
+        """Progress through the file, by bytes read (rows are not known until the end)."""
+        if self.is_finished:
+            return 100
+        if not self.size:
+            return 0
+        return min(99, int(self.bytes_processed * 100 / self.size))
+
+    @property
+    def errors_truncated(self) -> bool:
+        return self.error_count > len(self.errors or [])
+
+    def elapsed(self) -> dt.timedelta | None:
+        if self.duration is not None:
+            return self.duration
+        if self.started_at is not None:
+            return timezone.now() - self.started_at
+        return None
+
+    def summary(self) -> str:
+        """``created 12, updated 3, unchanged 85, 0 errors (100 rows in 0.8s)``, the wording of the CLI."""
+        return summary_line(
+            created=self.created,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            errors=self.error_count,
+            total=self.total,
+            seconds=self.duration.total_seconds() if self.duration else 0.0,
+            dry_run=self.dry_run,
+        )
+
+
+def summary_line(
+    *, created: int, updated: int, unchanged: int, errors: int, total: int, seconds: float, dry_run: bool = False
+) -> str:
+    changed = created + updated
+    head = f"dry run, nothing written: {changed} would change" if dry_run else f"{changed} changed"
+    error_word = "error" if errors == 1 else "errors"
+    return (
+        f"{head}: created {created}, updated {updated}, unchanged {unchanged}, {errors} {error_word} "
+        f"({total} rows in {seconds:.1f}s)"
+    )
+
+
+def error_entry(*, line: int | None, column: str, value: str, message: str) -> dict[str, Any]:
+    return {"line": line, "column": column, "value": value, "message": message}

@@ -1,0 +1,462 @@
+"""Writes of the imports app: taking in a CRM file, running an import job, and editing column mappings.
+
+The engine itself lives in ``importer`` (checking, pass 1) and ``writer`` (writing, pass 2); this module
+is the front door every caller uses (web, API, CLI, the background task), and checks the policy.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+
+from tamarind import policy
+from tamarind.audit.models import AuditAction
+from tamarind.audit.services import audit_record, snapshot
+from tamarind.core.context import request_id_scope
+from tamarind.core.errors import ValidationFailed
+from tamarind.imports.columns import (
+    COLUMNS,
+    COLUMNS_BY_FIELD,
+    ENGAGEMENT_MODELS,
+    LIFECYCLE_STAGES,
+    SEGMENTS,
+    SYNONYM_FIELDS,
+    CellError,
+    header_key,
+    parse_priority,
+    value_key,
+)
+from tamarind.imports.importer import Importer, MappingSpec, Progress
+from tamarind.imports.models import ImportJob, ImportMapping, ImportSource, ImportStatus, summary_line
+from tamarind.imports.selectors import import_mapping_default
+from tamarind.people.models import User
+
+logger = logging.getLogger(__name__)
+
+UPLOAD_DIR = "imports"
+ALLOWED_SUFFIXES = (".csv", ".txt")
+# First bytes of files people upload by mistake instead of a CSV export.
+BINARY_SIGNATURES: dict[bytes, str] = {
+    b"PK\x03\x04": "a spreadsheet or ZIP archive",
+    b"\xd0\xcf\x11\xe0": "an Excel workbook",
+    b"%PDF": "a PDF document",
+    b"\x1f\x8b": "a gzip archive",
+    b"\x89PNG": "an image",
+    b"\xff\xd8\xff": "an image",
+}
+MAPPING_FIELDS = ("name", "description", "is_default", "headers", "synonyms", "version")
+
+
+class UploadTooLarge(ValidationFailed):
+    """The upload is above ``settings.TAMARIND_MAX_UPLOAD_BYTES`` (the web and API answer 413)."""
+
+
+def _require_importer(actor: User | None) -> User:
+    if actor is None or not policy.can_import(actor):
+        raise PermissionDenied("Only admins import CRM files.")
+    return actor
+
+
+def max_upload_bytes() -> int:
+    return int(settings.TAMARIND_MAX_UPLOAD_BYTES)
+
+
+def _human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} bytes"
+
+
+def upload_too_large_message(size: int | None = None) -> str:
+    limit = _human_size(max_upload_bytes())
+    if size is None:
+        return f"The file is larger than the {limit} an import may be."
+    return f"The file is {_human_size(size)}; an import may be at most {limit}."
+
+
+def _storage_path(file_name: str) -> Path:
+    today = timezone.now()
+    folder = Path(settings.MEDIA_ROOT) / UPLOAD_DIR / f"{today:%Y}" / f"{today:%m}"
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = get_valid_filename(Path(file_name).name) or "upload.csv"
+    return folder / f"{uuid.uuid4().hex[:12]}-{safe[-120:]}"
+
+
+def store_upload(upload: UploadedFile) -> tuple[Path, int]:
+    """Write an uploaded CSV under ``MEDIA_ROOT/imports/`` chunk by chunk; never hold it in memory whole.
+
+    Raises ``ValidationFailed`` for an empty or non-CSV file and ``UploadTooLarge`` past the size limit.
+    """
+    name = upload.name or "upload.csv"
+    if upload.size is not None and upload.size > max_upload_bytes():
+        raise UploadTooLarge({"file": [upload_too_large_message(upload.size)]})
+    if not name.lower().endswith(ALLOWED_SUFFIXES):
+        raise ValidationFailed({"file": [f"“{name}” is not a CSV file: export the report as CSV (.csv)."]})
+    path = _storage_path(name)
+    written = 0
+    try:
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                if written == 0:
+                    for signature, what in BINARY_SIGNATURES.items():
+                        if chunk.startswith(signature):
+                            raise ValidationFailed({"file": [f"“{name}” is {what}, not a CSV file."]})
+                written += len(chunk)
+                if written > max_upload_bytes():
+                    raise UploadTooLarge({"file": [upload_too_large_message()]})
+                out.write(chunk)
+        if written == 0:
+            raise ValidationFailed({"file": [f"“{name}” is empty."]})
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path, written
+
+
+@transaction.atomic
+def import_job_create(
+    *,
+    actor: User,
+    upload: UploadedFile,
+    dry_run: bool = False,
+    mapping: ImportMapping | None = None,
+    source: str = ImportSource.WEB,
+) -> ImportJob:
+    """Store an uploaded file and queue its import (run it with ``import_job_enqueue``)."""
+    _require_importer(actor)
+    mapping = mapping or import_mapping_default()
+    path, size = store_upload(upload)
+    return ImportJob.objects.create(
+        created_by=actor,
+        source=source,
+        file_name=(upload.name or path.name)[:255],
+        stored_path=str(path),
+        size=size,
+        mapping=mapping,
+        mapping_version=mapping.version if mapping else 0,
+        dry_run=dry_run,
+    )
+
+
+@transaction.atomic
+def import_job_create_from_path(
+    *,
+    actor: User,
+    path: Path,
+    dry_run: bool = False,
+    mapping: ImportMapping | None = None,
+    source: str = ImportSource.CLI,
+) -> ImportJob:
+    """A job over a file already on this machine (the command line): read in place, not copied."""
+    _require_importer(actor)
+    mapping = mapping or import_mapping_default()
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ValidationFailed({"file": [f"{path} is not a file."]})
+    return ImportJob.objects.create(
+        created_by=actor,
+        source=source,
+        file_name=path.name[:255],
+        stored_path=str(path),
+        size=path.stat().st_size,
+        mapping=mapping,
+        mapping_version=mapping.version if mapping else 0,
+        dry_run=dry_run,
+    )
+
+
+@transaction.atomic
+def import_job_apply(*, actor: User, job: ImportJob) -> ImportJob:
+    """After a clean dry run, a new job that imports the same stored file for real."""
+    _require_importer(actor)
+    if not job.dry_run or job.status != ImportStatus.SUCCEEDED:
+        raise ValidationFailed("Only a dry run that found no errors can be imported as it is.")
+    if not Path(job.stored_path).is_file():
+        raise ValidationFailed(f"The file {job.file_name} is no longer on the server; upload it again.")
+    return ImportJob.objects.create(
+        created_by=actor,
+        source=job.source,
+        kind=job.kind,
+        file_name=job.file_name,
+        stored_path=job.stored_path,
+        size=job.size,
+        mapping=job.mapping,
+        mapping_version=job.mapping.version if job.mapping else 0,
+        dry_run=False,
+    )
+
+
+def import_job_enqueue(job: ImportJob) -> None:
+    """Hand the job to the task backend (a ``db_worker`` in production, inline in tests)."""
+    from tamarind.imports.tasks import run_import_job
+
+    run_import_job.enqueue(job.pk)
+
+
+def import_job_run(*, job_id: int, progress: Callable[[Progress], None] | None = None) -> ImportJob:
+    """Run a queued job to the end and record the outcome on it. A job that is not queued is left alone.
+
+    Not atomic itself: the job's progress must be visible while it runs; the import's writes happen in
+    one transaction inside ``writer.write_staged``.
+    """
+    job = ImportJob.objects.select_related("created_by", "mapping").get(pk=job_id)
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now(), stage="reading"
+    )
+    if not claimed:
+        return job
+    job.refresh_from_db()
+    actor = job.created_by
+    if actor is None or not policy.can_import(actor):
+        return _finish_failed(job, "The person who started this import may no longer import.")
+    spec = MappingSpec.of(job.mapping)
+    job.mapping_version = spec.version  # the mapping may have been edited since the upload
+
+    def report(p: Progress) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(rows_processed=p.rows, bytes_processed=p.bytes, stage=p.stage)
+        if progress is not None:
+            progress(p)
+
+    try:
+        with request_id_scope(f"import-{job.pk}"):
+            result = Importer(
+                path=Path(job.stored_path), mapping=spec, actor=actor, dry_run=job.dry_run, progress=report
+            ).run()
+    except FileNotFoundError:
+        return _finish_failed(job, f"The file {job.file_name} is no longer on the server.")
+    except IntegrityError as exc:
+        # Someone changed the account book between the check and the write (e.g. created an account
+        # with a CRM id of this file); the transaction rolled back, so running it again is safe.
+        logger.warning("import job %s hit a conflicting change: %s", job.pk, exc)
+        return _finish_failed(
+            job, "The account book changed while this file was imported; nothing was imported. Run it again."
+        )
+    except Exception:
+        logger.exception("import job %s failed", job.pk)
+        _finish_failed(job, "The import stopped on an internal error; nothing was imported. See the server log.")
+        raise
+    job.total = result.total
+    job.created, job.updated, job.unchanged = result.created, result.updated, result.unchanged
+    job.error_count = result.error_count
+    job.errors = result.errors
+    job.changes = result.changes
+    job.columns = result.columns
+    job.rows_processed = result.total
+    job.bytes_processed = job.size
+    job.stage = ""
+    job.finished_at = timezone.now()
+    job.duration = job.finished_at - (job.started_at or job.finished_at)
+    line = summary_line(
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        errors=result.error_count,
+        total=result.total,
+        seconds=result.seconds,
+        dry_run=job.dry_run,
+    )
+    if result.ok:
+        job.status = ImportStatus.SUCCEEDED
+        job.message = line
+    else:
+        job.status = ImportStatus.FAILED
+        n = result.error_count
+        job.message = f"The file was rejected ({n} {'error' if n == 1 else 'errors'}); nothing was imported."
+    job.save(
+        update_fields=[
+            "total",
+            "created",
+            "updated",
+            "unchanged",
+            "error_count",
+            "errors",
+            "changes",
+            "columns",
+            "rows_processed",
+            "bytes_processed",
+            "stage",
+            "finished_at",
+            "duration",
+            "status",
+            "message",
+            "mapping_version",
+        ]
+    )
+    return job
+
+
+def _finish_failed(job: ImportJob, message: str) -> ImportJob:
+    now = timezone.now()
+    job.status = ImportStatus.FAILED
+    job.message = message[:500]
+    job.stage = ""
+    job.finished_at = now
+    job.duration = now - (job.started_at or now)
+    job.save(update_fields=["status", "message", "stage", "finished_at", "duration"])
+    return job
+
+
+# --- Mappings -----------------------------------------------------------------------------------------------
+
+
+def _clean_mapping(
+    *, name: str, headers: dict[str, Iterable[str]], synonyms: dict[str, dict[str, str]]
+) -> tuple[str, dict[str, list[str]], dict[str, dict[str, str]]]:
+    """Check a mapping: required fields have a header, no header feeds two fields, synonyms resolve."""
+    from tamarind.imports.importer import Lookups
+
+    errors: dict[str, list[str]] = {}
+    name = name.strip()
+    if not name:
+        errors["name"] = ["A mapping needs a name."]
+    clean_headers: dict[str, list[str]] = {}
+    owner: dict[str, str] = {}
+    for column in COLUMNS:
+        names = [" ".join(h.split()) for h in headers.get(column.field, []) if h and h.strip()]
+        if column.required and not names:
+            errors.setdefault(f"headers_{column.field}", []).append(f"{column.header} needs at least one header.")
+        for h in names:
+            other = owner.get(header_key(h))
+            if other is not None and other != column.field:
+                errors.setdefault(f"headers_{column.field}", []).append(
+                    f"“{h}” is already the header of {COLUMNS_BY_FIELD[other].header}."
+                )
+            owner[header_key(h)] = column.field
+        clean_headers[column.field] = list(dict.fromkeys(names))
+    lookups = Lookups(MappingSpec(pk=None, name="", version=0, headers={}, synonyms={}))
+    clean_synonyms: dict[str, dict[str, str]] = {}
+    for fld, pairs in synonyms.items():
+        if fld not in SYNONYM_FIELDS:
+            errors.setdefault("__all__", []).append(f"{fld} takes no synonyms.")
+            continue
+        for raw, target in pairs.items():
+            raw, target = raw.strip(), target.strip()
+            if not raw or not target:
+                continue
+            if not _synonym_target_ok(fld, target, lookups):
+                errors.setdefault(f"synonyms_{fld}", []).append(
+                    f"“{raw} = {target}”: {target} is not a known {COLUMNS_BY_FIELD[fld].header.lower()}."
+                )
+            clean_synonyms.setdefault(fld, {})[raw] = target
+    if errors:
+        raise ValidationFailed(errors)
+    return name, clean_headers, clean_synonyms
+
+
+def _synonym_target_ok(fld: str, target: str, lookups: Any) -> bool:
+    key = value_key(target)
+    if fld == "region":
+        return key in lookups.regions
+    if fld == "product_tier":
+        return key in lookups.tiers
+    if fld == "segment":
+        return key in SEGMENTS
+    if fld == "engagement_model":
+        return key in ENGAGEMENT_MODELS
+    if fld == "lifecycle_stage":
+        return key in LIFECYCLE_STAGES
+    if fld == "priority":
+        try:
+            parse_priority(target)
+        except CellError:
+            return False
+        return True
+    return False
+
+
+def _unset_other_defaults(mapping: ImportMapping) -> None:
+    ImportMapping.objects.filter(is_default=True).exclude(pk=mapping.pk).update(is_default=False)
+
+
+@transaction.atomic
+def import_mapping_create(
+    *,
+    actor: User,
+    name: str,
+    headers: dict[str, Iterable[str]],
+    synonyms: dict[str, dict[str, str]] | None = None,
+    description: str = "",
+    is_default: bool = False,
+    source: str = "web",
+) -> ImportMapping:
+    _require_importer(actor)
+    name, clean_headers, clean_synonyms = _clean_mapping(name=name, headers=headers, synonyms=synonyms or {})
+    if ImportMapping.objects.filter(name__iexact=name).exists():
+        raise ValidationFailed({"name": [f"There is already a mapping called “{name}”."]})
+    now = timezone.now()
+    mapping = ImportMapping(
+        name=name,
+        description=description.strip()[:255],
+        is_default=is_default,
+        headers=clean_headers,
+        synonyms=clean_synonyms,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        updated_by=actor,
+    )
+    if is_default:
+        _unset_other_defaults(mapping)
+    mapping.save()
+    audit_record(
+        actor=actor, obj=mapping, action=AuditAction.CREATE, after=snapshot(mapping, MAPPING_FIELDS), source=source
+    )
+    return mapping
+
+
+@transaction.atomic
+def import_mapping_update(
+    *,
+    actor: User,
+    mapping: ImportMapping,
+    name: str,
+    headers: dict[str, Iterable[str]],
+    synonyms: dict[str, dict[str, str]] | None = None,
+    description: str = "",
+    is_default: bool = False,
+    source: str = "web",
+) -> list[str]:
+    """Save a mapping; a change of headers or synonyms bumps ``version``. Returns the changed fields."""
+    _require_importer(actor)
+    name, clean_headers, clean_synonyms = _clean_mapping(name=name, headers=headers, synonyms=synonyms or {})
+    if ImportMapping.objects.filter(name__iexact=name).exclude(pk=mapping.pk).exists():
+        raise ValidationFailed({"name": [f"There is already a mapping called “{name}”."]})
+    before = snapshot(mapping, MAPPING_FIELDS)
+    mapping.name = name
+    mapping.description = description.strip()[:255]
+    mapping.is_default = is_default
+    mapping.headers = clean_headers
+    mapping.synonyms = clean_synonyms
+    if mapping.headers != before["headers"] or mapping.synonyms != before["synonyms"]:
+        mapping.version += 1
+    after = snapshot(mapping, MAPPING_FIELDS)
+    changed = [f for f in MAPPING_FIELDS if before[f] != after[f]]
+    if not changed:
+        return []
+    if is_default:
+        _unset_other_defaults(mapping)
+    mapping.updated_at = timezone.now()
+    mapping.updated_by = actor
+    mapping.save(update_fields=[*changed, "updated_at", "updated_by"])
+    audit_record(
+        actor=actor,
+        obj=mapping,
+        action=AuditAction.UPDATE,
+        before={f: before[f] for f in changed},
+        after={f: after[f] for f in changed},
+        source=source,
+    )
+    return changed

@@ -1,0 +1,93 @@
+"""Uploading a CRM file through the web form, in a real browser, and reading the result."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.apps import apps
+
+from tamarind.accounts.models import Account
+from tamarind.imports.models import ImportJob
+from tamarind.imports.tests.conftest import GOOD_ROWS, csv_text
+from tamarind.testing.browser import login, screenshot
+from tamarind.testing.factories import tier
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def seeded(transactional_db: None) -> None:
+    """What migrations seed (product tiers, the default mapping): a transactional test's flush removes it."""
+    seed_mapping = importlib.import_module("tamarind.imports.migrations.0002_default_mapping").seed
+    seed_mapping(apps, None)
+    for name in ("Free", "Starter", "Bronze", "Premium", "Silver", "Ultimate", "Gold"):
+        tier(name)
+
+
+MORE_ROWS = [
+    f"B-{i},Customer {i},A-2,Enterprise,AMER East,{50_000 + i * 1_000},Premium,Tara Tam,sal@example.com,,2025-01-15,2027-01-15,{100 + i}"
+    for i in range(1, 9)
+]
+
+
+def test_upload_a_crm_file_and_see_the_result(page, live_server, book, tmp_path):
+    path = tmp_path / "salesforce-accounts.csv"
+    path.write_text(csv_text(*GOOD_ROWS, *MORE_ROWS))
+    login(page, live_server, book.admin)
+
+    page.goto(f"{live_server.url}/imports/")
+    assert "No imports yet" in page.locator(".empty").inner_text()
+    page.click("text=Import a CRM file")
+    page.wait_for_url("**/imports/new/")
+    page.set_input_files("input[type=file]", str(path))
+    screenshot(page, "import-upload")
+
+    page.click("text=Upload and import")
+    page.wait_for_selector("#job-body[data-status=succeeded]")
+    assert "Import complete: 10 accounts changed." in page.locator(".imp-outcome").inner_text()
+    screenshot(page, "import-result")
+    assert Account.objects.filter(crm_id__startswith="B-").count() == 8
+
+    page.click("text=All imports")
+    assert "salesforce-accounts.csv" in page.locator("table.data").inner_text()
+    screenshot(page, "import-list")
+
+
+def test_rejected_file_shows_the_errors(page, live_server, book, tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_text(
+        csv_text(
+            GOOD_ROWS[1],
+            "A-3,Three,,Enterprise,AMER East,lots,Premium,,,,,,",
+            "A-4,Four,,Enterprise,AMER East,10,Premium,Jane Nobody,,,,2026-02-30,",
+            GOOD_ROWS[1],
+        )
+    )
+    login(page, live_server, book.admin)
+    page.goto(f"{live_server.url}/imports/new/")
+    page.set_input_files("input[type=file]", str(path))
+    page.check("input[name=dry_run]")
+    page.click("text=Upload and import")
+    page.wait_for_selector("#job-body[data-status=failed]")
+    errors = page.locator("#errors").inner_text()
+    assert 'line 3: CARR (This Account) "lots" is not a number' in errors
+    assert 'line 4: Technical Account Manager "Jane Nobody" is not a known person' in errors
+    assert 'line 5: Account ID "A-2" repeats line 2' in errors
+    screenshot(page, "import-errors")
+    with page.expect_download() as download:
+        page.click("text=Download error report (CSV)")
+    assert download.value.suggested_filename == "broken-errors.csv"
+    assert ImportJob.objects.get().error_count == 4
+
+
+def test_mappings_page(page, live_server, book):
+    login(page, live_server, book.admin)
+    page.goto(f"{live_server.url}/imports/mappings/")
+    page.click("text=Salesforce account report")
+    page.fill("textarea[name=synonyms_product_tier]", "Platinum = Ultimate")
+    screenshot(page, "import-mapping-edit")
+    page.click("text=Save mapping")
+    page.wait_for_url("**/imports/mappings/")
+    assert "Platinum = Ultimate" in page.locator("table.data").inner_text()
+    screenshot(page, "import-mappings")
