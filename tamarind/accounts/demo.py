@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from tamarind.people.models import Region, Role, User
@@ -394,6 +395,7 @@ def cast_people(plans: list[PlannedAccount], seed: int, *, capacity: Decimal) ->
     """Create the people: TAMs per region by the capacity rule, SALs and SAs by book size."""
     rng = random.Random(seed + 1)
     used: set[str] = set()
+    shared_hash = make_password(DEMO_PASSWORD)
 
     def person(role: str, region: Region | None, name: str | None = None, email: str | None = None) -> User:
         full = name or _person_name(rng, used)
@@ -402,7 +404,7 @@ def cast_people(plans: list[PlannedAccount], seed: int, *, capacity: Decimal) ->
             email=email or _email(full),
             full_name=full,
             role=role,
-            password=DEMO_PASSWORD,
+            password_hash=shared_hash,
             region=region,
             source="demo",
         )
@@ -486,13 +488,20 @@ ProgressFn = Callable[[int, int], None]
 
 
 def build_demo(*, accounts: int, seed: int, progress: ProgressFn | None = None) -> dict[str, object]:
-    """Create the demo cast and book; returns what was created (for the command's summary)."""
-    from tamarind.imports.services import import_accounts_file
+    """Create the demo cast and book; returns the cast, the CSV path and the finished import job."""
+    from tamarind.imports.models import ImportSource, ImportStatus
+    from tamarind.imports.services import import_job_create_from_path, import_job_run
 
     today = timezone.localdate()
     plans = plan_accounts(accounts, seed, today)
     cast = cast_people(plans, seed, capacity=Decimal(settings.TAMARIND_TAM_CAPACITY_ARR))
     assign_owners(plans, cast, seed)
     path = write_csv(plans, demo_csv_path())
-    result = import_accounts_file(actor=cast.admin, path=path, source="demo", progress=progress)
-    return {"cast": cast, "csv": path, "result": result}
+    job = import_job_create_from_path(actor=cast.admin, path=path, source=ImportSource.DEMO)
+    job = import_job_run(
+        job_id=job.pk, progress=(lambda p: progress(p.rows, len(plans))) if progress is not None else None
+    )
+    if job.status != ImportStatus.SUCCEEDED:
+        problems = "; ".join(e["message"] for e in (job.errors or [])[:5])
+        raise RuntimeError(f"The demo book did not import: {job.message} {problems}")
+    return {"cast": cast, "csv": path, "job": job}

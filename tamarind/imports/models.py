@@ -62,6 +62,7 @@ class ImportSource(models.TextChoices):
     WEB = "web", "Web"
     API = "api", "API"
     CLI = "cli", "Command line"
+    DEMO = "demo", "Demo generator"
 
 
 class ImportJobQuerySet(models.QuerySet["ImportJob"]):

@@ -42,11 +42,16 @@ def user_create(
     full_name: str,
     role: str,
     password: str | None = None,
+    password_hash: str | None = None,
     region: Region | None = None,
     capacity_arr: Decimal | None = None,
     source: str = "web",
 ) -> User:
-    """Create a person. Without a password they cannot sign in until an admin sets one."""
+    """Create a person. Without a password they cannot sign in until an admin sets one.
+
+    ``password_hash`` (from ``make_password``) lets bulk set-ups such as the demo hash a shared password
+    once instead of once per person (hashing is deliberately slow).
+    """
     _require_admin(actor)
     user = User(
         email=User.objects.normalize_email(email).strip().lower(),
@@ -55,7 +60,9 @@ def user_create(
         region=region,
         capacity_arr=capacity_arr,
     )
-    if password:
+    if password_hash:
+        user.password = password_hash
+    elif password:
         user.set_password(password)
     else:
         user.set_unusable_password()

@@ -37,11 +37,11 @@ class Command(BaseCommand):
         with request_id_scope():
             out = build_demo(accounts=opts["accounts"], seed=opts["seed"], progress=progress)
         progress.close()
-        result = out["result"]
+        job = out["job"]
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo book loaded: {Account.objects.count()} accounts, {User.objects.count()} people "
-                f"in {time.monotonic() - started:.1f}s ({result})."
+                f"in {time.monotonic() - started:.1f}s (import: {job.summary()})."
             )
         )
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")

@@ -37,7 +37,8 @@ class Command(BaseCommand):
             self.stdout.write("No one can sign in yet: run `tamarind createsuperuser` or `tamarind demo`.")
             return
         width = max(len(label) for label, _ in rows)
-        pw = f"   password: {opts['password']}" if opts["password"] else ""
+        email_width = max(len(user.email) for _, user in rows)
+        pw = f"  password: {opts['password']}" if opts["password"] else ""
         for label, user in rows:
-            self.stdout.write(f"  {label:<{width}}  {user.email}{pw}")
+            self.stdout.write(f"  {label:<{width}}  {user.email:<{email_width}}{pw}".rstrip())
         self.stdout.write("")
