@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -23,6 +24,9 @@ from django.utils import timezone
 
 from tamarind.people.models import Region, Role, User
 from tamarind.people.services import region_create, user_create
+
+if TYPE_CHECKING:
+    from tamarind.imports.models import ImportJob
 
 DEMO_PASSWORD = "tamarind-demo"
 DEMO_DOMAIN = "demo.tamarind.test"
@@ -262,7 +266,10 @@ class DemoCast:
     sas: dict[str, list[User]] = field(default_factory=dict)
 
 
-def _weighted(rng: random.Random, items: list[tuple[object, float]]) -> object:
+T = TypeVar("T")
+
+
+def _weighted(rng: random.Random, items: list[tuple[T, float]]) -> T:
     roll = rng.random()
     acc = 0.0
     for item, weight in items:
@@ -319,15 +326,15 @@ def plan_accounts(n: int, seed: int, today: dt.date) -> list[PlannedAccount]:
     i = 0
     while len(plans) < n:
         i += 1
-        region = str(_weighted(rng, [(r, w) for r, w in REGIONS]))
-        seg_label, _, median, sigma = _weighted(rng, [(s, s[1]) for s in SEGMENTS])  # type: ignore[misc]
+        region = _weighted(rng, [(r, w) for r, w in REGIONS])
+        seg_label, _, median, sigma = _weighted(rng, [(s, s[1]) for s in SEGMENTS])
         if region == "Public Sector" and rng.random() < 0.5:
             seg_label, _, median, sigma = SEGMENTS[2]
         arr = max(1_200, round(rng.lognormvariate(math.log(median), sigma), -2))
         rung_offset = 1 if seg_label == "SMB" else 0
         tier_names, _, price = _weighted(
             rng, [(t, t[1] + (0.2 if k == 0 else 0) * rung_offset) for k, t in enumerate(TIERS)]
-        )  # type: ignore[misc]
+        )
         rung = [t[0] for t in TIERS].index(tier_names) + 1
         tier = tier_names[0] if rng.random() < 0.7 else tier_names[1]
         while True:
@@ -487,7 +494,14 @@ def demo_csv_path() -> Path:
 ProgressFn = Callable[[int, int], None]
 
 
-def build_demo(*, accounts: int, seed: int, progress: ProgressFn | None = None) -> dict[str, object]:
+@dataclass
+class DemoResult:
+    cast: DemoCast
+    csv: Path
+    job: ImportJob
+
+
+def build_demo(*, accounts: int, seed: int, progress: ProgressFn | None = None) -> DemoResult:
     """Create the demo cast and book; returns the cast, the CSV path and the finished import job."""
     from tamarind.imports.models import ImportSource, ImportStatus
     from tamarind.imports.services import import_job_create_from_path, import_job_run
@@ -504,4 +518,4 @@ def build_demo(*, accounts: int, seed: int, progress: ProgressFn | None = None) 
     if job.status != ImportStatus.SUCCEEDED:
         problems = "; ".join(e["message"] for e in (job.errors or [])[:5])
         raise RuntimeError(f"The demo book did not import: {job.message} {problems}")
-    return {"cast": cast, "csv": path, "job": job}
+    return DemoResult(cast=cast, csv=path, job=job)

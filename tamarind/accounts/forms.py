@@ -6,7 +6,15 @@ from typing import Any
 
 from django import forms
 
-from tamarind.accounts.models import ACCOUNT_FIELDS, Account, Priority, ProductTier, Segment
+from tamarind.accounts.models import (
+    ACCOUNT_FIELDS,
+    Account,
+    EngagementModel,
+    LifecycleStage,
+    Priority,
+    ProductTier,
+    Segment,
+)
 from tamarind.people.models import Region, Role, User
 
 
@@ -25,15 +33,13 @@ class AccountForm(forms.Form):
     product_tier = forms.ModelChoiceField(queryset=ProductTier.objects.order_by("rung", "name"), required=False)
     licenses = forms.IntegerField(label="Number of licenses", min_value=0)
     priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int)
-    engagement_model = forms.ChoiceField(
-        choices=[("", "—"), *Account._meta.get_field("engagement_model").choices], required=False
-    )  # type: ignore[misc]
+    engagement_model = forms.ChoiceField(choices=[("", "—"), *EngagementModel.choices], required=False)
     tam = forms.ModelChoiceField(label="TAM", queryset=User.objects.none(), required=False)
     sal = forms.ModelChoiceField(label="SAL / AE", queryset=User.objects.none(), required=False)
     sa = forms.ModelChoiceField(label="SA", queryset=User.objects.none(), required=False)
     customer_since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     next_renewal_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    lifecycle_stage = forms.ChoiceField(choices=Account._meta.get_field("lifecycle_stage").choices)  # type: ignore[arg-type]
+    lifecycle_stage = forms.ChoiceField(choices=LifecycleStage.choices)
     collaboration_url = forms.URLField(
         label="Collaboration space", max_length=500, required=False, assume_scheme="https"
     )

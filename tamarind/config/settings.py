@@ -180,6 +180,7 @@ if not DEBUG:
 # Background work: django-tasks with the database backend (SQLite or PostgreSQL, no Redis needed).
 # Set TAMARIND_TASK_BACKEND=rq (and REDIS_URL) to scale out on RQ.
 _TASK_BACKEND = os.environ.get("TAMARIND_TASK_BACKEND", "database")
+TASKS: dict[str, dict[str, object]]
 if _TASK_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 elif _TASK_BACKEND == "rq":

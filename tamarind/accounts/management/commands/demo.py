@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -33,11 +33,11 @@ class Command(BaseCommand):
                 return
             raise CommandError("The database already has people or accounts; the demo loads into an empty one.")
         started = time.monotonic()
-        progress = Progress("demo accounts", stream=self.stderr._out)  # type: ignore[attr-defined]
+        progress = Progress("demo accounts", stream=cast(IO[str], self.stderr._out))
         with request_id_scope():
             out = build_demo(accounts=opts["accounts"], seed=opts["seed"], progress=progress)
         progress.close()
-        job = out["job"]
+        job = out.job
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo book loaded: {Account.objects.count()} accounts, {User.objects.count()} people "
