@@ -280,15 +280,22 @@ def _weighted(rng: random.Random, items: list[tuple[T, float]]) -> T:
 
 
 def _person_name(rng: random.Random, used: set[str]) -> str:
-    while True:
-        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    """A fresh full name; a large cast (100,000 accounts need thousands of people) gets middle initials."""
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    candidates = [f"{first} {last}"] + [f"{first} {chr(65 + i)}. {last}" for i in range(26)]
+    for name in candidates:
         if name not in used:
             used.add(name)
             return name
+    n = 2
+    while f"{first} {last} {n}" in used:
+        n += 1
+    used.add(f"{first} {last} {n}")
+    return f"{first} {last} {n}"
 
 
 def _email(name: str) -> str:
-    return name.lower().replace(" ", ".") + "@" + DEMO_DOMAIN
+    return name.lower().replace(".", "").replace(" ", ".") + "@" + DEMO_DOMAIN
 
 
 @dataclass

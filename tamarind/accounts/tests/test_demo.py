@@ -67,3 +67,19 @@ def test_demo_does_not_load_twice():
     assert Account.objects.count() == 50
     with pytest.raises(CommandError, match="already has"):
         call_command("demo", "--accounts", "50", stdout=StringIO(), stderr=StringIO())
+
+
+def test_a_large_cast_gets_unique_names_and_valid_emails():
+    import random
+
+    from django.core.validators import validate_email
+
+    from tamarind.accounts.demo import _email, _person_name
+
+    rng, used = random.Random(1), set()
+    names = [_person_name(rng, used) for _ in range(6000)]  # more than first x last combinations
+    assert len(set(names)) == 6000
+    emails = {_email(n) for n in names}
+    assert len(emails) == 6000
+    for email in list(emails)[:500]:
+        validate_email(email)
