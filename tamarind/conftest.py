@@ -112,4 +112,12 @@ def api_for(db: None):  # type: ignore[no-untyped-def]
 
 
 # Browser fixtures (``browser``, ``page``) for tests marked ``browser``.
-from tamarind.testing.browser import browser, page  # noqa: E402, F401
+from tamarind.testing.browser import browser, page, seed_defaults  # noqa: E402, F401
+
+
+@pytest.fixture(autouse=True)
+def _seeded_for_browser_tests(request: pytest.FixtureRequest) -> None:
+    """Browser tests are transactional; give each the seeded defaults the previous one's flush removed."""
+    if request.node.get_closest_marker("browser") is not None:
+        request.getfixturevalue("transactional_db")
+        seed_defaults()

@@ -63,6 +63,15 @@ def managed_region_id(user: User) -> int | None:
     return region.pk if region is not None else None
 
 
+def managed_region(user: User) -> Region | None:
+    """The region a TAM Manager leads (their default region for new accounts), else None."""
+    return getattr(user, "managed_region", None) if user.role == Role.MANAGER else None
+
+
+def can_delete_account(user: User, account: Account) -> bool:
+    return _active(user) and user.role == Role.ADMIN and can_read_account(user, account)
+
+
 def account_scope(user: User) -> Q | None:
     """A filter for the accounts ``user`` may read; ``None`` means every account."""
     if not _active(user):

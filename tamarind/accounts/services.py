@@ -128,7 +128,7 @@ def account_set_tam(*, actor: User, account: Account, tam: User | None, source: 
 @transaction.atomic
 def account_delete(*, actor: User, account: Account, source: str = "web") -> None:
     """Delete an account (admin only). Children keep existing with no parent."""
-    if actor.role != Role.ADMIN or not policy.can_read_account(actor, account):
+    if not policy.can_delete_account(actor, account):
         raise PermissionDenied("Only admins delete accounts.")
     before = snapshot(account, AUDITED_FIELDS)
     audit_record(actor=actor, obj=account, action=AuditAction.DELETE, before=before, after=None, source=source)

@@ -16,19 +16,16 @@ from tamarind.accounts.forms import AccountForm, SetTamForm, account_initial
 from tamarind.accounts.models import Priority, ProductTier, Segment
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.forms import add_service_errors
+from tamarind.core.http import request_user
 from tamarind.people.models import Region, Role, User
 
 PAGE_SIZE = 50
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 @login_required
 @require_http_methods(["GET"])
 def account_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     filters = selectors.AccountFilters.from_params(request.GET)
     accounts = selectors.account_list(user=user, filters=filters)
     page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -53,7 +50,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = selectors.account_for_user(user, account_id)
     context = {
         "account": account,
@@ -70,7 +67,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = selectors.account_for_user(user, account_id, write=True)
     writable = policy.account_writable_fields(user, account)
     form = AccountForm(request.POST or None, writable=writable, initial=account_initial(account))
@@ -93,11 +90,11 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not policy.can_create_account(user):
         raise PermissionDenied("Only admins and TAM Managers create accounts.")
     initial = {"currency": "USD", "priority": 1, "lifecycle_stage": "onboarding"}
-    managed = getattr(user, "managed_region", None) if user.role == Role.MANAGER else None
+    managed = policy.managed_region(user)
     if managed is not None:
         initial["region"] = managed.pk
     form = AccountForm(request.POST or None, writable=policy.creatable_fields(user), initial=initial)
@@ -119,7 +116,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def account_set_tam(request: HttpRequest, account_id: int) -> HttpResponse:
     """Inline TAM assignment on the account page (htmx swaps the owners panel)."""
-    user = _user(request)
+    user = request_user(request)
     account = selectors.account_for_user(user, account_id, write=True)
     if not policy.can_set_tam(user, account):
         raise PermissionDenied("Only the region's TAM Manager or an admin sets the TAM.")

@@ -20,6 +20,7 @@ from tamarind import policy
 from tamarind.audit import selectors
 from tamarind.audit.forms import AuditFilterForm
 from tamarind.audit.models import AuditEvent
+from tamarind.core.http import request_user
 from tamarind.people.models import User
 
 PAGE_SIZE = 50
@@ -45,10 +46,6 @@ OBJECT_LINKS = {
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _gate(user: User) -> None:
     # Before anything is read, so a refused request costs no queries and reveals nothing.
     if not policy.can_view_audit_log(user):
@@ -68,7 +65,7 @@ def _filter_form(request: HttpRequest) -> AuditFilterForm:
 @login_required
 @require_http_methods(["GET"])
 def audit_log(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _gate(user)
     form = _filter_form(request)
     filters = form.filters()
@@ -127,7 +124,7 @@ def _rows(events: Any) -> Iterator[str]:
 @require_http_methods(["GET"])
 def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered log as CSV, streamed row by row so a long trail never sits in memory."""
-    user = _user(request)
+    user = request_user(request)
     _gate(user)
     form = _filter_form(request)
     events = selectors.audit_events(user=user, filters=form.filters())

@@ -18,15 +18,11 @@ from django.views.decorators.http import require_http_methods
 from tamarind import policy
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.forms import add_service_errors
+from tamarind.core.http import request_user
 from tamarind.people import selectors, services
 from tamarind.people.forms import PeopleFilterForm, PersonForm, RegionForm, TokenForm
-from tamarind.people.models import User
 
 PAGE_SIZE = 50
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 # --- People ---------------------------------------------------------------------------------------------
@@ -35,7 +31,7 @@ def _user(request: HttpRequest) -> User:
 @login_required
 @require_http_methods(["GET"])
 def people_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     regions = selectors.region_choices()
     form = PeopleFilterForm(request.GET, regions=regions)
     form.is_valid()  # invalid filters are dropped and shown beside the field
@@ -57,7 +53,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     person = selectors.person_for_user(user, person_id)
     owned = selectors.person_accounts(viewer=user, person=person)
     context = {
@@ -73,7 +69,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def person_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not policy.can_manage_people(user):
         raise PermissionDenied("Only admins add people.")
     form = PersonForm(request.POST or None, initial={"role": "tam"})
@@ -104,7 +100,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     person = selectors.person_for_user(user, person_id, write=True)
     form = PersonForm(request.POST or None, person=person, initial=PersonForm.initial_for(person))
     status = 200
@@ -136,7 +132,7 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def region_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     regions: list[Any] = selectors.region_list(user=user)  # annotated: tam_count, account_count, book_arr
     for region in regions:
         region.arr_per_tam = region.book_arr / region.tam_count if region.tam_count else None
@@ -152,7 +148,7 @@ def region_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def region_detail(request: HttpRequest, region_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     region = selectors.region_for_user(user, region_id)
     context = {
         "region": region,
@@ -167,7 +163,7 @@ def region_detail(request: HttpRequest, region_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def region_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not policy.can_manage_people(user):
         raise PermissionDenied("Only admins add regions.")
     form = RegionForm(request.POST or None)
@@ -190,7 +186,7 @@ def region_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def region_edit(request: HttpRequest, region_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     region = selectors.region_for_user(user, region_id, write=True)
     form = RegionForm(request.POST or None, region=region, initial={"name": region.name, "manager": region.manager_id})
     status = 200
@@ -221,7 +217,7 @@ def region_edit(request: HttpRequest, region_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
     """Your API tokens. Creating one answers with its secret on this page, once; only a hash is kept."""
-    user = _user(request)
+    user = request_user(request)
     form = TokenForm(request.POST or None)
     created = secret = None
     status = 200
@@ -238,7 +234,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     token = selectors.token_for_user(user, token_id)
     if token.revoked_at is not None:
         messages.info(request, f"“{token.name}” was already revoked.")

@@ -69,3 +69,20 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def seed_defaults() -> None:
+    """Re-create what migrations seed (product tier rungs, the default import mapping).
+
+    Browser tests run against a live server, so they are transactional: each one ends by emptying every
+    table, seeded rows included. The ``browser`` marker makes the root conftest call this before each test.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    from tamarind.testing.factories import DEFAULT_RUNGS, tier
+
+    importlib.import_module("tamarind.imports.migrations.0002_default_mapping").seed(apps, None)
+    for name in DEFAULT_RUNGS:
+        tier(name)

@@ -274,6 +274,28 @@ def client_as(role: str, book: Any, api: bool) -> Client:
     return client
 
 
+def send(row: Row, client: Client, book: Any, t: dict[str, Any], tmp_path: Any) -> Any:
+    """Make the row's request as ``client``: its method, body (JSON, form or CSV upload) and headers."""
+    url = row.path(book, t)
+    kwargs: dict[str, Any] = {"headers": row.headers} if row.headers else {}
+    payload = row.data(book, t) if row.data else None
+    if payload == "upload":
+        upload = tmp_path / "upload.csv"
+        upload.write_text(CSV, encoding="utf-8")
+        with upload.open("rb") as fh:
+            return client.post(url, {"file": fh, "dry_run": "true"}, **kwargs)
+    if row.method == "get":
+        return client.get(url, **kwargs)
+    if row.json and payload is not None:
+        return getattr(client, row.method)(url, data=payload, content_type="application/json", **kwargs)
+    return getattr(client, row.method)(url, data=payload or {}, **kwargs)
+
+
+def denied(row: Row, role: str) -> bool:
+    status = row.expect[role]
+    return status in (401, 403, 404) or (role == "anonymous" and status == LOGIN)
+
+
 CELLS = [pytest.param(row, role, id=f"{row.name}-{role}") for row in ROWS for role in ROLES]
 
 
@@ -283,48 +305,29 @@ def test_cell(row: Row, role: str, book: Any, tmp_path: Any, settings: Any) -> N
     settings.MEDIA_ROOT = tmp_path / "media"
     t = targets(book, tmp_path)
     client = client_as(role, book, row.api)
-    url = row.path(book, t)
-    kwargs: dict[str, Any] = {"headers": row.headers} if row.headers else {}
-    payload = row.data(book, t) if row.data else None
-    if payload == "upload":
-        upload = tmp_path / "upload.csv"
-        upload.write_text(CSV, encoding="utf-8")
-        with upload.open("rb") as fh:
-            response = client.post(url, {"file": fh, "dry_run": "true"}, **kwargs)
-    elif row.method == "get":
-        response = client.get(url, **kwargs)
-    elif row.json and payload is not None:
-        response = getattr(client, row.method)(url, data=payload, content_type="application/json", **kwargs)
-    else:
-        response = getattr(client, row.method)(url, data=payload or {}, **kwargs)
+    response = send(row, client, book, t, tmp_path)
     expected = row.expect[role]
     assert response.status_code == expected, (
-        f"{row.method.upper()} {url} as {role}: {response.status_code}, expected {expected}: {response.content[:300]!r}"
+        f"{row.method.upper()} {row.path(book, t)} as {role}: {response.status_code}, expected {expected}: "
+        f"{response.content[:300]!r}"
     )
 
 
+WRITE_ROWS = [r for r in ROWS if r.method != "get" and r.name not in {"logout", "api:unknown_route"}]
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "row",
-    [r for r in ROWS if r.method != "get" and r.name not in {"logout", "api:unknown_route"}],
-    ids=lambda r: r.name,
-)
+@pytest.mark.parametrize("row", WRITE_ROWS, ids=lambda r: r.name)
 def test_denied_writes_write_nothing(row: Row, book: Any, tmp_path: Any, settings: Any) -> None:
+    """Every denied write leaves the audit trail (and so the business data it records) untouched."""
     settings.MEDIA_ROOT = tmp_path / "media"
     t = targets(book, tmp_path)
     for role in ROLES:
-        status = row.expect[role]
-        if not (status in (401, 403, 404) or (role == "anonymous" and status == LOGIN)):
+        if not denied(row, role):
             continue
         client = client_as(role, book, row.api)
         before = AuditEvent.objects.count()
-        payload = row.data(book, t) if row.data else None
-        if payload == "upload":
-            continue  # uploads write no business data; the import job itself is covered in imports tests
-        if row.json and payload is not None:
-            response = getattr(client, row.method)(row.path(book, t), data=payload, content_type="application/json")
-        else:
-            response = getattr(client, row.method)(row.path(book, t), data=payload or {}, headers=row.headers)
+        response = send(row, client, book, t, tmp_path)
         assert response.status_code == row.expect[role]
         assert AuditEvent.objects.count() == before, f"{row.name} as {role} wrote an audit event"
 

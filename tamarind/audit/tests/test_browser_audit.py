@@ -10,7 +10,7 @@ from tamarind.people import services as people_services
 from tamarind.people.models import Role
 from tamarind.testing.browser import login, screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

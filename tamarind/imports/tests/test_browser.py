@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
-from django.apps import apps
 
 from tamarind.accounts.models import Account
 from tamarind.imports.models import ImportJob
 from tamarind.imports.tests.conftest import GOOD_ROWS, csv_text
 from tamarind.testing.browser import login, screenshot
-from tamarind.testing.factories import tier
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def seeded(transactional_db: None) -> None:
-    """What migrations seed (product tiers, the default mapping): a transactional test's flush removes it."""
-    seed_mapping = importlib.import_module("tamarind.imports.migrations.0002_default_mapping").seed
-    seed_mapping(apps, None)
-    for name in ("Free", "Starter", "Bronze", "Premium", "Silver", "Ultimate", "Gold"):
-        tier(name)
 
 
 MORE_ROWS = [

@@ -10,9 +10,7 @@ from tamarind.people.models import ApiToken, Role, User
 from tamarind.testing.browser import login, screenshot
 from tamarind.testing.factories import AccountFactory, RegionFactory, UserFactory
 
-# serialized_rollback: a transactional test empties every table afterwards, including the product tiers
-# seeded by migration; this restores them for the next test.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
