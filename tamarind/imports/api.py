@@ -17,7 +17,7 @@ from ninja.files import UploadedFile
 from tamarind import policy
 from tamarind.core.errors import ValidationFailed
 from tamarind.imports import selectors, services
-from tamarind.imports.models import ImportJob, ImportSource
+from tamarind.imports.models import ImportJob, ImportSource, ImportStatus
 
 router = Router(tags=["imports"])
 
@@ -52,11 +52,11 @@ class ImportJobOut(Schema):
     """An import job: its file, status and counts (counts are "would" counts for a dry run)."""
 
     id: int
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: ImportStatus
     dry_run: bool
     file_name: str
     size: int = Field(..., description="Bytes.")
-    source: Literal["web", "api", "cli"]
+    source: ImportSource
     mapping: str | None = Field(None, description="Name of the column mapping used.")
     created_by: str | None = Field(None, description="Email of the admin who started the import.")
     created_at: dt.datetime
