@@ -139,14 +139,13 @@ def import_job_create(
     _require_importer(actor)
     mapping = mapping or import_mapping_default()
     path, size = store_upload(upload)
-    return ImportJob.objects.create(
-        created_by=actor,
+    return _new_job(
+        actor=actor,
         source=source,
-        file_name=(upload.name or path.name)[:255],
-        stored_path=str(path),
+        file_name=upload.name or path.name,
+        path=path,
         size=size,
         mapping=mapping,
-        mapping_version=mapping.version if mapping else 0,
         dry_run=dry_run,
     )
 
@@ -166,12 +165,34 @@ def import_job_create_from_path(
     path = Path(path).resolve()
     if not path.is_file():
         raise ValidationFailed({"file": [f"{path} is not a file."]})
+    return _new_job(
+        actor=actor,
+        source=source,
+        file_name=path.name,
+        path=path,
+        size=path.stat().st_size,
+        mapping=mapping,
+        dry_run=dry_run,
+    )
+
+
+def _new_job(
+    *,
+    actor: User,
+    source: str,
+    file_name: str,
+    path: Path,
+    size: int,
+    mapping: ImportMapping | None,
+    dry_run: bool,
+) -> ImportJob:
+    """The queued job row both entry points create (an upload, or a file on this machine)."""
     return ImportJob.objects.create(
         created_by=actor,
         source=source,
-        file_name=path.name[:255],
+        file_name=file_name[:255],
         stored_path=str(path),
-        size=path.stat().st_size,
+        size=size,
         mapping=mapping,
         mapping_version=mapping.version if mapping else 0,
         dry_run=dry_run,
