@@ -124,31 +124,11 @@ def setup_database() -> dict[str, list[str]]:
     return {"tams": tams, "sals": sals, "sas": sas}
 
 
-HEADER = [
-    "Account ID",
-    "Account Name",
-    "Parent Account ID",
-    "Region",
-    "Sales Segment",
-    "CARR (This Account)",
-    "Currency",
-    "Products Purchased",
-    "Number of Licenses",
-    "Priority",
-    "Engagement Model",
-    "Technical Account Manager",
-    "Account Owner",
-    "Solutions Architect",
-    "Customer Since",
-    "Next Renewal Date",
-    "Lifecycle Stage",
-    "Collaboration Space",
-]
-
-
 def write_csv(path: Path, n: int, owners: dict[str, list[str]]) -> None:
     """N accounts as a Salesforce-style report: symbols and separators in amounts, US and ISO dates,
     owners by name and by email, about one account in ten a child of another (parents before or after)."""
+    from tamarind.imports.selectors import export_headers
+
     rng = random.Random(42)
     segments = ["Enterprise", "Mid-Market", "SMB", "MM"]
     tiers = ["Premium", "Ultimate", "Gold", "Silver", "Starter", "Free"]
@@ -156,7 +136,7 @@ def write_csv(path: Path, n: int, owners: dict[str, list[str]]) -> None:
     stages = ["Onboarding", "Adoption", "Optimize and Grow", "Will Churn"]
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\r\n")
-        writer.writerow(HEADER)
+        writer.writerow(export_headers())
         for i in range(n):
             region = REGIONS[i % len(REGIONS)]
             arr = rng.randint(5_000, 2_000_000) + rng.choice([0, 0.5, 0.25])
@@ -198,7 +178,10 @@ def copy_floor(path: Path) -> float:
     """The floor: load the same file into a plain staging table with the database's own bulk path."""
     from django.db import connection
 
-    columns = ", ".join(f'"c{i}" text' for i in range(len(HEADER)))
+    from tamarind.imports.selectors import export_headers
+
+    width = len(export_headers())
+    columns = ", ".join(f'"c{i}" text' for i in range(width))
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_staging")
         cursor.execute(f"CREATE TABLE bench_staging ({columns})")
@@ -212,7 +195,7 @@ def copy_floor(path: Path) -> float:
             while chunk := fh.read(1 << 20):
                 copy.write(chunk)
     else:
-        placeholders = ", ".join("?" for _ in HEADER)
+        placeholders = ", ".join("?" for _ in range(width))
         with path.open(encoding="utf-8", newline="") as fh, connection.cursor() as cursor:
             reader = csv.reader(fh)
             next(reader)

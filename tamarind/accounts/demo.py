@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
+from tamarind.imports.selectors import export_headers
 from tamarind.people.models import Region, Role, User
 from tamarind.people.services import region_create, user_create
 
@@ -232,26 +233,6 @@ NAME_B = [
     "Works",
 ]
 NAME_C = ["", "", "", " Inc.", " GmbH", " Ltd", " SA", " AG", " Group", " Co.", " BV", " KK", " Pty"]
-HEADERS = [
-    "Account ID",
-    "Account Name",
-    "Parent Account ID",
-    "Sales Segment",
-    "Region",
-    "CARR (This Account)",
-    "Currency",
-    "Products Purchased",
-    "Number of Licenses",
-    "Priority",
-    "Engagement Model",
-    "Technical Account Manager",
-    "Account Owner",
-    "Solutions Architect",
-    "Customer Since",
-    "Next Renewal Date",
-    "Lifecycle Stage",
-    "Collaboration Space",
-]
 
 
 @dataclass
@@ -462,13 +443,14 @@ def assign_owners(plans: list[PlannedAccount], cast: DemoCast, seed: int) -> Non
 
 
 def rows(plans: list[PlannedAccount]) -> Iterator[list[str]]:
+    """CSV rows in the column order of ``export_headers()`` (the importer's built-in headers)."""
     for p in plans:
         yield [
             p.crm_id,
             p.name,
             p.parent,
-            p.segment,
             p.region,
+            p.segment,
             f"{p.arr:.2f}",
             "USD",
             p.tier,
@@ -489,7 +471,7 @@ def write_csv(plans: list[PlannedAccount], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(HEADERS)
+        writer.writerow(export_headers())
         writer.writerows(rows(plans))
     return path
 
