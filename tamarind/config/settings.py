@@ -61,6 +61,13 @@ INSTALLED_APPS = [
     "tamarind.audit",
     "tamarind.accounts",
     "tamarind.imports",
+    "tamarind.scheduler",
+    "tamarind.notifications",
+    "tamarind.actions",
+    "tamarind.timeline",
+    "tamarind.onboarding",
+    "tamarind.assignment",
+    "tamarind.dashboards",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,13 @@ urlpatterns = [
     path("people/", include("tamarind.people.urls")),
     path("imports/", include("tamarind.imports.urls")),
     path("audit/", include("tamarind.audit.urls")),
+    path("assignment/", include("tamarind.assignment.urls")),
+    path("tasks/", include("tamarind.actions.urls")),
+    path("notifications/", include("tamarind.notifications.urls")),
+    path("onboarding/", include("tamarind.onboarding.urls")),
+    path("timeline/", include("tamarind.timeline.urls")),
+    path("scheduler/", include("tamarind.scheduler.urls")),
+    path("dashboards/", include("tamarind.dashboards.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

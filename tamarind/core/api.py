@@ -79,12 +79,26 @@ def build_api() -> NinjaAPI:
         )
 
     from tamarind.accounts.api import router as accounts_router
+    from tamarind.actions.api import router as actions_router
+    from tamarind.assignment.api import router as assignment_router
+    from tamarind.dashboards.api import router as dashboards_router
     from tamarind.imports.api import router as imports_router
+    from tamarind.notifications.api import router as notifications_router
+    from tamarind.onboarding.api import router as onboarding_router
     from tamarind.people.api import router as people_router
+    from tamarind.scheduler.api import router as scheduler_router
+    from tamarind.timeline.api import router as timeline_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/", people_router)
     api.add_router("/imports", imports_router)
+    api.add_router("/rules", assignment_router)
+    api.add_router("/tasks", actions_router)
+    api.add_router("/notifications", notifications_router)
+    api.add_router("/onboarding", onboarding_router)
+    api.add_router("/timeline", timeline_router)
+    api.add_router("/scheduler", scheduler_router)
+    api.add_router("/dashboards", dashboards_router)
 
     # Mounted last, so it only sees paths no other route matched.
     fallback = Router()

@@ -10,8 +10,6 @@ Denied requests (401/403/404, or the login redirect) must write nothing: no audi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -22,46 +20,17 @@ from tamarind.audit.models import AuditEvent
 from tamarind.imports import services as import_services
 from tamarind.imports.models import ImportMapping
 from tamarind.people.services import token_create
-
-ROLES = ["anonymous", "admin", "director", "manager", "other_manager", "tam", "tam2", "other_tam", "sal", "sa"]
-SIGNED_IN = ROLES[1:]
-LOGIN = 302  # anonymous web requests are sent to the sign-in page
-
-
-def everyone(status: int, anonymous: int = LOGIN, **overrides: int) -> dict[str, int]:
-    cells = {role: status for role in SIGNED_IN}
-    cells["anonymous"] = anonymous
-    cells.update(overrides)
-    return cells
-
-
-def only(allowed: dict[str, int], denied: int, anonymous: int = LOGIN) -> dict[str, int]:
-    cells = {role: denied for role in SIGNED_IN}
-    cells["anonymous"] = anonymous
-    cells.update(allowed)
-    return cells
-
-
-# Reading book.account: region east's people, its owners, admin and director; west's people are outsiders.
-ACCOUNT_READERS = {"admin": 200, "director": 200, "manager": 200, "tam": 200, "tam2": 200, "sal": 200, "sa": 200}
-ACCOUNT_OUTSIDERS = {"other_manager": 404, "other_tam": 404}
-
-
-def account_write(ok: int) -> dict[str, int]:
-    """Writing book.account: admin, its manager and (TAM-owned fields) its TAM; readers 403; outsiders 404."""
-    return only({"admin": ok, "manager": ok, "tam": ok, **ACCOUNT_OUTSIDERS}, denied=403)
-
-
-@dataclass
-class Row:
-    name: str  # URL name, namespaced (``accounts:detail``, ``api:account_list``)
-    method: str
-    path: Callable[[Any, dict[str, Any]], str]
-    expect: dict[str, int]
-    data: Callable[[Any, dict[str, Any]], Any] | None = None
-    api: bool = False
-    json: bool = True
-    headers: dict[str, str] = field(default_factory=dict)
+from tamarind.testing.matrix import (
+    ACCOUNT_OUTSIDERS,
+    ACCOUNT_READERS,
+    LOGIN,
+    ROLES,
+    Row,
+    account_write,
+    app_rows,
+    everyone,
+    only,
+)
 
 
 def acc(book: Any, t: dict[str, Any]) -> int:
@@ -69,6 +38,7 @@ def acc(book: Any, t: dict[str, Any]) -> int:
 
 
 ROWS: list[Row] = [
+    *app_rows(),
     # --- web: core --------------------------------------------------------------------------------------------
     Row("home", "get", lambda b, t: "/", everyone(302)),
     Row("healthz", "get", lambda b, t: "/healthz", everyone(200, anonymous=200)),

@@ -1,0 +1,5 @@
+"""REST routes of onboarding, mounted by ``core.api`` under ``/api/v1/``."""
+
+from ninja import Router
+
+router = Router(tags=["Onboarding"])

@@ -1,0 +1,5 @@
+"""REST routes of timeline, mounted by ``core.api`` under ``/api/v1/``."""
+
+from ninja import Router
+
+router = Router(tags=["Timeline"])
