@@ -26,6 +26,7 @@ from django.utils import timezone
 from tamarind.accounts.models import ACCOUNT_FIELDS, Account, TamAssignment
 from tamarind.audit.models import AuditAction, AuditEvent
 from tamarind.audit.services import build_event, jsonable
+from tamarind.core.bulk import bulk_insert
 from tamarind.people.models import User
 
 _FK = {"parent", "region", "product_tier", "tam", "sal", "sa"}
@@ -75,23 +76,6 @@ def reserve_account_ids(count: int) -> list[int]:
             row = cursor.fetchone()
             top = max(top, row[0] if row else 0)
     return list(range(top + 1, top + 1 + count))
-
-
-def bulk_insert(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """INSERT plain rows: ``COPY`` on PostgreSQL, ``executemany`` elsewhere. Values must be DB-ready."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(c) for c in columns)
-    # psycopg's own cursor for COPY; wrap_database_errors turns its errors into Django's (IntegrityError...).
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
 def bulk_update_accounts(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
