@@ -170,3 +170,24 @@ def can_view_audit_log(user: User) -> bool:
 
 def can_read_account_history(user: User, account: Account) -> bool:
     return can_read_account(user, account)
+
+
+# --- Notifications ------------------------------------------------------------------------------------------
+# A notification belongs to its recipient alone: they see it and mark it read; for everyone else, admins
+# included, it does not exist (404). A person chooses their own email preference; admins may set anyone's.
+
+if TYPE_CHECKING:
+    from tamarind.notifications.models import Notification
+
+
+def notification_scope(user: User) -> Q:
+    """A filter for the notifications ``user`` may read: their own."""
+    return Q(recipient_id=user.pk) if _active(user) else Q(pk__in=[])
+
+
+def can_read_notification(user: User, notification: Notification) -> bool:
+    return _active(user) and notification.recipient_id == user.pk
+
+
+def can_set_email_notifications(user: User, person: User) -> bool:
+    return _active(user) and (person.pk == user.pk or user.role == Role.ADMIN)

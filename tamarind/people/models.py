@@ -24,6 +24,14 @@ class Role(models.TextChoices):
     SA = "sa", "Solutions Architect"
 
 
+class EmailNotifications(models.TextChoices):
+    """How a person wants their notifications by email (they always see them in the app)."""
+
+    IMMEDIATE = "immediate", "Immediately, one email each"
+    DIGEST = "digest", "Once a day, in a digest"
+    NONE = "none", "Never (in the app only)"
+
+
 class Region(models.Model):
     """A sales region (AMER East, EMEA, ...). It has at most one TAM Manager; its TAMs point at it."""
 
@@ -107,6 +115,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text="The ARR this TAM is sized to carry; empty means the configured default.",
     )
+    email_notifications = models.CharField(
+        "email notifications",
+        max_length=10,
+        choices=EmailNotifications.choices,
+        default=EmailNotifications.IMMEDIATE,
+        help_text="Chosen by the person on their notification settings page.",
+    )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -122,6 +137,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=Q(capacity_arr__isnull=True) | Q(capacity_arr__gte=0),
                 name="people_user_capacity_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(email_notifications__in=EmailNotifications.values),
+                name="people_user_email_notifications_valid",
             ),
         ]
 
