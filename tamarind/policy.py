@@ -191,3 +191,56 @@ def can_read_notification(user: User, notification: Notification) -> bool:
 
 def can_set_email_notifications(user: User, person: User) -> bool:
     return _active(user) and (person.pk == user.pk or user.role == Role.ADMIN)
+
+
+# --- Tasks (actions) ----------------------------------------------------------------------------------------
+# A task belongs to its owner. The owner's TAM Manager (the manager of the region the owning TAM belongs to)
+# and admins may change it too; directors read every task and change only their own; everyone else does not
+# see it (404). "Team tasks" is the list of the tasks a manager, director or admin oversees.
+
+if TYPE_CHECKING:
+    from tamarind.actions.models import Task
+
+
+def _manages_owner(user: User, owner: User) -> bool:
+    """``user`` is the TAM Manager of ``owner``'s region and ``owner`` is a TAM there."""
+    rid = managed_region_id(user)
+    return rid is not None and owner.role == Role.TAM and owner.region_id == rid
+
+
+def task_scope(user: User) -> Q | None:
+    """A filter for the tasks ``user`` may read; ``None`` means every task."""
+    if not _active(user):
+        return Q(pk__in=[])
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return None
+    rid = managed_region_id(user)
+    if rid is not None:
+        return Q(owner_id=user.pk) | Q(owner__region_id=rid, owner__role=Role.TAM)
+    return Q(owner_id=user.pk)
+
+
+def can_read_task(user: User, task: Task) -> bool:
+    if not _active(user):
+        return False
+    if user.role in (Role.ADMIN, Role.DIRECTOR) or task.owner_id == user.pk:
+        return True
+    return _manages_owner(user, task.owner)
+
+
+def can_change_task(user: User, task: Task) -> bool:
+    """The owner, the owner's region manager, and admins change a task (status, snooze, due date, notes)."""
+    if not _active(user):
+        return False
+    return user.role == Role.ADMIN or task.owner_id == user.pk or _manages_owner(user, task.owner)
+
+
+def can_assign_task_to(user: User, owner: User) -> bool:
+    """Whom ``user`` may hand a task to: themselves; a manager, their region's TAMs; an admin, anyone active."""
+    if not _active(user) or not owner.is_active:
+        return False
+    return user.role == Role.ADMIN or owner.pk == user.pk or _manages_owner(user, owner)
+
+
+def can_read_team_tasks(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER)
