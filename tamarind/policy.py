@@ -244,3 +244,16 @@ def can_assign_task_to(user: User, owner: User) -> bool:
 
 def can_read_team_tasks(user: User) -> bool:
     return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER)
+
+
+# --- Scheduler (periodic jobs and their runs) ---------------------------------------------------------------
+# Background machinery: admins see the jobs and their runs, change a job's interval or switch it off, and run one
+# now. For everyone else the pages answer 403 and a job or run "does not exist" (404).
+
+
+def can_view_scheduler(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
+
+
+def can_manage_scheduler(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
