@@ -257,3 +257,79 @@ def can_view_scheduler(user: User) -> bool:
 
 def can_manage_scheduler(user: User) -> bool:
     return _active(user) and user.role == Role.ADMIN
+
+
+# --- Onboarding and the account timeline (issue 3) --------------------------------------------------------------
+# Who reads an account reads its onboarding records and its timeline. The account's TAM, its region's manager and
+# admins write onboarding; directors read. The account's team (its TAM, SAL/AE, SA), the region's manager and
+# admins log timeline entries.
+
+if TYPE_CHECKING:
+    from tamarind.onboarding.models import Onboarding
+
+
+def _under(prefix: str, q: Q) -> Q:
+    """``q`` rewritten to filter a related model through ``prefix`` (``region_id`` -> ``account__region_id``)."""
+    out = Q()
+    out.connector = q.connector
+    out.negated = q.negated
+    for child in q.children:
+        if isinstance(child, Q):
+            out.children.append(_under(prefix, child))
+        else:
+            lookup, value = child  # type: ignore[misc]
+            out.children.append((f"{prefix}{lookup}", value))
+    return out
+
+
+def onboarding_scope(user: User) -> Q | None:
+    """A filter on Onboarding for the records ``user`` may read; ``None`` means every record."""
+    scope = account_scope(user)
+    return None if scope is None else _under("account__", scope)
+
+
+def can_read_onboarding(user: User, onboarding: Onboarding) -> bool:
+    return can_read_account(user, onboarding.account)
+
+
+def can_write_onboarding(user: User, onboarding: Onboarding) -> bool:
+    """The record's (or the account's) TAM, the account's region manager, admins."""
+    if not can_read_account(user, onboarding.account):
+        return False
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        return True
+    return user.role == Role.TAM and user.pk in (onboarding.tam_id, onboarding.account.tam_id)
+
+
+def can_start_onboarding(user: User, account: Account) -> bool:
+    """Starting or reassigning an onboarding follows setting the TAM: the region's manager or an admin."""
+    return can_set_tam(user, account)
+
+
+def can_edit_onboarding_targets(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
+
+
+def onboarding_default_list(user: User) -> str:
+    """Which onboarding list a person lands on: a TAM their own records ("mine"), others all they may read."""
+    return "mine" if user.role == Role.TAM else "all"
+
+
+def timeline_scope(user: User) -> Q | None:
+    """A filter on TimelineEntry for the entries ``user`` may read; ``None`` means every entry."""
+    scope = account_scope(user)
+    return None if scope is None else _under("account__", scope)
+
+
+def can_read_timeline(user: User, account: Account) -> bool:
+    return can_read_account(user, account)
+
+
+def can_log_timeline(user: User, account: Account) -> bool:
+    """The account's TAM, SAL/AE and SA, its region's manager and admins log calls, meetings, emails and notes."""
+    if not can_read_account(user, account):
+        return False
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        return True
+    owner = {Role.TAM: account.tam_id, Role.SAL: account.sal_id, Role.SA: account.sa_id}.get(Role(user.role))
+    return owner is not None and owner == user.pk

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tamarind.onboarding import views
 
 app_name = "onboarding"
-urlpatterns: list = []
+urlpatterns = [
+    path("<int:onboarding_id>/", views.onboarding_detail, name="detail"),
+]
