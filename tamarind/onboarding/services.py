@@ -18,13 +18,25 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tamarind import policy
-from tamarind.accounts.models import Account
+from tamarind.accounts.models import Account, LifecycleStage
+from tamarind.actions.models import TaskType
+from tamarind.actions.services import TaskDraft, task_raise_many, task_resolve_many
 from tamarind.audit.models import AuditAction, AuditEvent
 from tamarind.audit.services import audit_record, audit_record_many, build_event, snapshot
 from tamarind.core.errors import ValidationFailed
 from tamarind.notifications.models import NotificationKind
 from tamarind.notifications.services import NotificationDraft, notify, notify_many
-from tamarind.onboarding.models import ONBOARDING_FIELDS, Onboarding, OnboardingStatus
+from tamarind.onboarding.metrics import METRICS, data_errors
+from tamarind.onboarding.models import (
+    DATE_FIELDS,
+    ONBOARDING_FIELDS,
+    REQUIRED_TO_COMPLETE,
+    STEPS,
+    TARGET_FIELDS,
+    Onboarding,
+    OnboardingStatus,
+    OnboardingTargets,
+)
 from tamarind.people.models import Role, User
 
 BATCH = 500
@@ -72,6 +84,17 @@ def _notify_assigned(onboarding: Onboarding, tam: User, account: Account) -> Non
         url=onboarding_url(onboarding),
         account=account,
         dedupe_key=_dedupe_key(onboarding.pk, tam.pk),
+    )
+
+
+def _resolve_overdue(account_ids: Sequence[int], *, actor: User | None, source: str, reason: str | None = None) -> int:
+    """Close the open "onboarding overdue" tasks of these accounts (all, or one metric's).
+
+    Called when the milestone is recorded, when the onboarding completes, and when it changes hands: the
+    periodic check raises the task again for the new TAM while the milestone is still missing.
+    """
+    return task_resolve_many(
+        account_ids=account_ids, type=TaskType.ONBOARDING_OVERDUE, reason=reason, actor=actor, source=source
     )
 
 
@@ -142,6 +165,7 @@ def onboarding_start(*, actor: User | None, account: Account, tam: User, source:
         after={"tam": tam.pk},
         source=source,
     )
+    _resolve_overdue([account.pk], actor=actor, source=source)
     _notify_assigned(current, tam, account)
     return current
 
@@ -196,6 +220,7 @@ def onboarding_start_many(*, actor: User | None, pairs: Iterable[tuple[int, int]
         Onboarding.objects.bulk_create(created, batch_size=BATCH)
         if moved:
             Onboarding.objects.bulk_update([o for o, _ in moved], ["tam", "updated_at"], batch_size=BATCH)
+            _resolve_overdue([o.account_id for o, _ in moved], actor=actor, source=source)
         for o in created:
             events.append(
                 build_event(
@@ -263,4 +288,307 @@ def onboarding_unassign(*, actor: User | None, account: Account, source: str = "
             after={"tam": None},
             source=source,
         )
+    if records:
+        _resolve_overdue([account.pk], actor=actor, source=source)
     return len(records)
+
+
+# --- Recording the onboarding ---------------------------------------------------------------------------------
+
+EDITABLE_FIELDS: tuple[str, ...] = tuple(f for f in ONBOARDING_FIELDS if f != "tam")
+STEP_FIELDS: frozenset[str] = frozenset(s.field for s in STEPS)
+TEXT_FIELDS: dict[str, int | None] = {"notes": None, "challenges": None, "highlights": None, "delay_reason": 500}
+# A step that stands for a milestone fills that milestone's date when it is still empty.
+STEP_MILESTONES: dict[str, str] = {
+    "kickoff_call_done_on": "first_engagement",
+    "cadence_call_done_on": "onboarding_finish",
+}
+FIELD_LABELS: dict[str, str] = {f.name: str(f.verbose_name) for f in Onboarding._meta.fields}
+
+
+def _label(name: str) -> str:
+    return FIELD_LABELS.get(name, name.replace("_", " "))
+
+
+def _clean_date(value: Any, name: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        raise ValidationFailed({name: ["Enter a date, not a date and time."]})
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationFailed({name: [f"Enter a date (YYYY-MM-DD), not {str(value)[:40]!r}."]})
+
+
+def _clean_text(value: Any, name: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationFailed({name: ["Enter text."]})
+    # NUL cannot be stored by PostgreSQL; trailing space is noise.
+    value = value.replace("\x00", "").strip()
+    limit = TEXT_FIELDS[name]
+    if limit is not None and len(value) > limit:
+        raise ValidationFailed({name: [f"At most {limit} characters."]})
+    return value
+
+
+def _clean_score(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise ValidationFailed({"experience_score": ["Give a score from 1 to 5."]})
+    try:
+        score = int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed({"experience_score": ["Give a score from 1 to 5."]}) from None
+    if score != value and str(score) != str(value).strip():
+        raise ValidationFailed({"experience_score": ["Give a whole score from 1 to 5."]})
+    if not 1 <= score <= 5:
+        raise ValidationFailed({"experience_score": ["Give a score from 1 to 5."]})
+    return score
+
+
+def _clean(changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed({"__all__": [f"Unknown onboarding field(s): {', '.join(sorted(unknown))}."]})
+    out: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "status":
+            if value not in OnboardingStatus.values:
+                raise ValidationFailed({"status": [f"Unknown status {str(value)[:40]!r}."]})
+            out[name] = str(value)
+        elif name in DATE_FIELDS or name in STEP_FIELDS:
+            out[name] = _clean_date(value, name)
+        elif name in TEXT_FIELDS:
+            out[name] = _clean_text(value, name)
+        elif name == "experience_score":
+            out[name] = _clean_score(value)
+    return out
+
+
+def completion_problems(onboarding: Onboarding) -> dict[str, list[str]]:
+    """What stops ``onboarding`` from being completed: missing dates, notes or score, and dates out of order."""
+    problems: dict[str, list[str]] = {}
+    for name in REQUIRED_TO_COMPLETE:
+        if getattr(onboarding, name) is None:
+            problems[name] = [f"Set the {_label(name)} date to complete the onboarding."]
+    if not onboarding.notes.strip():
+        problems["notes"] = ["Write the onboarding notes to complete it."]
+    if onboarding.experience_score is None:
+        problems["experience_score"] = ["Give the onboarding experience score (1-5) to complete it."]
+    for name, message in data_errors(onboarding.dates()).items():
+        problems.setdefault(name, []).append(message)
+    return problems
+
+
+@transaction.atomic
+def onboarding_update(
+    *, actor: User, onboarding: Onboarding, changes: dict[str, Any], source: str = "web"
+) -> Onboarding:
+    """Record dates, steps, status, notes, challenges, highlights, delay reason and the experience score.
+
+    - Completing needs every milestone date (in order), the notes and the score; it closes the onboarding's
+      overdue tasks and moves the account from Onboarding to Adoption (through ``account_update``).
+    - On hold needs the reason for the delay.
+    - Ticking the kickoff call fills an empty first engagement with its date, the first cadence call an empty
+      onboarding finish (the domain's definitions of those milestones).
+    - Recording a milestone closes its open "overdue" task.
+    The TAM is not changed here: it follows the account's TAM (``onboarding_start``/``onboarding_unassign``).
+    """
+    if not policy.can_write_onboarding(actor, onboarding):
+        raise PermissionDenied("You may read this onboarding record but not change it.")
+    values = _clean(changes)
+    before = snapshot(onboarding, ONBOARDING_FIELDS)
+    was_open = onboarding.is_open
+    for name, value in values.items():
+        setattr(onboarding, name, value)
+    for step_field, milestone in STEP_MILESTONES.items():
+        if values.get(step_field) and milestone not in values and getattr(onboarding, milestone) is None:
+            setattr(onboarding, milestone, values[step_field])
+    after = snapshot(onboarding, ONBOARDING_FIELDS)
+    changed = [f for f in ONBOARDING_FIELDS if before[f] != after[f]]
+    if not changed:
+        return onboarding
+    problems: dict[str, list[str]] = {}
+    if onboarding.status == OnboardingStatus.ON_HOLD and not onboarding.delay_reason:
+        problems["delay_reason"] = ["Say why the onboarding is on hold."]
+    if onboarding.status == OnboardingStatus.COMPLETED:
+        problems.update(completion_problems(onboarding))
+    elif not was_open and (
+        Onboarding.objects.filter(account_id=onboarding.account_id).open().exclude(pk=onboarding.pk).exists()
+    ):
+        problems["status"] = ["The account has another open onboarding; this one stays completed."]
+    if problems:
+        # Put the object back as stored, so a caller that re-renders it shows what is saved.
+        onboarding.refresh_from_db(fields=[f for f in ONBOARDING_FIELDS if f != "tam"])
+        raise ValidationFailed(problems)
+    onboarding.updated_at = timezone.now()
+    onboarding.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        actor=actor,
+        obj=onboarding,
+        action=AuditAction.UPDATE,
+        before={f: before[f] for f in changed},
+        after={f: after[f] for f in changed},
+        source=source,
+    )
+    account = onboarding.account
+    if onboarding.status == OnboardingStatus.COMPLETED and was_open:
+        _resolve_overdue([account.pk], actor=actor, source=source)
+        if account.lifecycle_stage == LifecycleStage.ONBOARDING:
+            from tamarind.accounts.services import account_update
+
+            account_update(
+                actor=actor, account=account, changes={"lifecycle_stage": LifecycleStage.ADOPTION}, source=source
+            )
+    else:
+        for metric in METRICS:
+            if before[metric.end_field] is None and after[metric.end_field] is not None:
+                _resolve_overdue([account.pk], actor=actor, source=source, reason=metric.key)
+    return onboarding
+
+
+@transaction.atomic
+def onboarding_record_engagement(
+    *, actor: User | None, account: Account, on: dt.date, source: str = "web"
+) -> Onboarding | None:
+    """A call or meeting with the customer happened ``on`` a day: it is the first engagement of the account's
+    open onboarding when it falls on or after the onboarding start and before any first engagement recorded.
+
+    Returns the record it set, else ``None``. A record not started or scheduled moves to in progress. This
+    follows from logging a timeline entry the actor was allowed to log, so the actor is recorded, not checked.
+    """
+    onboarding = Onboarding.objects.select_for_update().filter(account=account).open().first()
+    if onboarding is None or onboarding.onboarding_start is None or on < onboarding.onboarding_start:
+        return None
+    if onboarding.first_engagement is not None and onboarding.first_engagement <= on:
+        return None
+    fields = ["first_engagement"]
+    before = snapshot(onboarding, ["first_engagement", "status"])
+    onboarding.first_engagement = on
+    if onboarding.status in (OnboardingStatus.NOT_STARTED, OnboardingStatus.SCHEDULED):
+        onboarding.status = OnboardingStatus.IN_PROGRESS
+        fields.append("status")
+    onboarding.updated_at = timezone.now()
+    onboarding.save(update_fields=[*fields, "updated_at"])
+    after = snapshot(onboarding, ["first_engagement", "status"])
+    audit_record(
+        actor=actor,
+        obj=onboarding,
+        action=AuditAction.UPDATE,
+        before={f: before[f] for f in fields},
+        after={f: after[f] for f in fields},
+        source=source,
+    )
+    _resolve_overdue([account.pk], actor=actor, source=source, reason="time_to_engage")
+    return onboarding
+
+
+# --- Targets and the overdue check ----------------------------------------------------------------------------
+
+MAX_TARGET_DAYS = 3650
+
+
+@transaction.atomic
+def onboarding_targets_update(*, actor: User, changes: dict[str, Any], source: str = "web") -> OnboardingTargets:
+    """Change the time-to-value targets (admins). The first save creates the row; every change is audited."""
+    if not policy.can_edit_onboarding_targets(actor):
+        raise PermissionDenied("Only admins change the onboarding targets.")
+    unknown = set(changes) - set(TARGET_FIELDS)
+    if unknown:
+        raise ValidationFailed({"__all__": [f"Unknown target(s): {', '.join(sorted(unknown))}."]})
+    errors: dict[str, list[str]] = {}
+    values: dict[str, int] = {}
+    for name, value in changes.items():
+        try:
+            days = int(value)
+        except (TypeError, ValueError):
+            days = 0
+        if isinstance(value, bool) or str(days) != str(value).strip() or not 1 <= days <= MAX_TARGET_DAYS:
+            errors[name] = [f"Enter a whole number of days from 1 to {MAX_TARGET_DAYS}."]
+        values[name] = days
+    if errors:
+        raise ValidationFailed(errors)
+    row = OnboardingTargets.objects.select_for_update().filter(pk=OnboardingTargets.SINGLETON_PK).first()
+    creating = row is None
+    targets = row or OnboardingTargets()
+    before = snapshot(targets, TARGET_FIELDS)
+    for name, days in values.items():
+        setattr(targets, name, days)
+    after = snapshot(targets, TARGET_FIELDS)
+    changed = [f for f in TARGET_FIELDS if before[f] != after[f]]
+    if not changed and not creating:
+        return targets
+    targets.updated_at = timezone.now()
+    targets.updated_by = actor
+    if creating:
+        targets.save()
+    else:
+        targets.save(update_fields=[*changed, "updated_at", "updated_by"])
+    audit_record(
+        actor=actor,
+        obj=targets,
+        action=AuditAction.UPDATE,
+        # The defaults were in force before the first save: the trail shows the change from them.
+        before={f: before[f] for f in changed} or None,
+        after={f: after[f] for f in changed} or after,
+        source=source,
+    )
+    return targets
+
+
+def onboarding_raise_overdue(*, today: dt.date | None = None) -> dict[str, int]:
+    """For each open onboarding past a target without its milestone, raise an "onboarding overdue" task for
+    its TAM (one per metric). Idempotent: a task still open for the account and metric is not raised again.
+
+    On-hold records are skipped (their delay is recorded with a reason), and so are unassigned ones (the
+    manager's "assign a TAM" task covers them). Run hourly by the scheduler (``onboarding/periodic.py``).
+    """
+    from tamarind.onboarding.selectors import onboarding_targets, overdue_q
+
+    today = today or _today()
+    targets = onboarding_targets().as_days()
+    drafts: list[TaskDraft] = []
+    for metric in METRICS:
+        target = getattr(targets, metric.target)
+        rows = (
+            Onboarding.objects.open()
+            .exclude(status=OnboardingStatus.ON_HOLD)
+            .filter(overdue_q(metric, target, today), tam__isnull=False, tam__is_active=True)
+            .order_by("id")
+            .values_list("pk", "account_id", "account__name", "tam_id", metric.start_field)
+        )
+        for pk, account_id, name, tam_id, start in rows:
+            elapsed = (today - start).days
+            drafts.append(
+                TaskDraft(
+                    type=TaskType.ONBOARDING_OVERDUE,
+                    account_id=account_id,
+                    owner_id=tam_id,
+                    reason=metric.key,
+                    title=f"{name}: {metric.label.lower()} over {target} days (no {metric.end_label} yet)",
+                    due_on=today,
+                    why={
+                        "rule_set": None,
+                        "rule_version": None,
+                        "rule": f"Onboarding target: {metric.label.lower()} within {target} days",
+                        "data": {
+                            "onboarding": pk,
+                            metric.start_field: start.isoformat(),
+                            metric.end_field: None,
+                            "days": elapsed,
+                            "target_days": target,
+                            "days_over": elapsed - target,
+                        },
+                    },
+                )
+            )
+    created = task_raise_many(drafts, source="system") if drafts else []
+    return {"overdue": len(drafts), "raised": len(created)}
