@@ -29,6 +29,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         data_items.append(item("Imports", "imports:list"))
     if policy.can_view_audit_log(user):
         data_items.append(item("Audit log", "audit:log"))
+    if policy.can_view_scheduler(user):
+        data_items.append(item("Scheduler", "scheduler:jobs"))
     if data_items:
         groups.append({"label": "Data", "items": data_items})
     groups.append({"label": "You", "items": [item("API tokens", "people:tokens")]})
