@@ -201,6 +201,13 @@ EMAIL_BACKEND = os.environ.get("TAMARIND_EMAIL_BACKEND", "django.core.mail.backe
 EMAIL_HOST = os.environ.get("TAMARIND_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("TAMARIND_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("TAMARIND_FROM_EMAIL", "tamarind@localhost")
+EMAIL_HOST_USER = os.environ.get("TAMARIND_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("TAMARIND_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("TAMARIND_EMAIL_USE_TLS", False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env_bool("TAMARIND_EMAIL_USE_SSL", False)  # implicit TLS, usually port 465
+EMAIL_TIMEOUT = int(os.environ.get("TAMARIND_EMAIL_TIMEOUT", "30"))
+# Where people reach Tamarind, for the links in emails (notifications, digests).
+TAMARIND_BASE_URL = os.environ.get("TAMARIND_BASE_URL", "http://localhost:8000")
 
 LOGGING = {
     "version": 1,

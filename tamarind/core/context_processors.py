@@ -33,7 +33,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         data_items.append(item("Scheduler", "scheduler:jobs"))
     if data_items:
         groups.append({"label": "Data", "items": data_items})
-    groups.append({"label": "You", "items": [item("API tokens", "people:tokens")]})
+    groups.append(
+        {"label": "You", "items": [item("Notifications", "notifications:list"), item("API tokens", "people:tokens")]}
+    )
     # Sections nest (/people/ holds /people/regions/): only the longest matching entry is the current one.
     active = [i for g in groups for i in g["items"] if i["active"]]
     for extra in sorted(active, key=lambda i: len(i["url"]))[:-1]:

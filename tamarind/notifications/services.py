@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from tamarind import policy
@@ -283,8 +284,8 @@ def user_set_email_notifications(*, actor: User, user: User, choice: str, source
 
 
 def _absolute(path: str) -> str:
-    base = getattr(settings, "TAMARIND_BASE_URL", "") or "http://localhost:8000"
-    return base.rstrip("/") + path if path else base.rstrip("/") + "/notifications/"
+    base = settings.TAMARIND_BASE_URL or "http://localhost:8000"
+    return base.rstrip("/") + (path or reverse("notifications:list"))
 
 
 def _claim(ids: list[int]) -> tuple[str, list[Notification]]:
@@ -319,7 +320,7 @@ def immediate_message(notification: Notification) -> EmailMessage:
         {
             "n": notification,
             "link": _absolute(notification.url),
-            "settings_link": _absolute("/notifications/settings/"),
+            "settings_link": _absolute(reverse("notifications:settings")),
         },
     )
     return EmailMessage(
@@ -387,8 +388,8 @@ def digest_message(user: User, notifications: list[Notification], *, total: int)
             "items": [(n, _absolute(n.url)) for n in notifications],
             "total": total,
             "more": total - len(notifications),
-            "list_link": _absolute("/notifications/"),
-            "settings_link": _absolute("/notifications/settings/"),
+            "list_link": _absolute(reverse("notifications:list")),
+            "settings_link": _absolute(reverse("notifications:settings")),
         },
     )
     noun = "notification" if total == 1 else "notifications"
