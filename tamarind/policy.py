@@ -246,6 +246,26 @@ def can_read_team_tasks(user: User) -> bool:
     return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER)
 
 
+def task_owner_scope(user: User) -> Q | None:
+    """A filter on people whose tasks ``user`` reads (``None``: everyone)."""
+    if not _active(user):
+        return Q(pk__in=[])
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return None
+    rid = managed_region_id(user)
+    if rid is not None:
+        return Q(pk=user.pk) | Q(region_id=rid, role=Role.TAM)
+    return Q(pk=user.pk)
+
+
+def task_assignee_scope(user: User) -> Q | None:
+    """A filter on people ``user`` may give a task to, the query form of ``can_assign_task_to``."""
+    if _active(user) and user.role == Role.ADMIN:
+        return Q(is_active=True)
+    scope = task_owner_scope(user)
+    return Q(pk=user.pk) if scope is None else scope & Q(is_active=True)
+
+
 # --- Scheduler (periodic jobs and their runs) ---------------------------------------------------------------
 # Background machinery: admins see the jobs and their runs, change a job's interval or switch it off, and run one
 # now. For everyone else the pages answer 403 and a job or run "does not exist" (404).

@@ -173,10 +173,8 @@ class Task(models.Model):
         return self.title
 
     def effective_status(self, day: dt.date | None = None) -> str:
-        """The status a person sees: a snoozed task whose day has come is open again."""
-        annotated = getattr(self, "effective", None)
-        if annotated is not None and day is None:
-            return str(annotated)
+        """The status a person sees: a snoozed task whose day has come is open again (the Python twin of
+        ``TaskQuerySet.with_effective_status``, computed here so it is never stale after a change)."""
         day = day or today()
         if self.status == TaskStatus.SNOOZED and self.snoozed_until is not None and self.snoozed_until <= day:
             return TaskStatus.OPEN

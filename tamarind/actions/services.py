@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from tamarind import policy
@@ -46,7 +47,7 @@ class TaskDraft:
 
 
 def task_url(task: Task) -> str:
-    return f"/tasks/{task.pk}/"
+    return reverse("actions:detail", args=[task.pk])
 
 
 def _check_draft(draft: TaskDraft) -> None:

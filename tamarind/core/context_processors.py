@@ -22,7 +22,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 
     groups: list[dict[str, Any]] = [
         {"label": "Book", "items": [item("Accounts", "accounts:list")]},
-        {"label": "Team", "items": [item("People", "people:list"), item("Regions", "people:regions")]},
+        {
+            "label": "Team",
+            "items": [
+                item("People", "people:list"),
+                item("Regions", "people:regions"),
+                *([item("Team tasks", "actions:team")] if policy.can_read_team_tasks(user) else []),
+            ],
+        },
     ]
     data_items = []
     if policy.can_import(user):
@@ -34,7 +41,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if data_items:
         groups.append({"label": "Data", "items": data_items})
     groups.append(
-        {"label": "You", "items": [item("Notifications", "notifications:list"), item("API tokens", "people:tokens")]}
+        {
+            "label": "You",
+            "items": [
+                item("My tasks", "actions:mine"),
+                item("Notifications", "notifications:list"),
+                item("API tokens", "people:tokens"),
+            ],
+        }
     )
     # Sections nest (/people/ holds /people/regions/): only the longest matching entry is the current one.
     active = [i for g in groups for i in g["items"] if i["active"]]
