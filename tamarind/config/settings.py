@@ -193,9 +193,14 @@ if _TASK_BACKEND == "immediate":
 elif _TASK_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+    # RQ workers must load jobs with django-tasks-rq's job class: RQ's own calls the Task object, fails with
+    # "'Task' object is not callable", and the failure callback then crashes too, so the work never runs.
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# How often `tamarind worker` runs the scheduler tick (claims due periodic jobs), in seconds.
+TAMARIND_SCHEDULER_TICK_SECONDS = float(os.environ.get("TAMARIND_SCHEDULER_TICK_SECONDS", "60"))
 
 EMAIL_BACKEND = os.environ.get("TAMARIND_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("TAMARIND_EMAIL_HOST", "localhost")
