@@ -353,3 +353,20 @@ def can_log_timeline(user: User, account: Account) -> bool:
         return True
     owner = {Role.TAM: account.tam_id, Role.SAL: account.sal_id, Role.SA: account.sa_id}.get(Role(user.role))
     return owner is not None and owner == user.pk
+
+
+# --- Assignment (qualification rules, accounts to staff) ----------------------------------------------------
+# Everyone signed in may read the rules (they explain tasks and lists); only admins (CS Operations) change them.
+# "New accounts to staff" is the TAM Managers' list: managers see their region, directors and admins all.
+
+
+def can_read_rules(user: User) -> bool:
+    return _active(user)
+
+
+def can_edit_rules(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
+
+
+def can_view_staffing(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER)

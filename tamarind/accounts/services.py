@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tamarind import policy
 from tamarind.accounts.models import ACCOUNT_FIELDS, Account, TamAssignment
+from tamarind.assignment import services as assignment_services
 from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record, snapshot
 from tamarind.core.errors import ValidationFailed
@@ -20,6 +21,22 @@ AUDITED_FIELDS = ACCOUNT_FIELDS
 
 
 FK_FIELDS = frozenset({"parent", "region", "product_tier", "tam", "sal", "sa"})
+# Fields the qualification rules read, or whose change has consequences for assignment (the TAM, the region's
+# manager): a change to any of them re-evaluates the account.
+ASSIGNMENT_FIELDS = frozenset(
+    {
+        "arr",
+        "segment",
+        "product_tier",
+        "region",
+        "priority",
+        "licenses",
+        "engagement_model",
+        "lifecycle_stage",
+        "parent",
+        "tam",
+    }
+)
 
 
 def _fk_name(field: str) -> str:
@@ -71,6 +88,7 @@ def account_create(*, actor: User, data: dict[str, Any], source: str = "web") ->
     )
     if account.tam_id is not None:
         TamAssignment.objects.create(account=account, from_tam=None, to_tam_id=account.tam_id, changed_by=actor)
+    assignment_services.qualification_refresh(actor=actor, account_ids=[account.pk], source=source)
     return account
 
 
@@ -114,6 +132,11 @@ def account_update(*, actor: User, account: Account, changes: dict[str, Any], so
     if "tam" in changed:
         TamAssignment.objects.create(
             account=account, from_tam_id=before["tam"], to_tam_id=after["tam"], changed_by=actor
+        )
+    if ASSIGNMENT_FIELDS.intersection(changed):
+        moves = [(account.pk, before["tam"], after["tam"])] if "tam" in changed else []
+        assignment_services.qualification_refresh(
+            actor=actor, account_ids=[account.pk], tam_changes=moves, source=source
         )
     return changed
 

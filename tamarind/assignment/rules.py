@@ -193,15 +193,16 @@ def parse_rules(
         if op not in spec.ops:
             errors[f"{where}.op"] = [f"{spec.label} takes {', '.join(spec.ops)}, not {op!r}."]
             continue
+        if op in SET_OPS and (not isinstance(value, list | tuple) or not value):
+            errors[f"{where}.value"] = [f"{spec.label} {OP_LABELS[op]} needs a non-empty list; got {value!r}."]
+            continue
         try:
             if op in SET_OPS:
-                if not isinstance(value, list | tuple) or not value:
-                    raise ValueError
                 typed: Any = frozenset(_coerce_scalar(spec.kind, v) for v in value)
             else:
                 typed = _coerce_scalar(spec.kind, value)
         except (ValueError, TypeError, InvalidOperation):
-            expected = "a non-empty list" if op in SET_OPS else f"a {spec.kind} value"
+            expected = f"{spec.kind} values" if op in SET_OPS else f"a {spec.kind} value"
             errors[f"{where}.value"] = [f"{spec.label} {OP_LABELS[op]} needs {expected}; got {value!r}."]
             continue
         allowed: set[Any] | None = None

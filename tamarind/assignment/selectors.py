@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
 from tamarind.accounts.models import Account, EngagementModel, LifecycleStage, ProductTier, Segment
 from tamarind.assignment.models import Qualification, RuleSetVersion
-from tamarind.assignment.rules import AccountFacts, Condition, RuleSpec, describe, parse_rules
-from tamarind.people.models import Region, User
+from tamarind.assignment.rules import AccountFacts, Condition, RuleSpec, compile_rules, describe, parse_rules
+from tamarind.people.models import Region, Role, User
 
 # What the evaluator needs of an account, in AccountFacts order, then what the side effects need.
 FACT_COLUMNS = (
@@ -88,6 +89,11 @@ def rule_versions() -> QuerySet[RuleSetVersion]:
     return RuleSetVersion.objects.select_related("created_by").order_by("-version")
 
 
+def rule_version(version: int) -> RuleSetVersion:
+    """One saved version (rules are readable by everyone signed in, so there is no per-user scope)."""
+    return get_object_or_404(RuleSetVersion.objects.select_related("created_by"), version=version)
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """What the rules' codes mean in this installation: for validation and for showing rules in words."""
@@ -149,3 +155,62 @@ def disengagement_list(user: User) -> QuerySet[Qualification]:
         .select_related("account", "account__region", "account__tam", "account__product_tier")
         .order_by("-disengagement_flagged_at", "account__name")
     )
+
+
+@dataclass
+class DryRun:
+    """What a draft rule set would qualify, against the live rules, over every account (nothing is written)."""
+
+    evaluated: int
+    live_count: int
+    draft_count: int
+    gained_ids: list[int]
+    lost_ids: list[int]
+    gained: list[Account]
+    lost: list[Account]
+
+
+def rules_dry_run(draft: RuleSpec, *, sample: int = 50) -> DryRun:
+    """Evaluate ``draft`` and the live rules side by side; ``gained``/``lost`` hold the first ``sample`` accounts
+    that would start or stop qualifying, by ARR."""
+    live = compile_rules(live_rules().spec())
+    candidate = compile_rules(draft)
+    evaluated = live_count = draft_count = 0
+    gained: list[tuple[Any, int]] = []
+    lost: list[tuple[Any, int]] = []
+    for rows in account_rows(None):
+        for row in rows:
+            facts = facts_from_row(row[1 : N_FACTS + 1])
+            was, will = live(facts), candidate(facts)
+            live_count += was
+            draft_count += will
+            if will and not was:
+                gained.append((facts.arr, row[0]))
+            elif was and not will:
+                lost.append((facts.arr, row[0]))
+        evaluated += len(rows)
+    gained.sort(reverse=True)
+    lost.sort(reverse=True)
+
+    def accounts(pairs: list[tuple[Any, int]]) -> list[Account]:
+        ids = [pk for _, pk in pairs[:sample]]
+        found = Account.objects.with_owners().in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
+
+    return DryRun(
+        evaluated=evaluated,
+        live_count=live_count,
+        draft_count=draft_count,
+        gained_ids=[pk for _, pk in gained],
+        lost_ids=[pk for _, pk in lost],
+        gained=accounts(gained),
+        lost=accounts(lost),
+    )
+
+
+def tams_by_region() -> dict[int | None, list[User]]:
+    """Active TAMs grouped by region (one query), for the inline "assign a TAM" pickers."""
+    grouped: dict[int | None, list[User]] = {}
+    for tam in User.objects.active().filter(role=Role.TAM).order_by("full_name"):
+        grouped.setdefault(tam.region_id, []).append(tam)
+    return grouped

@@ -21,7 +21,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"label": label, "url": url, "active": path.startswith(url)}
 
     groups: list[dict[str, Any]] = [
-        {"label": "Book", "items": [item("Accounts", "accounts:list")]},
+        {
+            "label": "Book",
+            "items": [
+                item("Accounts", "accounts:list"),
+                *([item("Accounts to staff", "assignment:staffing")] if policy.can_view_staffing(user) else []),
+            ],
+        },
         {
             "label": "Team",
             "items": [
@@ -36,6 +42,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         data_items.append(item("Imports", "imports:list"))
     if policy.can_view_audit_log(user):
         data_items.append(item("Audit log", "audit:log"))
+    data_items.append(item("Qualification rules", "assignment:rules"))
     if policy.can_view_scheduler(user):
         data_items.append(item("Scheduler", "scheduler:jobs"))
     if data_items:

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tamarind.accounts.models import ACCOUNT_FIELDS, Account, TamAssignment
+from tamarind.assignment import services as assignment_services
 from tamarind.audit.models import AuditAction, AuditEvent
 from tamarind.audit.services import build_event, jsonable
 from tamarind.core.bulk import bulk_insert
@@ -185,6 +186,8 @@ def write_staged(
         pk_of.update(Account.objects.filter(crm_id__in=wanted[start : start + 2000]).values_list("crm_id", "pk"))
     defaults = {f.attname: f.get_default() for f in Account._meta.concrete_fields if not f.primary_key}
     defaults["currency"] = settings.TAMARIND_DEFAULT_CURRENCY
+    touched: list[int] = []
+    tam_changes: list[tuple[int, int | None, int | None]] = []
     for records in batches:
         batch = Batch(actor=actor, source=source, now=now)
         stamp = {"created_at": batch.now_db, "updated_at": batch.now_db}
@@ -204,6 +207,7 @@ def write_staged(
                 }
                 batch.creates.append(batch.account_tuple(row))
                 batch.event(row["id"], row["name"], AuditAction.CREATE.value, None, _snapshot(row, ACCOUNT_ATTNAMES))
+                touched.append(row["id"])
                 if row["tam_id"] is not None:
                     batch.tam_change(row["id"], None, row["tam_id"])
             elif kind == "u":
@@ -215,8 +219,10 @@ def write_staged(
                 updated.append(row)
                 after = _snapshot(row, [(name, _attname(name)) for name in changed])
                 batch.event(pk, row["name"], AuditAction.UPDATE.value, before, after)
+                touched.append(pk)
                 if "tam" in changed:
                     batch.tam_change(pk, before["tam"], row["tam_id"])
+                    tam_changes.append((pk, before["tam"], row["tam_id"]))
             else:  # "h": same values, new digest (the file was re-exported, or the mapping changed)
                 _, pk, digest = record
                 batch.rehash.append((pk, digest))
@@ -228,3 +234,6 @@ def write_staged(
         if settings.DEBUG:
             # DEBUG keeps every SQL statement in memory; a large import would keep them all.
             connection.queries_log.clear()
+    # The same service every other account write ends in: rules, tasks, notifications and onboarding are
+    # written in this transaction, so a failing import leaves none of them behind.
+    assignment_services.qualification_refresh(actor=actor, account_ids=touched, tam_changes=tam_changes, source=source)

@@ -111,7 +111,7 @@ def test_upload_runs_the_import_and_shows_the_result(book, client_for, settings)
     assert job.stored_path.startswith(str(settings.MEDIA_ROOT / "imports"))
     page = client.get(response["Location"])
     assert b"Import complete: 2 accounts changed." in page.content
-    assert b"hx-trigger" not in page.content  # finished: no more polling
+    assert b'<div id="job-body" data-status' in page.content  # finished: the job body polls no more
 
 
 def test_dry_run_upload_then_apply(book, client_for):
