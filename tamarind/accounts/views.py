@@ -17,7 +17,9 @@ from tamarind.accounts.models import Priority, ProductTier, Segment
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.forms import add_service_errors
 from tamarind.core.http import request_user
+from tamarind.onboarding.selectors import account_panel as onboarding_panel
 from tamarind.people.models import Region, Role, User
+from tamarind.timeline.panels import account_timeline
 
 PAGE_SIZE = 50
 
@@ -60,6 +62,9 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "children": selectors.account_children(user=user, account=account)[:50],
         "history": selectors.account_history(account=account),
         "tam_history": selectors.account_tam_history(account=account),
+        # The onboarding and timeline panels: a fixed number of queries each, whatever the data.
+        **onboarding_panel(user=user, account=account),
+        **account_timeline(user=user, account=account),
     }
     return render(request, "accounts/detail.html", context)
 

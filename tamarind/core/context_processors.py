@@ -25,6 +25,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "label": "Book",
             "items": [
                 item("Accounts", "accounts:list"),
+                item("Onboarding", "onboarding:list"),
                 *([item("Accounts to staff", "assignment:staffing")] if policy.can_view_staffing(user) else []),
             ],
         },

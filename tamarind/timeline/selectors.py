@@ -1,0 +1,41 @@
+"""Reads of the account timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tamarind import policy
+from tamarind.accounts.models import Account
+from tamarind.people.models import User
+from tamarind.timeline.models import TimelineEntry, TimelineEntryQuerySet
+
+PANEL_SIZE = 20
+
+
+def timeline_entries(*, account: Account) -> TimelineEntryQuerySet:
+    """The account's entries, newest first, authors and internal attendees loaded (two queries in all)."""
+    return TimelineEntry.objects.filter(account=account).newest_first().with_people()
+
+
+def attendee_choices(*, user: User, account: Account) -> list[User]:
+    """People offered as internal attendees in the quick entry: the account's team and the person logging.
+
+    Built from the account's already-loaded owners, so the panel costs no query for it.
+    """
+    people: dict[int, User] = {}
+    for person in (user, account.tam, account.sal, account.sa):
+        if person is not None and person.is_active:
+            people.setdefault(person.pk, person)
+    return sorted(people.values(), key=lambda p: p.full_name)
+
+
+def account_panel(*, user: User, account: Account) -> dict[str, Any]:
+    """The account page's timeline panel: the newest entries and whether the user may log one."""
+    entries = list(timeline_entries(account=account)[: PANEL_SIZE + 1])
+    can_log = policy.can_log_timeline(user, account)
+    return {
+        "timeline": entries[:PANEL_SIZE],
+        "timeline_more": len(entries) > PANEL_SIZE,
+        "timeline_can_log": can_log,
+        "timeline_attendees": attendee_choices(user=user, account=account) if can_log else [],
+    }
