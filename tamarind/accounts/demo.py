@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
+from tamarind.accounts.models import Account
 from tamarind.imports.selectors import export_headers
 from tamarind.people.models import Region, Role, User
 from tamarind.people.services import region_create, user_create
@@ -488,9 +489,16 @@ class DemoResult:
     cast: DemoCast
     csv: Path
     job: ImportJob
+    onboardings: int = 0
 
 
-def build_demo(*, accounts: int, seed: int, progress: ProgressFn | None = None) -> DemoResult:
+def build_demo(
+    *,
+    accounts: int,
+    seed: int,
+    progress: ProgressFn | None = None,
+    onboarding_progress: ProgressFn | None = None,
+) -> DemoResult:
     """Create the demo cast and book; returns the cast, the CSV path and the finished import job."""
     from tamarind.imports.models import ImportSource, ImportStatus
     from tamarind.imports.services import import_job_create_from_path, import_job_run
@@ -507,4 +515,80 @@ def build_demo(*, accounts: int, seed: int, progress: ProgressFn | None = None) 
     if job.status != ImportStatus.SUCCEEDED:
         problems = "; ".join(e["message"] for e in (job.errors or [])[:5])
         raise RuntimeError(f"The demo book did not import: {job.message} {problems}")
-    return DemoResult(cast=cast, csv=path, job=job)
+    onboardings = seed_onboarding_history(plans, cast, seed, today, progress=onboarding_progress)
+    return DemoResult(cast=cast, csv=path, job=job, onboardings=onboardings)
+
+
+def _lag(rng: random.Random, median: float, spread: float = 0.5) -> int:
+    """Days to a milestone: log-normal around ``median``, so most land near it and some run long."""
+    return max(0, round(rng.lognormvariate(math.log(median), spread)))
+
+
+def seed_onboarding_history(
+    plans: list[PlannedAccount],
+    cast: DemoCast,
+    seed: int,
+    today: dt.date,
+    *,
+    progress: ProgressFn | None = None,
+) -> int:
+    """Give the staffed customers of the last year an onboarding story, through the onboarding services.
+
+    The import already started onboarding for new customers still in their first weeks (the rules' consequence);
+    here those records get the milestones reached so far, and customers of the last year that are past onboarding
+    get a completed record, so the onboarding dashboard has a year of time-to-value to show. A few run late, a
+    few are on hold, as in life. Returns how many records were written.
+    """
+    from tamarind.onboarding.models import Onboarding, OnboardingStatus
+    from tamarind.onboarding.services import onboarding_start, onboarding_update
+
+    rng = random.Random(seed + 3)
+    recent = {p.crm_id: p for p in plans if p.tam and p.qualifies and (today - p.customer_since).days <= 365}
+    accounts = Account.objects.filter(crm_id__in=list(recent)).select_related("region", "tam").order_by("crm_id")
+    open_records = {o.account_id: o for o in Onboarding.objects.filter(account__crm_id__in=list(recent)).open()}
+    done = 0
+    for account in accounts:
+        plan, tam = recent[account.crm_id], account.tam
+        assert tam is not None
+        record = open_records.get(account.pk) or onboarding_start(
+            actor=cast.managers[plan.region], account=account, tam=tam, source="demo"
+        )
+        if record is None:
+            continue
+        start = plan.customer_since + dt.timedelta(days=rng.randint(1, 6))
+        milestones = {
+            "handoff_done_on": start,
+            "welcome_email_done_on": start + dt.timedelta(days=rng.randint(0, 3)),
+            "kickoff_call_done_on": start + dt.timedelta(days=_lag(rng, 9)),
+            "infrastructure_ready": start + dt.timedelta(days=_lag(rng, 12)),
+            "first_value": plan.customer_since + dt.timedelta(days=_lag(rng, 24, 0.45)),
+            "success_plan_done_on": start + dt.timedelta(days=_lag(rng, 25)),
+            "cadence_call_done_on": start + dt.timedelta(days=_lag(rng, 36, 0.4)),
+        }
+        changes: dict[str, Any] = {"contract_start": plan.customer_since, "onboarding_start": start}
+        changes.update({k: v for k, v in milestones.items() if v <= today})
+        if "cadence_call_done_on" in changes and changes["cadence_call_done_on"] < changes.get("first_value", today):
+            changes.pop("cadence_call_done_on")  # nobody finishes onboarding before first value
+        finished = "cadence_call_done_on" in changes and "first_value" in changes and "kickoff_call_done_on" in changes
+        if finished:
+            changes.update(
+                status=OnboardingStatus.COMPLETED,
+                experience_score=_weighted(rng, [(5, 0.35), (4, 0.4), (3, 0.17), (2, 0.06), (1, 0.02)]),
+                notes="Kickoff, handoff and first cadence call done; success plan drafted with the customer.",
+                highlights=rng.choice(["Fast rollout to the first team.", "Champion on the customer side.", ""]),
+            )
+        elif rng.random() < 0.08:
+            changes.update(
+                status=OnboardingStatus.ON_HOLD, delay_reason="Customer reorganisation; waiting on a new owner."
+            )
+        else:
+            changes["status"] = OnboardingStatus.IN_PROGRESS if len(changes) > 3 else OnboardingStatus.SCHEDULED
+        if "kickoff_call_done_on" in changes:
+            changes["first_engagement"] = changes["kickoff_call_done_on"]
+        if finished:
+            changes["onboarding_finish"] = changes["cadence_call_done_on"]
+        onboarding_update(actor=tam, onboarding=record, changes=changes, source="demo")
+        done += 1
+        if progress is not None:
+            progress(done, len(recent))
+    return done

@@ -10,8 +10,11 @@ from django.db.models import Sum
 
 from tamarind.accounts.demo import REGIONS, plan_accounts
 from tamarind.accounts.models import Account
+from tamarind.actions.models import Task, TaskStatus, TaskType
+from tamarind.assignment.models import Qualification
 from tamarind.audit.models import AuditEvent
 from tamarind.imports.models import ImportJob
+from tamarind.onboarding.models import Onboarding, OnboardingStatus
 from tamarind.people.models import Region, Role, User
 
 TODAY = dt.date(2026, 11, 23)
@@ -56,6 +59,24 @@ def test_demo_command_loads_through_the_importer_and_sizes_tams():
         assert tams >= 1 and staffed <= tams * capacity * Decimal("1.2")
     # Owners resolved to real people of the right role.
     assert not Account.objects.exclude(tam=None).exclude(tam__role=Role.TAM).exists()
+
+
+@pytest.mark.django_db
+def test_demo_book_has_rules_consequences_and_onboarding_stories():
+    """The import's rule evaluation staffs the book; the last year's customers get an onboarding story."""
+    out = StringIO()
+    call_command("demo", "--accounts", "600", "--seed", "3", stdout=out, stderr=StringIO())
+    qualifying = Qualification.objects.filter(qualifies=True)
+    assert qualifying.count() == Account.objects.filter(qualification__qualifies=True).count() > 0
+    unstaffed = qualifying.filter(account__tam__isnull=True).count()
+    assert Task.objects.filter(type=TaskType.ASSIGN_TAM, status=TaskStatus.OPEN).count() == unstaffed > 0
+    records = Onboarding.objects.all()
+    statuses = set(records.values_list("status", flat=True))
+    assert OnboardingStatus.COMPLETED in statuses and OnboardingStatus.IN_PROGRESS in statuses
+    done = records.filter(status=OnboardingStatus.COMPLETED)
+    assert not done.filter(experience_score__isnull=True).exists()
+    assert not done.filter(first_value__isnull=True).exists()
+    assert f"{records.count()} onboarding records" in out.getvalue()
 
 
 @pytest.mark.django_db

@@ -34,14 +34,18 @@ class Command(BaseCommand):
             raise CommandError("The database already has people or accounts; the demo loads into an empty one.")
         started = time.monotonic()
         progress = Progress("demo accounts", stream=cast(IO[str], self.stderr._out))
+        stories = Progress("demo onboarding", stream=cast(IO[str], self.stderr._out))
         with request_id_scope():
-            out = build_demo(accounts=opts["accounts"], seed=opts["seed"], progress=progress)
+            out = build_demo(
+                accounts=opts["accounts"], seed=opts["seed"], progress=progress, onboarding_progress=stories
+            )
         progress.close()
+        stories.close()
         job = out.job
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo book loaded: {Account.objects.count()} accounts, {User.objects.count()} people "
-                f"in {time.monotonic() - started:.1f}s (import: {job.summary()})."
+                f"in {time.monotonic() - started:.1f}s (import: {job.summary()}; {out.onboardings} onboarding records)."
             )
         )
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
