@@ -198,9 +198,46 @@ def task_for_user(user: User, task_id: int | str, *, write: bool = False) -> Tas
     return task
 
 
+_LABELS = {
+    "type": "type",
+    "title": "title",
+    "account": "account",
+    "owner": "owner",
+    "reason": "reason",
+    "due_on": "due",
+    "status": "status",
+    "snoozed_until": "snoozed until",
+    "origin": "origin",
+    "why": "why",
+    "notes": "notes",
+    "completed_at": "completed",
+}
+
+
 def task_history(*, task: Task, limit: int = 100) -> list[AuditEvent]:
-    """The task's audit events, newest first."""
-    return list(AuditEvent.objects.for_object("actions.task", task.pk)[:limit])
+    """The task's audit events, newest first, each with ``changes``: (label, before, after) for people to read
+    (owners by name, looked up in one query; statuses by their label)."""
+    events = list(AuditEvent.objects.for_object("actions.task", task.pk)[:limit])
+    owner_ids = {
+        value
+        for event in events
+        for name, before, after in event.changed_fields()
+        if name == "owner"
+        for value in (before, after)
+        if value is not None
+    }
+    names = dict(User.objects.filter(pk__in=owner_ids).values_list("pk", "full_name")) if owner_ids else {}
+    statuses = dict(TaskStatus.choices)
+    for event in events:
+        changes = []
+        for name, before, after in event.changed_fields():
+            if name == "owner":
+                before, after = (names.get(v, f"#{v}") if v is not None else None for v in (before, after))
+            elif name == "status":
+                before, after = (statuses.get(v, v) if v is not None else None for v in (before, after))
+            changes.append((_LABELS.get(name, name), before, after))
+        event.changes = changes  # type: ignore[attr-defined]
+    return events
 
 
 def _people(scope: Q | None) -> UserQuerySet:

@@ -151,3 +151,13 @@ def test_default_day_is_today(book: Any) -> None:
     task = make(book, status=TaskStatus.SNOOZED, snoozed_until=today())
     assert task.effective_status() == TaskStatus.OPEN
     assert Task.objects.active().filter(pk=task.pk).exists()
+
+
+def test_history_names_owners_and_statuses(book: Any) -> None:
+    from tamarind.actions.services import task_create, task_update
+
+    task = task_create(actor=book.manager, data={"title": "x", "owner": book.tam})
+    task_update(actor=book.manager, task=task, changes={"owner": book.tam2, "status": TaskStatus.IN_PROGRESS})
+    latest = selectors.task_history(task=task)[0]
+    assert ("owner", "Tara Tam", "Theo Tam") in latest.changes  # type: ignore[attr-defined]
+    assert ("status", "Open", "In progress") in latest.changes  # type: ignore[attr-defined]
