@@ -7,7 +7,7 @@ PORT   ?= 8000
 PYTEST := $(BIN)/pytest -q -p no:randomly
 DEMO_PASSWORD := tamarind-demo
 
-.PHONY: install run test test-unit test-browser browser-deps bench lint typecheck check clean
+.PHONY: install run test test-unit test-browser test-rq browser-deps bench lint typecheck check clean
 
 install: $(STAMP)
 
@@ -36,6 +36,11 @@ test-unit: install
 
 test-browser: install browser-deps
 	$(PYTEST) -m browser
+
+# The RQ path (TAMARIND_TASK_BACKEND=rq) against a real Redis: 127.0.0.1:6379, database 15 by default
+# (TAMARIND_TEST_REDIS_URL); the tests skip when Redis does not answer, unless TAMARIND_TEST_REQUIRE_REDIS=1.
+test-rq: install
+	$(PYTEST) -m rq
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download does not work offline).
 browser-deps:

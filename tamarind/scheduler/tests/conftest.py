@@ -45,5 +45,7 @@ def redis_url(request: pytest.FixtureRequest) -> str:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
     except redis.exceptions.RedisError as exc:
+        if os.environ.get("TAMARIND_TEST_REQUIRE_REDIS") == "1":  # CI: a missing Redis is a failure, not a skip
+            pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
         pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
     return REDIS_URL
