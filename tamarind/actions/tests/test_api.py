@@ -279,3 +279,22 @@ def test_unknown_task_is_404(book: Any, api_for: Any) -> None:
 def test_openapi_lists_the_task_routes(book: Any, api_for: Any) -> None:
     paths = api_for(book.tam).get("/api/v1/openapi.json").json()["paths"]
     assert {"/api/v1/tasks/", "/api/v1/tasks/team", "/api/v1/tasks/{task_id}"} <= set(paths)
+
+
+def test_create_and_patch_query_counts_are_constant(book: Any, api_for: Any, tam_task: Task) -> None:
+    c = api_for(book.manager)
+    c.get(MINE)
+
+    def measure(call: Any) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = call()
+        assert response.status_code in (200, 201), response.content
+        return len(ctx.captured_queries)
+
+    create = {"title": "x", "owner_id": book.tam.pk, "account_id": book.account.pk}
+    small_create = measure(lambda: post(c, MINE, create))
+    small_patch = measure(lambda: patch(c, detail(tam_task), {"status": "in_progress", "notes": "a"}))
+    grow_tasks(book.tam, book.account, 300)
+    patch(c, detail(tam_task), {"status": "open"})
+    assert measure(lambda: post(c, MINE, create)) == small_create
+    assert measure(lambda: patch(c, detail(tam_task), {"status": "in_progress", "notes": "b"})) == small_patch

@@ -325,3 +325,58 @@ def test_new_task_owner_outside_my_team_is_400(book: Any, client_for: Any) -> No
     )
     assert response.status_code == 400
     assert not Task.objects.exists()
+
+
+# --- Query counts of the writes and forms ---------------------------------------------------------------------
+
+
+def _measure(client: Any, method: str, url: str, data: Any, headers: Any) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = getattr(client, method)(url, data, headers=headers)
+    assert response.status_code in (200, 302), response.content[:300]
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data", "headers"),
+    [
+        ("post", "status/", {"status": "in_progress"}, {**HX, "HX-Target": "task-status"}),
+        ("get", "edit/", None, {}),
+        ("post", "edit/", {"title": "Kickoff call", "owner": "{tam}", "notes": "n{i}"}, {}),
+    ],
+)
+def test_task_writes_query_count_is_constant(
+    book: Any, client_for: Any, tam_task: Task, method: str, path: str, data: Any, headers: Any
+) -> None:
+    c = client_for(book.manager)
+    url = f"/tasks/{tam_task.pk}/{path}"
+
+    def body(i: int) -> Any:
+        if data is None:
+            return None
+        return {k: v.format(tam=book.tam.pk, i=i) for k, v in data.items()}
+
+    def reset() -> None:
+        Task.objects.filter(pk=tam_task.pk).update(status=TaskStatus.OPEN)
+
+    c.get("/tasks/")  # the session's first request
+    small = _measure(c, method, url, body(1), headers)
+    reset()
+    grow_tasks(book.tam, book.account, 300)
+    for day in range(1, 20):
+        task_update(actor=book.manager, task=tam_task, changes={"due_on": today() + dt.timedelta(day)})
+    reset()
+    assert _measure(c, method, url, body(2), headers) == small
+
+
+def test_new_task_query_count_is_constant(book: Any, client_for: Any) -> None:
+    c = client_for(book.manager)
+    c.get("/tasks/")
+    data = {"title": "x", "type": "follow_up", "account": book.account.crm_id, "owner": book.tam.pk}
+    small_get = _measure(c, "get", "/tasks/new/", None, {})
+    small_post = _measure(c, "post", "/tasks/new/", data, {})
+    for _ in range(20):
+        AccountFactory(region=book.east)
+    grow_tasks(book.tam, book.account, 300)
+    assert _measure(c, "get", "/tasks/new/", None, {}) == small_get
+    assert _measure(c, "post", "/tasks/new/", data, {}) == small_post
