@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -55,10 +56,15 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@login_required
 @require_http_methods(["GET"])
 def bell(request: HttpRequest) -> HttpResponse:
     """The bell's content: polled by htmx from the top bar of every page."""
+    if not request.user.is_authenticated:
+        if _is_htmx(request):
+            # Signed out in the meantime (session expired): 286 tells htmx to stop polling, instead of following
+            # the redirect and pasting the sign-in page into the top bar.
+            return HttpResponse(status=286)
+        return redirect_to_login(request.get_full_path())
     return render(request, "notifications/_bell.html", {"unread": selectors.unread_count(user=request_user(request))})
 
 

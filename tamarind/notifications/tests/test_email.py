@@ -212,3 +212,26 @@ def test_immediate_people_are_not_in_the_digest_and_vice_versa(book, mail_server
     assert sorted(r.rcpt_tos[0] for r in mail_server.received) == ["tam2@example.com", "tam@example.com"]
     assert mail_server.to("tam2@example.com")[0].subject.startswith("[Tamarind] Your daily digest")
     assert mail_server.to("tam@example.com")[0].subject == "[Tamarind] Both"
+
+
+# --- through the scheduler -------------------------------------------------------------------------------------
+
+
+def test_the_scheduler_runs_the_daily_digest(book, mail_server, django_capture_on_commit_callbacks):
+    """The job the scheduler registers from ``periodic.py``, run by "Run now" through the task backend."""
+    from tamarind.scheduler.models import PeriodicJob
+    from tamarind.scheduler.services import periodic_job_run_now, periodic_jobs_sync
+
+    periodic_jobs_sync()
+    job = PeriodicJob.objects.get(key="notifications.daily_digest")
+    assert job.every == timedelta(days=1) and job.func == "tamarind.notifications.services.notification_digest_send"
+    assert PeriodicJob.objects.filter(key="notifications.send_pending").exists()
+    prefer(book.tam, "digest")
+    notify(recipients=[book.tam], kind="general", title="For the digest")
+    with django_capture_on_commit_callbacks(execute=True):
+        run = periodic_job_run_now(actor=book.admin, job=job)
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    assert run.result == {"emails": 1, "notifications": 1, "failed": 0}
+    (msg,) = mail_server.received
+    assert msg.rcpt_tos == ["tam@example.com"] and "* For the digest" in msg.body

@@ -113,6 +113,12 @@ def test_bell_caps_the_number(book, client_for):
     assert ">99+<" in client_for(book.tam).get(reverse("notifications:bell")).content.decode()
 
 
+def test_bell_when_signed_out_stops_polling_or_redirects(client):
+    assert client.get(reverse("notifications:bell"), headers=HX).status_code == 286
+    response = client.get(reverse("notifications:bell"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
 def test_bell_query_count_is_constant(book, client_for):
     c = client_for(book.tam)
     url = reverse("notifications:bell")
