@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from tamarind.scheduler.models import PeriodicJob
 
@@ -37,7 +38,9 @@ class PeriodicJobForm(forms.Form):
     def for_job(cls, job: PeriodicJob, data: Any = None) -> PeriodicJobForm:
         value, unit = split_interval(job.every)
         initial = {"every_value": value, "every_unit": unit, "enabled": job.enabled, "next_due_at": job.next_due_at}
-        return cls(data, initial=initial)
+        form = cls(data, initial=initial)
+        form.fields["next_due_at"].label = f"Next run ({timezone.get_current_timezone_name()})"
+        return form
 
     def every(self) -> dt.timedelta:
         return dt.timedelta(seconds=self.cleaned_data["every_value"] * UNITS[self.cleaned_data["every_unit"]])
