@@ -23,7 +23,7 @@ path runs over a whole book.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
@@ -261,24 +261,35 @@ def evaluate(spec: RuleSpec, facts: AccountFacts) -> Verdict:
     return Verdict(combine(r.holds for r in results), results)
 
 
-def _predicate(condition: Condition) -> Callable[[AccountFacts], bool]:
-    i, value, op = FACT_INDEX[condition.field], condition.value, condition.op
-    if op == "in":
-        return lambda f: f[i] is not None and f[i] in value
-    if op == "not_in":
-        return lambda f: f[i] is not None and f[i] not in value
+_SOURCE_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "==", "ne": "!=", "in": "in", "not_in": "not in"}
+
+
+def _clause(i: int, op: str, index: int) -> str:
+    """The Python source of one condition over ``f``: the fact is ``f[index]``, the value is the name ``v{i}``."""
+    fact = f"f[{index}]"
     if op == "is":
-        return lambda f: f[i] is not None and bool(f[i]) is value
-    compare = ORDER_OPS[op]
-    return lambda f: f[i] is not None and compare(f[i], value)
+        return f"({fact} is not None and bool({fact}) is v{i})"
+    return f"({fact} is not None and {fact} {_SOURCE_OPS[op]} v{i})"
 
 
-def compile_rules(spec: RuleSpec) -> Callable[[AccountFacts], bool]:
-    """One predicate for the whole set, for evaluating many accounts: same answers as ``evaluate``."""
-    predicates = tuple(_predicate(c) for c in spec.conditions)
-    if spec.match == "all":
-        return lambda f: all(p(f) for p in predicates)
-    return lambda f: any(p(f) for p in predicates)
+def compile_rules(spec: RuleSpec, *, offset: int = 0) -> Callable[[Sequence[Any]], bool]:
+    """One predicate for the whole set, for evaluating many accounts: same answers as ``evaluate``.
+
+    The predicate is generated as one Python expression (``f[0] is not None and f[0] > v0 and ...``) and compiled
+    once, which evaluates several times faster than a chain of closures. Only whitelisted operators and integer
+    indexes go into the source; every value is bound as a name, never written into it. ``offset`` lets it read the
+    facts straight from a database row that carries other columns first (``row[offset + i]``).
+    """
+    values = {f"v{i}": c.value for i, c in enumerate(spec.conditions)}
+    clauses = [_clause(i, c.op, FACT_INDEX[c.field] + offset) for i, c in enumerate(spec.conditions)]
+    if not clauses:
+        body = "True" if spec.match == "all" else "False"
+    else:
+        body = (" and " if spec.match == "all" else " or ").join(clauses)
+    code = compile(f"lambda f: bool({body})", "<qualification rules>", "eval")
+    # The values are the lambda's globals (a lambda does not close over eval's locals).
+    predicate: Callable[[Sequence[Any]], bool] = eval(code, {"__builtins__": {"bool": bool}, **values})  # noqa: S307
+    return predicate
 
 
 def describe(condition: Condition, *, names: Mapping[str, Mapping[Any, str]] | None = None) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from tamarind.accounts.models import Account, EngagementModel, LifecycleStage, ProductTier, Segment
@@ -24,7 +24,7 @@ FACT_COLUMNS = (
     "licenses",
     "engagement_model",
     "lifecycle_stage",
-    "parent_id",
+    "has_parent",
 )
 ROW_COLUMNS = (
     "pk",
@@ -40,9 +40,8 @@ N_FACTS = len(FACT_COLUMNS)
 
 
 def facts_from_row(values: Sequence[Any]) -> AccountFacts:
-    """AccountFacts from the FACT_COLUMNS values of one row (``has_parent`` from the parent id)."""
-    arr, segment, rung, region, priority, licenses, engagement, lifecycle, parent = values
-    return AccountFacts(arr, segment, rung, region, priority, licenses, engagement, lifecycle, parent is not None)
+    """AccountFacts from the FACT_COLUMNS values of one row."""
+    return AccountFacts(*values)
 
 
 def facts_of(account: Account) -> AccountFacts:
@@ -61,20 +60,28 @@ def facts_of(account: Account) -> AccountFacts:
 
 
 def account_rows(account_ids: Sequence[int] | None, *, chunk: int = 5000) -> Iterator[list[tuple[Any, ...]]]:
-    """ROW_COLUMNS of the given accounts (all when None), a chunk at a time, by primary key."""
-    base = Account.objects.order_by("pk").values_list(*ROW_COLUMNS)
+    """ROW_COLUMNS of the given accounts (all when None), a chunk at a time.
+
+    The facts come first and in ``AccountFacts`` order, so the compiled rules read them straight from the row
+    (``compile_rules(spec, offset=1)``). The whole book streams from one query (a server-side cursor on
+    PostgreSQL); given ids are read in chunks of ``chunk``.
+    """
+    base = Account.objects.annotate(
+        has_parent=ExpressionWrapper(Q(parent__isnull=False), output_field=BooleanField())
+    ).values_list(*ROW_COLUMNS)
     if account_ids is not None:
         ids = sorted(set(account_ids))
         for start in range(0, len(ids), chunk):
             yield list(base.filter(pk__in=ids[start : start + chunk]))
         return
-    last = 0
-    while True:
-        rows = list(base.filter(pk__gt=last)[:chunk])
-        if not rows:
-            return
+    rows: list[tuple[Any, ...]] = []
+    for row in base.order_by("pk").iterator(chunk_size=chunk):
+        rows.append(row)
+        if len(rows) == chunk:
+            yield rows
+            rows = []
+    if rows:
         yield rows
-        last = rows[-1][0]
 
 
 def live_rules() -> RuleSetVersion:
@@ -173,21 +180,20 @@ class DryRun:
 def rules_dry_run(draft: RuleSpec, *, sample: int = 50) -> DryRun:
     """Evaluate ``draft`` and the live rules side by side; ``gained``/``lost`` hold the first ``sample`` accounts
     that would start or stop qualifying, by ARR."""
-    live = compile_rules(live_rules().spec())
-    candidate = compile_rules(draft)
+    live = compile_rules(live_rules().spec(), offset=1)
+    candidate = compile_rules(draft, offset=1)
     evaluated = live_count = draft_count = 0
     gained: list[tuple[Any, int]] = []
     lost: list[tuple[Any, int]] = []
     for rows in account_rows(None):
         for row in rows:
-            facts = facts_from_row(row[1 : N_FACTS + 1])
-            was, will = live(facts), candidate(facts)
+            was, will = live(row), candidate(row)
             live_count += was
             draft_count += will
             if will and not was:
-                gained.append((facts.arr, row[0]))
+                gained.append((row[1], row[0]))
             elif was and not will:
-                lost.append((facts.arr, row[0]))
+                lost.append((row[1], row[0]))
         evaluated += len(rows)
     gained.sort(reverse=True)
     lost.sort(reverse=True)

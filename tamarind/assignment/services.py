@@ -194,7 +194,7 @@ def qualification_refresh(
     started = time.monotonic()
     live = live_rules()
     rules = _Rules(live, live.spec())
-    qualifies = compile_rules(rules.spec)
+    qualifies = compile_rules(rules.spec, offset=1)  # reads the facts straight from each row
     now = timezone.now()
     result = RefreshResult()
     inserts: list[tuple[Any, ...]] = []
@@ -206,18 +206,22 @@ def qualification_refresh(
     total = len(account_ids) if account_ids is not None else Account.objects.count()
     for rows in account_rows(account_ids):
         for row in rows:
+            verdict = qualifies(row)
+            prior, prior_version, flagged = row[-3:]
             pk = row[0]
+            if prior == verdict:
+                if prior_version != live.version:
+                    restamp.append(pk)
+                if pk not in moved:
+                    continue
+            elif prior is None:
+                inserts.append((pk, verdict, live.version, now if verdict else None, None, now))
+            tam_id, manager_id, name = row[N_FACTS + 1 : N_FACTS + 4]
             facts = facts_from_row(row[1 : N_FACTS + 1])
-            tam_id, manager_id, name, prior, prior_version, flagged = row[N_FACTS + 1 :]
-            verdict = qualifies(facts)
             change = _Change(pk, name, tam_id, manager_id, facts.lifecycle_stage, facts, flagged is not None)
             if pk in moved and verdict:
                 standing[pk] = change
-            if prior is None:
-                inserts.append((pk, verdict, live.version, now if verdict else None, None, now))
-            elif prior == verdict:
-                if prior_version != live.version:
-                    restamp.append(pk)
+            if prior == verdict:
                 continue
             if verdict:
                 gained.append(change)

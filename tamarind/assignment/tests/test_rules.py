@@ -302,3 +302,16 @@ def test_not_in_is_the_complement_of_in_for_known_facts(definition: dict[str, An
         if c.op == "in" and account[list(AccountFacts._fields).index(c.field)] is not None:
             flipped = Condition(c.field, "not_in", c.value)
             assert condition_holds(c, account) is not condition_holds(flipped, account)
+
+
+def test_compiled_rules_read_facts_at_an_offset_in_a_longer_row() -> None:
+    row = (42, *facts(), "trailing", None)
+    assert compile_rules(DEFAULT, offset=1)(row) is True
+    assert compile_rules(DEFAULT, offset=1)((42, *facts(segment="smb"), "x", None)) is False
+
+
+def test_values_are_bound_never_written_into_the_compiled_source() -> None:
+    sneaky = 'x") or True or ("'
+    spec = parse_rules({"match": "all", "conditions": [{"field": "segment", "op": "in", "value": [sneaky]}]})
+    assert compile_rules(spec)(facts(segment="enterprise")) is False
+    assert compile_rules(spec)(facts(segment=sneaky)) is True
