@@ -78,7 +78,30 @@ def account_onboarding(*, account: Account) -> Onboarding | None:
 
 
 def onboarding_history(*, onboarding: Onboarding, limit: int = 100) -> list[AuditEvent]:
-    return list(AuditEvent.objects.for_object("onboarding.onboarding", onboarding.pk)[:limit])
+    """The record's audit events, newest first, each with ``changes``: (label, before, after) for people to read.
+
+    TAMs are stored as ids in the trail and shown by name, looked up in one query.
+    """
+    events = list(AuditEvent.objects.for_object("onboarding.onboarding", onboarding.pk)[:limit])
+    tam_ids = {
+        value
+        for event in events
+        for name, before, after in event.changed_fields()
+        if name == "tam"
+        for value in (before, after)
+        if value is not None
+    }
+    names = dict(User.objects.filter(pk__in=tam_ids).values_list("pk", "full_name")) if tam_ids else {}
+    labels = {f.name: str(f.verbose_name) for f in Onboarding._meta.fields}
+    for event in events:
+        changes = []
+        for name, before, after in event.changed_fields():
+            if name == "tam":
+                before = names.get(before, f"#{before}") if before is not None else None
+                after = names.get(after, f"#{after}") if after is not None else None
+            changes.append((labels.get(name, name), before, after))
+        event.changes = changes  # type: ignore[attr-defined]
+    return events
 
 
 @dataclass

@@ -306,3 +306,11 @@ def test_targets_shape_the_metrics(book, client_for, record):
     onboarding_targets_update(actor=book.admin, changes={"engage_days": 7})
     body = client_for(book.tam).get(detail(record)).content.decode()
     assert "Target 7 days" in body and "3 days over" in body  # first engagement after 10 days
+
+
+def test_detail_history_reads_as_labels_and_names(book, client_for, record):
+    from tamarind.onboarding.services import onboarding_start
+
+    onboarding_start(actor=book.manager, account=book.account, tam=book.tam2)
+    body = client_for(book.manager).get(detail(record)).content.decode()
+    assert "Tara Tam" in body and "Theo Tam" in body and ">TAM<" in body
