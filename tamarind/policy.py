@@ -330,6 +330,11 @@ def can_edit_onboarding_targets(user: User) -> bool:
     return _active(user) and user.role == Role.ADMIN
 
 
+def can_use_onboarding_admin(user: User) -> bool:
+    """Django's admin pages for onboarding records, targets and timeline entries (a back office): admins."""
+    return _active(user) and user.role == Role.ADMIN
+
+
 def onboarding_default_list(user: User) -> str:
     """Which onboarding list a person lands on: a TAM their own records ("mine"), others all they may read."""
     return "mine" if user.role == Role.TAM else "all"
