@@ -330,11 +330,6 @@ def can_edit_onboarding_targets(user: User) -> bool:
     return _active(user) and user.role == Role.ADMIN
 
 
-def can_use_onboarding_admin(user: User) -> bool:
-    """Django's admin pages for onboarding records, targets and timeline entries (a back office): admins."""
-    return _active(user) and user.role == Role.ADMIN
-
-
 def onboarding_default_list(user: User) -> str:
     """Which onboarding list a person lands on: a TAM their own records ("mine"), others all they may read."""
     return "mine" if user.role == Role.TAM else "all"
@@ -374,4 +369,46 @@ def can_edit_rules(user: User) -> bool:
 
 
 def can_view_staffing(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER)
+
+
+# --- Dashboards (issue 3) -------------------------------------------------------------------------------------
+# The Customer Onboarding Dashboard is the TAM teams' view of onboarding. Directors and admins see every region
+# (and filter by region); a TAM Manager sees their region's records and the TAMs who work them; a TAM sees the
+# dashboard of their own records (their figures against the targets, nothing of colleagues'). SAL/AE and SA have
+# no onboarding book to review: 403. Assigning an unassigned account from it follows ``can_set_tam``.
+# The scopes below filter Onboarding rows; accounts to staff follow ``account_scope``.
+
+
+def can_view_onboarding_dashboard(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.TAM)
+
+
+def onboarding_dashboard_scope(user: User) -> Q | None:
+    """A filter on Onboarding for the records counted on ``user``'s dashboard; ``None`` means every record."""
+    if not can_view_onboarding_dashboard(user):
+        return Q(pk__in=[])
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return None
+    if user.role == Role.MANAGER:
+        rid = managed_region_id(user)
+        return Q(account__region_id=rid) if rid is not None else Q(pk__in=[])
+    return Q(tam_id=user.pk)
+
+
+def onboarding_dashboard_region_scope(user: User) -> Q | None:
+    """A filter on Region for the regions ``user``'s dashboard covers (``None``: all); empty for a TAM."""
+    if not can_view_onboarding_dashboard(user) or user.role == Role.TAM:
+        return Q(pk__in=[])
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return None
+    rid = managed_region_id(user)
+    return Q(pk=rid) if rid is not None else Q(pk__in=[])
+
+
+def can_filter_dashboard_by_region(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR)
+
+
+def can_filter_dashboard_by_tam(user: User) -> bool:
     return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER)

@@ -29,6 +29,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 *([item("Accounts to staff", "assignment:staffing")] if policy.can_view_staffing(user) else []),
             ],
         },
+        *(
+            [{"label": "Dashboards", "items": [item("Customer onboarding", "dashboards:onboarding")]}]
+            if policy.can_view_onboarding_dashboard(user)
+            else []
+        ),
         {
             "label": "Team",
             "items": [

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tamarind.dashboards import views
 
 app_name = "dashboards"
-urlpatterns: list = []
+urlpatterns = [
+    path("onboarding/", views.onboarding_dashboard, name="onboarding"),
+    path("onboarding/assign/<int:account_id>/", views.onboarding_assign, name="onboarding_assign"),
+]

@@ -1,0 +1,40 @@
+"""Permission-matrix rows for the dashboards (collected by ``tamarind/tests/test_permission_matrix.py``).
+
+The Customer Onboarding Dashboard is for admins, directors, TAM Managers and TAMs (each sees their own scope);
+SAL/AE and SA get 403. Assigning from it follows setting the TAM of the account (``book.account``: east's manager
+and admins; its other readers 403; west's people 404).
+"""
+
+from __future__ import annotations
+
+from tamarind.testing.matrix import Row, only
+
+VIEWERS = {
+    "admin": 200,
+    "director": 200,
+    "manager": 200,
+    "other_manager": 200,
+    "tam": 200,
+    "tam2": 200,
+    "other_tam": 200,
+}
+
+ROWS: list[Row] = [
+    Row("dashboards:onboarding", "get", lambda b, t: "/dashboards/onboarding/", only(VIEWERS, 403)),
+    Row(
+        "dashboards:onboarding_assign",
+        "post",
+        lambda b, t: f"/dashboards/onboarding/assign/{b.account.pk}/",
+        only({"admin": 302, "manager": 302, "other_manager": 404, "other_tam": 404}, 403),
+        data=lambda b, t: {"tam": b.tam2.pk},
+        json=False,
+    ),
+    # --- API -------------------------------------------------------------------------------------------------
+    Row(
+        "api:onboarding_dashboard",
+        "get",
+        lambda b, t: "/api/v1/dashboards/onboarding",
+        only(VIEWERS, 403, anonymous=401),
+        api=True,
+    ),
+]

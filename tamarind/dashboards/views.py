@@ -1,0 +1,115 @@
+"""Dashboard pages: the Customer Onboarding Dashboard and its inline "assign a TAM"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from tamarind import policy
+from tamarind.accounts import selectors as account_selectors
+from tamarind.accounts import services as account_services
+from tamarind.accounts.forms import SetTamForm
+from tamarind.accounts.models import Account
+from tamarind.core.errors import ValidationFailed
+from tamarind.core.http import request_user
+from tamarind.dashboards import selectors
+from tamarind.onboarding.selectors import account_onboarding
+from tamarind.people.models import User
+
+
+def _tams_by_region(tams: list[User]) -> dict[int | None, list[User]]:
+    grouped: dict[int | None, list[User]] = {}
+    for tam in tams:
+        if tam.is_active:
+            grouped.setdefault(tam.region_id, []).append(tam)
+    return grouped
+
+
+def chart_data(dash: selectors.OnboardingDashboard) -> dict[str, Any]:
+    """What the chart script draws: the median time to first value per month of contract start, and the target."""
+    return {
+        "labels": [m.month.strftime("%b %Y") for m in dash.chart],
+        "medians": [m.median for m in dash.chart],
+        "reached": [m.reached for m in dash.chart],
+        "met": [m.met for m in dash.chart],
+        "target": dash.targets.first_value,
+    }
+
+
+@login_required
+@require_http_methods(["GET"])
+def onboarding_dashboard(request: HttpRequest) -> HttpResponse:
+    """The Customer Onboarding Dashboard: per region and per TAM, what is in onboarding, unassigned, over target,
+    and how the time-to-value metrics compare with their targets."""
+    user = request_user(request)
+    if not policy.can_view_onboarding_dashboard(user):
+        raise PermissionDenied("The onboarding dashboard is for TAMs, their managers, directors and admins.")
+    today = timezone.localdate()
+    regions = selectors.dashboard_regions(user)
+    filters = selectors.DashboardFilters.from_params(request.GET, user=user, regions=regions, today=today)
+    dash = selectors.onboarding_dashboard(user, filters, regions=regions, today=today)
+    tams = _tams_by_region(dash.tam_choices)
+    unassigned = [_row(user, o.account, tams, record=o) for o in dash.unassigned_records] + [
+        _row(user, a, tams) for a in dash.unassigned_accounts
+    ]
+    context = {
+        "dash": dash,
+        "filters": filters,
+        "unassigned": unassigned,
+        "chart": chart_data(dash),
+        "periods": [(k, label) for k, (label, _) in selectors.PERIODS.items() if k != "custom"],
+        "can_filter_region": policy.can_filter_dashboard_by_region(user),
+        "can_filter_tam": policy.can_filter_dashboard_by_tam(user),
+        "own_only": not policy.can_filter_dashboard_by_tam(user),
+        "list_limit": selectors.LIST_LIMIT,
+    }
+    return render(request, "dashboards/onboarding.html", context)
+
+
+def _row(
+    user: User, account: Account, tams: dict[int | None, list[User]], record: Any = None, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "account": account,
+        "record": record,
+        "tams": tams.get(account.region_id, []),
+        "can_assign": policy.can_set_tam(user, account),
+        **extra,
+    }
+
+
+@login_required
+@require_http_methods(["POST"])
+def onboarding_assign(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Assign a TAM to an unassigned account from the dashboard (htmx swaps the row). The account service sets
+    the TAM; its hook starts (or reassigns) the onboarding record and notifies the TAM."""
+    user = request_user(request)
+    account = account_selectors.account_for_user(user, account_id, write=True)
+    if not policy.can_set_tam(user, account):
+        raise PermissionDenied("Only the region's TAM Manager or an admin sets the TAM.")
+    form = SetTamForm(request.POST)
+    error = ""
+    if form.is_valid() and form.cleaned_data["tam"] is not None:
+        try:
+            account_services.account_set_tam(actor=user, account=account, tam=form.cleaned_data["tam"])
+        except ValidationFailed as exc:
+            error = " ".join(m for msgs in exc.errors.values() for m in msgs)
+    else:
+        error = "Choose one of the region's TAMs."
+    if not request.headers.get("HX-Request"):
+        if error:
+            messages.error(request, f"{account.name}: {error}")
+        else:
+            messages.success(request, f"{account.name}: TAM set to {account.tam}.")
+        return redirect("dashboards:onboarding")
+    tams = _tams_by_region(list(User.objects.active().tams().filter(region_id=account.region_id).order_by("full_name")))
+    record = account_onboarding(account=account)
+    context = _row(user, account, tams, record=record, assigned=not error, error=error)
+    return render(request, "dashboards/_unassigned_row.html", context, status=400 if error else 200)
