@@ -19,10 +19,12 @@ class TimelineEntryAdmin(admin.ModelAdmin):
     list_select_related = ("account", "author")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return policy.can_use_onboarding_admin(request.user)  # type: ignore[arg-type]
+        # The admins who set the targets are the ones who use these back-office pages.
+        return policy.can_edit_onboarding_targets(request.user)  # type: ignore[arg-type]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return policy.can_use_onboarding_admin(request.user)  # type: ignore[arg-type]
+        # The admins who set the targets are the ones who use these back-office pages.
+        return policy.can_edit_onboarding_targets(request.user)  # type: ignore[arg-type]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
