@@ -13,7 +13,7 @@ from django.test import Client
 
 from tamarind.accounts.models import Account
 from tamarind.people.models import Region, Role, User
-from tamarind.testing.factories import AccountFactory, RegionFactory, UserFactory
+from tamarind.testing.factories import AccountFactory, RegionFactory, UserFactory, evaluated
 
 
 @dataclass
@@ -68,6 +68,7 @@ def book(db: None) -> Book:
     director = UserFactory(email="director@example.com", full_name="Dee Director", role=Role.DIRECTOR)
     account = AccountFactory(name="Acme Corp", region=east, tam=tam, sal=sal, sa=sa)
     other_account = AccountFactory(name="Globex", region=west, tam=other_tam)
+    evaluated(account, other_account)
     # Re-read so every user carries its region and managed region like a signed-in request user does.
     people = {u.pk: u for u in User.objects.with_region()}
     return Book(

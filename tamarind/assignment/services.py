@@ -286,7 +286,7 @@ def _record_changes(
                 obj=obj,
                 action=AuditAction.UPDATE,
                 before={"qualifies": not qualified},
-                after={"qualifies": qualified, "rule_version": rules.version, "account": change.name},
+                after={"qualifies": qualified, "rule_version": rules.version, "account_name": change.name},
                 source=source,
                 at=now,
             )

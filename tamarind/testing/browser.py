@@ -72,7 +72,7 @@ def screenshot(page: Any, name: str) -> Path:
 
 
 def seed_defaults() -> None:
-    """Re-create what migrations seed (product tier rungs, the default import mapping).
+    """Re-create what migrations seed (product tier rungs, the default import mapping, the default rules).
 
     Browser tests run against a live server, so they are transactional: each one ends by emptying every
     table, seeded rows included. The ``browser`` marker makes the root conftest call this before each test.
@@ -84,5 +84,6 @@ def seed_defaults() -> None:
     from tamarind.testing.factories import DEFAULT_RUNGS, tier
 
     importlib.import_module("tamarind.imports.migrations.0002_default_mapping").seed(apps, None)
+    importlib.import_module("tamarind.assignment.migrations.0002_seed_default_rules").seed(apps, None)
     for name in DEFAULT_RUNGS:
         tier(name)

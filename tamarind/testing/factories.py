@@ -63,3 +63,29 @@ class AccountFactory(DjangoModelFactory):
     customer_since = dt.date(2025, 1, 15)
     next_renewal_date = dt.date(2027, 1, 15)
     lifecycle_stage = LifecycleStage.ADOPTION
+
+
+def evaluated(*accounts: Account) -> None:
+    """Give factory-made accounts the standing the rules would have given them when they were created through
+    the services, without the consequences (tasks, notifications, onboarding): accounts of long standing."""
+    from django.utils import timezone
+
+    from tamarind.assignment.models import Qualification
+    from tamarind.assignment.rules import compile_rules
+    from tamarind.assignment.selectors import facts_of, live_rules
+
+    live = live_rules()
+    qualifies = compile_rules(live.spec())
+    now = timezone.now()
+    Qualification.objects.bulk_create(
+        [
+            Qualification(
+                account=a,
+                qualifies=qualifies(facts_of(a)),
+                rule_version=live.version,
+                qualified_at=now if qualifies(facts_of(a)) else None,
+                evaluated_at=now,
+            )
+            for a in accounts
+        ]
+    )

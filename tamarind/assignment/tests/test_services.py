@@ -19,7 +19,7 @@ from tamarind.imports import services as import_services
 from tamarind.imports.models import ImportStatus
 from tamarind.notifications.models import Notification, NotificationKind
 from tamarind.onboarding.models import Onboarding
-from tamarind.testing.factories import tier
+from tamarind.testing.factories import AccountFactory, tier
 
 pytestmark = pytest.mark.django_db
 
@@ -171,11 +171,13 @@ def test_refresh_is_idempotent(book):
 
 
 def test_a_full_refresh_evaluates_accounts_made_outside_the_services(book):
-    # The fixture's accounts were made by factories, so they have no standing yet.
-    assert not Qualification.objects.filter(account=book.account).exists()
+    # Factory-made accounts have no standing yet.
+    outside = AccountFactory(region=book.east, tam=None)
+    assert not Qualification.objects.filter(account=outside).exists()
     result = services.qualification_refresh(actor=None, account_ids=None, source="test")
     assert result.evaluated == Account.objects.count()
-    assert Qualification.objects.get(account=book.account).qualifies
+    assert Qualification.objects.get(account=outside).qualifies
+    assert result.newly_qualified == [outside.pk] and result.tasks == 1
     assert services.qualification_refresh_stale() == {"evaluated": 0}
 
 
@@ -251,7 +253,7 @@ def test_repeated_import_of_the_same_file_never_duplicates_anything(book, tmp_pa
     for _ in range(3):
         job = run_import(book, tmp_path, text, settings)
         assert job.status == ImportStatus.SUCCEEDED, job.errors
-    by_crm = {q.account.crm_id: q.qualifies for q in Qualification.objects.select_related("account")}
+    by_crm = {q.account.crm_id: q.qualifies for q in Qualification.objects.filter(account__crm_id__startswith="I-")}
     assert by_crm == {"I-1": True, "I-2": True, "I-3": False, "I-4": True}
     assert Task.objects.filter(type=TaskType.ASSIGN_TAM).count() == 2
     assert Notification.objects.filter(kind=NotificationKind.ACCOUNT_QUALIFIED).count() == 3
@@ -276,4 +278,5 @@ def test_a_failed_import_leaves_no_consequence(book, tmp_path, settings):
         settings,
     )
     assert job.status == ImportStatus.FAILED
-    assert not Qualification.objects.exists() and not Task.objects.exists() and not Notification.objects.exists()
+    assert not Qualification.objects.filter(account__crm_id__startswith="I-").exists()
+    assert not Task.objects.exists() and not Notification.objects.exists()
