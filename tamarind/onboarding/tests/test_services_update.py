@@ -394,3 +394,25 @@ def test_overdue_query_count_does_not_grow(book, django_assert_max_num_queries):
         )
     with django_assert_max_num_queries(14):
         assert services.onboarding_raise_overdue(today=TODAY)["raised"] == 90
+
+
+def test_the_scheduler_finds_and_runs_the_overdue_check(book, django_capture_on_commit_callbacks):
+    from tamarind.scheduler.models import JobRun, PeriodicJob
+    from tamarind.scheduler.services import periodic_job_run_now, periodic_jobs_sync, periodic_specs
+
+    assert "onboarding.overdue_milestones" in {spec.key for spec in periodic_specs()}
+    periodic_jobs_sync()
+    job = PeriodicJob.objects.get(key="onboarding.overdue_milestones")
+    assert job.every == dt.timedelta(hours=1)
+    OnboardingFactory(
+        account=book.account,
+        tam=book.tam,
+        onboarding_start=timezone.localdate() - dt.timedelta(days=20),
+        contract_start=timezone.localdate(),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run = periodic_job_run_now(actor=book.admin, job=job)
+    run = JobRun.objects.get(pk=run.pk)
+    assert run.status == "succeeded", run.error
+    assert run.result == {"overdue": 1, "raised": 1}
+    assert overdue_tasks(owner=book.tam, reason="time_to_engage").exists()
