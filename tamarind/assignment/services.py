@@ -16,6 +16,7 @@ open record per account, so repeating a write never repeats a consequence.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -174,7 +175,13 @@ def _why(rules: RuleSetVersion, spec: RuleSpec, vocab: Vocabulary, facts: Any) -
 
 
 def _account_url(account_id: int) -> str:
-    return reverse("accounts:detail", args=[account_id])
+    # reverse() once per pass, not once per account: a first evaluation may notify about tens of thousands.
+    return _account_url_pattern().replace("/0/", f"/{account_id}/")
+
+
+@functools.cache
+def _account_url_pattern() -> str:
+    return reverse("accounts:detail", args=[0])
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 
 from tamarind.accounts import services as account_services
 from tamarind.accounts.models import Account, LifecycleStage
@@ -56,6 +57,7 @@ def test_a_new_qualifying_account_without_a_tam_gets_a_task_and_a_notification_f
     assert [c["holds"] for c in task.why["conditions"]] == [True, True, True]
     note = Notification.objects.get(recipient=book.manager, kind=NotificationKind.ACCOUNT_QUALIFIED)
     assert note.account == account and "Umbrella" in note.title
+    assert note.url == reverse("accounts:detail", args=[account.pk])
     assert not Onboarding.objects.filter(account=account).exists()
     assert AuditEvent.objects.filter(object_type="assignment.qualification", object_id=str(account.pk)).count() == 1
 
