@@ -23,6 +23,7 @@ from tamarind.assignment.forms import (
     initial_rows,
     place_errors,
 )
+from tamarind.assignment.models import Qualification
 from tamarind.assignment.rules import FIELDS, RuleError
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.http import request_user
@@ -174,5 +175,7 @@ def staffing_assign(request: HttpRequest, account_id: int) -> HttpResponse:
         else:
             messages.success(request, f"{account.name}: TAM set to {account.tam}.")
         return redirect("assignment:staffing")
-    context = _row_context(user, account, tams, assigned=not error, error=error)
+    standing = Qualification.objects.filter(account=account).first()
+    qualified_at = standing.qualified_at if standing else None
+    context = _row_context(user, account, tams, assigned=not error, error=error, qualified_at=qualified_at)
     return render(request, "assignment/_staffing_row.html", context, status=400 if error else 200)

@@ -26,7 +26,12 @@ def market(book):
     ]
     accounts = [
         AccountFactory(
-            name=name, region=book.east, segment=seg, arr=Decimal(arr), product_tier=tier(t), tam=None,
+            name=name,
+            region=book.east,
+            segment=seg,
+            arr=Decimal(arr),
+            product_tier=tier(t),
+            tam=None,
             lifecycle_stage=LifecycleStage.ONBOARDING,
         )
         for name, seg, arr, t in specs
