@@ -6,6 +6,10 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 PORT   ?= 8000
 PYTEST := $(BIN)/pytest -q -p no:randomly
 DEMO_PASSWORD := tamarind-demo
+# `make run` is a local demo: its email is written to files under var/mail/ rather than sent. Set
+# TAMARIND_EMAIL_BACKEND (and the SMTP settings in the README) to send it instead.
+RUN_ENV := TAMARIND_EMAIL_BACKEND=$${TAMARIND_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
+  TAMARIND_BASE_URL=$${TAMARIND_BASE_URL:-http://127.0.0.1:$(PORT)}
 
 .PHONY: install run test test-unit test-browser test-rq browser-deps bench lint typecheck check clean
 
@@ -23,8 +27,9 @@ run: install
 	$(BIN)/tamarind migrate --noinput
 	$(BIN)/tamarind demo --if-empty
 	$(BIN)/tamarind logins --url http://127.0.0.1:$(PORT)/ --password $(DEMO_PASSWORD)
-	@$(BIN)/tamarind worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	  PORT=$(PORT) $(BIN)/tamarind serve
+	@echo "Email goes to files under var/mail/ unless TAMARIND_EMAIL_BACKEND says otherwise (see README)."
+	@$(RUN_ENV) $(BIN)/tamarind worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(RUN_ENV) PORT=$(PORT) $(BIN)/tamarind serve
 
 # The whole suite: unit and integration tests, then the browser tests in Chromium.
 test: install browser-deps

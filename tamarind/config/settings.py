@@ -204,6 +204,8 @@ TAMARIND_SCHEDULER_TICK_SECONDS = float(os.environ.get("TAMARIND_SCHEDULER_TICK_
 
 EMAIL_BACKEND = os.environ.get("TAMARIND_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("TAMARIND_EMAIL_HOST", "localhost")
+# For the file backend (what `make run` uses): one file per sending connection.
+EMAIL_FILE_PATH = os.environ.get("TAMARIND_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_PORT = int(os.environ.get("TAMARIND_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("TAMARIND_FROM_EMAIL", "tamarind@localhost")
 EMAIL_HOST_USER = os.environ.get("TAMARIND_EMAIL_HOST_USER", "")
