@@ -14,6 +14,7 @@ from tamarind import policy
 from tamarind.accounts import selectors, services
 from tamarind.accounts.forms import AccountForm, SetTamForm, account_initial
 from tamarind.accounts.models import Priority, ProductTier, Segment
+from tamarind.assignment.selectors import account_standing
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.forms import add_service_errors
 from tamarind.core.http import request_user
@@ -63,6 +64,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "history": selectors.account_history(account=account),
         "tam_history": selectors.account_tam_history(account=account),
         # The onboarding and timeline panels: a fixed number of queries each, whatever the data.
+        "standing": account_standing(account),
         **onboarding_panel(user=user, account=account),
         **account_timeline(user=user, account=account),
     }

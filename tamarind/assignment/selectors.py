@@ -11,7 +11,15 @@ from django.shortcuts import get_object_or_404
 
 from tamarind.accounts.models import Account, EngagementModel, LifecycleStage, ProductTier, Segment
 from tamarind.assignment.models import Qualification, RuleSetVersion
-from tamarind.assignment.rules import AccountFacts, Condition, RuleSpec, compile_rules, describe, parse_rules
+from tamarind.assignment.rules import (
+    AccountFacts,
+    Condition,
+    RuleSpec,
+    compile_rules,
+    describe,
+    evaluate,
+    parse_rules,
+)
 from tamarind.people.models import Region, Role, User
 
 # What the evaluator needs of an account, in AccountFacts order, then what the side effects need.
@@ -220,3 +228,26 @@ def tams_by_region() -> dict[int | None, list[User]]:
     for tam in User.objects.active().filter(role=Role.TAM).order_by("full_name"):
         grouped.setdefault(tam.region_id, []).append(tam)
     return grouped
+
+
+@dataclass(frozen=True)
+class Standing:
+    """An account against the live rules, for its page: the stored standing and, explained, today's verdict."""
+
+    qualification: Qualification | None
+    live: RuleSetVersion
+    qualifies: bool
+    reasons: list[tuple[str, bool]]  # each condition in words, and whether it holds
+
+
+def account_standing(account: Account) -> Standing:
+    """The account page's "Qualification for a TAM" panel (a fixed three queries)."""
+    live = live_rules()
+    vocab = vocabulary()
+    verdict = evaluate(live.spec(), facts_of(account))
+    return Standing(
+        qualification=Qualification.objects.filter(account=account).first(),
+        live=live,
+        qualifies=verdict.qualifies,
+        reasons=[(vocab.describe(r.condition), r.holds) for r in verdict.results],
+    )

@@ -210,3 +210,13 @@ def test_assign_trio(book, client_for):
     assert client_for(book.tam).post(url, {"tam": book.tam.pk}).status_code == 403  # reads it, may not staff it
     assert client_for(book.other_manager).post(url, {"tam": book.tam.pk}).status_code == 404
     assert client_for(book.manager).post(url, {"tam": book.tam.pk}).status_code == 302
+
+
+def test_account_page_explains_its_standing(book, client_for):
+    text = client_for(book.tam).get(reverse("accounts:detail", args=[book.account.pk])).content.decode()
+    assert "Qualification for a TAM" in text and "Qualifies" in text
+    assert "✓ ARR is greater than 50000" in text
+    small = AccountFactory(region=book.east, arr=Decimal("50000"))
+    services.qualification_refresh(actor=None, account_ids=[small.pk], source="test")
+    text = client_for(book.manager).get(reverse("accounts:detail", args=[small.pk])).content.decode()
+    assert "Does not qualify" in text and "✗ ARR is greater than 50000" in text
