@@ -480,7 +480,10 @@ def dashboard_tams(user: User, region_ids: Iterable[int], extra_ids: Iterable[in
     scope = policy.onboarding_dashboard_region_scope(user)
     where = Q(is_active=True) if scope is None else Q(is_active=True, region_id__in=list(region_ids))
     return list(
-        User.objects.filter(role=Role.TAM).filter(where | Q(pk__in=list(extra_ids))).order_by("full_name", "pk")
+        User.objects.filter(role=Role.TAM)
+        .filter(where | Q(pk__in=list(extra_ids)))
+        .select_related("region")
+        .order_by("full_name", "pk")
     )
 
 
@@ -538,10 +541,9 @@ def onboarding_dashboard(
         if line is not None:
             line.unassigned_records += row["records"]
             line.unassigned_accounts += row["accounts"]
-    by_region = {r.pk: r for r in regions}
     for line in tam_lines.values():
         if line.tam is not None:
-            line.region = by_region.get(line.tam.region_id) if line.tam.region_id else None
+            line.region = line.tam.region
         line.by_status = {s: line.by_status.get(s, 0) for s in OPEN_STATUSES}
     for line in [totals, *region_lines.values()]:
         line.by_status = {s: line.by_status.get(s, 0) for s in OPEN_STATUSES}
