@@ -13,6 +13,7 @@ from django.http import Http404
 from tamarind import policy
 from tamarind.accounts.models import Account, AccountQuerySet, Segment, TamAssignment
 from tamarind.audit.models import AuditEvent
+from tamarind.core.params import getlist
 from tamarind.people.models import User
 
 # Sort keys offered to users -> ORM ordering. The id tie-breaker keeps pagination stable.
@@ -59,11 +60,11 @@ class AccountFilters:
         f.region = _ints(params, "region", f.errors)
         f.tier = _ints(params, "tier", f.errors)
         f.priority = _ints(params, "priority", f.errors)
-        tams = _getlist(params, "tam")
+        tams = getlist(params, "tam")
         f.unassigned = "none" in tams
         f.tam = _ints({"tam": [t for t in tams if t != "none"]}, "tam", f.errors)
         valid_segments = set(Segment.values)
-        for seg in _getlist(params, "segment"):
+        for seg in getlist(params, "segment"):
             if seg in valid_segments:
                 f.segment.append(seg)
             elif seg:
@@ -115,21 +116,9 @@ class AccountFilters:
         )
 
 
-def _getlist(params: Any, key: str) -> list[str]:
-    if hasattr(params, "getlist"):
-        values = params.getlist(key)
-    else:
-        raw = params.get(key, [])
-        values = raw if isinstance(raw, list) else [raw]
-    out: list[str] = []
-    for v in values:
-        out.extend(part.strip() for part in str(v).split(",") if part.strip())
-    return out
-
-
 def _ints(params: Any, key: str, errors: dict[str, str]) -> list[int]:
     out = []
-    for raw in _getlist(params, key):
+    for raw in getlist(params, key):
         try:
             value = int(raw)
         except ValueError:

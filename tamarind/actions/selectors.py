@@ -16,6 +16,7 @@ from tamarind import policy
 from tamarind.accounts.models import Account
 from tamarind.actions.models import Task, TaskQuerySet, TaskStatus, TaskType, today
 from tamarind.audit.models import AuditEvent
+from tamarind.core.params import getlist
 from tamarind.people.models import User, UserQuerySet
 
 MAX_ID = 2**63 - 1
@@ -46,18 +47,18 @@ class TaskFilters:
         """Parse a QueryDict (or a dict of lists); bad values are dropped and reported in ``errors``."""
         f = cls()
         f.q = (params.get("q") or "").replace("\x00", "").strip()[:200]
-        for raw in _getlist(params, "owner"):
+        for raw in getlist(params, "owner"):
             value = _int(raw)
             if value is None:
                 f.errors["owner"] = f"owner must be a person's id, got {raw!r}."
             else:
                 f.owner.append(value)
-        for raw in _getlist(params, "type"):
+        for raw in getlist(params, "type"):
             if raw in TaskType.values:
                 f.type.append(raw)
             else:
                 f.errors["type"] = f"Unknown task type {raw!r}."
-        for raw in _getlist(params, "status"):
+        for raw in getlist(params, "status"):
             if raw == STATUS_ALL:
                 f.all_statuses = True
             elif raw in TaskStatus.values:
@@ -108,18 +109,6 @@ class TaskFilters:
         if self.account is not None:
             qs = qs.filter(account_id=self.account)
         return qs
-
-
-def _getlist(params: Any, key: str) -> list[str]:
-    if hasattr(params, "getlist"):
-        values = params.getlist(key)
-    else:
-        raw = params.get(key, [])
-        values = raw if isinstance(raw, list) else [raw]
-    out: list[str] = []
-    for v in values:
-        out.extend(part.strip() for part in str(v).split(",") if part.strip())
-    return out
 
 
 def _int(raw: str) -> int | None:

@@ -20,6 +20,7 @@ from tamarind.accounts.models import Account
 from tamarind.actions.models import TASK_FIELDS, Task, TaskOrigin, TaskStatus, TaskType, today
 from tamarind.audit.models import AuditAction, AuditEvent
 from tamarind.audit.services import audit_record, audit_record_many, build_event, snapshot
+from tamarind.core.bulk import chunks
 from tamarind.core.errors import ValidationFailed
 from tamarind.people.models import User
 
@@ -63,11 +64,6 @@ def _default_title(type_: str, account_name: str) -> str:
     return f"{TaskType(type_).label}: {account_name}"[:TITLE_MAX]
 
 
-def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 @transaction.atomic
 def task_raise_many(drafts: Iterable[TaskDraft], *, source: str = "rule") -> list[Task]:
     """Raise rule-created tasks in bulk; returns the tasks actually created (already-open ones are skipped).
@@ -84,7 +80,7 @@ def task_raise_many(drafts: Iterable[TaskDraft], *, source: str = "rule") -> lis
         _check_draft(draft)
     names: dict[int, str] = {}
     untitled = sorted({d.account_id for d in drafts if not d.title.strip()})
-    for chunk in _chunks(untitled):
+    for chunk in chunks(untitled, BATCH):
         names.update(Account.objects.filter(pk__in=chunk).values_list("pk", "name"))
     now = timezone.now()
     rows = [
@@ -108,7 +104,7 @@ def task_raise_many(drafts: Iterable[TaskDraft], *, source: str = "rule") -> lis
     keys = {d.key for d in drafts}
     account_ids = sorted({d.account_id for d in drafts})
     created: list[Task] = []
-    for chunk in _chunks(account_ids):
+    for chunk in chunks(account_ids, BATCH):
         candidates = (
             Task.objects.filter(origin=TaskOrigin.RULE, created_at=now, account_id__in=chunk)
             .exclude(status=TaskStatus.DONE)
@@ -176,7 +172,7 @@ def task_resolve_many(
     ids = sorted(set(account_ids))
     now = timezone.now()
     tasks: list[Task] = []
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, BATCH):
         qs = Task.objects.filter(origin=TaskOrigin.RULE, type=type, account_id__in=chunk).exclude(
             status=TaskStatus.DONE
         )
@@ -204,7 +200,7 @@ def task_resolve_many(
                 at=now,
             )
         )
-    for chunk in _chunks([t.pk for t in tasks]):
+    for chunk in chunks([t.pk for t in tasks], BATCH):
         Task.objects.filter(pk__in=chunk).update(
             status=TaskStatus.DONE, snoozed_until=None, completed_at=now, updated_at=now
         )

@@ -20,6 +20,7 @@ from tamarind.assignment.rules import (
     evaluate,
     parse_rules,
 )
+from tamarind.core.bulk import chunks
 from tamarind.people.models import Region, Role, User
 
 # What the evaluator needs of an account, in AccountFacts order, then what the side effects need.
@@ -78,9 +79,8 @@ def account_rows(account_ids: Sequence[int] | None, *, chunk: int = 5000) -> Ite
         has_parent=ExpressionWrapper(Q(parent__isnull=False), output_field=BooleanField())
     ).values_list(*ROW_COLUMNS)
     if account_ids is not None:
-        ids = sorted(set(account_ids))
-        for start in range(0, len(ids), chunk):
-            yield list(base.filter(pk__in=ids[start : start + chunk]))
+        for ids in chunks(sorted(set(account_ids)), chunk):
+            yield list(base.filter(pk__in=ids))
         return
     rows: list[tuple[Any, ...]] = []
     for row in base.order_by("pk").iterator(chunk_size=chunk):

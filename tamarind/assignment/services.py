@@ -44,7 +44,7 @@ from tamarind.assignment.selectors import (
 )
 from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record, audit_record_many, build_event, jsonable
-from tamarind.core.bulk import bulk_insert
+from tamarind.core.bulk import bulk_insert, chunks
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.progress import ProgressFn
 from tamarind.notifications import services as notification_services
@@ -238,10 +238,8 @@ def qualification_refresh(
         if progress is not None:
             progress(result.evaluated, total)
     bulk_insert(Qualification._meta.db_table, list(QUALIFICATION_COLUMNS), inserts)
-    for start in range(0, len(restamp), 5000):
-        Qualification.objects.filter(pk__in=restamp[start : start + 5000]).update(
-            rule_version=live.version, evaluated_at=now
-        )
+    for chunk in chunks(restamp, 5000):
+        Qualification.objects.filter(pk__in=chunk).update(rule_version=live.version, evaluated_at=now)
     _record_changes(actor=actor, rules=live, gained=gained, lost=lost, now=now, source=source, inserted=inserts)
     result.newly_qualified = [c.account_id for c in gained]
     result.disqualified = [c.account_id for c in lost]
@@ -280,8 +278,8 @@ def _record_changes(
                 evaluated_at=now,
             )
     lost_ids = [c.account_id for c in lost]
-    for start in range(0, len(lost_ids), 5000):
-        Qualification.objects.filter(pk__in=lost_ids[start : start + 5000]).update(
+    for chunk in chunks(lost_ids, 5000):
+        Qualification.objects.filter(pk__in=chunk).update(
             qualifies=False, disengagement_flagged_at=now, rule_version=rules.version, evaluated_at=now
         )
     events = []

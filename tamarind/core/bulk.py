@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from django.db import connection
+
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in slices of ``size``: for ``pk__in`` lists and batched writes that must stay bounded."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def bulk_insert(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:

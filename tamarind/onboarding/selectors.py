@@ -14,6 +14,7 @@ from django.utils import timezone
 from tamarind import policy
 from tamarind.accounts.models import Account
 from tamarind.audit.models import AuditEvent
+from tamarind.core.params import getlist
 from tamarind.onboarding.metrics import METRICS, Measure, MetricDef, TargetDays, measure_all
 from tamarind.onboarding.models import Onboarding, OnboardingQuerySet, OnboardingStatus, OnboardingTargets
 from tamarind.people.models import User
@@ -134,12 +135,12 @@ class OnboardingFilters:
             f.state = state
         else:
             f.errors["state"] = f"Unknown state {state!r}."
-        for value in _getlist(params, "status"):
+        for value in getlist(params, "status"):
             if value in OnboardingStatus.values:
                 f.status.append(value)
             else:
                 f.errors["status"] = f"Unknown status {value!r}."
-        for value in _getlist(params, "tam"):
+        for value in getlist(params, "tam"):
             if value == "none":
                 f.unassigned = True
                 continue
@@ -174,18 +175,6 @@ class OnboardingFilters:
         if self.q:
             qs = qs.filter(Q(account__name__icontains=self.q) | Q(account__crm_id__iexact=self.q))
         return qs
-
-
-def _getlist(params: Any, key: str) -> list[str]:
-    if hasattr(params, "getlist"):
-        values = params.getlist(key)
-    else:
-        raw = params.get(key, [])
-        values = raw if isinstance(raw, list) else [raw]
-    out: list[str] = []
-    for v in values:
-        out.extend(part.strip() for part in str(v).split(",") if part.strip())
-    return out
 
 
 def onboarding_list(*, user: User, filters: OnboardingFilters, targets: TargetDays) -> OnboardingQuerySet:

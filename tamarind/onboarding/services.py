@@ -23,6 +23,7 @@ from tamarind.actions.models import TaskType
 from tamarind.actions.services import TaskDraft, task_raise_many, task_resolve_many
 from tamarind.audit.models import AuditAction, AuditEvent
 from tamarind.audit.services import audit_record, audit_record_many, build_event, snapshot
+from tamarind.core.bulk import chunks
 from tamarind.core.errors import ValidationFailed
 from tamarind.notifications.models import NotificationKind
 from tamarind.notifications.services import NotificationDraft, notify, notify_many
@@ -48,11 +49,6 @@ def onboarding_url(onboarding: Onboarding) -> str:
 
 def _today() -> dt.date:
     return timezone.localdate()
-
-
-def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _check_tam(tam: User) -> None:
@@ -193,7 +189,7 @@ def onboarding_start_many(*, actor: User | None, pairs: Iterable[tuple[int, int]
     events: list[AuditEvent] = []
     drafts: list[NotificationDraft] = []
     changed = 0
-    for chunk in _chunks(sorted(wanted)):
+    for chunk in chunks(sorted(wanted), BATCH):
         accounts = {a.pk: a for a in Account.objects.filter(pk__in=chunk).select_related("region")}
         missing = set(chunk) - set(accounts)
         if missing:
