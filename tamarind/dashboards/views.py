@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods
 
 from tamarind import policy
@@ -55,9 +57,9 @@ def onboarding_dashboard(request: HttpRequest) -> HttpResponse:
     regions = selectors.dashboard_regions(user)
     filters = selectors.DashboardFilters.from_params(request.GET, user=user, regions=regions, today=today)
     dash = selectors.onboarding_dashboard(user, filters, regions=regions, today=today)
-    tams = _tams_by_region(dash.tam_choices)
-    unassigned = [_row(user, o.account, tams, record=o) for o in dash.unassigned_records] + [
-        _row(user, a, tams) for a in dash.unassigned_accounts
+    pickers = _Pickers(_tams_by_region(dash.tam_choices))
+    unassigned = [_row(user, o.account, pickers, record=o) for o in dash.unassigned_records] + [
+        _row(user, a, pickers) for a in dash.unassigned_accounts
     ]
     context = {
         "dash": dash,
@@ -73,13 +75,25 @@ def onboarding_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboards/onboarding.html", context)
 
 
-def _row(
-    user: User, account: Account, tams: dict[int | None, list[User]], record: Any = None, **extra: Any
-) -> dict[str, Any]:
+class _Pickers:
+    """The <option>s of the "assign a TAM" picker, built once per region (a page lists up to a hundred rows)."""
+
+    def __init__(self, tams: dict[int | None, list[User]]) -> None:
+        self.tams = tams
+        self.built: dict[int | None, SafeString] = {}
+
+    def __call__(self, region_id: int | None) -> SafeString:
+        if region_id not in self.built:
+            pairs = ((t.pk, t.full_name) for t in self.tams.get(region_id, []))
+            self.built[region_id] = format_html_join("", '<option value="{}">{}</option>', pairs)
+        return self.built[region_id]
+
+
+def _row(user: User, account: Account, pickers: _Pickers, record: Any = None, **extra: Any) -> dict[str, Any]:
     return {
         "account": account,
         "record": record,
-        "tams": tams.get(account.region_id, []),
+        "tam_options": pickers(account.region_id),
         "can_assign": policy.can_set_tam(user, account),
         **extra,
     }
@@ -109,7 +123,8 @@ def onboarding_assign(request: HttpRequest, account_id: int) -> HttpResponse:
         else:
             messages.success(request, f"{account.name}: TAM set to {account.tam}.")
         return redirect("dashboards:onboarding")
-    tams = _tams_by_region(list(User.objects.active().tams().filter(region_id=account.region_id).order_by("full_name")))
+    tams = User.objects.active().tams().filter(region_id=account.region_id).order_by("full_name")
     record = account_onboarding(account=account)
-    context = _row(user, account, tams, record=record, assigned=not error, error=error)
+    pickers = _Pickers(_tams_by_region(list(tams)))
+    context = _row(user, account, pickers, record=record, assigned=not error, error=error)
     return render(request, "dashboards/_unassigned_row.html", context, status=400 if error else 200)

@@ -1,0 +1,394 @@
+"""Customer Onboarding Dashboard benchmark: the page against the raw SQL of its widgets, in one run.
+
+    .venv/bin/python bench/onboarding_dashboard_bench.py [--accounts 100000] [--runs 30]
+
+Creates a dedicated database (``tamarind_bench_dashboard`` on PostgreSQL, dropped and recreated; without a
+reachable PostgreSQL, a SQLite file under ``var/bench/``), six regions with a manager and ten TAMs each through the
+services, then by COPY: N accounts, each with an onboarding record (three years of contract starts, most records
+completed, recent ones open and some late, a few unassigned, a few with reversed dates), every account's standing
+against the rules, and N/50 qualifying accounts with no TAM and no onboarding yet (accounts to staff).
+
+Then, for an admin (every region: the heaviest page) and for one region's manager, it prints:
+
+- the page: the dashboard view function (filters, every widget's query, the template, the chart data), N runs;
+- the floor: the very SQL statements that page ran, captured from one render and replayed with
+  ``cursor.execute`` + ``fetchall`` in the same process, N runs, interleaved with the page's runs;
+- the ratio of the two p95s (target <= 1.5x), and each widget's selector against its own SQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+PG_DB = os.environ.get("BENCH_DASHBOARD_PG_DB", "tamarind_bench_dashboard")
+TARGET_RATIO = 1.5
+REGIONS = ["AMER East", "AMER West", "EMEA", "APAC", "LATAM", "Public Sector"]
+
+
+def prepare_environment(force_sqlite: bool) -> str:
+    """Point Django at a fresh bench database (before it is set up) and say which."""
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="tamarind.config.settings",
+        TAMARIND_DEBUG="0",  # production settings: no SQL log kept in memory
+        TAMARIND_SECRET_KEY=os.environ.get("TAMARIND_SECRET_KEY", "bench-only-secret-key-not-for-production-012345"),
+        TAMARIND_ALLOWED_HOSTS="localhost,testserver",
+        TAMARIND_TASK_BACKEND="immediate",
+        TAMARIND_LOG_LEVEL="WARNING",
+        TAMARIND_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+    )
+    reason = "--sqlite given"
+    if not force_sqlite:
+        try:
+            import psycopg
+
+            with psycopg.connect(
+                PG_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True, connect_timeout=3
+            ) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{PG_DB}"')
+            os.environ["DATABASE_URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_DB
+            return f"PostgreSQL ({PG_DB})"
+        except Exception as exc:
+            reason = f"PostgreSQL not reachable: {exc.__class__.__name__}"
+    path = ROOT / "var" / "bench" / "dashboard.sqlite3"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["TAMARIND_SQLITE_PATH"] = str(path)
+    return f"SQLite ({path}; {reason})"
+
+
+# --- Data ---------------------------------------------------------------------------------------------------------
+
+
+def _columns(model: Any) -> list[str]:
+    return [f.column for f in model._meta.concrete_fields]
+
+
+def _days(rng: random.Random, low: int, mode: int, high: int) -> dt.timedelta:
+    return dt.timedelta(days=round(rng.triangular(low, high, mode)))
+
+
+def onboarding_dates(rng: random.Random, contract: dt.date, today: dt.date, done: bool) -> dict[str, dt.date | None]:
+    """A plausible record: milestones after their starts (a few reversed: data errors), none in the future."""
+    start = contract + _days(rng, 0, 3, 15)
+    dates: dict[str, dt.date | None] = {
+        "contract_start": contract,
+        "onboarding_start": start,
+        "first_engagement": start + _days(rng, 1, 9, 35),
+        "infrastructure_ready": start + _days(rng, 3, 14, 40),
+        "first_value": contract + _days(rng, 7, 26, 80),
+        "onboarding_finish": start + _days(rng, 15, 40, 110),
+    }
+    if rng.random() < 0.002:
+        dates["first_value"] = contract - dt.timedelta(days=rng.randint(1, 20))
+    if not done:
+        # An open record has reached some of its milestones; the later ones are still missing.
+        for name in ("first_engagement", "infrastructure_ready", "first_value", "onboarding_finish"):
+            if rng.random() < 0.45:
+                dates[name] = None
+        dates["onboarding_finish"] = None
+    for name, value in dates.items():
+        if value is not None and value > today and name != "contract_start":
+            dates[name] = None
+    return dates
+
+
+def populate(n: int, seed: int) -> None:
+    """People through the services; accounts, onboarding records and standings by COPY."""
+    from django.conf import settings
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from tamarind.accounts.models import Account, LifecycleStage, ProductTier
+    from tamarind.assignment.models import Qualification
+    from tamarind.assignment.selectors import live_rules
+    from tamarind.core.bulk import bulk_insert
+    from tamarind.imports.writer import ACCOUNT_COLUMNS
+    from tamarind.onboarding.models import Onboarding, OnboardingStatus
+    from tamarind.people.models import Role
+    from tamarind.people.services import region_create, user_create
+
+    rng = random.Random(seed)
+    admin = user_create(actor=None, email="bench-admin@bench.test", full_name="Bench Admin", role=Role.ADMIN)
+    user_create(actor=admin, email="director@bench.test", full_name="Bench Director", role=Role.DIRECTOR)
+    regions, tams = [], {}
+    for i, name in enumerate(REGIONS):
+        manager = user_create(actor=admin, email=f"manager{i}@bench.test", full_name=f"Manager {i}", role=Role.MANAGER)
+        region = region_create(actor=admin, name=name, manager=manager)
+        regions.append(region)
+        tams[region.pk] = [
+            user_create(
+                actor=admin, email=f"tam{i}-{k}@bench.test", full_name=f"TAM {name} {k}", role=Role.TAM, region=region
+            ).pk
+            for k in range(10)
+        ]
+    tiers = [pk for pk, rung in ProductTier.objects.values_list("pk", "rung") if rung >= 2]
+    version = live_rules().version
+    defaults = {f.attname: f.get_default() for f in Account._meta.concrete_fields if not f.primary_key}
+    defaults["currency"] = settings.TAMARIND_DEFAULT_CURRENCY
+    onboarding_columns = _columns(Onboarding)
+    onboarding_defaults: dict[str, Any] = {str(f.column): f.get_default() for f in Onboarding._meta.concrete_fields}
+    qualification_columns = _columns(Qualification)
+    now = timezone.now()
+    today = timezone.localdate()
+    accounts: list[tuple[Any, ...]] = []
+    records: list[tuple[Any, ...]] = []
+    standings: list[tuple[Any, ...]] = []
+    open_statuses = [OnboardingStatus.NOT_STARTED, OnboardingStatus.SCHEDULED, OnboardingStatus.IN_PROGRESS]
+    to_staff = n // 50
+    for pk in range(1, n + to_staff + 1):
+        region = rng.choice(regions)
+        has_record = pk <= n
+        contract = today - dt.timedelta(days=rng.randint(0, 3 * 365))
+        age = (today - contract).days
+        done = has_record and rng.random() < (0.15 if age < 60 else 0.6 if age < 150 else 0.97)
+        tam = rng.choice(tams[region.pk]) if has_record and (done or rng.random() > 0.03) else None
+        arr = Decimal(round(rng.lognormvariate(11.9, 0.8), -2)) + Decimal(50_100)
+        account = {
+            **defaults,
+            "id": pk,
+            "crm_id": f"D{pk:08d}",
+            "name": f"Onboarding Customer {pk}",
+            "region_id": region.pk,
+            "segment": rng.choice(["mid_market", "enterprise"]),
+            "arr": arr,
+            "product_tier_id": rng.choice(tiers),
+            "licenses": max(5, int(arr / 400)),
+            "priority": 1,
+            "tam_id": tam,
+            "customer_since": contract,
+            "lifecycle_stage": LifecycleStage.ADOPTION if done else LifecycleStage.ONBOARDING,
+            "created_at": now,
+            "updated_at": now,
+        }
+        accounts.append(tuple(account[c] for c in ACCOUNT_COLUMNS))
+        standing = {"account_id": pk, "qualifies": True, "rule_version": version, "qualified_at": now}
+        standings.append(
+            tuple({**standing, "disengagement_flagged_at": None, "evaluated_at": now}[c] for c in qualification_columns)
+        )
+        if not has_record:
+            continue
+        record: dict[str, Any] = {
+            **onboarding_defaults,
+            "id": pk,
+            "account_id": pk,
+            "tam_id": tam,
+            **onboarding_dates(rng, contract, today, done),
+            "created_at": now,
+            "updated_at": now,
+        }
+        if done:
+            record.update(status=OnboardingStatus.COMPLETED, notes="Onboarded.", experience_score=rng.randint(2, 5))
+            for name in ("onboarding_start", "first_engagement", "infrastructure_ready", "first_value"):
+                record[name] = record[name] or today
+            record["onboarding_finish"] = record["onboarding_finish"] or today
+        elif rng.random() < 0.04:
+            record.update(status=OnboardingStatus.ON_HOLD, delay_reason="Waiting on the customer's security review.")
+        else:
+            record["status"] = rng.choice(open_statuses)
+        records.append(tuple(record[c] for c in onboarding_columns))
+    with transaction.atomic():
+        for start in range(0, len(accounts), 20_000):
+            bulk_insert(Account._meta.db_table, ACCOUNT_COLUMNS, accounts[start : start + 20_000])
+        for start in range(0, len(records), 20_000):
+            bulk_insert(Onboarding._meta.db_table, onboarding_columns, records[start : start + 20_000])
+        for start in range(0, len(standings), 20_000):
+            bulk_insert(Qualification._meta.db_table, qualification_columns, standings[start : start + 20_000])
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for table in ("accounts_account", "onboarding_onboarding"):
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", [n + to_staff])
+            cursor.execute("ANALYZE")
+        else:
+            cursor.execute("ANALYZE")
+
+
+# --- Measuring ----------------------------------------------------------------------------------------------------
+
+
+def capture(fn: Callable[[], Any]) -> list[tuple[str, Any]]:
+    """The SQL statements (with their parameters) that ``fn`` runs."""
+    from django.db import connection
+
+    statements: list[tuple[str, Any]] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        fn()
+    return statements
+
+
+def replay(statements: list[tuple[str, Any]]) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def compare(fn: Callable[[], Any], runs: int, warmup: int = 3) -> tuple[list[float], list[float], int]:
+    """Run ``fn`` and the replay of its SQL ``runs`` times each, interleaved (so both see the same machine)."""
+    statements = capture(fn)
+    for _ in range(warmup):
+        fn()
+        replay(statements)
+    ours, raw = [], []
+    for _ in range(runs):
+        ours.append(timed(fn))
+        raw.append(timed(lambda: replay(statements)))
+    return ours, raw, len(statements)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms"
+
+
+def report(label: str, ours: list[float], raw: list[float], queries: int, *, width: int = 44) -> float:
+    ratio = p95(ours) / p95(raw) if p95(raw) else float("inf")
+    print(
+        f"  {label:<{width}} {queries:>3} q   p50 {ms(statistics.median(ours))} vs {ms(statistics.median(raw))}"
+        f"   p95 {ms(p95(ours))} vs {ms(p95(raw))}   {ratio:5.2f}x"
+    )
+    return ratio
+
+
+def bench_user(user: Any, runs: int) -> float:
+    """The page for ``user`` and each widget, against their own SQL. Returns the page's p95 ratio."""
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.test import RequestFactory
+    from django.utils import timezone
+
+    from tamarind.dashboards import selectors as s
+    from tamarind.dashboards.views import onboarding_dashboard
+    from tamarind.onboarding.selectors import onboarding_targets
+
+    factory = RequestFactory()
+
+    def page() -> None:
+        request = factory.get("/dashboards/onboarding/")
+        request.user = user
+        request.session = {}  # type: ignore[assignment]
+        request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
+        response = onboarding_dashboard(request)
+        assert response.status_code == 200, response.status_code
+        assert len(response.content) > 10_000
+
+    ours, raw, queries = compare(page, runs)
+    print(f"  {'':<44}       {'page / its SQL':^25}  {'page / its SQL':^25}")
+    ratio = report("the page (view, widgets, template)", ours, raw, queries)
+
+    today = timezone.localdate()
+    regions = s.dashboard_regions(user)
+    filters = s.DashboardFilters.from_params({}, user=user, regions=regions, today=today)
+    targets = onboarding_targets().as_days()
+    records = s.dashboard_records(user, filters)
+    loose = s.dashboard_records(user, filters, with_tam=False)
+    first, last = filters.chart_window(today)
+    widgets: dict[str, Callable[[], Any]] = {
+        "targets": onboarding_targets,
+        "regions": lambda: s.dashboard_regions(user),
+        "widget_in_onboarding": lambda: s.widget_in_onboarding(records, targets=targets, today=today),
+        "widget_metrics (all)": lambda: s.widget_metrics(records, targets=targets, today=today),
+        "widget_metrics (by region)": lambda: s.widget_metrics(records, targets=targets, today=today, by="region"),
+        "widget_metrics (by TAM)": lambda: s.widget_metrics(records, targets=targets, today=today, by="tam"),
+        "widget_unassigned_counts": lambda: s.widget_unassigned_counts(loose, user, filters),
+        "dashboard_tams": lambda: s.dashboard_tams(user, [r.pk for r in regions], []),
+        "widget_over_target": lambda: s.widget_over_target(records, targets=targets, today=today),
+        "widget_first_value_by_month": lambda: s.widget_first_value_by_month(
+            records, targets=targets, first=first, last=last
+        ),
+        "widget_unassigned_records": lambda: s.widget_unassigned_records(loose),
+        "widget_unassigned_accounts": lambda: s.widget_unassigned_accounts(user, filters),
+    }
+    widget_runs = max(5, runs // 2)
+    for label, fn in widgets.items():
+        w_ours, w_raw, w_queries = compare(fn, widget_runs, warmup=1)
+        report(label, w_ours, w_raw, w_queries)
+    return ratio
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--accounts", type=int, default=100_000, help="Accounts with an onboarding record.")
+    parser.add_argument("--runs", type=int, default=30, help="Timed renders of the page per user.")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--sqlite", action="store_true", help="Use SQLite even when PostgreSQL is reachable.")
+    args = parser.parse_args()
+    where = prepare_environment(args.sqlite)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from tamarind.onboarding.models import Onboarding
+    from tamarind.people.models import Role, User
+
+    n = args.accounts
+    print(f"Customer Onboarding Dashboard over {n:,} accounts with onboarding records on {where}")
+    started = time.perf_counter()
+    populate(n, args.seed)
+    open_records = Onboarding.objects.exclude(status="completed").count()
+    print(
+        f"(set-up in {time.perf_counter() - started:.1f} s: {Onboarding.objects.count():,} records, "
+        f"{open_records:,} open, {n // 50:,} accounts to staff; {args.runs} timed runs each, interleaved)"
+    )
+    print("Figures: ours vs the same SQL through cursor.execute + fetchall; ratio = p95 / p95.")
+
+    # Production settings hash static files at collectstatic time; the bench renders without collecting them.
+    from django.conf import settings
+    from django.test import override_settings
+
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    override_settings(STORAGES=storages).enable()
+
+    admin = User.objects.with_region().get(email="bench-admin@bench.test")
+    manager = User.objects.with_region().filter(role=Role.MANAGER).order_by("email").first()
+    assert manager is not None
+    print(f"\nadmin (every region, {n:,} records):")
+    admin_ratio = bench_user(admin, args.runs)
+    print(f"\nTAM Manager of {manager.managed_region} (one region):")
+    manager_ratio = bench_user(manager, args.runs)
+
+    print()
+    for who, ratio in (("admin", admin_ratio), ("manager", manager_ratio)):
+        verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
+        print(f"target: page p95 <= {TARGET_RATIO}x the p95 of its raw SQL ({who}): {ratio:.2f}x, {verdict}")
+
+
+if __name__ == "__main__":
+    main()
