@@ -388,6 +388,11 @@ def main() -> None:
     for who, ratio in (("admin", admin_ratio), ("manager", manager_ratio)):
         verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
         print(f"target: page p95 <= {TARGET_RATIO}x the p95 of its raw SQL ({who}): {ratio:.2f}x, {verdict}")
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        print("The target is set for PostgreSQL at 100,000 accounts: on SQLite, and on small books, the SQL is so")
+        print("quick that the page's fixed cost (template, ORM) dominates the ratio.")
 
 
 if __name__ == "__main__":

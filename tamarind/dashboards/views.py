@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
@@ -71,6 +72,7 @@ def onboarding_dashboard(request: HttpRequest) -> HttpResponse:
         "can_filter_tam": policy.can_filter_dashboard_by_tam(user),
         "own_only": not policy.can_filter_dashboard_by_tam(user),
         "list_limit": selectors.LIST_LIMIT,
+        "onboarding_list_url": reverse("onboarding:list"),  # once, not once per TAM row
     }
     return render(request, "dashboards/onboarding.html", context)
 
