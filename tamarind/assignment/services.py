@@ -51,6 +51,7 @@ from tamarind.notifications import services as notification_services
 from tamarind.notifications.models import NotificationKind
 from tamarind.notifications.services import NotificationDraft
 from tamarind.onboarding import services as onboarding_services
+from tamarind.onboarding.models import Onboarding
 from tamarind.people.models import User
 
 TAM_TASK_REASON = "qualified"
@@ -339,8 +340,9 @@ def _consequences(
         if c.tam_id is None:
             if c.manager_id is not None:
                 tasks.append(_assign_task(rules, c))
-        elif c.lifecycle == LifecycleStage.ONBOARDING:
+        else:
             pairs.append((c.account_id, c.tam_id))
+    pairs = _to_onboard(pairs, {c.account_id: c.lifecycle for c in gained})
     for c in lost:
         if c.manager_id is None:
             continue
@@ -402,8 +404,7 @@ def _tam_moves(
     )
     for c, to_tam in moves:
         if to_tam is not None:
-            if c.lifecycle == LifecycleStage.ONBOARDING:
-                pairs.append((c.account_id, to_tam))
+            pairs.append((c.account_id, to_tam))
             continue
         # Rare (a TAM cleared by hand or by a CRM file), so the account is read whole for the policy check.
         account = Account.objects.select_related("region").get(pk=c.account_id)
@@ -411,8 +412,22 @@ def _tam_moves(
         if c.manager_id is not None:
             tasks.append(_assign_task(rules, c))
     result.tasks += len(task_services.task_raise_many(tasks))
+    pairs = _to_onboard(pairs, {c.account_id: c.lifecycle for c, _ in moves})
     if pairs:
         result.onboardings += onboarding_services.onboarding_start_many(actor=actor, pairs=pairs, source=source)
+
+
+def _to_onboard(pairs: list[tuple[int, int]], lifecycle: dict[int, str]) -> list[tuple[int, int]]:
+    """The (account, TAM) pairs whose TAM starts or takes over an onboarding: accounts still in the Onboarding stage,
+    and any account whose onboarding record is open (say, left unassigned when its TAM was cleared). An account
+    long past onboarding that merely gets a new TAM gets no new onboarding record."""
+    if not pairs:
+        return []
+    later = [pk for pk, _ in pairs if lifecycle.get(pk) != LifecycleStage.ONBOARDING]
+    open_ids: set[int] = set()
+    for chunk in chunks(later, 5000):
+        open_ids.update(Onboarding.objects.filter(account_id__in=chunk).open().values_list("account_id", flat=True))
+    return [(pk, tam) for pk, tam in pairs if lifecycle.get(pk) == LifecycleStage.ONBOARDING or pk in open_ids]
 
 
 def qualification_refresh_stale() -> dict[str, Any]:

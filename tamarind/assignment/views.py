@@ -15,6 +15,7 @@ from tamarind import policy
 from tamarind.accounts import selectors as account_selectors
 from tamarind.accounts import services as account_services
 from tamarind.accounts.forms import SetTamForm
+from tamarind.accounts.models import Account
 from tamarind.assignment import selectors, services
 from tamarind.assignment.forms import (
     ConditionFormSet,
@@ -151,15 +152,17 @@ def staffing(request: HttpRequest) -> HttpResponse:
     return render(request, "assignment/staffing.html", context)
 
 
-@login_required
-@require_http_methods(["POST"])
-def staffing_assign(request: HttpRequest, account_id: int) -> HttpResponse:
-    """Assign a TAM from the list (htmx swaps the row): the same service as the account page."""
+def assign_from_list(request: HttpRequest, account_id: int, *, back: str) -> tuple[Account, str, HttpResponse | None]:
+    """Assign the TAM posted from a list row (accounts to staff, the onboarding dashboard): the same service as the
+    account page, so its hook staffs the account (closes the task, starts or hands over onboarding).
+
+    Returns the account, the error to show ("" when saved) and, for a plain (non-htmx) post, the redirect to
+    ``back`` with a message; an htmx caller renders its own row.
+    """
     user = request_user(request)
     account = account_selectors.account_for_user(user, account_id, write=True)
     if not policy.can_set_tam(user, account):
         raise PermissionDenied("Only the region's TAM Manager or an admin sets the TAM.")
-    tams = selectors.tams_by_region().get(account.region_id, [])
     form = SetTamForm(request.POST)
     error = ""
     if form.is_valid() and form.cleaned_data["tam"] is not None:
@@ -169,13 +172,26 @@ def staffing_assign(request: HttpRequest, account_id: int) -> HttpResponse:
             error = " ".join(m for msgs in exc.errors.values() for m in msgs)
     else:
         error = "Choose one of the region's TAMs."
-    if not request.headers.get("HX-Request"):
-        if error:
-            messages.error(request, error)
-        else:
-            messages.success(request, f"{account.name}: TAM set to {account.tam}.")
-        return redirect("assignment:staffing")
+    if request.headers.get("HX-Request"):
+        return account, error, None
+    if error:
+        messages.error(request, f"{account.name}: {error}")
+    else:
+        messages.success(request, f"{account.name}: TAM set to {account.tam}.")
+    return account, error, redirect(back)
+
+
+@login_required
+@require_http_methods(["POST"])
+def staffing_assign(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Assign a TAM from New accounts to staff (htmx swaps the row)."""
+    account, error, done = assign_from_list(request, account_id, back="assignment:staffing")
+    if done is not None:
+        return done
     standing = Qualification.objects.filter(account=account).first()
     qualified_at = standing.qualified_at if standing else None
-    context = _row_context(user, account, tams, assigned=not error, error=error, qualified_at=qualified_at)
+    tams = selectors.tams_by_region().get(account.region_id, [])
+    context = _row_context(
+        request_user(request), account, tams, assigned=not error, error=error, qualified_at=qualified_at
+    )
     return render(request, "assignment/_staffing_row.html", context, status=400 if error else 200)

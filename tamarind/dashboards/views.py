@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -16,11 +15,8 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods
 
 from tamarind import policy
-from tamarind.accounts import selectors as account_selectors
-from tamarind.accounts import services as account_services
-from tamarind.accounts.forms import SetTamForm
 from tamarind.accounts.models import Account
-from tamarind.core.errors import ValidationFailed
+from tamarind.assignment.views import assign_from_list
 from tamarind.core.http import request_user
 from tamarind.dashboards import selectors
 from tamarind.onboarding.selectors import account_onboarding
@@ -106,25 +102,10 @@ def _row(user: User, account: Account, pickers: _Pickers, record: Any = None, **
 def onboarding_assign(request: HttpRequest, account_id: int) -> HttpResponse:
     """Assign a TAM to an unassigned account from the dashboard (htmx swaps the row). The account service sets
     the TAM; its hook starts (or reassigns) the onboarding record and notifies the TAM."""
+    account, error, done = assign_from_list(request, account_id, back="dashboards:onboarding")
+    if done is not None:
+        return done
     user = request_user(request)
-    account = account_selectors.account_for_user(user, account_id, write=True)
-    if not policy.can_set_tam(user, account):
-        raise PermissionDenied("Only the region's TAM Manager or an admin sets the TAM.")
-    form = SetTamForm(request.POST)
-    error = ""
-    if form.is_valid() and form.cleaned_data["tam"] is not None:
-        try:
-            account_services.account_set_tam(actor=user, account=account, tam=form.cleaned_data["tam"])
-        except ValidationFailed as exc:
-            error = " ".join(m for msgs in exc.errors.values() for m in msgs)
-    else:
-        error = "Choose one of the region's TAMs."
-    if not request.headers.get("HX-Request"):
-        if error:
-            messages.error(request, f"{account.name}: {error}")
-        else:
-            messages.success(request, f"{account.name}: TAM set to {account.tam}.")
-        return redirect("dashboards:onboarding")
     tams = User.objects.active().tams().filter(region_id=account.region_id).order_by("full_name")
     record = account_onboarding(account=account)
     pickers = _Pickers(_tams_by_region(list(tams)))

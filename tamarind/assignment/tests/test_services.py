@@ -282,3 +282,18 @@ def test_a_failed_import_leaves_no_consequence(book, tmp_path, settings):
     assert job.status == ImportStatus.FAILED
     assert not Qualification.objects.filter(account__crm_id__startswith="I-").exists()
     assert not Task.objects.exists() and not Notification.objects.exists()
+
+
+def test_a_new_tam_takes_over_an_open_onboarding_even_after_the_onboarding_stage(book):
+    account = create(book, tam=book.tam)
+    account_services.account_set_tam(actor=book.manager, account=account, tam=None)
+    Account.objects.filter(pk=account.pk).update(lifecycle_stage=LifecycleStage.ADOPTION)
+    account.refresh_from_db()
+    account_services.account_set_tam(actor=book.manager, account=account, tam=book.tam2)
+    assert Onboarding.objects.get(account=account).tam == book.tam2
+
+
+def test_a_new_tam_on_an_onboarded_account_starts_no_onboarding(book):
+    account = create(book, tam=book.tam, lifecycle_stage=LifecycleStage.ADOPTION)
+    account_services.account_set_tam(actor=book.manager, account=account, tam=book.tam2)
+    assert not Onboarding.objects.filter(account=account).exists()
