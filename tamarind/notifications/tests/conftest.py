@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -71,6 +72,11 @@ def free_port() -> int:
 def mail_server(settings: Any) -> Iterator[MailServer]:
     """An SMTP server on 127.0.0.1 that keeps what it receives; Django's SMTP backend sends to it."""
     server = MailServer(host="127.0.0.1", port=free_port())
+    # aiosmtpd logs each connection at INFO from its own thread, sometimes after pytest has closed the stream the
+    # test's log handler writes to ("I/O operation on closed file" noise in the output); its warnings still show.
+    smtp_log = logging.getLogger("mail.log")
+    level = smtp_log.level
+    smtp_log.setLevel(logging.WARNING)
     controller = Controller(server, hostname=server.host, port=server.port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -85,3 +91,4 @@ def mail_server(settings: Any) -> Iterator[MailServer]:
         yield server
     finally:
         controller.stop()
+        smtp_log.setLevel(level)
