@@ -67,6 +67,11 @@ def test_rules_editor_dry_run_then_save(page, live_server, market):
     assert page.locator("#rule-versions tbody tr").count() == 2
     screenshot(page, "rules-saved")
 
+    page.locator("#rule-versions").get_by_role("link", name="v1").click()  # the history keeps version 1
+    page.wait_for_url("**/assignment/rules/v1/")
+    assert page.get_by_text("Product tier is at least Premium/Silver").is_visible()
+    screenshot(page, "rules-version-1")
+
 
 def test_rules_editor_shows_errors_on_the_row(page, live_server, market):
     login(page, live_server, market.admin)

@@ -97,3 +97,23 @@ def test_onboarding_list_for_a_manager(page, live_server, book):
     names = page.locator("#onboarding-table tbody").inner_text()
     assert "Umbrella" in names and "Acme Corp" in names and "Initech" not in names
     screenshot(page, "onboarding-list-over-target")
+
+
+def test_admin_changes_the_targets_and_a_tam_reads_them(page, live_server, book):
+    from tamarind.onboarding.models import OnboardingTargets
+
+    login(page, live_server, book.admin)
+    page.goto(f"{live_server.url}/onboarding/targets/")
+    assert page.locator("#targets-form").is_visible()
+    screenshot(page, "onboarding-targets")
+    page.fill("input[name=engage_days]", "10")
+    page.get_by_role("button", name="Save targets").click()
+    page.wait_for_load_state()
+    assert OnboardingTargets.objects.get().engage_days == 10
+    screenshot(page, "onboarding-targets-saved")
+
+    page.context.clear_cookies()
+    login(page, live_server, book.tam)
+    page.goto(f"{live_server.url}/onboarding/targets/")
+    assert "10 days" in page.locator("dl.fields").inner_text()
+    assert page.locator("#targets-form").count() == 0
