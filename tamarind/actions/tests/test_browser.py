@@ -173,3 +173,14 @@ def test_new_task_form(page: Any, live_server: Any, book: Any) -> None:
     assert page.locator("h1").inner_text() == "Prepare the EBR deck"
     task = Task.objects.get(title="Prepare the EBR deck")
     assert task.owner == book.tam2 and task.account == book.account
+
+    # Edit it from its page: a new due date and a note.
+    page.get_by_role("link", name="Edit").click()
+    page.wait_for_url(f"**/tasks/{task.pk}/edit/")
+    page.fill("#id_due_on", (today() + dt.timedelta(20)).isoformat())
+    page.fill("#id_notes", "Customer asked for a usage section.")
+    screenshot(page, "task-edit")
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"**/tasks/{task.pk}/")
+    task.refresh_from_db()
+    assert task.due_on == today() + dt.timedelta(20) and task.notes == "Customer asked for a usage section."
