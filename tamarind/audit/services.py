@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 
 from tamarind.audit.models import AuditAction, AuditEvent
-from tamarind.core.bulk import bulk_insert
+from tamarind.core.bulk import insert_instances
 from tamarind.core.context import current_request_id
 
 
@@ -84,14 +84,6 @@ def audit_record(
 
 
 def audit_record_many(events: Sequence[AuditEvent], *, batch_size: int = 2000) -> None:
-    """Record many events at once (imports, rules over a whole book): ``COPY`` on PostgreSQL, ``executemany``
-    elsewhere. Django's ``bulk_create`` spends most of its time building SQL for rows this plain; the events
-    come back without primary keys, which no caller needs."""
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    columns = [str(f.column) for f in fields]
-    for start in range(0, len(events), batch_size):
-        rows = [
-            tuple(f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields)
-            for event in events[start : start + batch_size]
-        ]
-        bulk_insert(AuditEvent._meta.db_table, columns, rows)
+    """Record many events at once (imports, rules over a whole book), by ``COPY`` on PostgreSQL
+    (``core.bulk.insert_instances``); the events come back without primary keys, which no caller needs."""
+    insert_instances(events, batch_size=batch_size)

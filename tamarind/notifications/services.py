@@ -29,6 +29,7 @@ from django.utils import timezone
 from tamarind import policy
 from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record
+from tamarind.core.bulk import insert_instances
 from tamarind.core.errors import ValidationFailed
 from tamarind.notifications.models import Notification, NotificationKind
 from tamarind.people.models import EmailNotifications, User
@@ -205,10 +206,8 @@ def _create_batch(drafts: Sequence[NotificationDraft], *, at: datetime) -> int:
             ).values_list("recipient_id", "dedupe_key")
         )
         rows = [n for n in rows if not n.dedupe_key or (n.recipient_id, n.dedupe_key) not in held]
-    if not rows:
-        return 0
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    # A race with another writer of the same (recipient, dedupe_key) is settled by the constraint: skipped.
+    return insert_instances(rows, ignore_conflicts=True)
 
 
 class _EmailSweep:
