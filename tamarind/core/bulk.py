@@ -7,7 +7,7 @@ on PostgreSQL, ``executemany`` elsewhere. Only identifiers ever go into the SQL 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -60,6 +60,41 @@ def bulk_insert(table: str, columns: list[str], rows: list[tuple[Any, ...]], *, 
         return len(rows) if not ignore_conflicts else max(int(cursor.rowcount), 0)
 
 
+# Field types whose Python value the database driver takes as it is: no per-value preparation needed.
+_PLAIN = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "EmailField",
+        "ForeignKey",
+        "IntegerField",
+        "PositiveBigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SlugField",
+        "SmallIntegerField",
+        "TextField",
+        "URLField",
+    }
+)
+
+
+def _preparer(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
+    """How one field's value becomes a database value (None: as it is). ``get_db_prep_save`` for every value of
+    every row costs more than the COPY itself, so the common types skip it."""
+    kind = field.get_internal_type()
+    if kind in _PLAIN:
+        return None
+    if kind == "DateTimeField":
+        return connection.ops.adapt_datetimefield_value
+    if kind == "DateField":
+        return connection.ops.adapt_datefield_value
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
 def insert_instances(objs: Sequence[models.Model], *, ignore_conflicts: bool = False, batch_size: int = 5000) -> int:
     """INSERT unsaved model instances of one model the fast way; returns how many were inserted.
 
@@ -71,8 +106,17 @@ def insert_instances(objs: Sequence[models.Model], *, ignore_conflicts: bool = F
     model = type(objs[0])
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = [str(f.column) for f in fields]
+    steps = [(f.attname, _preparer(f)) for f in fields]
     inserted = 0
     for chunk in chunks(objs, batch_size):
-        rows = [tuple(f.get_db_prep_save(getattr(o, f.attname), connection) for f in fields) for o in chunk]
+        rows = []
+        for o in chunk:
+            values = o.__dict__
+            rows.append(
+                tuple(
+                    (values[name] if prep is None or values[name] is None else prep(values[name]))
+                    for name, prep in steps
+                )
+            )
         inserted += bulk_insert(model._meta.db_table, columns, rows, ignore_conflicts=ignore_conflicts)
     return inserted
