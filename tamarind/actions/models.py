@@ -25,6 +25,8 @@ class TaskType(models.TextChoices):
     ONBOARDING_OVERDUE = "onboarding_overdue", "Onboarding milestone overdue"
     DISENGAGEMENT_REVIEW = "disengagement_review", "Disengagement review"
     FOLLOW_UP = "follow_up", "Follow-up"
+    TRIAGE_REVIEW = "triage_review", "Triage review"
+    HEALTH_REVIEW = "health_review", "Health review"
 
 
 class TaskStatus(models.TextChoices):
