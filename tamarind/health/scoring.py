@@ -1,0 +1,256 @@
+"""The pure health scorer: one account's inputs and a health model in, a score that explains itself out.
+
+No database, no Django models. Inputs arrive as a ``HealthInputs`` built by the selectors; the model as a
+validated ``HealthSpec`` (``tamarind.health.spec``). The result carries every measure (input value, band, weight,
+effective weight after redistribution, contribution, when its input was updated), the measure dragging the score
+down most, the red-sentiment override and the staleness flag, so no score is a black box (domain section 6).
+
+Rules:
+
+- each present measure scores 0-100 and has a color; a measure judged by color scores its band's score;
+- overall = weighted average of the measures present (a missing one passes its weight on proportionally), rounded
+  half up to a whole number; its color is its band, except that a Red sentiment makes it Red when the model says so;
+- no measure present: no score at all (``score`` and ``color`` are ``None``);
+- product usage = utilization share x utilization score + adoption share x adoption score over the parts present;
+- engagement: days since the last call or meeting against the account priority's bands; not rated for priorities
+  the model has no bands for, nor for an account with no call or meeting ever logged;
+- support: tickets opened in the last 30 days against its bands; an open urgent ticket makes it Red;
+- success plan: absent until success plans exist (its input is always ``None`` today).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from tamarind.health.spec import (
+    ENGAGEMENT,
+    GREEN,
+    MEASURE_LABELS,
+    MEASURES,
+    PRODUCT_USAGE,
+    RED,
+    SENTIMENT,
+    SUCCESS_PLAN,
+    SUPPORT,
+    YELLOW,
+    HealthSpec,
+)
+
+HUNDRED = Decimal(100)
+TWO_PLACES = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class HealthInputs:
+    """What the scorer sees of one account. ``None`` means "not known": that part or measure is missing."""
+
+    priority: int = 1
+    contract_start: dt.date | None = None
+    sentiment: str | None = None
+    sentiment_at: dt.date | None = None
+    licenses: int | None = None
+    active_users: int | None = None
+    use_cases_adopted: int | None = None
+    use_cases_total: int | None = None
+    usage_updated_at: dt.date | None = None
+    last_engagement: dt.date | None = None
+    tickets_last_30d: int | None = None
+    open_urgent_tickets: int = 0
+    tickets_updated_at: dt.date | None = None
+    success_plan: str | None = None
+    success_plan_at: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class MeasureResult:
+    """One measure of one score: what went in and what it gave."""
+
+    key: str
+    value: str  # the input as shown ("62% utilization, 3/5 use cases", "41 days since the last call")
+    score: int | None  # None: missing
+    band: str | None
+    weight: Decimal  # the model's weight (percent)
+    effective_weight: Decimal  # after redistribution (percent of the whole; 0 when missing)
+    contribution: Decimal  # points of the overall score (effective weight x score / 100)
+    updated_at: dt.date | None
+
+    @property
+    def label(self) -> str:
+        return MEASURE_LABELS[self.key]
+
+    @property
+    def present(self) -> bool:
+        return self.score is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "value": self.value,
+            "score": self.score,
+            "band": self.band,
+            "weight": str(self.weight),
+            "effective_weight": str(self.effective_weight),
+            "contribution": str(self.contribution),
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    score: int | None
+    color: str | None
+    measures: tuple[MeasureResult, ...]
+    red_override: bool
+    drag: str | None  # key of the measure that costs the most points; None at 100 or with no score
+    stale: bool
+
+    def measure(self, key: str) -> MeasureResult:
+        return next(m for m in self.measures if m.key == key)
+
+    def breakdown(self) -> dict[str, Any]:
+        """The JSON stored with a score: enough to show its explanation without recomputing."""
+        return {
+            "measures": [m.to_json() for m in self.measures],
+            "red_override": self.red_override,
+            "drag": self.drag,
+        }
+
+
+def months_between(start: dt.date, today: dt.date) -> int:
+    """Whole months from ``start`` to ``today`` (0 before the first month is complete, never negative)."""
+    months = (today.year - start.year) * 12 + today.month - start.month - (1 if today.day < start.day else 0)
+    return max(months, 0)
+
+
+def utilization_color(spec: HealthSpec, pct: Decimal, months: int | None) -> str:
+    """The color of a utilization percentage at a contract age; an unknown age is judged as the oldest column."""
+    column = len(spec.month_breaks) if months is None else sum(1 for b in spec.month_breaks if months >= b)
+    row = next(r for r in spec.utilization if r.contains(pct))
+    return row.colors[column]
+
+
+def _band_of_count(value: int, green: int, yellow: int) -> str:
+    """Green up to ``green`` inclusive, Yellow up to ``yellow``, Red above."""
+    if value <= green:
+        return GREEN
+    if value <= yellow:
+        return YELLOW
+    return RED
+
+
+def _pct(part: int, whole: int) -> Decimal:
+    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(TWO_PLACES, ROUND_HALF_UP)
+
+
+def _fmt(d: Decimal) -> str:
+    return f"{d.normalize():f}"
+
+
+def _usage(spec: HealthSpec, inputs: HealthInputs, today: dt.date) -> tuple[int | None, str]:
+    parts: list[tuple[Decimal, int]] = []
+    shown: list[str] = []
+    if inputs.licenses and inputs.active_users is not None and inputs.active_users >= 0:
+        pct = _pct(inputs.active_users, inputs.licenses)
+        months = None if inputs.contract_start is None else months_between(inputs.contract_start, today)
+        parts.append((spec.utilization_share, spec.band_scores[utilization_color(spec, pct, months)]))
+        age = "contract start unknown" if months is None else f"month {months}"
+        shown.append(f"{_fmt(pct)}% utilization ({inputs.active_users}/{inputs.licenses}, {age})")
+    if inputs.use_cases_total and inputs.use_cases_adopted is not None:
+        adopted = min(max(inputs.use_cases_adopted, 0), inputs.use_cases_total)
+        pct = _pct(adopted, inputs.use_cases_total)
+        color = GREEN if pct >= spec.adoption_green else YELLOW if pct >= spec.adoption_yellow else RED
+        parts.append((spec.adoption_share, spec.band_scores[color]))
+        shown.append(f"{adopted}/{inputs.use_cases_total} use cases adopted")
+    total_share = sum((share for share, _ in parts), Decimal(0))
+    if not parts or total_share == 0:
+        return None, "no usage data"
+    value = sum((share * s for share, s in parts), Decimal(0)) / total_share
+    return int(value.quantize(Decimal(1), ROUND_HALF_UP)), "; ".join(shown)
+
+
+def _measure(
+    spec: HealthSpec, key: str, inputs: HealthInputs, today: dt.date
+) -> tuple[int | None, str, dt.date | None]:
+    """A measure's score (None: missing), its input as shown and when that input was last updated."""
+    if key == SENTIMENT:
+        if inputs.sentiment is None:
+            return None, "no health review yet", None
+        return spec.band_scores[inputs.sentiment], inputs.sentiment.capitalize(), inputs.sentiment_at
+    if key == SUCCESS_PLAN:
+        if inputs.success_plan is None:
+            return None, "no success plan", None
+        return spec.band_scores[inputs.success_plan], inputs.success_plan.capitalize(), inputs.success_plan_at
+    if key == PRODUCT_USAGE:
+        score, shown = _usage(spec, inputs, today)
+        return score, shown, inputs.usage_updated_at if score is not None else None
+    if key == ENGAGEMENT:
+        bands = spec.engagement.get(inputs.priority)
+        if bands is None:
+            return None, f"not rated for priority {inputs.priority}", inputs.last_engagement
+        if inputs.last_engagement is None:
+            return None, "no call or meeting logged", None
+        days = max((today - inputs.last_engagement).days, 0)
+        color = _band_of_count(days, bands.green, bands.yellow)
+        return spec.band_scores[color], f"{days} days since the last call or meeting", inputs.last_engagement
+    if key == SUPPORT:
+        if inputs.tickets_last_30d is None:
+            return None, "no support data", None
+        color = _band_of_count(inputs.tickets_last_30d, spec.support_green, spec.support_yellow)
+        shown = f"{inputs.tickets_last_30d} tickets in the last 30 days"
+        if inputs.open_urgent_tickets > 0:
+            shown += f", {inputs.open_urgent_tickets} open urgent"
+            if spec.urgent_is_red:
+                color = RED
+        return spec.band_scores[color], shown, inputs.tickets_updated_at
+    raise KeyError(key)
+
+
+def is_stale(spec: HealthSpec, sentiment_at: dt.date | None, *, today: dt.date) -> bool:
+    """A sentiment older than the model's staleness days (exactly that many days old is still fresh)."""
+    return sentiment_at is not None and (today - sentiment_at).days > spec.staleness_days
+
+
+def score(definition: HealthSpec, inputs: HealthInputs, *, today: dt.date) -> HealthResult:
+    """Score one account; deterministic in its arguments."""
+    spec = definition
+    raw = [(key, *_measure(spec, key, inputs, today)) for key in MEASURES]
+    present_weight = sum((spec.weights[k] for k, s, _, _ in raw if s is not None), Decimal(0))
+    measures: list[MeasureResult] = []
+    total = Decimal(0)
+    for key, s, shown, updated in raw:
+        weight = spec.weights[key]
+        if s is None or present_weight == 0:
+            effective = Decimal(0)
+            contribution = Decimal(0)
+        else:
+            effective = weight * HUNDRED / present_weight
+            contribution = effective * s / HUNDRED
+            total += contribution
+        measures.append(
+            MeasureResult(
+                key=key,
+                value=shown,
+                score=s,
+                band=None if s is None else spec.color_of(s),
+                weight=weight,
+                effective_weight=effective.quantize(TWO_PLACES, ROUND_HALF_UP),
+                contribution=contribution.quantize(TWO_PLACES, ROUND_HALF_UP),
+                updated_at=updated,
+            )
+        )
+    stale = is_stale(spec, inputs.sentiment_at if inputs.sentiment is not None else None, today=today)
+    if present_weight == 0:
+        return HealthResult(None, None, tuple(measures), False, None, stale)
+    overall = int(total.quantize(Decimal(1), ROUND_HALF_UP))
+    overall = min(max(overall, 0), 100)
+    override = spec.red_sentiment_override and inputs.sentiment == RED
+    color = RED if override else spec.color_of(overall)
+    # The drag: the measure that costs the most points (effective weight x the points it is short of 100);
+    # ties go to the first in model order, so the answer is deterministic.
+    lost = [(m.effective_weight * (HUNDRED - m.score), i, m.key) for i, m in enumerate(measures) if m.score is not None]
+    worst = max(lost, key=lambda t: (t[0], -t[1]))
+    drag = worst[2] if worst[0] > 0 else None
+    return HealthResult(overall, color, tuple(measures), override, drag, stale)
