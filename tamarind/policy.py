@@ -412,3 +412,66 @@ def can_filter_dashboard_by_region(user: User) -> bool:
 
 def can_filter_dashboard_by_tam(user: User) -> bool:
     return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER)
+
+
+# --- Triage (issue 4) ---------------------------------------------------------------------------------------
+# Who reads an account reads its triage cases and escalations. The account's TAM (or the case's owner, when a
+# TAM), the region's manager and admins open, move, update and close cases and escalations; directors, SAL/AE
+# and SA read. Everyone signed in sees the board of the cases they may read. Admins edit the triage settings.
+
+if TYPE_CHECKING:
+    from tamarind.triage.models import Escalation, TriageCase
+
+
+def triage_case_scope(user: User) -> Q | None:
+    """A filter on TriageCase for the cases ``user`` may read; ``None`` means every case."""
+    scope = account_scope(user)
+    return None if scope is None else _under("account__", scope)
+
+
+def escalation_scope(user: User) -> Q | None:
+    """A filter on Escalation for the escalations ``user`` may read; ``None`` means every one."""
+    return triage_case_scope(user)
+
+
+def can_view_triage_board(user: User) -> bool:
+    return _active(user)
+
+
+def can_open_triage_case(user: User, account: Account) -> bool:
+    """The account's TAM, its region's manager, admins."""
+    if not can_read_account(user, account):
+        return False
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        return True
+    return user.role == Role.TAM and account.tam_id == user.pk
+
+
+def can_read_triage_case(user: User, case: TriageCase) -> bool:
+    return can_read_account(user, case.account)
+
+
+def can_write_triage_case(user: User, case: TriageCase) -> bool:
+    """The account's TAM or the case's owner (a TAM), the region's manager, admins."""
+    if not can_read_account(user, case.account):
+        return False
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        return True
+    return user.role == Role.TAM and user.pk in (case.account.tam_id, case.owner_id)
+
+
+def can_read_escalation(user: User, escalation: Escalation) -> bool:
+    return can_read_account(user, escalation.account)
+
+
+def can_write_escalation(user: User, escalation: Escalation) -> bool:
+    return can_open_triage_case(user, escalation.account) or (
+        _active(user)
+        and user.role == Role.TAM
+        and escalation.owner_id == user.pk
+        and can_read_account(user, escalation.account)
+    )
+
+
+def can_edit_triage_settings(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
