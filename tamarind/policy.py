@@ -475,3 +475,20 @@ def can_write_escalation(user: User, escalation: Escalation) -> bool:
 
 def can_edit_triage_settings(user: User) -> bool:
     return _active(user) and user.role == Role.ADMIN
+
+
+# --- Usage and support data -------------------------------------------------------------------------------------
+# Product usage and tickets come from other systems: admins (CS Operations) push and import them and add use-case
+# metrics. An account's usage is read by whoever reads the account.
+
+
+def can_push_usage(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
+
+
+def can_manage_usage_metrics(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
+
+
+def can_read_usage(user: User, account: Account) -> bool:
+    return can_read_account(user, account)

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "tamarind.onboarding",
     "tamarind.assignment",
     "tamarind.dashboards",
+    "tamarind.usage",
     "tamarind.triage",
 ]
 

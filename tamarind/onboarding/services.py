@@ -588,3 +588,40 @@ def onboarding_raise_overdue(*, today: dt.date | None = None) -> dict[str, int]:
             )
     created = task_raise_many(drafts, source="system") if drafts else []
     return {"overdue": len(drafts), "raised": len(created)}
+
+
+@transaction.atomic
+def onboarding_first_value_from_usage(*, pairs: Iterable[tuple[int, dt.date]], source: str = "usage") -> int:
+    """Usage data showed 10% of licenses in use: set ``first_value`` to that day on each account's open onboarding
+    that has none yet. ``pairs`` are (account id, day). A system change (actor ``None``), audited per record; it
+    closes the onboarding's "first value overdue" task. Returns how many records it set."""
+    days = dict(pairs)
+    if not days:
+        return 0
+    now = timezone.now()
+    records = list(
+        Onboarding.objects.select_for_update(of=("self",))
+        .open()
+        .filter(account_id__in=list(days), first_value__isnull=True)
+        .select_related("account")
+    )
+    events = []
+    for record in records:
+        record.first_value = days[record.account_id]
+        record.updated_at = now
+        events.append(
+            build_event(
+                actor=None,
+                obj=record,
+                action=AuditAction.UPDATE,
+                before={"first_value": None},
+                after={"first_value": record.first_value.isoformat()},
+                source=source,
+            )
+        )
+    if not records:
+        return 0
+    Onboarding.objects.bulk_update(records, ["first_value", "updated_at"], batch_size=BATCH)
+    audit_record_many(events)
+    _resolve_overdue([r.account_id for r in records], actor=None, source=source, reason="time_to_first_value")
+    return len(records)

@@ -1,0 +1,79 @@
+"""usage_facts (from the rollups, a constant number of queries) and accounts_with_usage_since."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from tamarind.testing.factories import AccountFactory
+from tamarind.usage.models import UsageMetric
+from tamarind.usage.rows import TicketRow, UsageRow
+from tamarind.usage.selectors import accounts_with_usage_since, usage_facts
+from tamarind.usage.services import tickets_ingest, usage_ingest_daily
+
+D = dt.date
+
+
+def push(actor: Any, crm: str, items: list[tuple[str, str, int]]) -> None:
+    usage_ingest_daily(actor=actor, rows=[UsageRow(crm, D.fromisoformat(d), m, v) for d, m, v in items])
+
+
+@pytest.mark.django_db
+def test_usage_facts(book: Any) -> None:
+    crm = book.account.crm_id
+    push(
+        book.admin,
+        crm,
+        [
+            ("2026-02-10", "active_users", 80),
+            ("2026-03-01", "active_users", 70),
+            ("2026-03-20", "active_users", 60),
+            ("2026-03-20", "licenses", 300),
+            ("2026-03-20", "ci_users", 12),
+            ("2026-03-20", "scm_users", 0),
+        ],
+    )
+    now = timezone.now()
+    tickets_ingest(
+        actor=book.admin,
+        rows=[
+            TicketRow(crm, "A", now - dt.timedelta(days=3), None, "urgent", "open"),
+            TicketRow(crm, "B", now - dt.timedelta(days=40), None, "urgent", "pending"),
+            TicketRow(crm, "C", now - dt.timedelta(days=2), now, "urgent", "solved"),
+        ],
+    )
+    facts = usage_facts([book.account.pk, book.other_account.pk])
+    f = facts[book.account.pk]
+    assert (f.licenses, f.active_users, f.active_users_prev) == (300, 60, 80)
+    assert (f.use_cases_adopted, f.use_cases_total) == (1, UsageMetric.objects.filter(kind="use_case").count())
+    assert (f.tickets_last_30d, f.open_urgent_tickets) == (2, 2)
+    assert f.usage_updated_at == D(2026, 3, 20)
+    assert f.tickets_updated_at is not None
+    assert f.utilization == pytest.approx(0.2)
+    other = facts[book.other_account.pk]
+    assert (other.licenses, other.active_users, other.tickets_last_30d, other.usage_updated_at) == (250, None, 0, None)
+    assert set(usage_facts(None)) == {book.account.pk, book.other_account.pk}
+
+
+@pytest.mark.django_db
+def test_usage_facts_query_count_is_constant(book: Any, django_assert_num_queries: Any) -> None:
+    push(book.admin, book.account.crm_id, [("2026-03-01", "active_users", 5)])
+    with django_assert_num_queries(7):
+        usage_facts([book.account.pk])
+    more = [AccountFactory(region=book.east) for _ in range(5)]
+    for i, account in enumerate(more):
+        push(book.admin, account.crm_id, [(f"2026-0{1 + i % 3}-0{1 + i}", "active_users", i)])
+    with django_assert_num_queries(7):
+        usage_facts([book.account.pk, *[a.pk for a in more]])
+
+
+@pytest.mark.django_db
+def test_accounts_with_usage_since(book: Any) -> None:
+    push(book.admin, book.account.crm_id, [("2026-03-10", "active_users", 5)])
+    push(book.admin, book.other_account.crm_id, [("2026-02-10", "active_users", 5)])
+    assert accounts_with_usage_since(D(2026, 3, 1)) == [book.account.pk]
+    assert accounts_with_usage_since(D(2026, 2, 1)) == sorted([book.account.pk, book.other_account.pk])
+    assert accounts_with_usage_since(D(2026, 4, 1)) == []
