@@ -492,3 +492,30 @@ def can_manage_usage_metrics(user: User) -> bool:
 
 def can_read_usage(user: User, account: Account) -> bool:
     return can_read_account(user, account)
+
+
+# --- Health (issue 4) -------------------------------------------------------------------------------------------
+# Whoever reads an account reads its health (score, breakdown, history, sentiments). The account's TAM, its
+# region's TAM Manager and admins set the TAM sentiment (the health review); admins (CS Operations) edit the health
+# model, which everyone signed in may read (it explains every score).
+
+
+def can_read_health(user: User, account: Account) -> bool:
+    return can_read_account(user, account)
+
+
+def can_set_sentiment(user: User, account: Account) -> bool:
+    """The account's TAM, its region's manager, admins."""
+    if not can_read_account(user, account):
+        return False
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        return True
+    return user.role == Role.TAM and account.tam_id == user.pk
+
+
+def can_read_health_model(user: User) -> bool:
+    return _active(user)
+
+
+def can_edit_health_model(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "tamarind.dashboards",
     "tamarind.usage",
     "tamarind.triage",
+    "tamarind.health",
 ]
 
 MIDDLEWARE = [

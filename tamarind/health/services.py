@@ -1,0 +1,471 @@
+"""Writes of the health app: model versions, the TAM's sentiment, and recomputing scores with their consequences.
+
+Recompute (``health_recompute_accounts`` for the accounts a change touched, ``health_recompute_all`` for the whole
+book, hourly) scores each account with the live model and compares the result with its stored ``HealthScore``.
+Nothing equal is written, so a second run over unchanged data writes nothing and notifies no one. A change rewrites
+the score and today's history point; a change of color also has consequences (domain section 6):
+
+- a system entry on the account's timeline and an audit event;
+- notifications, by this mapping of the domain's audiences onto Tamarind's roles:
+  Yellow -> the account team (TAM, SAL/AE, SA), the region's TAM Manager and the directors;
+  Red    -> the same people: the director role is "Director / VP of CS", and sales leadership has no role in
+            Tamarind (the account's SAL/AE is its sales side);
+  Green  (a recovery) -> the account team and the region's TAM Manager;
+  the first score an account ever gets is not a change and notifies no one;
+- red, or yellow with "requires triage": ``triage.services.triage_propose`` (a triage review task, never a
+  duplicate), also when an account's first score is already red.
+
+A sentiment that turns stale raises a "health review" task for the TAM (deduplicated by the task constraint).
+
+One full run at a time: a lease on the ``HealthLock`` row named ``full``, taken by a single conditional UPDATE
+(free, or its lease expired) so it works alike on PostgreSQL and SQLite without holding a transaction open for the
+whole run; a run that finds it taken records itself as skipped. A crashed run's lease expires after ``LEASE``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from tamarind import policy
+from tamarind.accounts.models import Account
+from tamarind.actions.models import TaskType
+from tamarind.actions.services import TaskDraft, task_raise_many
+from tamarind.audit.models import AuditAction
+from tamarind.audit.services import audit_record, audit_record_many, build_event
+from tamarind.core.bulk import chunks
+from tamarind.core.errors import ValidationFailed
+from tamarind.health.models import (
+    HealthColor,
+    HealthHistory,
+    HealthLock,
+    HealthModelVersion,
+    HealthRun,
+    HealthScore,
+    RunKind,
+    RunStatus,
+    Sentiment,
+)
+from tamarind.health.scoring import HealthResult, score
+from tamarind.health.selectors import AccountHealthInputs, gather_inputs, live_version
+from tamarind.health.spec import COLOR_LABELS, MEASURE_LABELS, SpecError, parse_spec
+from tamarind.notifications.models import NotificationKind
+from tamarind.notifications.services import NotificationDraft, notify_many
+from tamarind.people.models import Role, User
+from tamarind.timeline.models import EntryKind, TimelineEntry
+from tamarind.triage.services import triage_propose
+
+CHUNK = 1000
+LEASE = dt.timedelta(hours=1)
+FULL_LOCK = "full"
+REASON_MAX = 2000
+STALE_REASON = "stale_sentiment"
+
+
+# --- Model versions ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def health_model_save(*, actor: User, definition: Any, note: str = "", source: str = "web") -> HealthModelVersion:
+    """Validate ``definition`` and save it as the next version (live from now). Admins only.
+
+    Scores move to the new model at the next full recompute (hourly, or run it from the scheduler page).
+    """
+    if not policy.can_edit_health_model(actor):
+        raise PermissionDenied("Only admins change the health model.")
+    try:
+        canonical = parse_spec(definition).to_json()
+    except SpecError as exc:
+        raise ValidationFailed(exc.errors) from exc
+    live = HealthModelVersion.objects.select_for_update().order_by("-version").first()
+    if live is not None and live.definition == canonical:
+        raise ValidationFailed({"__all__": [f"This model is the same as version {live.version}; nothing to save."]})
+    version = HealthModelVersion.objects.create(
+        version=(live.version + 1) if live else 1, definition=canonical, note=note[:500], created_by=actor
+    )
+    audit_record(
+        actor=actor,
+        obj=version,
+        action=AuditAction.CREATE,
+        before={"version": live.version, "definition": live.definition} if live else None,
+        after={"version": version.version, "definition": canonical, "note": version.note},
+        source=source,
+    )
+    return version
+
+
+# --- Sentiment -------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sentiment_set(
+    *,
+    actor: User,
+    account: Account,
+    color: Any,
+    reason: Any,
+    requires_triage: Any = False,
+    source: str = "web",
+) -> Sentiment:
+    """The TAM's health review: a color with a reason, logged on the timeline; the account is rescored at once.
+
+    ``requires_triage`` only means something with Yellow (Red always goes to triage); it is stored as given.
+    """
+    if not policy.can_set_sentiment(actor, account):
+        raise PermissionDenied("Only the account's TAM, its region's manager and admins set its sentiment.")
+    errors: dict[str, list[str]] = {}
+    if color not in HealthColor.values:
+        errors["color"] = [f"Choose one of: {', '.join(HealthColor.values)}."]
+    text = reason.replace("\x00", "").strip() if isinstance(reason, str) else ""
+    if not text:
+        errors["reason"] = ["Say why: a sentiment needs a reason."]
+    elif len(text) > REASON_MAX:
+        errors["reason"] = [f"At most {REASON_MAX} characters."]
+    if not isinstance(requires_triage, bool):
+        errors["requires_triage"] = ["Expected true or false."]
+    if errors:
+        raise ValidationFailed(errors)
+    now = timezone.now()
+    sentiment = Sentiment.objects.create(
+        account=account, color=color, reason=text, requires_triage=requires_triage, set_by=actor, set_at=now
+    )
+    after = {"account": account.pk, "color": color, "reason": text, "requires_triage": requires_triage}
+    audit_record(actor=actor, obj=sentiment, action=AuditAction.CREATE, before=None, after=after, source=source)
+    triage = " (requires triage)" if requires_triage and color == HealthColor.YELLOW else ""
+    TimelineEntry.objects.create(
+        account=account,
+        kind=EntryKind.NOTE,
+        occurred_at=now,
+        title=f"Health review: sentiment {COLOR_LABELS[color]}{triage}",
+        notes=text,
+        author=actor,
+        created_at=now,
+    )
+    health_recompute_accounts(account_ids=[account.pk], source=source)
+    return sentiment
+
+
+# --- Recompute -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RecomputeResult:
+    """What one recompute did."""
+
+    run_id: int | None = None
+    status: str = RunStatus.DONE
+    accounts: int = 0
+    changed: int = 0
+    color_changes: list[tuple[int, str, str]] = field(default_factory=list)  # (account, before, after)
+    notifications: int = 0
+    tasks: int = 0
+    triage_proposals: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "run": self.run_id,
+            "status": self.status,
+            "accounts": self.accounts,
+            "changed": self.changed,
+            "color_changes": len(self.color_changes),
+            "notifications": self.notifications,
+            "tasks": self.tasks,
+            "triage_proposals": self.triage_proposals,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _directors() -> list[int]:
+    return list(User.objects.filter(role=Role.DIRECTOR, is_active=True).order_by("pk").values_list("pk", flat=True))
+
+
+def recipients_for(color: str, data: AccountHealthInputs, directors: Iterable[int]) -> list[int]:
+    """Who hears of a change to ``color`` (see the module docstring for the mapping)."""
+    people = [data.tam_id, data.sal_id, data.sa_id, data.manager_id]
+    if color in (HealthColor.YELLOW, HealthColor.RED):
+        people.extend(directors)
+    seen: dict[int, None] = {}
+    for pk in people:
+        if pk is not None:
+            seen.setdefault(pk, None)
+    return list(seen)
+
+
+def _new_score(account_id: int, result: HealthResult, data: AccountHealthInputs, version: int) -> HealthScore:
+    return HealthScore(
+        account_id=account_id,
+        score=result.score,
+        color=result.color or "",
+        red_override=result.red_override,
+        drag=result.drag or "",
+        stale=result.stale,
+        requires_triage=data.requires_triage,
+        breakdown=result.breakdown(),
+        model_version=version,
+    )
+
+
+def _change_title(before: str, after: str, result: HealthResult) -> str:
+    return f"Health {COLOR_LABELS[before]} → {COLOR_LABELS[after]} (score {result.score})"
+
+
+def _change_notes(result: HealthResult) -> str:
+    lines = [f"{m.label}: {m.value} ({m.band or 'missing'})" for m in result.measures]
+    if result.drag:
+        lines.append(f"Pulling the score down most: {MEASURE_LABELS[result.drag]}.")
+    if result.red_override:
+        lines.append("Red because the TAM's sentiment is Red.")
+    return "\n".join(lines)
+
+
+def _recompute_chunk(
+    ids: list[int], *, version: HealthModelVersion, today: dt.date, source: str, out: RecomputeResult, ctx: dict
+) -> None:
+    spec = ctx["spec"]
+    gathered = gather_inputs(ids)
+    current = {s.account_id: s for s in HealthScore.objects.filter(account_id__in=ids)}
+    now = timezone.now()
+    creates: list[HealthScore] = []
+    updates: list[HealthScore] = []
+    changes: list[tuple[int, HealthResult, AccountHealthInputs, HealthScore | None]] = []
+    for account_id in ids:
+        data = gathered.get(account_id)
+        if data is None:
+            continue
+        out.accounts += 1
+        result = score(spec, data.inputs, today=today)
+        new = _new_score(account_id, result, data, version.version)
+        old = current.get(account_id)
+        if old is not None and old.fingerprint() == new.fingerprint():
+            continue
+        new.computed_at = now
+        new.color_changed_at = old.color_changed_at if old is not None else None
+        if old is not None and old.color and new.color and old.color != new.color:
+            new.color_changed_at = now
+        (updates if old is not None else creates).append(new)
+        changes.append((account_id, result, data, old))
+    if not changes:
+        return
+    out.changed += len(changes)
+    HealthScore.objects.bulk_create(creates)
+    HealthScore.objects.bulk_update(
+        updates,
+        [
+            "score",
+            "color",
+            "red_override",
+            "drag",
+            "stale",
+            "requires_triage",
+            "breakdown",
+            "model_version",
+            "computed_at",
+            "color_changed_at",
+        ],
+    )
+    _write_history(changes, today=today)
+
+    entries: list[TimelineEntry] = []
+    drafts: list[NotificationDraft] = []
+    events = []
+    tasks: list[TaskDraft] = []
+    proposals: list[tuple[int, str, bool]] = []
+    for account_id, result, data, old in changes:
+        before = old.color if old is not None else ""
+        after = result.color or ""
+        if before and after and before != after:
+            out.color_changes.append((account_id, before, after))
+            title = _change_title(before, after, result)
+            entries.append(
+                TimelineEntry(
+                    account_id=account_id,
+                    kind=EntryKind.SYSTEM,
+                    occurred_at=now,
+                    title=title[:200],
+                    notes=_change_notes(result),
+                    created_at=now,
+                )
+            )
+            if "directors" not in ctx:
+                ctx["directors"] = _directors()
+            url = reverse("accounts:detail", args=[account_id])
+            for pk in recipients_for(after, data, ctx["directors"]):
+                drafts.append(
+                    NotificationDraft(
+                        recipient_id=pk,
+                        kind=NotificationKind.GENERAL,
+                        title=f"{data.name}: health {COLOR_LABELS[before]} → {COLOR_LABELS[after]}",
+                        body=_change_notes(result),
+                        url=url,
+                        account_id=account_id,
+                        dedupe_key=f"health:{account_id}:{after}:{now.isoformat()}",
+                    )
+                )
+            stub = HealthScore(account_id=account_id)
+            events.append(
+                build_event(
+                    actor=None,
+                    obj=stub,
+                    action=AuditAction.UPDATE,
+                    before={"color": before, "score": old.score if old else None},
+                    after={"color": after, "score": result.score, "model_version": version.version},
+                    source=source,
+                    at=now,
+                )
+            )
+        triage_due = after == HealthColor.RED or (after == HealthColor.YELLOW and data.requires_triage)
+        was_due = old is not None and (
+            old.color == HealthColor.RED or (old.color == HealthColor.YELLOW and old.requires_triage)
+        )
+        if triage_due and not was_due:
+            proposals.append((account_id, after, data.requires_triage))
+        if result.stale and not (old is not None and old.stale) and data.tam_id is not None:
+            tasks.append(
+                TaskDraft(
+                    type=TaskType.HEALTH_REVIEW,
+                    account_id=account_id,
+                    owner_id=data.tam_id,
+                    reason=STALE_REASON,
+                    why={
+                        "data": {"sentiment_at": str(data.inputs.sentiment_at), "staleness_days": spec.staleness_days}
+                    },
+                    title=f"Health review: {data.name}"[:200],
+                    due_on=today + dt.timedelta(days=14),
+                )
+            )
+    if entries:
+        TimelineEntry.objects.bulk_create(entries)
+    if events:
+        audit_record_many(events)
+    if drafts:
+        out.notifications += notify_many(drafts)
+    if tasks:
+        out.tasks += len(task_raise_many(tasks, source=source))
+    for account_id, color, requires_triage in proposals:
+        if triage_propose(account_id=account_id, color=color, requires_triage=requires_triage) is not None:
+            out.triage_proposals += 1
+
+
+def _write_history(
+    changes: list[tuple[int, HealthResult, AccountHealthInputs, HealthScore | None]], *, today: dt.date
+) -> None:
+    """Today's point for each changed account that has a score: updated when there is one, created otherwise."""
+    scored = {
+        account_id: (result.score, result.color or "")
+        for account_id, result, _, _ in changes
+        if result.score is not None
+    }
+    if not scored:
+        return
+    existing = {h.account_id: h for h in HealthHistory.objects.filter(account_id__in=list(scored), day=today)}
+    creates, updates = [], []
+    for account_id, (value, color) in scored.items():
+        point = existing.get(account_id)
+        if point is None:
+            creates.append(HealthHistory(account_id=account_id, day=today, score=value, color=color))
+        elif (point.score, point.color) != (value, color):
+            point.score, point.color = value, color
+            updates.append(point)
+    HealthHistory.objects.bulk_create(creates)
+    HealthHistory.objects.bulk_update(updates, ["score", "color"])
+
+
+def _run(
+    account_ids: Iterable[int], *, kind: str, source: str, today: dt.date | None, run: HealthRun | None = None
+) -> RecomputeResult:
+    started = time.monotonic()
+    today = today or timezone.localdate()
+    version = live_version()
+    if run is None:
+        run = HealthRun.objects.create(kind=kind, source=source[:40], model_version=version.version)
+    out = RecomputeResult(run_id=run.pk)
+    ctx: dict[str, Any] = {"spec": version.spec()}
+    try:
+        for chunk in chunks(sorted(set(account_ids)), CHUNK):
+            with transaction.atomic():
+                _recompute_chunk(list(chunk), version=version, today=today, source=source, out=out, ctx=ctx)
+    except Exception as exc:
+        run.status, run.error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+        raise
+    else:
+        run.status = RunStatus.DONE
+    finally:
+        out.seconds = time.monotonic() - started
+        out.status = run.status
+        run.finished_at = timezone.now()
+        run.seconds = out.seconds
+        run.model_version = version.version
+        run.accounts, run.changed, run.color_changes = out.accounts, out.changed, len(out.color_changes)
+        run.notifications, run.tasks = out.notifications, out.tasks
+        run.save(
+            update_fields=[
+                "status",
+                "error",
+                "finished_at",
+                "seconds",
+                "model_version",
+                "accounts",
+                "changed",
+                "color_changes",
+                "notifications",
+                "tasks",
+            ]
+        )
+    return out
+
+
+def health_recompute_accounts(
+    *, account_ids: Iterable[int], source: str, today: dt.date | None = None
+) -> RecomputeResult:
+    """Rescore these accounts (the ones a data change touched); idempotent. Recorded as an incremental run."""
+    ids = [int(pk) for pk in account_ids]
+    if not ids:
+        return RecomputeResult()
+    return _run(ids, kind=RunKind.INCREMENTAL, source=source, today=today)
+
+
+def _acquire(name: str, token: str) -> bool:
+    """Take the named lease when it is free or expired: one conditional UPDATE, atomic on every database."""
+    HealthLock.objects.get_or_create(name=name)
+    now = timezone.now()
+    taken = (
+        HealthLock.objects.filter(name=name)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(holder=token, locked_until=now + LEASE)
+    )
+    return taken == 1
+
+
+def _release(name: str, token: str) -> None:
+    HealthLock.objects.filter(name=name, holder=token).update(holder="", locked_until=None)
+
+
+def health_recompute_all(*, source: str = "scheduler", today: dt.date | None = None) -> RecomputeResult:
+    """Rescore every account: the hourly job. Skipped (and recorded so) while another full run holds the lock."""
+    token = uuid.uuid4().hex
+    if not _acquire(FULL_LOCK, token):
+        run = HealthRun.objects.create(
+            kind=RunKind.FULL, source=source[:40], status=RunStatus.SKIPPED, finished_at=timezone.now()
+        )
+        return RecomputeResult(run_id=run.pk, status=RunStatus.SKIPPED)
+    try:
+        ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
+        return _run(ids, kind=RunKind.FULL, source=source, today=today)
+    finally:
+        _release(FULL_LOCK, token)
+
+
+def health_recompute_all_job() -> dict[str, Any]:
+    """The periodic job's entry point (``periodic.py``): a full run, its summary stored on the job run."""
+    return health_recompute_all(source="scheduler").summary()

@@ -1,0 +1,255 @@
+"""Health writes: model versions, sentiment, recompute (idempotent; consequences of a color change; the lock)."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from tamarind.actions.models import Task, TaskType
+from tamarind.audit.models import AuditEvent
+from tamarind.conftest import Book
+from tamarind.core.errors import ValidationFailed
+from tamarind.health.models import (
+    HealthHistory,
+    HealthLock,
+    HealthModelVersion,
+    HealthRun,
+    HealthScore,
+    RunStatus,
+    Sentiment,
+)
+from tamarind.health.services import (
+    FULL_LOCK,
+    health_model_save,
+    health_recompute_accounts,
+    health_recompute_all,
+    recipients_for,
+    sentiment_set,
+)
+from tamarind.health.spec import DEFAULT_DEFINITION
+from tamarind.notifications.models import Notification
+from tamarind.timeline.models import EntryKind, TimelineEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_default_model_is_seeded() -> None:
+    live = HealthModelVersion.objects.live()
+    assert live is not None and live.version == 1
+    assert live.definition == DEFAULT_DEFINITION
+
+
+def test_admin_saves_a_new_version_audited(book: Book) -> None:
+    definition = copy.deepcopy(DEFAULT_DEFINITION)
+    definition["staleness_days"] = 60
+    version = health_model_save(actor=book.admin, definition=definition, note="Quarterly reviews")
+    assert version.version == 2
+    assert HealthModelVersion.objects.live() == version
+    assert AuditEvent.objects.filter(object_type="health.healthmodelversion", object_id=str(version.pk)).exists()
+    with pytest.raises(ValidationFailed):
+        health_model_save(actor=book.admin, definition=definition)  # the same again
+    bad = copy.deepcopy(definition)
+    bad["bands"]["green"] = 20
+    with pytest.raises(ValidationFailed) as exc:
+        health_model_save(actor=book.admin, definition=bad)
+    assert "bands" in exc.value.errors
+
+
+@pytest.mark.parametrize("who", ["director", "manager", "tam", "sal"])
+def test_only_admins_save_models(book: Book, who: str) -> None:
+    with pytest.raises(PermissionDenied):
+        health_model_save(actor=getattr(book, who), definition=DEFAULT_DEFINITION)
+
+
+def test_sentiment_set_scores_logs_and_audits(book: Book) -> None:
+    sentiment = sentiment_set(actor=book.tam, account=book.account, color="yellow", reason="Champion left")
+    assert Sentiment.objects.get() == sentiment
+    entry = TimelineEntry.objects.get(account=book.account)
+    assert entry.kind == EntryKind.NOTE and "Yellow" in entry.title and entry.notes == "Champion left"
+    assert entry.author == book.tam
+    assert AuditEvent.objects.filter(object_type="health.sentiment").count() == 1
+    health = HealthScore.objects.get(account=book.account)
+    assert (health.score, health.color) == (62, "yellow")
+    assert HealthHistory.objects.get(account=book.account).score == 62
+
+
+@pytest.mark.parametrize(
+    ("color", "reason", "where"), [("amber", "x", "color"), ("red", "  ", "reason"), ("red", None, "reason")]
+)
+def test_sentiment_needs_a_color_and_a_reason(book: Book, color: str, reason: str | None, where: str) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        sentiment_set(actor=book.tam, account=book.account, color=color, reason=reason)
+    assert where in exc.value.errors
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed"),
+    [
+        ("tam", True),
+        ("manager", True),
+        ("admin", True),
+        ("tam2", False),
+        ("sal", False),
+        ("director", False),
+        ("other_manager", False),
+    ],
+)
+def test_who_sets_sentiment(book: Book, who: str, allowed: bool) -> None:
+    if allowed:
+        sentiment_set(actor=getattr(book, who), account=book.account, color="green", reason="Happy")
+    else:
+        with pytest.raises(PermissionDenied):
+            sentiment_set(actor=getattr(book, who), account=book.account, color="green", reason="Happy")
+
+
+def test_no_data_means_no_score_and_no_consequence(book: Book) -> None:
+    result = health_recompute_accounts(account_ids=[book.account.pk], source="test")
+    health = HealthScore.objects.get(account=book.account)
+    assert (health.score, health.color) == (None, "")
+    assert result.changed == 1 and not result.color_changes
+    assert not HealthHistory.objects.exists()
+
+
+def test_recompute_is_idempotent(book: Book) -> None:
+    sentiment_set(actor=book.tam, account=book.account, color="green", reason="Fine")
+    sentiment_set(actor=book.other_tam, account=book.other_account, color="red", reason="Outage")
+    notes, tasks, entries = Notification.objects.count(), Task.objects.count(), TimelineEntry.objects.count()
+    first = health_recompute_all(source="test")
+    before = list(HealthScore.objects.order_by("pk").values())
+    second = health_recompute_all(source="test")
+    assert first.changed == 0 and second.changed == 0  # sentiment_set already scored both
+    assert second.notifications == 0 and second.tasks == 0 and not second.color_changes
+    assert list(HealthScore.objects.order_by("pk").values()) == before
+    assert (Notification.objects.count(), Task.objects.count(), TimelineEntry.objects.count()) == (
+        notes,
+        tasks,
+        entries,
+    )
+
+
+def test_a_color_change_writes_the_timeline_notifies_and_proposes_triage(book: Book) -> None:
+    sentiment_set(actor=book.tam, account=book.account, color="green", reason="Fine")
+    assert Notification.objects.count() == 0  # a first score is no change
+    sentiment_set(actor=book.tam, account=book.account, color="red", reason="Outage, exec escalation")
+    health = HealthScore.objects.get(account=book.account)
+    assert (health.color, health.red_override) == ("red", True)
+    assert health.color_changed_at is not None
+    system = TimelineEntry.objects.get(account=book.account, kind=EntryKind.SYSTEM)
+    assert "Green → Red" in system.title
+    recipients = set(Notification.objects.values_list("recipient_id", flat=True))
+    assert recipients == {book.tam.pk, book.sal.pk, book.sa.pk, book.manager.pk, book.director.pk}
+    assert AuditEvent.objects.filter(object_type="health.healthscore").count() == 1
+    run = HealthRun.objects.order_by("-id").first()
+    assert run is not None and run.color_changes == 1 and run.notifications == 5
+    # one history point per day: the day's last score
+    assert list(HealthHistory.objects.values_list("color", flat=True)) == ["red"]
+    assert Task.objects.filter(account=book.account, type="triage_review").count() == 1
+
+
+def test_recipients_by_color(book: Book) -> None:
+    from tamarind.health.selectors import gather_inputs
+
+    data = gather_inputs([book.account.pk])[book.account.pk]
+    team = {book.tam.pk, book.sal.pk, book.sa.pk, book.manager.pk}
+    assert set(recipients_for("green", data, [book.director.pk])) == team
+    assert set(recipients_for("yellow", data, [book.director.pk])) == team | {book.director.pk}
+    assert set(recipients_for("red", data, [book.director.pk])) == team | {book.director.pk}
+
+
+def test_engagement_from_the_timeline(book: Book) -> None:
+    TimelineEntry.objects.create(
+        account=book.account, kind=EntryKind.CALL, title="QBR", occurred_at=timezone.now() - dt.timedelta(days=70)
+    )
+    health_recompute_accounts(account_ids=[book.account.pk], source="test")
+    health = HealthScore.objects.get(account=book.account)
+    assert health.color == "red"  # priority 1, 70 days: red; the only measure present
+    engagement = next(m for m in health.breakdown["measures"] if m["key"] == "engagement")
+    assert engagement["band"] == "red" and "70 days" in engagement["value"]
+
+
+def test_a_stale_sentiment_raises_one_health_review_task(book: Book) -> None:
+    sentiment = sentiment_set(actor=book.tam, account=book.account, color="green", reason="Fine")
+    Sentiment.objects.filter(pk=sentiment.pk).update(set_at=timezone.now() - dt.timedelta(days=91))
+    health_recompute_all(source="test")
+    assert HealthScore.objects.get(account=book.account).stale is True
+    task = Task.objects.get(type=TaskType.HEALTH_REVIEW)
+    assert task.owner == book.tam and task.account == book.account
+    again = health_recompute_all(source="test")
+    assert again.tasks == 0 and Task.objects.filter(type=TaskType.HEALTH_REVIEW).count() == 1
+
+
+def test_staleness_boundary_is_the_setting(book: Book) -> None:
+    sentiment = sentiment_set(actor=book.tam, account=book.account, color="green", reason="Fine")
+    Sentiment.objects.filter(pk=sentiment.pk).update(set_at=timezone.now() - dt.timedelta(days=90))
+    health_recompute_all(source="test")
+    assert HealthScore.objects.get(account=book.account).stale is False
+
+
+def test_a_full_run_waits_for_the_lock(book: Book) -> None:
+    HealthLock.objects.create(name=FULL_LOCK, holder="someone", locked_until=timezone.now() + dt.timedelta(minutes=5))
+    result = health_recompute_all(source="test")
+    assert result.status == RunStatus.SKIPPED
+    assert HealthRun.objects.get(pk=result.run_id).status == RunStatus.SKIPPED
+    assert not HealthScore.objects.exists()
+
+
+def test_an_expired_lock_is_taken_over_and_released(book: Book) -> None:
+    HealthLock.objects.create(name=FULL_LOCK, holder="crashed", locked_until=timezone.now() - dt.timedelta(minutes=1))
+    result = health_recompute_all(source="test")
+    assert result.status == RunStatus.DONE and result.accounts == 2
+    lock = HealthLock.objects.get(name=FULL_LOCK)
+    assert (lock.holder, lock.locked_until) == ("", None)
+    run = HealthRun.objects.get(pk=result.run_id)
+    assert run.accounts == 2 and run.finished_at is not None and run.seconds >= 0
+
+
+def test_a_new_model_version_rescores(book: Book) -> None:
+    sentiment_set(actor=book.tam, account=book.account, color="yellow", reason="Meh")
+    definition = copy.deepcopy(DEFAULT_DEFINITION)
+    definition["band_scores"]["yellow"] = 70
+    health_model_save(actor=book.admin, definition=definition)
+    result = health_recompute_all(source="test")
+    assert result.changed == 2  # the other account gets its first (empty) score
+    health = HealthScore.objects.get(account=book.account)
+    assert (health.score, health.model_version) == (70, 2)
+
+
+def test_the_periodic_job_is_declared() -> None:
+    from tamarind.health.periodic import JOBS
+
+    assert [j.key for j in JOBS] == ["health.recompute_all"]
+    assert JOBS[0].every == dt.timedelta(hours=1)
+
+
+def test_usage_and_tickets_feed_the_score_through_the_usage_app(book: Book) -> None:
+    from tamarind.usage.rows import TicketRow, UsageRow
+    from tamarind.usage.services import tickets_ingest, usage_ingest_daily
+
+    day = timezone.localdate() - dt.timedelta(days=1)
+    crm = book.account.crm_id
+    rows = [
+        UsageRow(crm, day, "licenses", 100),
+        UsageRow(crm, day, "active_users", 90),
+        UsageRow(crm, day, "scm_users", 40),
+        UsageRow(crm, day, "ci_users", 10),
+    ]
+    usage_ingest_daily(actor=book.admin, rows=rows, source="test")
+    now = timezone.now()
+    tickets_ingest(
+        actor=book.admin,
+        rows=[TicketRow(crm, "T-1", now - dt.timedelta(days=2), None, "urgent", "open")],
+        source="test",
+    )
+    health_recompute_accounts(account_ids=[book.account.pk], source="test")
+    health = HealthScore.objects.get(account=book.account)
+    measures = {m["key"]: m for m in health.breakdown["measures"]}
+    # utilization 90% green (100) x 40% + adoption 2/4 = 50% green (100) x 60%
+    assert measures["product_usage"]["score"] == 100
+    assert measures["product_usage"]["updated_at"] == day.isoformat()
+    assert measures["support"]["band"] == "red" and "1 open urgent" in measures["support"]["value"]
+    # (25 x 100 + 5 x 25) / 30 = 87.5 -> 88
+    assert (health.score, health.color, health.drag) == (88, "green", "support")
