@@ -26,6 +26,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "items": [
                 item("Accounts", "accounts:list"),
                 item("Onboarding", "onboarding:list"),
+                item("Triage board", "triage:board"),
                 *([item("Accounts to staff", "assignment:staffing")] if policy.can_view_staffing(user) else []),
             ],
         },

@@ -225,6 +225,19 @@ class TriageCase(models.Model):
     def is_open(self) -> bool:
         return self.status != CaseStatus.CLOSED
 
+    @property
+    def prev_status(self) -> str:
+        """The column to the left (a closed case's is Monitoring: reopening), '' on the first."""
+        order = CaseStatus.values
+        i = order.index(self.status)
+        return order[i - 1] if i > 0 else ""
+
+    @property
+    def next_status(self) -> str:
+        order = CaseStatus.values
+        i = order.index(self.status)
+        return order[i + 1] if i + 1 < len(order) else ""
+
     def is_overdue(self, settings_row: TriageSettings, now: dt.datetime | None = None) -> bool:
         if not self.is_open:
             return False

@@ -191,7 +191,20 @@ def case_counts(*, user: User) -> dict[str, int]:
 
 
 def case_history(*, case: TriageCase, limit: int = 100) -> list[AuditEvent]:
-    return list(AuditEvent.objects.for_object("triage.triagecase", case.pk)[:limit])
+    """The case's audit events, newest first, each with ``changes``: (label, before, after); owners by name."""
+    events = list(AuditEvent.objects.for_object("triage.triagecase", case.pk).order_by("-at", "-id")[:limit])
+    ids = {v for e in events for n, b, a in e.changed_fields() if n == "owner" for v in (b, a) if v is not None}
+    names = dict(User.objects.filter(pk__in=ids).values_list("pk", "full_name")) if ids else {}
+    labels = {f.name: str(f.verbose_name) for f in TriageCase._meta.fields}
+    for event in events:
+        changes = []
+        for name, before, after in event.changed_fields():
+            if name == "owner":
+                before = names.get(before, before)
+                after = names.get(after, after)
+            changes.append((labels.get(name, name), before, after))
+        event.changes = changes  # type: ignore[attr-defined]
+    return events
 
 
 def escalation_list(*, user: User, account: Account | None = None, open_only: bool = False) -> EscalationQuerySet:

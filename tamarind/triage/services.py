@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.apps import apps
+from django.core.exceptions import FieldError, PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -40,6 +41,7 @@ from tamarind.triage.models import (
     TriageStep,
 )
 
+HEALTH_SCORE_MODEL = "health.HealthScore"
 TRIAGE_REASON = "at_risk"  # the reason of the one "triage review" task an account can have open
 TEXT_MAX = 500
 TITLE_MAX = 200
@@ -110,14 +112,14 @@ def _owner(value: Any, account: Account) -> User | None:
 
 
 def _current_color(account: Account) -> str:
-    """The account's health color now, when the health app has scored it (else blank)."""
-    try:
-        from tamarind.health.models import HealthScore  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # pragma: no cover - health not installed yet
+    """The account's health color now, when the health app has scored it (else blank). Looked up by name: the
+    health app depends on triage (``triage_propose``), not the other way round."""
+    if not apps.is_installed("tamarind.health"):
         return ""
     try:
-        color = HealthScore.objects.filter(account_id=account.pk).values_list("color", flat=True).first()
-    except Exception:  # pragma: no cover - table not migrated yet
+        model = apps.get_model(HEALTH_SCORE_MODEL)
+        color = model._default_manager.filter(account_id=account.pk).values_list("color", flat=True).first()
+    except (LookupError, FieldError):
         return ""
     return color if color in HealthColor.values else ""
 

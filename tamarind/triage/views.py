@@ -1,0 +1,278 @@
+"""Triage pages: the board (filters, drag or buttons to move a card), a case (steps, updates, close with an
+outcome, escalations), opening a case from an account, and the admins' settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from tamarind import policy
+from tamarind.accounts.selectors import account_for_user
+from tamarind.core.errors import ValidationFailed
+from tamarind.core.forms import add_service_errors
+from tamarind.core.http import request_user
+from tamarind.people.models import User
+from tamarind.triage import selectors, services
+from tamarind.triage.forms import CaseForm, EscalationForm, MoveForm, NoteForm, SettingsForm, StepForm
+from tamarind.triage.models import SETTINGS_FIELDS, CaseStatus, Outcome, TriageCase
+
+
+def _errors(exc: ValidationFailed) -> str:
+    return " ".join(m for msgs in exc.errors.values() for m in msgs)
+
+
+def _board_context(request: HttpRequest, user: User, params: Any) -> dict[str, Any]:
+    filters = selectors.CaseFilters.from_params(params)
+    columns = selectors.board(user=user, filters=filters)
+    for column in columns:
+        for case in column.cases:
+            case.can_write = policy.can_write_triage_case(user, case)  # type: ignore[attr-defined]
+    return {
+        "columns": columns,
+        "filters": filters,
+        "filters_qs": params.urlencode() if hasattr(params, "urlencode") else "",
+        "statuses": CaseStatus.choices,
+        "outcomes": Outcome.choices,
+        "settings_row": selectors.triage_settings(),
+    }
+
+
+@login_required
+@require_http_methods(["GET"])
+def triage_board(request: HttpRequest) -> HttpResponse:
+    """The board: New, Investigating, Action plan, Monitoring, Closed (last 30 days)."""
+    user = request_user(request)
+    context = _board_context(request, user, request.GET)
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "triage-board":
+        return render(request, "triage/_board.html", context)
+    context.update(selectors.board_choices(user=user), can_edit_settings=policy.can_edit_triage_settings(user))
+    return render(request, "triage/board.html", context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def case_move(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Move a card to a column (a drag on the board or a button). htmx gets the board back, filtered as the
+    request's ``filters`` query string says; without htmx, a redirect to the case."""
+    user = request_user(request)
+    case = selectors.case_for_user(user, case_id, write=True)
+    form = MoveForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            services.case_update(actor=user, case=case, changes=form.changes(), source="web")
+        except ValidationFailed as exc:
+            error = _errors(exc)
+    else:
+        error = " ".join(str(m) for msgs in form.errors.values() for m in msgs)
+    if not request.headers.get("HX-Request"):
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, f"Moved to {case.get_status_display()}.")
+        return redirect("triage:detail", case_id=case.pk)
+    context = _board_context(request, user, QueryDict(request.POST.get("filters", "")))
+    context.update(error=error, moved=case.pk)
+    return render(request, "triage/_board.html", context, status=400 if error else 200)
+
+
+def _detail_context(user: User, case: TriageCase, **extra: Any) -> dict[str, Any]:
+    settings_row = selectors.triage_settings()
+    escalations = list(selectors.escalation_list(user=user, account=case.account))
+    for esc in escalations:
+        esc.overdue = esc.is_overdue(settings_row)  # type: ignore[attr-defined]
+        esc.can_write = policy.can_write_escalation(user, esc)  # type: ignore[attr-defined]
+    return {
+        "case": case,
+        "can_write": policy.can_write_triage_case(user, case),
+        "overdue": case.is_overdue(settings_row),
+        "settings_row": settings_row,
+        "steps": list(case.steps.all()),
+        "notes": list(case.notes.select_related("author")),
+        "escalations": escalations,
+        "history": selectors.case_history(case=case),
+        "statuses": CaseStatus.choices,
+        "outcomes": Outcome.choices,
+        "today": timezone.localdate(),
+        "form": CaseForm(
+            initial={
+                "risk_type": case.risk_type,
+                "risk_reason": case.risk_reason,
+                "classification": case.classification,
+                "renewal_date": case.renewal_date,
+                "summary": case.summary,
+            }
+        ),
+        "step_form": StepForm(),
+        "note_form": NoteForm(),
+        "escalation_form": EscalationForm(),
+        **extra,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    """A case: its description (editable by its writers), next steps, updates, escalations and history."""
+    user = request_user(request)
+    case = selectors.case_for_user(user, case_id, write=request.method == "POST")
+    if request.method == "POST":
+        form = CaseForm(request.POST)
+        if form.is_valid():
+            try:
+                services.case_update(actor=user, case=case, changes=form.changes(), source="web")
+            except ValidationFailed as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Case saved.")
+                return redirect("triage:detail", case_id=case.pk)
+        return render(request, "triage/detail.html", _detail_context(user, case, form=form), status=400)
+    return render(request, "triage/detail.html", _detail_context(user, case))
+
+
+def _back(request: HttpRequest, case: TriageCase, error: str = "", ok: str = "") -> HttpResponse:
+    if error:
+        messages.error(request, error)
+    elif ok:
+        messages.success(request, ok)
+    return redirect(reverse("triage:detail", args=[case.pk]))
+
+
+@login_required
+@require_http_methods(["POST"])
+def step_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = request_user(request)
+    case = selectors.case_for_user(user, case_id, write=True)
+    form = StepForm(request.POST)
+    if not form.is_valid():
+        return _back(request, case, error=" ".join(str(m) for msgs in form.errors.values() for m in msgs))
+    try:
+        services.step_add(actor=user, case=case, text=form.cleaned_data["text"], due_on=form.cleaned_data["due_on"])
+    except ValidationFailed as exc:
+        return _back(request, case, error=_errors(exc))
+    return _back(request, case, ok="Step added.")
+
+
+@login_required
+@require_http_methods(["POST"])
+def step_toggle(request: HttpRequest, case_id: int, step_id: int) -> HttpResponse:
+    """Tick a step done (``done=on``) or not; htmx swaps the step's row."""
+    user = request_user(request)
+    case = selectors.case_for_user(user, case_id, write=True)
+    step = case.steps.filter(pk=step_id).first() if step_id < 2**63 else None
+    if step is None:
+        raise Http404("No such step.")
+    step.case = case
+    services.step_complete(actor=user, step=step, done=request.POST.get("done") == "on")
+    if request.headers.get("HX-Request"):
+        return render(request, "triage/_step.html", {"step": step, "case": case, "can_write": True})
+    return _back(request, case)
+
+
+@login_required
+@require_http_methods(["POST"])
+def note_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = request_user(request)
+    case = selectors.case_for_user(user, case_id, write=True)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _back(request, case, error="Write the update first.")
+    try:
+        services.case_note_add(actor=user, case=case, text=form.cleaned_data["text"])
+    except ValidationFailed as exc:
+        return _back(request, case, error=_errors(exc))
+    return _back(request, case, ok="Update posted.")
+
+
+@login_required
+@require_http_methods(["POST"])
+def escalation_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = request_user(request)
+    case = selectors.case_for_user(user, case_id, write=True)
+    form = EscalationForm(request.POST)
+    if not form.is_valid():
+        return _back(request, case, error=" ".join(str(m) for msgs in form.errors.values() for m in msgs))
+    try:
+        services.escalation_open(actor=user, account=case.account, data=dict(form.cleaned_data))
+    except (ValidationFailed, PermissionDenied) as exc:
+        return _back(request, case, error=_errors(exc) if isinstance(exc, ValidationFailed) else str(exc))
+    return _back(request, case, ok="Escalation opened.")
+
+
+@login_required
+@require_http_methods(["POST"])
+def escalation_change(request: HttpRequest, escalation_id: int) -> HttpResponse:
+    """Post an update on an escalation, change its severity, or resolve/reopen it; back to its case."""
+    user = request_user(request)
+    esc = selectors.escalation_for_user(user, escalation_id, write=True)
+    changes = {k: request.POST[k] for k in ("severity", "status", "note") if request.POST.get(k)}
+    error = ""
+    try:
+        services.escalation_update(actor=user, escalation=esc, changes=changes)
+    except ValidationFailed as exc:
+        error = _errors(exc)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, "Escalation updated.")
+    if esc.case_id:
+        return redirect("triage:detail", case_id=esc.case_id)
+    return redirect("accounts:detail", account_id=esc.account_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_open(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Open a case for an account (its TAM, region manager, admins); the account's open case when it has one."""
+    user = request_user(request)
+    account = account_for_user(user, account_id)
+    existing = selectors.open_case_for_account(account=account)
+    if existing is not None:
+        return redirect("triage:detail", case_id=existing.pk)
+    if not policy.can_open_triage_case(user, account):
+        raise PermissionDenied("Only the account's TAM, its region's manager and admins open triage cases.")
+    form = CaseForm(request.POST or None, initial={"renewal_date": account.next_renewal_date})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                case = services.case_open(actor=user, account=account, data=form.changes(), source="web")
+            except ValidationFailed as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"Opened a triage case for {account.name}.")
+                return redirect("triage:detail", case_id=case.pk)
+        status = 400
+    return render(request, "triage/open.html", {"form": form, "account": account}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def triage_settings_edit(request: HttpRequest) -> HttpResponse:
+    """How often cases and escalations must be updated (admins change it; others read it)."""
+    user = request_user(request)
+    row = selectors.triage_settings()
+    can_edit = policy.can_edit_triage_settings(user)
+    if request.method == "POST" and not can_edit:
+        raise PermissionDenied("Only admins change the triage settings.")
+    form = SettingsForm(request.POST or None, initial={f: getattr(row, f) for f in SETTINGS_FIELDS})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.triage_settings_update(actor=user, changes=dict(form.cleaned_data))
+            except ValidationFailed as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Triage settings saved.")
+                return redirect("triage:settings")
+        status = 400
+    return render(request, "triage/settings.html", {"form": form, "row": row, "can_edit": can_edit}, status=status)
