@@ -88,6 +88,7 @@ def build_api() -> NinjaAPI:
     from tamarind.people.api import router as people_router
     from tamarind.scheduler.api import router as scheduler_router
     from tamarind.timeline.api import router as timeline_router
+    from tamarind.triage.api import router as triage_router
     from tamarind.usage.api import router as usage_router
 
     api.add_router("/accounts", accounts_router)
@@ -100,6 +101,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/timeline", timeline_router)
     api.add_router("/scheduler", scheduler_router)
     api.add_router("/dashboards", dashboards_router)
+    api.add_router("/triage", triage_router)
     api.add_router("/usage", usage_router)
 
     # Mounted last, so it only sees paths no other route matched.

@@ -111,9 +111,10 @@ def _detail_context(user: User, case: TriageCase, **extra: Any) -> dict[str, Any
                 "summary": case.summary,
             }
         ),
-        "step_form": StepForm(),
-        "note_form": NoteForm(),
-        "escalation_form": EscalationForm(),
+        # Distinct ids: three small forms share the page with the case form.
+        "step_form": StepForm(auto_id="step_%s"),
+        "note_form": NoteForm(auto_id="note_%s"),
+        "escalation_form": EscalationForm(auto_id="esc_%s"),
         **extra,
     }
 

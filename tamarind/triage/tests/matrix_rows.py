@@ -27,6 +27,12 @@ def step(book: Any, t: dict[str, Any]) -> str:
     return f"/triage/{pk}/steps/{s.pk}/"
 
 
+def api_step(book: Any, t: dict[str, Any]) -> str:
+    """The API path of a new step of the target case: ``/api/v1/triage/cases/<case>/steps/<step>``."""
+    _, _, case_id, _, step_id, _ = step(book, t).split("/")
+    return f"/api/v1/triage/cases/{case_id}/steps/{step_id}"
+
+
 def escalation(book: Any, t: dict[str, Any]) -> int:
     from tamarind.triage.models import Escalation
 
@@ -126,5 +132,40 @@ ROWS: list[Row] = [
         writers(302),
         data=lambda b, t: {"note": "Fix rolling out"},
         json=False,
+    ),
+    # --- API ------------------------------------------------------------------------------------------------------
+    Row("api:triage_case_list", "get", lambda b, t: "/api/v1/triage/cases", everyone(200, anonymous=401), api=True),
+    Row(
+        "api:triage_case_create",
+        "post",
+        lambda b, t: "/api/v1/triage/cases",
+        writers(201, anonymous=401),
+        data=lambda b, t: {"account_id": b.account.pk, "risk_reason": "competition"},
+        api=True,
+    ),
+    Row("api:triage_case_detail", "get", lambda b, t: f"/api/v1/triage/cases/{case(b, t)}", API_READERS, api=True),
+    Row(
+        "api:triage_case_update",
+        "patch",
+        lambda b, t: f"/api/v1/triage/cases/{case(b, t)}",
+        writers(200, anonymous=401),
+        data=lambda b, t: {"status": "closed", "outcome": "won_back"},
+        api=True,
+    ),
+    Row(
+        "api:triage_step_create",
+        "post",
+        lambda b, t: f"/api/v1/triage/cases/{case(b, t)}/steps",
+        writers(201, anonymous=401),
+        data=lambda b, t: {"text": "Sponsor call", "due_on": "2027-01-10"},
+        api=True,
+    ),
+    Row(
+        "api:triage_step_update",
+        "patch",
+        lambda b, t: api_step(b, t),
+        writers(200, anonymous=401),
+        data=lambda b, t: {"done": True},
+        api=True,
     ),
 ]

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import pytest
+
+from tamarind.testing.factories import AccountFactory
+from tamarind.triage.models import TriageCase
+from tamarind.triage.tests.factories import TriageCaseFactory
+
+pytestmark = pytest.mark.django_db
+J = "application/json"
+
+
+def test_create_patch_close_and_steps(book, api_for):
+    c = api_for(book.tam)
+    r = c.post(
+        "/api/v1/triage/cases",
+        {"account_id": book.account.pk, "risk_reason": "lack_of_adoption", "health_color": "red"},
+        content_type=J,
+    )
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["status"] == "new" and body["owner"]["id"] == book.tam.pk and body["overdue"] is False
+    pk = body["id"]
+    # A second open case for the account is refused.
+    r = c.post("/api/v1/triage/cases", {"account_id": book.account.pk}, content_type=J)
+    assert r.status_code == 422
+    r = c.patch(f"/api/v1/triage/cases/{pk}", {"status": "closed"}, content_type=J)
+    assert r.status_code == 422 and "outcome" in r.content.decode()
+    r = c.patch(f"/api/v1/triage/cases/{pk}", {"status": "bogus"}, content_type=J)
+    assert r.status_code == 422
+    r = c.post(f"/api/v1/triage/cases/{pk}/steps", {"text": "Sponsor call", "due_on": "2027-01-10"}, content_type=J)
+    assert r.status_code == 201
+    step_id = r.json()["id"]
+    r = c.patch(f"/api/v1/triage/cases/{pk}/steps/{step_id}", {"done": True}, content_type=J)
+    assert r.status_code == 200 and r.json()["done"] is True
+    r = c.patch(
+        f"/api/v1/triage/cases/{pk}",
+        {"status": "closed", "outcome": "won_back", "note": "Green again", "risk_type": None},
+        content_type=J,
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "closed" and body["outcome"] == "won_back" and body["notes"][0]["text"] == "Green again"
+    assert c.patch(f"/api/v1/triage/cases/{pk}", {"colour": "x"}, content_type=J).status_code == 422
+
+
+def test_trio(book, api_for):
+    case = TriageCaseFactory(account=book.account, owner=book.tam)
+    assert api_for(book.sal).get(f"/api/v1/triage/cases/{case.pk}").status_code == 200
+    assert (
+        api_for(book.sal).patch(f"/api/v1/triage/cases/{case.pk}", {"status": "new"}, content_type=J).status_code == 403
+    )
+    assert api_for(book.other_tam).get(f"/api/v1/triage/cases/{case.pk}").status_code == 404
+    r = api_for(book.other_tam).post("/api/v1/triage/cases", {"account_id": book.account.pk}, content_type=J)
+    assert r.status_code == 404
+    assert not TriageCase.objects.exclude(pk=case.pk).exists()
+
+
+def test_list_filters(book, api_for):
+    TriageCaseFactory(account=book.account, owner=book.tam, risk_reason="competition")
+    TriageCaseFactory(account=book.other_account, owner=book.other_tam, risk_reason="other")
+    c = api_for(book.admin)
+    assert c.get("/api/v1/triage/cases").json()["count"] == 2
+    assert c.get("/api/v1/triage/cases?risk_reason=competition").json()["count"] == 1
+    assert c.get(f"/api/v1/triage/cases?region={book.west.pk}").json()["count"] == 1
+    assert c.get("/api/v1/triage/cases?risk_reason=nope").status_code == 422
+    assert api_for(book.manager).get("/api/v1/triage/cases").json()["count"] == 1
+
+
+@pytest.mark.parametrize("n", [1, 8])
+def test_list_query_count_constant(book, api_for, django_assert_num_queries, n):
+    for _ in range(n):
+        TriageCaseFactory(account=AccountFactory(region=book.east, tam=book.tam), owner=book.tam)
+    c = api_for(book.manager)
+    c.get("/api/v1/triage/cases")
+    with django_assert_num_queries(4):
+        assert c.get("/api/v1/triage/cases").status_code == 200
+
+
+@pytest.mark.parametrize("n", [1, 6])
+def test_detail_query_count_constant(book, api_for, django_assert_num_queries, n):
+    from tamarind.triage import services
+
+    case = TriageCaseFactory(account=book.account, owner=book.tam)
+    for i in range(n):
+        services.step_add(actor=book.tam, case=case, text=f"Step {i}")
+        services.case_note_add(actor=book.tam, case=case, text=f"Note {i}")
+    c = api_for(book.tam)
+    c.get(f"/api/v1/triage/cases/{case.pk}")
+    with django_assert_num_queries(5):
+        assert c.get(f"/api/v1/triage/cases/{case.pk}").status_code == 200
