@@ -52,6 +52,7 @@ class ImportJobOut(Schema):
     """An import job: its file, status and counts (counts are "would" counts for a dry run)."""
 
     id: int
+    kind: str = Field("accounts", description="`accounts`, `usage` or `tickets`.")
     status: ImportStatus
     dry_run: bool
     file_name: str
@@ -132,8 +133,10 @@ def upload_import(
     file: File[UploadedFile],
     dry_run: Form[bool] = False,
     mapping: Form[str | None] = None,
+    kind: Form[str] = "accounts",
 ) -> Status:
-    """Multipart upload (`file`, optional `dry_run`, `mapping` by name). Answers 202 with the job; poll
+    """Multipart upload (`file`, optional `dry_run`, `mapping` by name, `kind`: `accounts` (default), `usage` or
+    `tickets`). Answers 202 with the job; poll
     `GET /api/v1/imports/{id}` until `status` is `succeeded` or `failed`."""
     user = request.user
     if not policy.can_import(user):  # type: ignore[arg-type]
@@ -153,6 +156,7 @@ def upload_import(
             dry_run=dry_run,
             mapping=chosen,
             source=ImportSource.API,
+            kind=kind,
         )
     except services.UploadTooLarge as exc:
         return Status(413, {"detail": str(exc).removeprefix("file: ")})

@@ -7,10 +7,17 @@ from typing import Any
 from django import forms
 
 from tamarind.imports.columns import COLUMNS, SYNONYM_FIELDS
-from tamarind.imports.models import ImportMapping
+from tamarind.imports.models import ImportKind, ImportMapping
 
 
 class UploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=ImportKind.choices,
+        initial=ImportKind.ACCOUNTS,
+        required=False,
+        label="The file holds",
+        help_text="Accounts (a CRM export), daily product usage, or support tickets.",
+    )
     file = forms.FileField(
         label="CRM export (CSV)",
         help_text="A CSV export of your CRM's account report: UTF-8, comma-separated, header on the first line.",

@@ -58,6 +58,15 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class ImportKind(models.TextChoices):
+    """What a file holds: the account book (``importer``), daily product usage or support tickets
+    (``tamarind.usage.csv_import``)."""
+
+    ACCOUNTS = "accounts", "Accounts"
+    USAGE = "usage", "Product usage"
+    TICKETS = "tickets", "Support tickets"
+
+
 class ImportSource(models.TextChoices):
     WEB = "web", "Web"
     API = "api", "API"

@@ -36,8 +36,8 @@ from tamarind.imports.columns import (
     parse_priority,
     value_key,
 )
-from tamarind.imports.importer import Importer, MappingSpec, Progress
-from tamarind.imports.models import ImportJob, ImportMapping, ImportSource, ImportStatus, summary_line
+from tamarind.imports.importer import Importer, ImportResult, MappingSpec, Progress
+from tamarind.imports.models import ImportJob, ImportKind, ImportMapping, ImportSource, ImportStatus, summary_line
 from tamarind.imports.selectors import import_mapping_default
 from tamarind.people.models import User
 
@@ -134,9 +134,11 @@ def import_job_create(
     dry_run: bool = False,
     mapping: ImportMapping | None = None,
     source: str = ImportSource.WEB,
+    kind: str = ImportKind.ACCOUNTS,
 ) -> ImportJob:
     """Store an uploaded file and queue its import (run it with ``import_job_enqueue``)."""
     _require_importer(actor)
+    _check_kind(kind)
     mapping = mapping or import_mapping_default()
     path, size = store_upload(upload)
     return _new_job(
@@ -147,7 +149,13 @@ def import_job_create(
         size=size,
         mapping=mapping,
         dry_run=dry_run,
+        kind=kind,
     )
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in ImportKind.values:
+        raise ValidationFailed({"kind": [f"“{kind}” is not a kind of import (accounts, usage or tickets)."]})
 
 
 @transaction.atomic
@@ -158,9 +166,11 @@ def import_job_create_from_path(
     dry_run: bool = False,
     mapping: ImportMapping | None = None,
     source: str = ImportSource.CLI,
+    kind: str = ImportKind.ACCOUNTS,
 ) -> ImportJob:
     """A job over a file already on this machine (the command line): read in place, not copied."""
     _require_importer(actor)
+    _check_kind(kind)
     mapping = mapping or import_mapping_default()
     path = Path(path).resolve()
     if not path.is_file():
@@ -173,6 +183,7 @@ def import_job_create_from_path(
         size=path.stat().st_size,
         mapping=mapping,
         dry_run=dry_run,
+        kind=kind,
     )
 
 
@@ -185,11 +196,13 @@ def _new_job(
     size: int,
     mapping: ImportMapping | None,
     dry_run: bool,
+    kind: str = ImportKind.ACCOUNTS,
 ) -> ImportJob:
     """The queued job row both entry points create (an upload, or a file on this machine)."""
     return ImportJob.objects.create(
         created_by=actor,
         source=source,
+        kind=kind,
         file_name=file_name[:255],
         stored_path=str(path),
         size=size,
@@ -253,9 +266,7 @@ def import_job_run(*, job_id: int, progress: Callable[[Progress], None] | None =
 
     try:
         with request_id_scope(f"import-{job.pk}"):
-            result = Importer(
-                path=Path(job.stored_path), mapping=spec, actor=actor, dry_run=job.dry_run, progress=report
-            ).run()
+            result = _run_kind(job, spec=spec, actor=actor, progress=report)
     except FileNotFoundError:
         return _finish_failed(job, f"The file {job.file_name} is no longer on the server.")
     except IntegrityError as exc:
@@ -317,6 +328,26 @@ def import_job_run(*, job_id: int, progress: Callable[[Progress], None] | None =
         ]
     )
     return job
+
+
+def _run_kind(job: ImportJob, *, spec: MappingSpec, actor: User, progress: Callable[[Progress], None]) -> ImportResult:
+    """The engine for the job's kind: accounts through ``importer``, usage and tickets through
+    ``tamarind.usage.csv_import`` (same result, same all-or-nothing and idempotency contract)."""
+    path = Path(job.stored_path)
+    if job.kind == ImportKind.ACCOUNTS:
+        return Importer(path=path, mapping=spec, actor=actor, dry_run=job.dry_run, progress=progress).run()
+    from tamarind.usage.csv_import import CsvIngest
+
+    # A mapping may name headers for these kinds too, under "usage.<field>" / "tickets.<field>" keys.
+    prefix = f"{job.kind}."
+    headers = {
+        k.removeprefix(prefix): list(v)
+        for k, v in ((job.mapping.headers or {}) if job.mapping else {}).items()
+        if k.startswith(prefix)
+    }
+    return CsvIngest(
+        path=path, kind=job.kind, actor=actor, dry_run=job.dry_run, progress=progress, headers=headers
+    ).run()
 
 
 def _finish_failed(job: ImportJob, message: str) -> ImportJob:

@@ -62,6 +62,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 upload=form.cleaned_data["file"],
                 dry_run=form.cleaned_data["dry_run"],
                 mapping=form.cleaned_data["mapping"],
+                kind=form.cleaned_data["kind"] or "accounts",
             )
         except services.UploadTooLarge as exc:
             _apply_errors(form, exc, "file")

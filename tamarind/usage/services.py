@@ -40,6 +40,7 @@ from tamarind.usage.models import (
 )
 from tamarind.usage.rows import (
     MAX_BATCH_ROWS,
+    CheckedTicket,
     RowError,
     TicketRow,
     UsageRow,
@@ -131,13 +132,11 @@ def _record_batch(*, actor: User | None, kind: str, source: str, result: IngestR
 
 
 def _after_ingest(account_ids: list[int], source: str) -> None:
-    """Recompute the health of the accounts whose data changed (when the health app is installed)."""
+    """Recompute the health of the accounts whose data changed."""
     if not account_ids:
         return
-    try:
-        from tamarind.health.services import health_recompute_accounts  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # the health app is not there yet
-        return
+    from tamarind.health.services import health_recompute_accounts
+
     health_recompute_accounts(account_ids=account_ids, source=source)
 
 
@@ -148,22 +147,56 @@ def _after_ingest(account_ids: list[int], source: str) -> None:
 def usage_ingest_daily(*, actor: User | None, rows: Sequence[UsageRow], source: str = "api") -> IngestResult:
     """Upsert daily usage values (account by CRM id, metric by key); refresh the touched months' rollups.
 
-    Actor ``None`` is the system (an import job run by the worker checks its creator itself). Sets the first
-    value of open onboardings whose utilization reached 10% on a day of the batch.
+    Actor ``None`` is the system. Sets the first value of open onboardings whose utilization reached 10% on a
+    day of the batch, then recomputes the health of the accounts whose usage changed.
     """
     _require_pusher(actor)
     _check_size(rows)
-    checked, errors = check_usage_rows(rows)
-    if errors:
-        raise rows_failed(errors)
-    result = IngestResult(received=len(rows))
+    return usage_ingest_chunks(actor=actor, batches=[rows], source=source)
+
+
+@transaction.atomic
+def usage_ingest_chunks(
+    *, actor: User | None, batches: Iterable[Sequence[UsageRow]], source: str, consequences: bool = True
+) -> IngestResult:
+    """``usage_ingest_daily`` over rows that come in chunks (a file): each chunk is checked and upserted in turn,
+    the rollups, the batch record and the consequences happen once at the end; any bad row rolls back the whole.
+    Rows repeated across chunks are the caller's to refuse. ``consequences=False`` (a dry run that will be rolled
+    back) skips the first-value and health updates."""
+    _require_pusher(actor)
+    result = IngestResult()
+    touched: set[tuple[int, dt.date]] = set()
+    touched_days: set[dt.date] = set()
+    for rows in batches:
+        if not rows:
+            continue
+        checked, errors = check_usage_rows(rows)
+        if errors:
+            raise rows_failed(errors)
+        result.received += len(rows)
+        _upsert_usage(checked, result, touched, touched_days)
+    if not result.changed:
+        return result
+    _refresh_usage_months(touched)
+    result.account_ids = sorted({a for a, _ in touched})
+    _record_batch(actor=actor, kind=IngestKind.USAGE, source=source, result=result, days=touched_days)
+    if consequences:
+        result.first_values = _first_values(result.account_ids, touched_days, source=source)
+        _after_ingest(result.account_ids, source)
+    return result
+
+
+def _upsert_usage(
+    checked: list[tuple[int, int, dt.date, int]],
+    result: IngestResult,
+    touched: set[tuple[int, dt.date]],
+    touched_days: set[dt.date],
+) -> None:
     by_account: dict[int, list[tuple[int, dt.date, int]]] = defaultdict(list)
     for account_id, metric_id, day, value in checked:
         by_account[account_id].append((metric_id, day, value))
     new: list[UsageDaily] = []
     changed_rows: list[UsageDaily] = []
-    touched: set[tuple[int, dt.date]] = set()
-    touched_days: list[dt.date] = []
     first = min(day for _, _, day, _ in checked)
     last = max(day for _, _, day, _ in checked)
     for chunk in chunks(sorted(by_account), 500):
@@ -185,19 +218,12 @@ def usage_ingest_daily(*, actor: User | None, rows: Sequence[UsageRow], source: 
                     result.unchanged += 1
                     continue
                 touched.add((account_id, month_of(day)))
-                touched_days.append(day)
+                touched_days.add(day)
     insert_instances(new)
     if changed_rows:
         UsageDaily.objects.bulk_update(changed_rows, ["value"], batch_size=BATCH)
-    result.created, result.updated = len(new), len(changed_rows)
-    if not result.changed:
-        return result
-    _refresh_usage_months(touched)
-    result.account_ids = sorted({a for a, _ in touched})
-    _record_batch(actor=actor, kind=IngestKind.USAGE, source=source, result=result, days=touched_days)
-    result.first_values = _first_values(result.account_ids, set(touched_days), source=source)
-    _after_ingest(result.account_ids, source)
-    return result
+    result.created += len(new)
+    result.updated += len(changed_rows)
 
 
 def _refresh_usage_months(pairs: set[tuple[int, dt.date]]) -> None:
@@ -292,17 +318,45 @@ TICKET_FIELDS = ("account_id", "opened_at", "closed_at", "priority", "status")
 
 @transaction.atomic
 def tickets_ingest(*, actor: User | None, rows: Sequence[TicketRow], source: str = "api") -> IngestResult:
-    """Upsert support tickets by their external id; refresh the touched months' ticket rollups."""
+    """Upsert support tickets by their external id; refresh the touched months' ticket rollups; recompute the
+    health of the accounts whose tickets changed."""
     _require_pusher(actor)
     _check_size(rows)
-    checked, errors = check_ticket_rows(rows)
-    if errors:
-        raise rows_failed(errors)
-    result = IngestResult(received=len(rows))
+    return tickets_ingest_chunks(actor=actor, batches=[rows], source=source)
+
+
+@transaction.atomic
+def tickets_ingest_chunks(
+    *, actor: User | None, batches: Iterable[Sequence[TicketRow]], source: str, consequences: bool = True
+) -> IngestResult:
+    """``tickets_ingest`` over rows in chunks (a file); see ``usage_ingest_chunks``."""
+    _require_pusher(actor)
+    result = IngestResult()
+    touched: set[tuple[int, dt.date]] = set()
+    days: set[dt.date] = set()
+    for rows in batches:
+        if not rows:
+            continue
+        checked, errors = check_ticket_rows(rows)
+        if errors:
+            raise rows_failed(errors)
+        result.received += len(rows)
+        _upsert_tickets(checked, result, touched)
+        days.update(timezone.localtime(c.opened_at).date() for c in checked)
+    if not result.changed:
+        return result
+    _refresh_ticket_months(touched)
+    result.account_ids = sorted({a for a, _ in touched})
+    _record_batch(actor=actor, kind=IngestKind.TICKETS, source=source, result=result, days=days)
+    if consequences:
+        _after_ingest(result.account_ids, source)
+    return result
+
+
+def _upsert_tickets(checked: Sequence[CheckedTicket], result: IngestResult, touched: set[tuple[int, dt.date]]) -> None:
     now = timezone.now()
     new: list[SupportTicket] = []
     changed_rows: list[SupportTicket] = []
-    touched: set[tuple[int, dt.date]] = set()
     for chunk in chunks(checked, BATCH):
         existing = {
             t.external_id: t for t in SupportTicket.objects.filter(external_id__in=[c.external_id for c in chunk])
@@ -336,20 +390,8 @@ def tickets_ingest(*, actor: User | None, rows: Sequence[TicketRow], source: str
     insert_instances(new)
     if changed_rows:
         SupportTicket.objects.bulk_update(changed_rows, [*TICKET_FIELDS, "updated_at"], batch_size=BATCH)
-    result.created, result.updated = len(new), len(changed_rows)
-    if not result.changed:
-        return result
-    _refresh_ticket_months(touched)
-    result.account_ids = sorted({a for a, _ in touched})
-    _record_batch(
-        actor=actor,
-        kind=IngestKind.TICKETS,
-        source=source,
-        result=result,
-        days=[timezone.localtime(c.opened_at).date() for c in checked],
-    )
-    _after_ingest(result.account_ids, source)
-    return result
+    result.created += len(new)
+    result.updated += len(changed_rows)
 
 
 def _month_start(month: dt.date) -> dt.datetime:

@@ -25,7 +25,9 @@ class Command(BaseCommand):
     help = "Import accounts from a CRM CSV export (all or nothing; re-importing an unchanged file changes nothing)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=["accounts"], help="What the file holds (accounts).")
+        parser.add_argument(
+            "kind", choices=["accounts", "usage", "tickets"], help="What the file holds (accounts, usage, tickets)."
+        )
         parser.add_argument("file", type=Path, help="The CSV file.")
         parser.add_argument("--dry-run", action="store_true", help="Check and count the changes; write nothing.")
         parser.add_argument("--mapping", metavar="NAME", help="Column mapping to use (default: the default mapping).")
@@ -49,7 +51,12 @@ class Command(BaseCommand):
                 raise CommandError(f"There is no import mapping called “{options['mapping']}”.")
         try:
             job = services.import_job_create_from_path(
-                actor=actor, path=path, dry_run=options["dry_run"], mapping=mapping, source=ImportSource.CLI
+                actor=actor,
+                path=path,
+                dry_run=options["dry_run"],
+                mapping=mapping,
+                source=ImportSource.CLI,
+                kind=options["kind"],
             )
         except ValidationFailed as exc:
             raise CommandError(str(exc)) from exc

@@ -1,0 +1,404 @@
+"""Usage and support-ticket CSV files through the import jobs (``imports`` runs a job of kind usage or tickets here).
+
+The same contract as the account importer: a file imports whole or not at all, every problem is reported with its
+line number, a dry run writes nothing, and importing the same file again changes nothing.
+
+Pass 1 streams the file, parses every cell and checks the references (accounts by CRM id, metrics by key) chunk by
+chunk, without writing. Pass 2 runs only when pass 1 found nothing wrong: it streams the file again into the usage
+services inside one transaction (a dry run rolls it back, so its counts are exact). Memory stays flat: neither pass
+holds more than one chunk of rows, plus the keys seen (to refuse a row repeated further down).
+
+Usage files come in two shapes: long (``Account ID, Date, Metric, Value``) or wide (``Account ID, Date`` and one
+column per metric, headed by its key or label, e.g. ``Active users``). Ticket files have ``Account ID, Ticket ID,
+Opened, Closed, Priority, Status``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from tamarind.core.errors import ValidationFailed
+from tamarind.imports.columns import CellError, header_key, parse_count, parse_date, value_key
+from tamarind.imports.importer import FileRejected, ImportResult, Progress, find_bad_utf8, shorten
+from tamarind.people.models import User
+from tamarind.usage.models import TicketPriority, TicketStatus, UsageMetric
+from tamarind.usage.rows import RowError, TicketRow, UsageRow, check_ticket_rows, check_usage_rows
+
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class CsvColumn:
+    field: str
+    headers: tuple[str, ...]
+    required: bool = True
+
+
+USAGE_COLUMNS = (
+    CsvColumn("account", ("Account ID", "CRM ID", "Account", "crm_id", "account_id")),
+    CsvColumn("day", ("Date", "Day", "Usage Date")),
+    CsvColumn("metric", ("Metric", "Metric Key"), required=False),
+    CsvColumn("value", ("Value", "Count"), required=False),
+)
+TICKET_COLUMNS = (
+    CsvColumn("account", ("Account ID", "CRM ID", "Account", "crm_id", "account_id")),
+    CsvColumn("external_id", ("Ticket ID", "Ticket", "ID", "external_id", "Ticket Number")),
+    CsvColumn("opened_at", ("Opened", "Opened At", "Created", "Created At", "opened_at")),
+    CsvColumn("closed_at", ("Closed", "Closed At", "Solved At", "closed_at"), required=False),
+    CsvColumn("priority", ("Priority",), required=False),
+    CsvColumn("status", ("Status",), required=False),
+)
+
+PRIORITIES: dict[str, str] = {value_key(v): v for v in TicketPriority.values} | {
+    "p1": "urgent",
+    "p2": "high",
+    "p3": "normal",
+    "p4": "low",
+    "1": "urgent",
+    "2": "high",
+    "3": "normal",
+    "4": "low",
+    "critical": "urgent",
+    "medium": "normal",
+}
+STATUSES: dict[str, str] = {value_key(v): v for v in TicketStatus.values} | {
+    "new": "open",
+    "onhold": "pending",
+    "hold": "pending",
+    "resolved": "solved",
+}
+
+
+def parse_moment(raw: str) -> dt.datetime:
+    """An ISO datetime (``Z`` or an offset; none means the server's time zone) or a date (its midnight)."""
+    text = raw.strip()
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            value = dt.datetime.combine(parse_date(text), dt.time.min)
+        except CellError:
+            raise CellError("is not a date and time") from None
+    if value.tzinfo is None:
+        value = timezone.make_aware(value)
+    return value
+
+
+class _Rollback(Exception):
+    """Raised inside the dry run's transaction to undo it."""
+
+
+class CsvIngest:
+    """One run of a usage or tickets file. ``run()`` returns an ``ImportResult`` like the account importer's."""
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        kind: str,
+        actor: User,
+        dry_run: bool = False,
+        progress: Callable[[Progress], None] | None = None,
+        headers: dict[str, list[str]] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.kind = kind
+        self.actor = actor
+        self.dry_run = dry_run
+        self.progress = progress
+        self.extra_headers = headers or {}
+        self.result = ImportResult()
+        self.size = self.path.stat().st_size
+        self.columns = USAGE_COLUMNS if kind == "usage" else TICKET_COLUMNS
+
+    # --- the run -----------------------------------------------------------------------------------------------
+
+    def run(self) -> ImportResult:
+        started = time.monotonic()
+        try:
+            self._pass(check=True)
+            if self.result.ok and self.result.total:
+                self._write()
+        except FileRejected as exc:
+            if exc.args:
+                self.result.add_error(None, "", "", str(exc))
+        except UnicodeDecodeError:
+            byte, position = find_bad_utf8(self.path)
+            self.result.add_error(
+                None, "", "", f"the file is not UTF-8 text (byte 0x{byte:02x} at offset {position}); export it as UTF-8"
+            )
+        except csv.Error as exc:
+            self.result.add_error(None, "", "", f"the CSV is malformed ({exc})")
+        self.result.errors.sort(key=lambda e: e["line"] or 0)
+        self.result.seconds = time.monotonic() - started
+        return self.result
+
+    def _write(self) -> None:
+        from tamarind.usage import services
+
+        ingest: Any = services.usage_ingest_chunks if self.kind == "usage" else services.tickets_ingest_chunks
+        try:
+            with transaction.atomic():
+                outcome = ingest(
+                    actor=self.actor,
+                    batches=self._pass(check=False),
+                    source="import",
+                    consequences=not self.dry_run,
+                )
+                if self.dry_run:
+                    raise _Rollback(outcome)
+        except _Rollback as rollback:
+            outcome = rollback.args[0]
+        except ValidationFailed as exc:  # the book changed between the passes (an account went away)
+            for messages in exc.errors.values():
+                for message in messages:
+                    self.result.add_error(None, "", "", message)
+            return
+        self.result.created, self.result.updated = outcome.created, outcome.updated
+        self.result.unchanged = outcome.unchanged
+        self.result.written = not self.dry_run and bool(outcome.changed)
+
+    # --- reading -----------------------------------------------------------------------------------------------
+
+    def _pass(self, *, check: bool) -> Iterator[list[Any]]:
+        """Stream the file. With ``check`` (pass 1) record every problem and return nothing; else yield chunks of
+        parsed rows (pass 2, only run on a file pass 1 found clean)."""
+        rows = self._rows(check=check)
+        if check:
+            chunk: list[Any] = []
+            for row in rows:
+                chunk.append(row)
+                if len(chunk) >= CHUNK:
+                    self._check_refs(chunk)
+                    chunk = []
+            if chunk:
+                self._check_refs(chunk)
+            return iter(())
+        return self._chunked(rows)
+
+    @staticmethod
+    def _chunked(rows: Iterator[Any]) -> Iterator[list[Any]]:
+        chunk: list[Any] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _check_refs(self, chunk: list[Any]) -> None:
+        errors: list[RowError]
+        if self.kind == "usage":
+            _, errors = check_usage_rows(chunk)
+        else:
+            _, errors = check_ticket_rows(chunk)
+        for err in errors:
+            line = int(err.ref.removeprefix("line ")) if err.ref.startswith("line ") else None
+            header = self.header_of.get(err.field, err.field)
+            where = f"line {line}: " if line else ""
+            value = f' "{shorten(err.value)}"' if err.value else ""
+            self.result.add_error(line, header, err.value, f"{where}{header}{value} {err.message}")
+
+    def _match(self, header: list[str]) -> None:
+        keys = [header_key(h) for h in header]
+        self.index: dict[str, int] = {}
+        self.header_of: dict[str, str] = {}
+        used: set[int] = set()
+        for column in self.columns:
+            names = [*self.extra_headers.get(column.field, []), *column.headers]
+            for name in names:
+                found = next((i for i, k in enumerate(keys) if k == header_key(name) and i not in used), None)
+                if found is not None:
+                    self.index[column.field] = found
+                    self.header_of[column.field] = header[found].strip()
+                    used.add(found)
+                    break
+        self.metric_columns: list[tuple[int, str, str]] = []  # (index, metric key, header) for wide usage files
+        if self.kind == "usage" and "metric" not in self.index:
+            by_name: dict[str, str] = {}
+            for key, label in UsageMetric.objects.values_list("key", "label"):
+                by_name[header_key(key)] = key
+                by_name.setdefault(header_key(label), key)
+            for i, k in enumerate(keys):
+                if i not in used and k in by_name:
+                    self.metric_columns.append((i, by_name[k], header[i].strip()))
+                    used.add(i)
+        matched = sorted(self.index.items(), key=lambda item: item[1])
+        self.result.columns = {
+            "matched": [[f, self.header_of[f]] for f, _ in matched] + [[m, h] for _, m, h in self.metric_columns],
+            "ignored": [h for i, h in enumerate(header) if i not in used and h.strip()],
+        }
+        missing = [c for c in self.columns if c.required and c.field not in self.index]
+        if self.kind == "usage" and "metric" in self.index and "value" not in self.index:
+            missing.append(USAGE_COLUMNS[3])
+        for column in missing:
+            self.result.add_error(None, column.headers[0], "", f'missing required column "{column.headers[0]}"')
+        if self.kind == "usage" and "metric" not in self.index and not self.metric_columns:
+            self.result.add_error(
+                None, "Metric", "", 'no "Metric" column and no column named after a metric (e.g. "Active users")'
+            )
+        if not self.result.ok:
+            raise FileRejected()
+
+    def _rows(self, *, check: bool) -> Iterator[Any]:
+        seen: dict[tuple[str, ...], int] = {}
+        total = 0
+        last_report = 0.0
+        with self.path.open("rb") as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            reader = csv.reader(text)
+            header = next(reader, None)
+            if header is None:
+                raise FileRejected("the file is empty")
+            if check:
+                self._match(header)
+            width = max([*self.index.values(), *(i for i, _, _ in self.metric_columns)]) + 1
+            previous = reader.line_num
+            for cells in reader:
+                line = previous + 1
+                previous = reader.line_num
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) < width:
+                    cells = cells + [""] * (width - len(cells))
+                parsed = self._parse(line, cells, seen, check=check)
+                total += len(parsed)
+                yield from parsed
+                if self.progress is not None and time.monotonic() - last_report > 0.5:
+                    last_report = time.monotonic()
+                    stage = "reading" if check else "writing"
+                    self.progress(Progress(rows=total, bytes=raw.tell(), size=self.size, stage=stage))
+        if check:
+            self.result.total = total
+
+    def _cell(self, cells: list[str], field: str) -> str:
+        index = self.index.get(field)
+        return cells[index].strip() if index is not None else ""
+
+    def _error(self, line: int, field: str, raw: str, reason: str) -> None:
+        header = self.header_of.get(field, field)
+        text = f'line {line}: {header} "{shorten(raw)}" {reason}' if raw else f"line {line}: {header} {reason}"
+        self.result.add_error(line, header, raw, text)
+
+    def _parse(self, line: int, cells: list[str], seen: dict[tuple[str, ...], int], *, check: bool) -> list[Any]:
+        """The row(s) of one line (a wide usage line holds one per metric column); errors recorded in pass 1."""
+        report = self._error if check else (lambda *a: None)
+        account = self._cell(cells, "account")
+        bad = False
+        if not account:
+            report(line, "account", "", "is empty")
+            bad = True
+        if self.kind == "usage":
+            return self._parse_usage(line, cells, account, bad, seen, report)
+        return self._parse_ticket(line, cells, account, bad, seen, report)
+
+    def _parse_usage(
+        self, line: int, cells: list[str], account: str, bad: bool, seen: dict[tuple[str, ...], int], report: Any
+    ) -> list[Any]:
+        raw_day = self._cell(cells, "day")
+        day = None
+        try:
+            day = parse_date(raw_day) if raw_day else None
+            if day is None:
+                report(line, "day", "", "is empty")
+        except CellError as exc:
+            report(line, "day", raw_day, str(exc))
+        pairs: list[tuple[str, str, str]] = []  # (metric key, raw value, field for errors)
+        if "metric" in self.index:
+            pairs.append((self._cell(cells, "metric"), self._cell(cells, "value"), "value"))
+        else:
+            for index, key, header in self.metric_columns:
+                self.header_of.setdefault(f"metric:{key}", header)
+                pairs.append((key, cells[index].strip(), f"metric:{key}"))
+        out: list[UsageRow] = []
+        for metric, raw_value, field in pairs:
+            if "metric" in self.index and not metric:
+                report(line, "metric", "", "is empty")
+                bad = True
+                continue
+            if not raw_value:
+                if "metric" in self.index:
+                    report(line, field, "", "is empty")
+                    bad = True
+                continue  # a wide file's empty cell: no report for that metric that day
+            try:
+                value = parse_count(raw_value)
+            except CellError as exc:
+                report(line, field, raw_value, str(exc))
+                bad = True
+                continue
+            if day is None or bad:
+                continue
+            seen_key = (account, metric, day.isoformat())
+            first = seen.get(seen_key)
+            if first is not None:
+                report(line, field, raw_value, f"repeats line {first} (same account, day and metric)")
+                bad = True
+                continue
+            seen[seen_key] = line
+            out.append(UsageRow(account, day, metric, value, ref=f"line {line}"))
+        return [] if bad or day is None else out
+
+    def _parse_ticket(
+        self, line: int, cells: list[str], account: str, bad: bool, seen: dict[tuple[str, ...], int], report: Any
+    ) -> list[Any]:
+        external_id = self._cell(cells, "external_id")
+        if not external_id:
+            report(line, "external_id", "", "is empty")
+            bad = True
+        moments: dict[str, dt.datetime | None] = {"opened_at": None, "closed_at": None}
+        for field in moments:
+            raw = self._cell(cells, field)
+            if not raw:
+                if field == "opened_at":
+                    report(line, field, "", "is empty")
+                    bad = True
+                continue
+            try:
+                moments[field] = parse_moment(raw)
+            except CellError as exc:
+                report(line, field, raw, str(exc))
+                bad = True
+        choices: dict[str, str] = {}
+        for field, table, default in (("priority", PRIORITIES, "normal"), ("status", STATUSES, "open")):
+            raw = self._cell(cells, field)
+            if not raw:
+                choices[field] = default
+                continue
+            found = table.get(value_key(raw))
+            if found is None:
+                report(line, field, raw, f"is not a known {field}")
+                bad = True
+            else:
+                choices[field] = found
+        if bad:
+            return []
+        first = seen.get((external_id,))
+        if first is not None:
+            report(line, "external_id", external_id, f"repeats line {first}")
+            return []
+        seen[(external_id,)] = line
+        opened = moments["opened_at"]
+        assert opened is not None
+        return [
+            TicketRow(
+                account,
+                external_id,
+                opened,
+                moments["closed_at"],
+                choices["priority"],
+                choices["status"],
+                ref=f"line {line}",
+            )
+        ]

@@ -1,0 +1,155 @@
+"""Usage and ticket files through the import jobs: long and wide usage files, line-numbered errors, all-or-nothing,
+dry runs, idempotent re-imports, and the accounts import left as it was."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tamarind.imports import services
+from tamarind.imports.models import ImportJob, ImportStatus
+from tamarind.usage.models import IngestBatch, SupportTicket, UsageDaily, UsageMonthly
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def run(book: Any, tmp_path: Path, text: str, kind: str, *, dry_run: bool = False, name: str = "f.csv") -> ImportJob:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    job = services.import_job_create_from_path(actor=book.admin, path=path, dry_run=dry_run, kind=kind)
+    return services.import_job_run(job_id=job.pk)
+
+
+@pytest.mark.django_db
+def test_long_usage_file_imports_and_reimports_unchanged(book: Any, tmp_path: Path) -> None:
+    crm = book.account.crm_id
+    text = f'Account ID,Date,Metric,Value\n{crm},2026-03-01,active_users,10\n{crm},3/2/2026,active_users,"1,200"\n'
+    job = run(book, tmp_path, text, "usage")
+    assert job.status == ImportStatus.SUCCEEDED, job.errors
+    assert (job.kind, job.total, job.created, job.updated, job.unchanged) == ("usage", 2, 2, 0, 0)
+    assert UsageDaily.objects.filter(account=book.account).count() == 2
+    assert UsageMonthly.objects.get(account=book.account).max_value == 1200
+    again = run(book, tmp_path, text, "usage")
+    assert (again.status, again.changed, again.unchanged) == (ImportStatus.SUCCEEDED, 0, 2)
+    assert IngestBatch.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_wide_usage_file(book: Any, tmp_path: Path) -> None:
+    crm = book.account.crm_id
+    text = f"Account ID,Date,Licenses,Active users,ci_users,Notes\n{crm},2026-03-01,300,40,,hello\n"
+    job = run(book, tmp_path, text, "usage")
+    assert job.status == ImportStatus.SUCCEEDED, job.errors
+    assert job.created == 2
+    assert job.columns["ignored"] == ["Notes"]
+    assert dict(UsageDaily.objects.values_list("metric__key", "value")) == {"licenses": 300, "active_users": 40}
+
+
+@pytest.mark.django_db
+def test_usage_errors_have_line_numbers_and_nothing_is_written(book: Any, tmp_path: Path) -> None:
+    crm = book.account.crm_id
+    text = (
+        "Account ID,Date,Metric,Value\n"
+        f"{crm},2026-03-01,active_users,10\n"
+        f"NOPE,2026-03-01,active_users,10\n"
+        f"{crm},2026-13-01,active_users,10\n"
+        f"{crm},2026-03-02,nope,10\n"
+        f"{crm},2026-03-03,active_users,-4\n"
+        f"{crm},2026-03-01,active_users,11\n"
+    )
+    job = run(book, tmp_path, text, "usage")
+    assert job.status == ImportStatus.FAILED
+    by_line = {e["line"]: e["message"] for e in job.errors}
+    assert set(by_line) == {3, 4, 5, 6, 7}
+    assert by_line[3] == 'line 3: Account ID "NOPE" is not a known account (CRM id)'
+    assert "is not a date" in by_line[4]
+    assert "is not a known metric" in by_line[5]
+    assert "is negative" in by_line[6]
+    assert "repeats line 2" in by_line[7]
+    assert not UsageDaily.objects.exists()
+
+
+@pytest.mark.django_db
+def test_missing_columns_reject_the_file(book: Any, tmp_path: Path) -> None:
+    job = run(book, tmp_path, "Account ID,Metric,Value\nX,active_users,1\n", "usage")
+    assert job.status == ImportStatus.FAILED
+    assert any('missing required column "Date"' in e["message"] for e in job.errors)
+    job = run(book, tmp_path, "Account ID,Date,Whatever\nX,2026-01-01,1\n", "usage")
+    assert job.status == ImportStatus.FAILED
+
+
+@pytest.mark.django_db
+def test_dry_run_counts_and_writes_nothing(book: Any, tmp_path: Path) -> None:
+    crm = book.account.crm_id
+    job = run(
+        book, tmp_path, f"Account ID,Date,Metric,Value\n{crm},2026-03-01,active_users,10\n", "usage", dry_run=True
+    )
+    assert (job.status, job.created) == (ImportStatus.SUCCEEDED, 1)
+    assert not UsageDaily.objects.exists() and not IngestBatch.objects.exists()
+
+
+@pytest.mark.django_db
+def test_ticket_file(book: Any, tmp_path: Path) -> None:
+    crm = book.account.crm_id
+    text = (
+        "Account ID,Ticket ID,Opened,Closed,Priority,Status\n"
+        f"{crm},Z-1,2026-03-01T10:00:00Z,,P1,New\n"
+        f"{crm},Z-2,2026-03-02,2026-03-04 09:00,low,Resolved\n"
+    )
+    job = run(book, tmp_path, text, "tickets")
+    assert job.status == ImportStatus.SUCCEEDED, job.errors
+    assert job.created == 2
+    z1 = SupportTicket.objects.get(external_id="Z-1")
+    assert (z1.priority, z1.status, z1.opened_at.date()) == ("urgent", "open", dt.date(2026, 3, 1))
+    assert SupportTicket.objects.get(external_id="Z-2").status == "solved"
+    assert run(book, tmp_path, text, "tickets").changed == 0
+    bad = run(book, tmp_path, text.replace("P1", "P9"), "tickets")
+    assert bad.status == ImportStatus.FAILED
+    assert [e["message"] for e in bad.errors] == ['line 2: Priority "P9" is not a known priority']
+    repeated = run(book, tmp_path, text.replace("Z-2", "Z-1"), "tickets")
+    assert [e["line"] for e in repeated.errors] == [3]
+
+
+@pytest.mark.django_db
+def test_unknown_kind_refused(book: Any, tmp_path: Path) -> None:
+    from tamarind.core.errors import ValidationFailed
+
+    path = tmp_path / "x.csv"
+    path.write_text("a\n1\n")
+    with pytest.raises(ValidationFailed):
+        services.import_job_create_from_path(actor=book.admin, path=path, kind="people")
+
+
+@pytest.mark.django_db
+def test_command_line_usage_import(book: Any, tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "u.csv"
+    path.write_text(f"Account ID,Date,Metric,Value\n{book.account.crm_id},2026-03-01,active_users,10\n")
+    call_command("import", "usage", str(path), "--no-progress")
+    assert "created 1" in capsys.readouterr().out
+    path.write_text("Account ID,Date,Metric,Value\nNOPE,2026-03-01,active_users,10\n")
+    with pytest.raises(CommandError):
+        call_command("import", "usage", str(path), "--no-progress")
+
+
+@pytest.mark.django_db
+def test_upload_page_takes_a_kind(book: Any, client_for: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(book.admin)
+    assert b'name="kind"' in client.get("/imports/new/").content
+    body = f"Account ID,Date,Metric,Value\n{book.account.crm_id},2026-03-01,active_users,10\n".encode()
+    response = client.post(
+        "/imports/new/", {"file": SimpleUploadedFile("u.csv", body, content_type="text/csv"), "kind": "usage"}
+    )
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.kind == "usage"
