@@ -18,6 +18,7 @@ from tamarind.assignment.selectors import account_standing
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.forms import add_service_errors
 from tamarind.core.http import request_user
+from tamarind.health.panels import account_health
 from tamarind.onboarding.selectors import account_panel as onboarding_panel
 from tamarind.people.models import Region, Role, User
 from tamarind.timeline.panels import account_timeline
@@ -67,6 +68,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "standing": account_standing(account),
         **onboarding_panel(user=user, account=account),
         **account_timeline(user=user, account=account),
+        **account_health(user=user, account=account),
     }
     return render(request, "accounts/detail.html", context)
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("timeline/", include("tamarind.timeline.urls")),
     path("scheduler/", include("tamarind.scheduler.urls")),
     path("dashboards/", include("tamarind.dashboards.urls")),
+    path("health/", include("tamarind.health.urls")),
     path("triage/", include("tamarind.triage.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),

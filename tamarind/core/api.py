@@ -82,6 +82,7 @@ def build_api() -> NinjaAPI:
     from tamarind.actions.api import router as actions_router
     from tamarind.assignment.api import router as assignment_router
     from tamarind.dashboards.api import router as dashboards_router
+    from tamarind.health.api import router as health_router
     from tamarind.imports.api import router as imports_router
     from tamarind.notifications.api import router as notifications_router
     from tamarind.onboarding.api import router as onboarding_router
@@ -101,6 +102,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/timeline", timeline_router)
     api.add_router("/scheduler", scheduler_router)
     api.add_router("/dashboards", dashboards_router)
+    api.add_router("/health", health_router)
     api.add_router("/triage", triage_router)
     api.add_router("/usage", usage_router)
 

@@ -15,10 +15,12 @@ from typing import Any
 from django.db.models import Max
 from django.utils import timezone
 
+from tamarind import policy
 from tamarind.accounts.models import Account
-from tamarind.health.models import HealthHistory, HealthModelVersion, HealthScore, Sentiment
+from tamarind.health.models import HealthColor, HealthHistory, HealthModelVersion, HealthScore, Sentiment
 from tamarind.health.scoring import HealthInputs
-from tamarind.health.spec import DEFAULT_DEFINITION
+from tamarind.health.spec import DEFAULT_DEFINITION, MEASURE_LABELS
+from tamarind.people.models import User
 from tamarind.timeline.models import ENGAGEMENT_KINDS, TimelineEntry
 from tamarind.usage.selectors import usage_facts
 
@@ -124,3 +126,59 @@ def account_history(*, account_id: int, days: int = HISTORY_DAYS) -> list[Health
 
 def account_score(*, account_id: int) -> HealthScore | None:
     return HealthScore.objects.filter(account_id=account_id).first()
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One row of the breakdown table, from the stored JSON."""
+
+    key: str
+    label: str
+    value: str
+    band: str | None
+    weight: str
+    effective_weight: str
+    contribution: str
+    updated_at: dt.date | None
+
+
+def breakdown_rows(health: HealthScore | None) -> list[BreakdownRow]:
+    if health is None:
+        return []
+    rows = []
+    for m in health.breakdown.get("measures", []):
+        updated = m.get("updated_at")
+        rows.append(
+            BreakdownRow(
+                key=m["key"],
+                label=MEASURE_LABELS.get(m["key"], m["key"]),
+                value=m.get("value", ""),
+                band=m.get("band"),
+                weight=m.get("weight", "0"),
+                effective_weight=m.get("effective_weight", "0"),
+                contribution=m.get("contribution", "0"),
+                updated_at=dt.date.fromisoformat(updated) if updated else None,
+            )
+        )
+    return rows
+
+
+def account_panel(*, user: User, account: Account) -> dict[str, Any]:
+    """The account page's health panel: three queries (score, recent sentiments, history), whatever the data."""
+    health = account_score(account_id=account.pk)
+    rows = breakdown_rows(health)
+    history = account_history(account_id=account.pk)
+    drag = next((r for r in rows if health is not None and r.key == health.drag), None)
+    return {
+        "health": health,
+        "health_rows": rows,
+        "health_drag": drag,
+        "health_sentiments": account_sentiments(account_id=account.pk, limit=3),
+        "health_can_set": policy.can_set_sentiment(user, account),
+        "health_colors": HealthColor.choices,
+        "health_chart": {
+            "labels": [h.day.isoformat() for h in history],
+            "scores": [h.score for h in history],
+            "colors": [h.color for h in history],
+        },
+    }

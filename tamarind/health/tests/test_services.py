@@ -253,3 +253,17 @@ def test_usage_and_tickets_feed_the_score_through_the_usage_app(book: Book) -> N
     assert measures["support"]["band"] == "red" and "1 open urgent" in measures["support"]["value"]
     # (25 x 100 + 5 x 25) / 30 = 87.5 -> 88
     assert (health.score, health.color, health.drag) == (88, "green", "support")
+
+
+def test_the_scheduler_finds_and_runs_the_full_recompute(book: Book, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    from tamarind.scheduler.models import JobRun, PeriodicJob
+    from tamarind.scheduler.services import periodic_job_run_now, periodic_jobs_sync
+
+    periodic_jobs_sync()
+    job = PeriodicJob.objects.get(key="health.recompute_all")
+    assert job.every == dt.timedelta(hours=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = periodic_job_run_now(actor=book.admin, job=job)
+    run = JobRun.objects.get(pk=run.pk)
+    assert run.status == "succeeded", run.error
+    assert run.result["accounts"] == 2 and run.result["status"] == "done"
