@@ -6,6 +6,7 @@ escalations, the settings, and ``triage_propose`` (health calls it when an accou
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.apps import apps
@@ -16,9 +17,10 @@ from django.utils import timezone
 from tamarind import policy
 from tamarind.accounts.models import Account
 from tamarind.actions.models import Task, TaskType
-from tamarind.actions.services import task_raise, task_resolve
+from tamarind.actions.services import TaskDraft, task_raise_many, task_resolve
 from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record, snapshot
+from tamarind.core.bulk import chunks
 from tamarind.core.errors import ValidationFailed
 from tamarind.people.models import Role, User
 from tamarind.triage.models import (
@@ -42,6 +44,7 @@ from tamarind.triage.models import (
 )
 
 HEALTH_SCORE_MODEL = "health.HealthScore"
+BATCH = 500
 TRIAGE_REASON = "at_risk"  # the reason of the one "triage review" task an account can have open
 TEXT_MAX = 500
 TITLE_MAX = 200
@@ -329,32 +332,51 @@ def step_complete(*, actor: User, step: TriageStep, done: bool = True, source: s
 # --- Proposal --------------------------------------------------------------------------------------------------
 
 
+def _due(color: str, requires_triage: bool) -> bool:
+    return color == HealthColor.RED or (color == HealthColor.YELLOW and requires_triage)
+
+
+def triage_propose_many(items: Iterable[tuple[int, str, bool]], *, source: str = "health") -> list[Task]:
+    """The bulk form of ``triage_propose`` for a recompute over many accounts: ``items`` are
+    ``(account_id, color, requires_triage)``; returns the tasks created. A few queries per 500 accounts
+    (accounts with their TAM and region manager, open cases, then ``task_raise_many``), whatever the count."""
+    due = {account_id: (color, req) for account_id, color, req in items if _due(color, req)}
+    drafts: list[TaskDraft] = []
+    for chunk in chunks(sorted(due), BATCH):
+        open_cases = set(TriageCase.objects.open().filter(account_id__in=chunk).values_list("account_id", flat=True))
+        accounts = Account.objects.filter(pk__in=chunk).select_related("tam", "region__manager").order_by("pk")
+        for account in accounts:
+            if account.pk in open_cases:
+                continue
+            owner = account.tam if account.tam is not None and account.tam.is_active else None
+            if owner is None:
+                manager = account.region.manager
+                owner = manager if manager is not None and manager.is_active else None
+            if owner is None:
+                continue
+            color, requires_triage = due[account.pk]
+            drafts.append(
+                TaskDraft(
+                    type=TaskType.TRIAGE_REVIEW,
+                    account_id=account.pk,
+                    owner_id=owner.pk,
+                    reason=TRIAGE_REASON,
+                    why={"color": color, "requires_triage": requires_triage, "data": {"health": color}},
+                    title=f"Triage review: {account.name} is {color}",
+                )
+            )
+    return task_raise_many(drafts, source=source) if drafts else []
+
+
 def triage_propose(*, account_id: int, color: str, requires_triage: bool) -> Task | None:
     """Propose a triage case for an account whose health turned red, or yellow with "requires triage": a
     "triage review" task for its TAM (the region's manager when it has no active TAM). ``None`` when nothing
     is due: the color does not call for triage, a case is already open, nobody can own it, or the task is
-    already open (``task_raise`` deduplicates on (account, type, reason) in the database)."""
-    if not (color == HealthColor.RED or (color == HealthColor.YELLOW and requires_triage)):
+    already open (``task_raise_many`` deduplicates on (account, type, reason) in the database)."""
+    if not _due(color, requires_triage):
         return None
-    account = Account.objects.select_related("tam", "region__manager").filter(pk=account_id).first()
-    if account is None or TriageCase.objects.open().filter(account_id=account_id).exists():
-        return None
-    owner = account.tam if account.tam is not None and account.tam.is_active else None
-    if owner is None:
-        manager = account.region.manager if account.region_id else None
-        owner = manager if manager is not None and manager.is_active else None
-    if owner is None:
-        return None
-    why = {"color": color, "requires_triage": requires_triage, "data": {"health": color}}
-    return task_raise(
-        type=TaskType.TRIAGE_REVIEW,
-        account=account,
-        owner=owner,
-        reason=TRIAGE_REASON,
-        why=why,
-        title=f"Triage review: {account.name} is {color}",
-        source="health",
-    )
+    created = triage_propose_many([(account_id, color, requires_triage)])
+    return created[0] if created else None
 
 
 # --- Escalations -----------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ app_name = "triage"
 urlpatterns = [
     path("", views.triage_board, name="board"),
     path("settings/", views.triage_settings_edit, name="settings"),
+    path("escalations/", views.escalations, name="escalations"),
     path("open/<int:account_id>/", views.case_open, name="open"),
     path("<int:case_id>/", views.case_detail, name="detail"),
     path("<int:case_id>/move/", views.case_move, name="move"),

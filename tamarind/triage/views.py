@@ -277,3 +277,20 @@ def triage_settings_edit(request: HttpRequest) -> HttpResponse:
                 return redirect("triage:settings")
         status = 400
     return render(request, "triage/settings.html", {"form": form, "row": row, "can_edit": can_edit}, status=status)
+
+
+@login_required
+@require_http_methods(["GET"])
+def escalations(request: HttpRequest) -> HttpResponse:
+    """The escalations of the accounts the user reads, open first; late updates (per severity cadence) in red."""
+    user = request_user(request)
+    show_all = request.GET.get("state") == "all"
+    settings_row = selectors.triage_settings()
+    rows = list(selectors.escalation_list(user=user, open_only=not show_all)[:500])
+    for esc in rows:
+        esc.overdue = esc.is_overdue(settings_row)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "triage/escalations.html",
+        {"escalations": rows, "show_all": show_all, "settings_row": settings_row},
+    )

@@ -50,6 +50,7 @@ API_READERS = only({**ACCOUNT_READERS, **ACCOUNT_OUTSIDERS}, 404, anonymous=401)
 ROWS: list[Row] = [
     Row("triage:board", "get", lambda b, t: "/triage/", everyone(200)),
     Row("triage:settings", "get", lambda b, t: "/triage/settings/", everyone(200)),
+    Row("triage:escalations", "get", lambda b, t: f"/triage/escalations/?case={escalation(b, t)}", everyone(200)),
     Row(
         "triage:settings",
         "post",

@@ -174,3 +174,13 @@ def test_settings_defaults():
     s = TriageSettings()
     assert (s.case_days("red"), s.case_days("yellow"), s.case_days("")) == (14, 30, 30)
     assert [s.escalation_days(x) for x in ("critical", "high", "medium", "low")] == [1, 2, 7, 30]
+
+
+def test_propose_many_in_constant_queries(book, django_assert_max_num_queries):
+    accounts = [AccountFactory(region=book.east, tam=book.tam) for _ in range(6)]
+    services.case_open(actor=book.tam, account=accounts[0])
+    items = [(a.pk, "red", False) for a in accounts] + [(book.account.pk, "yellow", False)]
+    with django_assert_max_num_queries(12):
+        created = services.triage_propose_many(items)
+    assert {t.account_id for t in created} == {a.pk for a in accounts[1:]}
+    assert services.triage_propose_many(items) == []

@@ -145,3 +145,21 @@ def test_escalation_from_case(book, client_for):
     esc.refresh_from_db()
     assert esc.status == "resolved"
     assert "Outage" in c.get(f"/triage/{case.pk}/").content.decode()
+
+
+@pytest.mark.parametrize("n", [1, 6])
+def test_escalations_page(book, client_for, django_assert_num_queries, n):
+    from tamarind.triage import services
+
+    for i in range(n):
+        account = AccountFactory(region=book.east, tam=book.tam)
+        services.escalation_open(actor=book.tam, account=account, data={"title": f"Esc {i}", "severity": "critical"})
+    services.escalation_open(actor=book.other_tam, account=book.other_account, data={"title": "West outage"})
+    from tamarind.triage.models import Escalation
+
+    Escalation.objects.filter(title="Esc 0").update(last_update_at=timezone.now() - dt.timedelta(days=2))
+    c = client_for(book.manager)
+    c.get("/triage/escalations/")
+    with django_assert_num_queries(4):
+        body = c.get("/triage/escalations/").content.decode()
+    assert "Esc 0" in body and "West outage" not in body and "update overdue" in body
