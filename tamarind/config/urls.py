@@ -18,6 +18,7 @@ urlpatterns = [
     path("dashboards/", include("tamarind.dashboards.urls")),
     path("health/", include("tamarind.health.urls")),
     path("triage/", include("tamarind.triage.urls")),
+    path("usage/", include("tamarind.usage.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -23,6 +23,21 @@ def _tickets(b: Any, t: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 ROWS: list[Row] = [
+    Row("usage:metrics", "get", lambda b, t: "/usage/metrics/", everyone(200)),
+    Row(
+        "usage:metrics",
+        "post",
+        lambda b, t: "/usage/metrics/",
+        only({"admin": 302}, 403),
+        data=lambda b, t: {"key": "pages_users", "label": "Pages users"},
+        json=False,
+    ),
+    Row(
+        "usage:account",
+        "get",
+        lambda b, t: f"/usage/accounts/{b.account.pk}/",
+        only({**ACCOUNT_READERS, **ACCOUNT_OUTSIDERS}, 404),
+    ),
     Row("api:usage_push_daily", "post", lambda b, t: "/api/v1/usage/daily", ADMIN_ONLY_200, data=_usage, api=True),
     Row(
         "api:usage_push_tickets", "post", lambda b, t: "/api/v1/usage/tickets", ADMIN_ONLY_200, data=_tickets, api=True
