@@ -79,3 +79,10 @@ def test_metrics_page_query_count(book: Any, client_for: Any) -> None:
     UsageMetric.objects.create(key="extra", label="Extra")
     large, _ = queries(admin, "/usage/metrics/")
     assert large == small
+
+
+@pytest.mark.django_db
+def test_account_page_and_navigation_link_to_usage(book: Any, client_for: Any) -> None:
+    page = client_for(book.sal).get(f"/accounts/{book.account.pk}/").content.decode()
+    assert f'href="/usage/accounts/{book.account.pk}/"' in page
+    assert 'href="/usage/metrics/"' in page
