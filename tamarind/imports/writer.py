@@ -27,7 +27,7 @@ from tamarind.accounts.models import ACCOUNT_FIELDS, Account, TamAssignment
 from tamarind.assignment import services as assignment_services
 from tamarind.audit.models import AuditAction, AuditEvent
 from tamarind.audit.services import build_event, jsonable
-from tamarind.core.bulk import bulk_insert
+from tamarind.core.bulk import bulk_insert, bulk_update_rows
 from tamarind.people.models import User
 
 _FK = {"parent", "region", "product_tier", "tam", "sal", "sa"}
@@ -80,30 +80,8 @@ def reserve_account_ids(count: int) -> list[int]:
 
 
 def bulk_update_accounts(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """UPDATE accounts from rows of ``(id, *values of columns)``: a temporary table loaded by ``COPY`` and one
-    ``UPDATE ... FROM`` on PostgreSQL, ``executemany`` elsewhere. Only identifiers go into the SQL text."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    table = quote(Account._meta.db_table)
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        if connection.vendor == "postgresql":
-            cols = ", ".join(quote(c) for c in columns)
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE _tamarind_import ON COMMIT DROP AS SELECT id, {cols} FROM {table} WITH NO DATA"  # noqa: S608
-            )
-            with cursor.cursor.copy(f"COPY _tamarind_import (id, {cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            assignments = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in columns)
-            cursor.execute(f"UPDATE {table} AS a SET {assignments} FROM _tamarind_import AS u WHERE a.id = u.id")  # noqa: S608
-            cursor.execute("DROP TABLE _tamarind_import")
-        else:
-            assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
-            cursor.executemany(
-                f"UPDATE {table} SET {assignments} WHERE id = %s",  # noqa: S608
-                [(*row[1:], row[0]) for row in rows],
-            )
+    """UPDATE accounts from rows of ``(id, *values of columns)`` (``core.bulk.bulk_update_rows``)."""
+    bulk_update_rows(Account._meta.db_table, "id", columns, rows)
 
 
 def _snapshot(row: dict[str, Any], names: Iterable[tuple[str, str]]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from tamarind.audit.services import audit_record, snapshot
 from tamarind.core.errors import ValidationFailed
 from tamarind.onboarding.services import onboarding_record_engagement
 from tamarind.people.models import User
-from tamarind.timeline.models import ENTRY_FIELDS, LOGGED_KINDS, EntryKind, TimelineEntry
+from tamarind.timeline.models import ENGAGEMENT_KINDS, ENTRY_FIELDS, LOGGED_KINDS, EntryKind, TimelineEntry
 
 ENTRY_KEYS = frozenset({"kind", "occurred_at", "title", "notes", "external_attendees", "internal_attendees"})
 TITLE_MAX = 200
@@ -119,4 +119,9 @@ def timeline_entry_create(*, actor: User, account: Account, data: dict[str, Any]
         onboarding_record_engagement(
             actor=actor, account=account, on=timezone.localdate(entry.occurred_at), source=source
         )
+    if entry.kind in ENGAGEMENT_KINDS:
+        # A call or meeting is the engagement measure's input: rescore the account now, not at the next full run.
+        from tamarind.health.services import health_recompute_accounts
+
+        health_recompute_accounts(account_ids=[account.pk], source=source)
     return entry

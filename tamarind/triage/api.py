@@ -21,11 +21,15 @@ from tamarind.triage import selectors, services
 from tamarind.triage.models import (
     CaseStatus,
     Classification,
+    Escalation,
+    EscalationStatus,
     HealthColor,
     Outcome,
     RiskReason,
     RiskType,
+    Severity,
     TriageCase,
+    TriageSettings,
     TriageStep,
 )
 
@@ -255,3 +259,143 @@ def triage_step_update(request: HttpRequest, case_id: int, step_id: int, payload
         raise Http404("No such step.")
     step.case = case
     return services.step_complete(actor=user, step=step, done=payload.done, source="api")
+
+
+# --- Escalations and settings ---------------------------------------------------------------------------------
+
+
+class EscalationOut(Schema):
+    """An escalation. `overdue`: open and not updated within its severity's cadence (triage settings)."""
+
+    id: int
+    account: AccountRef
+    case_id: int | None
+    title: str
+    severity: str = Field(..., description="`critical`, `high`, `medium` or `low`.")
+    status: str = Field(..., description="`open` or `resolved`.")
+    description: str
+    owner: PersonRef | None
+    opened_at: dt.datetime
+    last_update_at: dt.datetime
+    resolved_at: dt.datetime | None
+    overdue: bool
+
+    @staticmethod
+    def resolve_overdue(obj: Escalation, context: dict[str, Any]) -> bool:
+        request = context["request"]
+        row = getattr(request, "_triage_settings", None)
+        if row is None:
+            row = request._triage_settings = selectors.triage_settings()
+        return obj.is_overdue(row)
+
+
+class EscalationPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[EscalationOut]
+
+
+class EscalationCreateIn(InputSchema):
+    account_id: int
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    severity: Severity = Severity.MEDIUM
+    description: Text = ""
+    owner_id: int | None = None
+
+
+class EscalationPatchIn(InputSchema):
+    """`note` records an update (restarting the cadence clock) with or without other changes."""
+
+    title: Annotated[str, Field(min_length=1, max_length=200)] = None  # type: ignore[assignment]
+    severity: Severity = None  # type: ignore[assignment]
+    status: EscalationStatus = None  # type: ignore[assignment]
+    description: Text = None  # type: ignore[assignment]
+    owner_id: int = None  # type: ignore[assignment]
+    note: Text = None  # type: ignore[assignment]
+
+
+class EscalationListQuery(PageQuery):
+    state: str = Field("open", description="`open` (default) or `all`.")
+    account: int | None = Field(None, description="An account id.")
+
+
+class SettingsOut(Schema):
+    red_update_days: int
+    yellow_update_days: int
+    critical_update_days: int
+    high_update_days: int
+    medium_update_days: int
+    low_update_days: int
+
+
+Days = Annotated[int, Field(ge=1, le=3650)]
+
+
+class SettingsPatchIn(InputSchema):
+    red_update_days: Days = None  # type: ignore[assignment]
+    yellow_update_days: Days = None  # type: ignore[assignment]
+    critical_update_days: Days = None  # type: ignore[assignment]
+    high_update_days: Days = None  # type: ignore[assignment]
+    medium_update_days: Days = None  # type: ignore[assignment]
+    low_update_days: Days = None  # type: ignore[assignment]
+
+
+@router.get(
+    "/escalations",
+    response={200: EscalationPage, **error_responses(401, 422)},
+    summary="List escalations",
+    description="The escalations of the accounts you may read, open first, most recently updated first.",
+)
+def triage_escalation_list(request: HttpRequest, params: Query[EscalationListQuery]) -> dict[str, Any]:
+    if params.state not in ("open", "all"):
+        raise ValidationFailed({"state": ["Choose open or all."]})
+    qs = selectors.escalation_list(user=actor(request), open_only=params.state == "open")
+    if params.account is not None:
+        qs = qs.filter(account_id=params.account)
+    return paginate(qs, page=params.page, page_size=params.page_size)
+
+
+@router.post(
+    "/escalations",
+    response={201: EscalationOut, **error_responses(401, 403, 404, 422)},
+    summary="Open an escalation",
+    description="On an account (tied to its open triage case, if any): its TAM, its region's manager, admins.",
+)
+def triage_escalation_create(request: HttpRequest, payload: EscalationCreateIn) -> Status[Escalation]:
+    user = actor(request)
+    data = payload.changes()
+    account = account_for_user(user, data.pop("account_id"))
+    esc = services.escalation_open(actor=user, account=account, data=data, source="api")
+    return Status(201, selectors.escalation_for_user(user, esc.pk))
+
+
+@router.patch(
+    "/escalations/{escalation_id}",
+    response={200: EscalationOut, **error_responses(401, 403, 404, 422)},
+    summary="Update, change or resolve an escalation",
+)
+def triage_escalation_update(request: HttpRequest, escalation_id: int, payload: EscalationPatchIn) -> Escalation:
+    user = actor(request)
+    esc = selectors.escalation_for_user(user, escalation_id, write=True)
+    return services.escalation_update(actor=user, escalation=esc, changes=payload.changes(), source="api")
+
+
+@router.get(
+    "/settings",
+    response={200: SettingsOut, **error_responses(401)},
+    summary="Triage update cadences",
+    description="Days between updates before a case (by health color) or escalation (by severity) is overdue.",
+)
+def triage_settings_detail(request: HttpRequest) -> TriageSettings:
+    return selectors.triage_settings()
+
+
+@router.patch(
+    "/settings",
+    response={200: SettingsOut, **error_responses(401, 403, 422)},
+    summary="Change the triage update cadences",
+    description="Admins only; every change is audited.",
+)
+def triage_settings_update(request: HttpRequest, payload: SettingsPatchIn) -> TriageSettings:
+    return services.triage_settings_update(actor=actor(request), changes=payload.changes(), source="api")

@@ -40,3 +40,14 @@ def test_insert_instances_skips_what_a_unique_constraint_refuses(book):
     assert insert_instances([note("a"), note("c"), note("c")], ignore_conflicts=True) == 1
     assert sorted(Notification.objects.values_list("dedupe_key", flat=True)) == ["a", "b", "c"]
     assert insert_instances([]) == 0
+
+
+def test_update_instances_and_rows(book):
+    from tamarind.core.bulk import bulk_update_rows, update_instances
+
+    book.east.name, book.west.name = "East Coast", "Europe"
+    assert update_instances([book.east, book.west], ["name"]) == 2
+    assert set(Region.objects.values_list("name", flat=True)) == {"East Coast", "Europe"}
+    assert bulk_update_rows(Region._meta.db_table, "id", ["name"], [(book.east.pk, "Atlantic")]) == 1
+    assert Region.objects.get(pk=book.east.pk).name == "Atlantic"
+    assert update_instances([], ["name"]) == 0

@@ -267,3 +267,17 @@ def test_the_scheduler_finds_and_runs_the_full_recompute(book: Book, django_capt
     run = JobRun.objects.get(pk=run.pk)
     assert run.status == "succeeded", run.error
     assert run.result["accounts"] == 2 and run.result["status"] == "done"
+
+
+def test_logging_a_call_rescores_the_account(book: Book) -> None:
+    from tamarind.timeline.services import timeline_entry_create
+
+    timeline_entry_create(
+        actor=book.tam,
+        account=book.account,
+        data={"kind": "call", "title": "Cadence", "occurred_at": timezone.now() - dt.timedelta(days=40)},
+    )
+    health = HealthScore.objects.get(account=book.account)
+    assert health.color == "yellow"  # priority 1, 40 days
+    timeline_entry_create(actor=book.tam, account=book.account, data={"kind": "note", "title": "Thought"})
+    assert HealthRun.objects.count() == 1  # a note is not an engagement: no rescoring

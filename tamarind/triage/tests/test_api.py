@@ -89,3 +89,39 @@ def test_detail_query_count_constant(book, api_for, django_assert_num_queries, n
     c.get(f"/api/v1/triage/cases/{case.pk}")
     with django_assert_num_queries(5):
         assert c.get(f"/api/v1/triage/cases/{case.pk}").status_code == 200
+
+
+def test_escalations_and_settings_api(book, api_for):
+    c = api_for(book.tam)
+    r = c.post(
+        "/api/v1/triage/escalations",
+        {"account_id": book.account.pk, "title": "Outage", "severity": "critical"},
+        content_type=J,
+    )
+    assert r.status_code == 201 and r.json()["severity"] == "critical" and r.json()["overdue"] is False
+    pk = r.json()["id"]
+    r = c.patch(f"/api/v1/triage/escalations/{pk}", {"status": "resolved", "note": "Fixed"}, content_type=J)
+    assert r.status_code == 200 and r.json()["resolved_at"]
+    assert c.get("/api/v1/triage/escalations").json()["count"] == 0
+    assert c.get("/api/v1/triage/escalations?state=all").json()["count"] == 1
+    assert c.get("/api/v1/triage/escalations?state=x").status_code == 422
+    assert api_for(book.other_tam).get("/api/v1/triage/escalations?state=all").json()["count"] == 0
+    assert c.patch("/api/v1/triage/settings", {"red_update_days": 3}, content_type=J).status_code == 403
+    a = api_for(book.admin)
+    assert a.patch("/api/v1/triage/settings", {"red_update_days": 0}, content_type=J).status_code == 422
+    r = a.patch("/api/v1/triage/settings", {"red_update_days": 9}, content_type=J)
+    assert r.status_code == 200 and r.json()["red_update_days"] == 9
+    assert c.get("/api/v1/triage/settings").json()["red_update_days"] == 9
+
+
+@pytest.mark.parametrize("n", [1, 6])
+def test_escalation_list_query_count_constant(book, api_for, django_assert_num_queries, n):
+    from tamarind.triage import services
+
+    for i in range(n):
+        account = AccountFactory(region=book.east, tam=book.tam)
+        services.escalation_open(actor=book.tam, account=account, data={"title": f"E{i}"})
+    c = api_for(book.manager)
+    c.get("/api/v1/triage/escalations")
+    with django_assert_num_queries(4):
+        assert c.get("/api/v1/triage/escalations").status_code == 200
