@@ -23,6 +23,7 @@ from tamarind.audit.services import audit_record, snapshot
 from tamarind.core.bulk import chunks
 from tamarind.core.errors import ValidationFailed
 from tamarind.people.models import Role, User
+from tamarind.timeline.models import EntryKind, TimelineEntry
 from tamarind.triage.models import (
     CASE_FIELDS,
     ESCALATION_FIELDS,
@@ -127,6 +128,20 @@ def _current_color(account: Account) -> str:
     return color if color in HealthColor.values else ""
 
 
+def _timeline(actor: User | None, case: TriageCase, title: str, notes: str = "") -> None:
+    """A system entry on the account's timeline: the triage case opened, closed or reopened."""
+    now = timezone.now()
+    TimelineEntry.objects.create(
+        account_id=case.account_id,
+        kind=EntryKind.SYSTEM,
+        occurred_at=now,
+        title=title[:200],
+        notes=notes,
+        author=actor,
+        created_at=now,
+    )
+
+
 def _audit(actor: User | None, obj: Any, action: AuditAction, before: Any, after: Any, source: str) -> None:
     audit_record(actor=actor, obj=obj, action=action, before=before, after=after, source=source)
 
@@ -173,6 +188,8 @@ def case_open(*, actor: User, account: Account, data: dict[str, Any] | None = No
     except IntegrityError as exc:  # a concurrent open won the race
         raise ValidationFailed({"__all__": ["This account already has an open triage case."]}) from exc
     _audit(actor, case, AuditAction.CREATE, None, snapshot(case, CASE_FIELDS), source)
+    reason = f": {case.get_risk_reason_display()}" if case.risk_reason else ""
+    _timeline(actor, case, f"Triage case opened{reason}", case.summary)
     task_resolve(account=account, type=TaskType.TRIAGE_REVIEW, reason=TRIAGE_REASON, actor=actor, source=source)
     return case
 
@@ -248,6 +265,11 @@ def _case_update(*, actor: User, case: TriageCase, changes: dict[str, Any], sour
         raise ValidationFailed(
             {"status": ["This account has another open triage case; this one stays closed."]}
         ) from exc
+    if "status" in changed and (CaseStatus.CLOSED in (before["status"], after["status"])):
+        if case.status == CaseStatus.CLOSED:
+            _timeline(actor, case, f"Triage case closed: {case.get_outcome_display()}", note_text)
+        else:
+            _timeline(actor, case, f"Triage case reopened ({case.get_status_display()})", note_text)
     if changed:
         _audit(
             actor,

@@ -184,3 +184,13 @@ def test_propose_many_in_constant_queries(book, django_assert_max_num_queries):
         created = services.triage_propose_many(items)
     assert {t.account_id for t in created} == {a.pk for a in accounts[1:]}
     assert services.triage_propose_many(items) == []
+
+
+def test_open_and_close_on_the_timeline(book):
+    from tamarind.timeline.models import TimelineEntry
+
+    case = services.case_open(actor=book.tam, account=book.account, data={"risk_reason": "loss_of_budget"})
+    services.case_update(actor=book.tam, case=case, changes={"status": "monitoring"})
+    services.case_close(actor=book.tam, case=case, outcome="won_back")
+    titles = list(TimelineEntry.objects.filter(account=book.account).order_by("id").values_list("title", flat=True))
+    assert titles == ["Triage case opened: Loss of budget", "Triage case closed: Won back"]

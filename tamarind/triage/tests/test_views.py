@@ -163,3 +163,15 @@ def test_escalations_page(book, client_for, django_assert_num_queries, n):
     with django_assert_num_queries(4):
         body = c.get("/triage/escalations/").content.decode()
     assert "Esc 0" in body and "West outage" not in body and "update overdue" in body
+
+
+def test_triage_review_task_links_to_opening_the_case(book, client_for):
+    from tamarind.triage import services
+
+    task = services.triage_propose(account_id=book.account.pk, color="red", requires_triage=False)
+    assert task is not None
+    c = client_for(book.tam)
+    assert f'href="/triage/open/{book.account.pk}/"' in c.get(f"/tasks/{task.pk}/").content.decode()
+    c.post(f"/triage/open/{book.account.pk}/", {"risk_reason": "other"})
+    task.refresh_from_db()
+    assert task.status == "done"
