@@ -519,3 +519,36 @@ def can_read_health_model(user: User) -> bool:
 
 def can_edit_health_model(user: User) -> bool:
     return _active(user) and user.role == Role.ADMIN
+
+
+# --- Health dashboard (issue 4) ---------------------------------------------------------------------------------
+# The Customer Health Dashboard reviews a book's health. Directors and admins see every region (and filter by
+# region and TAM); a TAM Manager sees their region's accounts (and filters by TAM); a TAM sees the accounts they
+# own (not their region's whole book: the dashboard is a review of one's own book). SAL/AE and SA read health on
+# their accounts' pages but have no book to review here: 403. Accounts that will churn are out of health reporting.
+
+
+def can_view_health_dashboard(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.TAM)
+
+
+def health_dashboard_scope(user: User) -> Q | None:
+    """A filter on Account for the accounts counted on ``user``'s health dashboard; ``None`` means every account."""
+    if not can_view_health_dashboard(user):
+        return Q(pk__in=[])
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return None
+    if user.role == Role.MANAGER:
+        rid = managed_region_id(user)
+        return Q(region_id=rid) if rid is not None else Q(pk__in=[])
+    return Q(tam_id=user.pk)
+
+
+def health_dashboard_region_scope(user: User) -> Q | None:
+    """A filter on Region for the regions ``user``'s health dashboard covers (``None``: all); empty for a TAM."""
+    if not can_view_health_dashboard(user) or user.role == Role.TAM:
+        return Q(pk__in=[])
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return None
+    rid = managed_region_id(user)
+    return Q(pk=rid) if rid is not None else Q(pk__in=[])

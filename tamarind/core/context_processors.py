@@ -31,7 +31,19 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ],
         },
         *(
-            [{"label": "Dashboards", "items": [item("Customer onboarding", "dashboards:onboarding")]}]
+            [
+                {
+                    "label": "Dashboards",
+                    "items": [
+                        item("Customer onboarding", "dashboards:onboarding"),
+                        *(
+                            [item("Customer health", "dashboards:health")]
+                            if policy.can_view_health_dashboard(user)
+                            else []
+                        ),
+                    ],
+                }
+            ]
             if policy.can_view_onboarding_dashboard(user)
             else []
         ),

@@ -18,7 +18,9 @@ from ninja import Field, Query, Router, Schema
 from tamarind import policy
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.schemas import actor, error_responses, money
-from tamarind.dashboards import selectors
+from tamarind.dashboards import health_selectors, selectors
+
+LIST_LIMIT_HEALTH = health_selectors.LIST_LIMIT
 
 router = Router(tags=["Dashboards"])
 
@@ -228,3 +230,169 @@ def onboarding_dashboard(request: HttpRequest, params: Query[OnboardingDashboard
             {"month": m.month, "median_days": m.median, "reached": m.reached, "met": m.met} for m in dash.chart
         ],
     }
+
+
+# --- Customer Health Dashboard ------------------------------------------------------------------------------------
+
+
+class HealthDashboardQuery(Schema):
+    region: str | None = Field(None, description="A region id (directors and admins; managers see their region).")
+    tam: str | None = Field(None, description="A TAM's person id (not for TAMs, whose dashboard is their own).")
+    segment: str | None = Field(None, description="`smb`, `mid_market` or `enterprise`.")
+    page: str | None = Field(None, description="The page of the early-warning indicators (worst health first).")
+
+
+class MixCellOut(Schema):
+    accounts: int
+    arr: str | None
+
+
+class MixLineOut(Schema):
+    key: str = Field(..., description="`all`, `region-<id>`, `tam-<id>` / `tam-none`, `segment-<key>`, `priority-<n>`.")
+    label: str
+    accounts: int
+    arr: str | None
+    colors: dict[str, MixCellOut] = Field(..., description="Per `green`, `yellow`, `red` and `none` (not scored).")
+
+
+class HealthAccountOut(Schema):
+    account_id: int
+    account: str
+    region: str
+    tam_id: int | None
+    tam: str | None
+    score: int | None
+    color: str | None
+    drag: str | None = Field(..., description="The measure pulling the score down most.")
+    stale: bool
+    sentiment_age_days: int | None = Field(..., description="Days since the newest TAM sentiment; null: never.")
+    next_renewal_date: dt.date | None
+
+
+class MeasureLineOut(Schema):
+    key: str
+    label: str
+    green: int
+    yellow: int
+    red: int
+    average: float | None = Field(..., description="Average score of the accounts rated on this measure.")
+
+
+class FiredOut(Schema):
+    key: str
+    label: str
+    why: str
+
+
+class IndicatorRowOut(Schema):
+    account_id: int
+    account: str
+    color: str | None
+    score: int | None
+    fired: list[FiredOut]
+
+
+class IndicatorPageOut(Schema):
+    page: int
+    pages: int
+    accounts: int
+    rows: list[IndicatorRowOut]
+
+
+class HealthDashboardOut(Schema):
+    today: dt.date
+    model_version: int
+    staleness_days: int
+    filters: dict[str, Any]
+    totals: MixLineOut
+    mix: dict[str, list[MixLineOut]] = Field(..., description="By `region`, `tam`, `segment` and `priority`.")
+    red: list[HealthAccountOut] = Field(..., description=f"Lowest score first, at most {LIST_LIMIT_HEALTH}.")
+    yellow: list[HealthAccountOut]
+    stale_count: int
+    never_reviewed_count: int
+    stale: list[HealthAccountOut] = Field(..., description="Oldest review first.")
+    measures: list[MeasureLineOut]
+    indicators: IndicatorPageOut
+
+
+def _mix(line: health_selectors.MixLine) -> dict[str, Any]:
+    return {
+        "key": line.key,
+        "label": line.label,
+        "accounts": line.accounts,
+        "arr": money(line.arr),
+        "colors": {c: {"accounts": cell.accounts, "arr": money(cell.arr)} for c, cell in line.cells.items()},
+    }
+
+
+def _health_account(a: Any, dash: health_selectors.HealthDashboard) -> dict[str, Any]:
+    health = getattr(a, "health", None)
+    age = health_selectors.sentiment_age(a, dash.today)
+    return {
+        "account_id": a.pk,
+        "account": a.name,
+        "region": a.region.name,
+        "tam_id": a.tam_id,
+        "tam": a.tam.full_name if a.tam else None,
+        "score": health.score if health else None,
+        "color": (health.color or None) if health else None,
+        "drag": (health.drag or None) if health else None,
+        "stale": age is not None and age > dash.staleness_days,
+        "sentiment_age_days": age,
+        "next_renewal_date": a.next_renewal_date,
+    }
+
+
+@router.get(
+    "/health",
+    response={200: HealthDashboardOut, **error_responses(401, 403, 422)},
+    summary="Customer health dashboard",
+    description="The health mix (accounts and ARR per color) by region, TAM, segment and priority; red and yellow "
+    "accounts; stale reviews; each measure's bands and average; and one page of early-warning indicators per "
+    "account (what fired and why). Directors and admins see every region, a TAM Manager their region, a TAM "
+    "their own accounts.",
+)
+def health_dashboard(request: HttpRequest, params: Query[HealthDashboardQuery]) -> dict[str, Any]:
+    user = actor(request)
+    if not policy.can_view_health_dashboard(user):
+        raise PermissionDenied("The health dashboard is for TAMs, their managers, directors and admins.")
+    regions = health_selectors.health_regions(user)
+    raw = {"region": params.region, "tam": params.tam, "segment": params.segment, "page": params.page}
+    filters = health_selectors.HealthFilters.from_params(raw, user=user, regions=regions)
+    if filters.errors:
+        raise ValidationFailed({k: [v] for k, v in filters.errors.items()})
+    dash = health_selectors.health_dashboard(user, filters, regions=regions)
+    return {
+        "today": dash.today,
+        "model_version": dash.spec_version,
+        "staleness_days": dash.staleness_days,
+        "filters": {"region": filters.region, "tam": filters.tam, "segment": filters.segment, "page": filters.page},
+        "totals": _mix(dash.totals),
+        "mix": {key: [_mix(line) for line in lines] for key, lines in dash.mix.items()},
+        "red": [_health_account(a, dash) for a in dash.red],
+        "yellow": [_health_account(a, dash) for a in dash.yellow],
+        "stale_count": dash.stale_counts["stale"],
+        "never_reviewed_count": dash.stale_counts["never"],
+        "stale": [_health_account(a, dash) for a in dash.stale],
+        "measures": [{"key": m.key, "label": m.label, **m.counts, "average": m.average} for m in dash.measures],
+        "indicators": {
+            "page": dash.page.number,
+            "pages": dash.page.paginator.num_pages,
+            "accounts": dash.page.paginator.count,
+            "rows": [
+                {
+                    "account_id": row.account.pk,
+                    "account": row.account.name,
+                    "color": _color(row.account),
+                    "score": getattr(getattr(row.account, "health", None), "score", None),
+                    "fired": [{"key": f.key, "label": f.label, "why": f.why} for f in row.fired],
+                }
+                for row in dash.indicators
+            ],
+        },
+    }
+
+
+def _color(account: Any) -> str | None:
+    health = getattr(account, "health", None)
+    return (health.color or None) if health else None

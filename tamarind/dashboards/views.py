@@ -1,4 +1,4 @@
-"""Dashboard pages: the Customer Onboarding Dashboard and its inline "assign a TAM"."""
+"""Dashboard pages: the Customer Onboarding Dashboard and its inline "assign a TAM"; the Customer Health Dashboard."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods
 
 from tamarind import policy
-from tamarind.accounts.models import Account
+from tamarind.accounts.models import Account, Segment
 from tamarind.assignment.views import assign_from_list
 from tamarind.core.http import request_user
-from tamarind.dashboards import selectors
+from tamarind.dashboards import health_selectors, selectors
+from tamarind.health.spec import MEASURE_LABELS
 from tamarind.onboarding.selectors import account_onboarding
 from tamarind.people.models import User
 
@@ -111,3 +112,60 @@ def onboarding_assign(request: HttpRequest, account_id: int) -> HttpResponse:
     pickers = _Pickers(_tams_by_region(list(tams)))
     context = _row(user, account, pickers, record=record, assigned=not error, error=error)
     return render(request, "dashboards/_unassigned_row.html", context, status=400 if error else 200)
+
+
+@login_required
+@require_http_methods(["GET"])
+def health_dashboard(request: HttpRequest) -> HttpResponse:
+    """The Customer Health Dashboard: the health mix by region, TAM, segment and priority, the red and yellow lists,
+    stale reviews, each measure across the book, and the early-warning indicators per account (one page)."""
+    user = request_user(request)
+    if not policy.can_view_health_dashboard(user):
+        raise PermissionDenied("The health dashboard is for TAMs, their managers, directors and admins.")
+    regions = health_selectors.health_regions(user)
+    filters = health_selectors.HealthFilters.from_params(request.GET, user=user, regions=regions)
+    dash = health_selectors.health_dashboard(user, filters, regions=regions)
+    titles = {"region": "By region", "tam": "By TAM", "segment": "By segment", "priority": "By priority"}
+    mix_sections = [
+        {"key": key, "title": title, "lines": dash.mix[key]}
+        for key, title in titles.items()
+        if not (key in ("region", "tam") and not policy.can_filter_dashboard_by_tam(user))
+    ]
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "dash": dash,
+        "filters": filters,
+        "segments": Segment.choices,
+        "colors": health_selectors.COLUMNS,
+        "mix_sections": mix_sections,
+        "color_lists": [
+            ("Red accounts", "red", "lowest score first", _health_rows(dash.red, dash)),
+            ("Yellow accounts", "yellow", "lowest score first", _health_rows(dash.yellow, dash)),
+            ("Stale reviews", "stale", "oldest review first", _health_rows(dash.stale, dash)),
+        ],
+        "query": f"{params.urlencode()}&" if params else "",
+        "can_filter_region": policy.can_filter_dashboard_by_region(user),
+        "can_filter_tam": policy.can_filter_dashboard_by_tam(user),
+        "own_only": not policy.can_filter_dashboard_by_tam(user),
+        "list_limit": health_selectors.LIST_LIMIT,
+    }
+    template = "dashboards/_health_body.html" if request.headers.get("HX-Request") else "dashboards/health.html"
+    return render(request, template, context)
+
+
+def _health_rows(accounts: list[Account], dash: health_selectors.HealthDashboard) -> list[dict[str, Any]]:
+    """A list widget's rows: the account, the measure pulling its score down most, its review's age and staleness."""
+    rows = []
+    for a in accounts:
+        age = health_selectors.sentiment_age(a, dash.today)
+        health = getattr(a, "health", None)
+        rows.append(
+            {
+                "account": a,
+                "drag": MEASURE_LABELS.get(health.drag, health.drag) if health and health.drag else None,
+                "age": age,
+                "stale": age is not None and age > dash.staleness_days,
+            }
+        )
+    return rows

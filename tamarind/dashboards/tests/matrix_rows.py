@@ -1,7 +1,7 @@
 """Permission-matrix rows for the dashboards (collected by ``tamarind/tests/test_permission_matrix.py``).
 
 The Customer Onboarding Dashboard is for admins, directors, TAM Managers and TAMs (each sees their own scope);
-SAL/AE and SA get 403. Assigning from it follows setting the TAM of the account (``book.account``: east's manager
+SAL/AE and SA get 403. The Customer Health Dashboard has the same viewers. Assigning from it follows setting the TAM of the account (``book.account``: east's manager
 and admins; its other readers 403; west's people 404).
 """
 
@@ -29,11 +29,19 @@ ROWS: list[Row] = [
         data=lambda b, t: {"tam": b.tam2.pk},
         json=False,
     ),
+    Row("dashboards:health", "get", lambda b, t: "/dashboards/health/", only(VIEWERS, 403)),
     # --- API -------------------------------------------------------------------------------------------------
     Row(
         "api:onboarding_dashboard",
         "get",
         lambda b, t: "/api/v1/dashboards/onboarding",
+        only(VIEWERS, 403, anonymous=401),
+        api=True,
+    ),
+    Row(
+        "api:health_dashboard",
+        "get",
+        lambda b, t: "/api/v1/dashboards/health",
         only(VIEWERS, 403, anonymous=401),
         api=True,
     ),

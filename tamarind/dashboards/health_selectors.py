@@ -1,0 +1,502 @@
+"""Reads behind the Customer Health Dashboard, one named function per widget.
+
+Every widget is one query whatever the number of accounts: the health mix (accounts and ARR per color) is grouped
+by region, TAM, segment and priority in the database; the per-measure view aggregates the stored breakdown JSON of
+each account's current ``HealthScore``; the red, yellow and stale lists are cut to ``LIST_LIMIT`` rows.
+
+The early-warning indicators (``dashboards.indicators``) need facts that live in several apps (usage rollups,
+onboarding, the timeline, triage). They are computed for a bounded page of accounts only (``INDICATOR_PAGE`` rows,
+worst health first: red, yellow, unscored, green; then lowest score): a fixed number of queries per page, whatever
+the book's size. The dashboard therefore says which indicators fired for the accounts on the page shown, not how
+many accounts in the whole book each one fired for (that would need every account's facts).
+
+Accounts whose lifecycle stage is "will churn" are out of health reporting (domain section 6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Avg, Case, Count, FloatField, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+
+from tamarind import policy
+from tamarind.accounts.models import Account, AccountQuerySet, LifecycleStage, Priority, Segment
+from tamarind.dashboards import indicators
+from tamarind.health.models import HealthColor, Sentiment
+from tamarind.health.selectors import live_version
+from tamarind.health.spec import MEASURE_LABELS, MEASURES, HealthSpec
+from tamarind.onboarding.models import OPEN_STATUSES, Onboarding
+from tamarind.onboarding.selectors import onboarding_targets
+from tamarind.people.models import Region, Role, User
+from tamarind.timeline.models import ENGAGEMENT_KINDS, TimelineEntry
+from tamarind.triage.models import TriageCase
+from tamarind.triage.selectors import triage_settings
+from tamarind.usage.selectors import usage_facts
+
+MAX_ID = 2**63 - 1
+LIST_LIMIT = 50
+INDICATOR_PAGE = 25
+COLORS: tuple[str, ...] = (HealthColor.GREEN, HealthColor.YELLOW, HealthColor.RED)
+COLUMNS: tuple[str, ...] = (*COLORS, "none")  # "none": no score yet
+GROUPS: dict[str, str] = {"region": "region_id", "tam": "tam_id", "segment": "segment", "priority": "priority"}
+
+
+# --- Filters --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class HealthFilters:
+    """Region, TAM, segment and the indicator page. Bad values land in ``errors`` (page: shown and ignored;
+    API: 422)."""
+
+    region: int | None = None
+    tam: int | None = None
+    segment: str | None = None
+    page: int = 1
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], *, user: User, regions: Iterable[Region]) -> HealthFilters:
+        f = cls()
+        region = _text(params.get("region"))
+        if region:
+            pk = _id(region)
+            allowed = {r.pk for r in regions} if policy.can_filter_dashboard_by_region(user) else set()
+            if pk is None:
+                f.errors["region"] = f"region must be a region id, got {region!r}."
+            elif pk not in allowed:
+                f.errors["region"] = "That region is not one you can filter by."
+            else:
+                f.region = pk
+        tam = _text(params.get("tam"))
+        if tam:
+            pk = _id(tam)
+            if not policy.can_filter_dashboard_by_tam(user):
+                f.errors["tam"] = "Your dashboard shows your own accounts only."
+            elif pk is None:
+                f.errors["tam"] = f"tam must be a person's id, got {tam!r}."
+            else:
+                f.tam = pk
+        segment = _text(params.get("segment"))
+        if segment:
+            if segment in Segment.values:
+                f.segment = segment
+            else:
+                f.errors["segment"] = f"Unknown segment {segment!r}."
+        page = _text(params.get("page"))
+        if page:
+            pk = _id(page)
+            if pk is None:
+                f.errors["page"] = f"page must be a positive number, got {page!r}."
+            else:
+                f.page = pk
+        return f
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return str(value or "").replace("\x00", "").strip()[:100]
+
+
+def _id(value: str) -> int | None:
+    try:
+        pk = int(value)
+    except ValueError:
+        return None
+    return pk if 0 < pk <= MAX_ID else None
+
+
+# --- Scope ----------------------------------------------------------------------------------------------------
+
+
+def health_regions(user: User) -> list[Region]:
+    """The regions ``user``'s health dashboard covers, by name (none for a TAM)."""
+    scope = policy.health_dashboard_region_scope(user)
+    qs = Region.objects.order_by("name")
+    return list(qs if scope is None else qs.filter(scope))
+
+
+def health_accounts(user: User, filters: HealthFilters) -> AccountQuerySet:
+    """The accounts on ``user``'s health dashboard under ``filters`` (no query runs here)."""
+    qs = Account.objects.exclude(lifecycle_stage=LifecycleStage.WILL_CHURN)
+    scope = policy.health_dashboard_scope(user)
+    if scope is not None:
+        qs = qs.filter(scope)
+    if filters.region is not None:
+        qs = qs.filter(region_id=filters.region)
+    if filters.tam is not None:
+        qs = qs.filter(tam_id=filters.tam)
+    if filters.segment is not None:
+        qs = qs.filter(segment=filters.segment)
+    return qs.order_by()
+
+
+def _color_q(color: str) -> Q:
+    if color == "none":
+        return Q(health__isnull=True) | Q(health__color="")
+    return Q(health__color=color)
+
+
+# --- Widget: health mix -----------------------------------------------------------------------------------------
+
+
+def mix_aggregates() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for c in COLUMNS:
+        out[f"{c}_accounts"] = Count("pk", filter=_color_q(c))
+        out[f"{c}_arr"] = Coalesce(Sum("arr", filter=_color_q(c)), Value(Decimal(0)))
+    return out
+
+
+def widget_mix(accounts: AccountQuerySet, *, by: str | None = None) -> list[dict[str, Any]]:
+    """Accounts and ARR per health color, overall (one row) or per region / TAM / segment / priority. One query."""
+    if by is None:
+        return [accounts.aggregate(**mix_aggregates())]
+    key = GROUPS[by]
+    return [dict(row) for row in accounts.values(key).annotate(**mix_aggregates()).order_by(key)]
+
+
+# --- Widgets: red and yellow lists, stale reviews ---------------------------------------------------------------
+
+
+def _last_sentiment() -> Subquery:
+    return Subquery(Sentiment.objects.filter(account_id=OuterRef("pk")).order_by("-set_at", "-id").values("set_at")[:1])
+
+
+def widget_color_list(accounts: AccountQuerySet, color: str, *, limit: int = LIST_LIMIT) -> list[Account]:
+    """Accounts of ``color``, lowest score first, with their score (drag, stale) and last sentiment's time."""
+    return list(
+        accounts.filter(health__color=color)
+        .annotate(last_sentiment_at=_last_sentiment())
+        .select_related("health", "region", "tam")
+        .order_by("health__score", "name", "pk")[:limit]
+    )
+
+
+def stale_cutoff(spec: HealthSpec, now: dt.datetime) -> dt.datetime:
+    """Sentiments set before this are stale: older than the model's staleness days (in whole local days)."""
+    today = timezone.localdate(now)
+    start = dt.datetime.combine(today - dt.timedelta(days=spec.staleness_days), dt.time.min)
+    return timezone.make_aware(start)
+
+
+def widget_stale_counts(accounts: AccountQuerySet, *, cutoff: dt.datetime) -> dict[str, int]:
+    """How many accounts have a stale sentiment and how many were never reviewed. One query."""
+    row = accounts.annotate(last_sentiment_at=_last_sentiment()).aggregate(
+        stale=Count("pk", filter=Q(last_sentiment_at__lt=cutoff)),
+        never=Count("pk", filter=Q(last_sentiment_at__isnull=True)),
+    )
+    return {"stale": row["stale"] or 0, "never": row["never"] or 0}
+
+
+def widget_stale_list(accounts: AccountQuerySet, *, cutoff: dt.datetime, limit: int = LIST_LIMIT) -> list[Account]:
+    """Accounts whose newest sentiment is stale, oldest review first."""
+    return list(
+        accounts.annotate(last_sentiment_at=_last_sentiment())
+        .filter(last_sentiment_at__lt=cutoff)
+        .select_related("health", "region", "tam")
+        .order_by("last_sentiment_at", "name", "pk")[:limit]
+    )
+
+
+# --- Widget: per measure ----------------------------------------------------------------------------------------
+
+
+def _measure_path(index: int, key: str) -> str:
+    return f"health__breakdown__measures__{index}__{key}"
+
+
+def widget_measures(accounts: AccountQuerySet) -> dict[str, Any]:
+    """For each measure (the breakdown stores them in model order): accounts Green / Yellow / Red on it, accounts
+    without it, and its average score. One query over the stored breakdowns."""
+    aggregates: dict[str, Any] = {}
+    for i, key in enumerate(MEASURES):
+        band = _measure_path(i, "band")
+        for c in COLORS:
+            aggregates[f"{key}__{c}"] = Count("pk", filter=Q(**{band: c}))
+        score = KeyTextTransform("score", KeyTransform(i, KeyTransform("measures", "health__breakdown")))
+        # Only where the measure is rated: a missing one stores JSON null, which SQLite would cast to 0.
+        rated = Q(**{f"{band}__in": list(COLORS)})
+        aggregates[f"{key}__avg"] = Avg(Cast(score, FloatField()), filter=rated)
+    return accounts.filter(health__isnull=False).aggregate(**aggregates)
+
+
+@dataclass
+class MeasureLine:
+    key: str
+    label: str
+    counts: dict[str, int]
+    average: float | None
+
+    @property
+    def rated(self) -> int:
+        return sum(self.counts.values())
+
+
+def measure_lines(row: Mapping[str, Any]) -> list[MeasureLine]:
+    return [
+        MeasureLine(
+            key=key,
+            label=MEASURE_LABELS[key],
+            counts={c: row.get(f"{key}__{c}") or 0 for c in COLORS},
+            average=None if row.get(f"{key}__avg") is None else round(float(row[f"{key}__avg"]), 1),
+        )
+        for key in MEASURES
+    ]
+
+
+# --- Widget: early-warning indicators ---------------------------------------------------------------------------
+
+
+def _rank() -> Case:
+    return Case(
+        When(health__color=HealthColor.RED, then=Value(0)),
+        When(health__color=HealthColor.YELLOW, then=Value(1)),
+        When(health__color=HealthColor.GREEN, then=Value(3)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+
+
+def indicator_page(accounts: AccountQuerySet, *, page: int, per_page: int = INDICATOR_PAGE) -> Page:
+    """One page of accounts, worst health first (two queries: the count and the page)."""
+    ordered = (
+        accounts.annotate(rank=_rank())
+        .select_related("health", "region", "tam")
+        .order_by("rank", "health__score", "name", "pk")
+    )
+    return Paginator(ordered, per_page).get_page(page)
+
+
+def thresholds(spec: HealthSpec) -> indicators.Thresholds:
+    triage = triage_settings()
+    return indicators.thresholds_from(
+        overrides=getattr(settings, "TAMARIND_EARLY_WARNING", None),
+        first_value_days=onboarding_targets().first_value_days,
+        support_green=spec.support_green,
+        triage_red_days=triage.red_update_days,
+        triage_other_days=triage.yellow_update_days,
+    )
+
+
+def _day(value: dt.datetime | dt.date | None) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return timezone.localdate(value)
+    return value
+
+
+def account_signals(accounts: list[Account]) -> dict[int, indicators.Signals]:
+    """The indicators' inputs for a page of accounts (health loaded): a fixed number of queries."""
+    ids = [a.pk for a in accounts]
+    facts = usage_facts(ids) if ids else {}
+    onboarding = {
+        row["account_id"]: row
+        for row in Onboarding.objects.filter(account_id__in=ids, status__in=OPEN_STATUSES).values(
+            "account_id", "contract_start", "first_value"
+        )
+    }
+    engaged = dict(
+        TimelineEntry.objects.filter(account_id__in=ids, kind__in=ENGAGEMENT_KINDS)
+        .values("account_id")
+        .annotate(last=Max("occurred_at"))
+        .order_by()
+        .values_list("account_id", "last")
+    )
+    cases = {
+        row["account_id"]: row
+        for row in TriageCase.objects.open()
+        .filter(account_id__in=ids)
+        .values("account_id", "health_color", "last_update_at")
+    }
+    out = {}
+    for a in accounts:
+        f = facts.get(a.pk)
+        o = onboarding.get(a.pk)
+        c = cases.get(a.pk)
+        health = getattr(a, "health", None)
+        out[a.pk] = indicators.Signals(
+            priority=a.priority,
+            lifecycle_stage=a.lifecycle_stage,
+            customer_since=a.customer_since,
+            licenses=f.licenses if f and f.usage_updated_at else None,
+            active_users=f.active_users if f and f.usage_updated_at else None,
+            active_users_prev=f.active_users_prev if f and f.usage_updated_at else None,
+            onboarding_open=o is not None,
+            contract_start=o["contract_start"] if o else None,
+            first_value=o["first_value"] if o else None,
+            last_engagement=_day(engaged.get(a.pk)),
+            tickets_last_30d=f.tickets_last_30d if f and f.tickets_updated_at else None,
+            open_urgent_tickets=f.open_urgent_tickets if f else 0,
+            next_renewal_date=a.next_renewal_date,
+            health_color=(health.color or None) if health else None,
+            triage_color=c["health_color"] if c else None,
+            triage_last_update=_day(c["last_update_at"]) if c else None,
+        )
+    return out
+
+
+@dataclass
+class IndicatorRow:
+    account: Account
+    fired: list[indicators.Fired]
+
+
+# --- The page -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MixCell:
+    accounts: int
+    arr: Decimal
+
+
+@dataclass
+class MixLine:
+    key: str
+    label: str
+    cells: dict[str, MixCell]
+
+    @property
+    def accounts(self) -> int:
+        return sum(c.accounts for c in self.cells.values())
+
+    @property
+    def arr(self) -> Decimal:
+        return sum((c.arr for c in self.cells.values()), Decimal(0))
+
+    @property
+    def columns(self) -> list[tuple[str, MixCell, int]]:
+        """(color, cell, share of accounts in percent) in ``COLUMNS`` order, for the template."""
+        return [(c, self.cells[c], self.share(c)) for c in COLUMNS]
+
+    def share(self, color: str) -> int:
+        total = self.accounts
+        return round(self.cells[color].accounts * 100 / total) if total else 0
+
+
+def mix_line(key: str, label: str, row: Mapping[str, Any]) -> MixLine:
+    return MixLine(
+        key=key,
+        label=label,
+        cells={
+            c: MixCell(accounts=row.get(f"{c}_accounts") or 0, arr=Decimal(row.get(f"{c}_arr") or 0)) for c in COLUMNS
+        },
+    )
+
+
+@dataclass
+class HealthDashboard:
+    filters: HealthFilters
+    spec_version: int
+    staleness_days: int
+    thresholds: indicators.Thresholds
+    totals: MixLine
+    mix: dict[str, list[MixLine]]
+    red: list[Account]
+    yellow: list[Account]
+    stale_counts: dict[str, int]
+    stale: list[Account]
+    measures: list[MeasureLine]
+    indicators: list[IndicatorRow]
+    page: Page
+    region_choices: list[Region]
+    tam_choices: list[User]
+    today: dt.date
+
+
+def health_tams(user: User, regions: list[Region]) -> list[User]:
+    """The TAMs the TAM filter offers: none for a TAM; the active TAMs of the regions covered otherwise."""
+    if not policy.can_filter_dashboard_by_tam(user):
+        return []
+    qs = User.objects.filter(role=Role.TAM, is_active=True)
+    if policy.health_dashboard_region_scope(user) is not None:
+        qs = qs.filter(region_id__in=[r.pk for r in regions])
+    return list(qs.select_related("region").order_by("full_name", "pk"))
+
+
+def health_dashboard(
+    user: User, filters: HealthFilters, *, regions: list[Region], now: dt.datetime | None = None
+) -> HealthDashboard:
+    """Every widget of the Customer Health Dashboard for ``user``. A fixed number of queries."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    version = live_version()
+    spec = version.spec()
+    accounts = health_accounts(user, filters)
+    tams = health_tams(user, regions)
+
+    region_names = {r.pk: r.name for r in regions}
+    mix: dict[str, list[MixLine]] = {}
+    by_region = widget_mix(accounts, by="region")
+    extra_regions = {row["region_id"] for row in by_region} - set(region_names)
+    if extra_regions:  # a TAM's accounts may sit outside any region they cover (never for managers)
+        region_names.update(Region.objects.filter(pk__in=extra_regions).values_list("pk", "name"))
+    mix["region"] = [mix_line(f"region-{r['region_id']}", region_names.get(r["region_id"], "?"), r) for r in by_region]
+    by_tam = widget_mix(accounts, by="tam")
+    tam_names = {t.pk: t.full_name for t in tams}
+    missing = {row["tam_id"] for row in by_tam} - set(tam_names) - {None}
+    if missing:
+        tam_names.update(User.objects.filter(pk__in=missing).values_list("pk", "full_name"))
+    mix["tam"] = sorted(
+        (
+            mix_line(
+                f"tam-{r['tam_id'] or 'none'}", tam_names.get(r["tam_id"], "No TAM") if r["tam_id"] else "No TAM", r
+            )
+            for r in by_tam
+        ),
+        key=lambda line: (line.label == "No TAM", line.label),
+    )
+    segments = dict(Segment.choices)
+    mix["segment"] = [
+        mix_line(f"segment-{r['segment']}", segments.get(r["segment"], r["segment"]), r)
+        for r in widget_mix(accounts, by="segment")
+    ]
+    priorities = dict(Priority.choices)
+    mix["priority"] = [
+        mix_line(f"priority-{r['priority']}", str(priorities.get(r["priority"], r["priority"])), r)
+        for r in widget_mix(accounts, by="priority")
+    ]
+    totals = mix_line("all", "All", widget_mix(accounts)[0])
+
+    cutoff = stale_cutoff(spec, now)
+    page = indicator_page(accounts, page=filters.page)
+    page_accounts = list(page.object_list)
+    signals = account_signals(page_accounts)
+    limits = thresholds(spec)
+    rows = [
+        IndicatorRow(account=a, fired=indicators.evaluate(signals[a.pk], limits, today=today)) for a in page_accounts
+    ]
+    return HealthDashboard(
+        filters=filters,
+        spec_version=version.version,
+        staleness_days=spec.staleness_days,
+        thresholds=limits,
+        totals=totals,
+        mix=mix,
+        red=widget_color_list(accounts, HealthColor.RED),
+        yellow=widget_color_list(accounts, HealthColor.YELLOW),
+        stale_counts=widget_stale_counts(accounts, cutoff=cutoff),
+        stale=widget_stale_list(accounts, cutoff=cutoff),
+        measures=measure_lines(widget_measures(accounts)),
+        indicators=rows,
+        page=page,
+        region_choices=regions,
+        tam_choices=tams,
+        today=today,
+    )
+
+
+def sentiment_age(account: Account, today: dt.date) -> int | None:
+    """Days since the account's newest sentiment (``last_sentiment_at`` annotated by the list widgets)."""
+    at = getattr(account, "last_sentiment_at", None)
+    return None if at is None else (today - timezone.localdate(at)).days

@@ -1,0 +1,220 @@
+"""The early-warning indicators of domain section 11, as pure functions over one account's signals.
+
+No database, no Django models: ``selectors.health_indicator_rows`` gathers ``Signals`` for a bounded page of
+accounts (a fixed number of queries) and ``evaluate`` says which indicators fired and why. Every threshold is data
+(``Thresholds``), built by ``thresholds_from`` out of the live health model, the onboarding targets, the triage
+settings and the ``TAMARIND_EARLY_WARNING`` setting (defaults below; domain section 12 for the call cadence):
+
+- *low utilization*: onboarded (lifecycle stage past Onboarding) and active users / licenses below
+  ``utilization_min_pct`` (75% by default, the health model's top utilization band);
+- *active users falling*: this month's active users below last month's by more than ``active_drop_pct`` (0%: any fall);
+- *no first value*: an open onboarding record whose contract started more than the first-value target ago
+  (``OnboardingTargets.first_value_days``, 30) without a first value;
+- *no call*: days since the last call or meeting beyond the priority's cadence (``cadence_days``: 1 -> 30,
+  2 -> 60; priorities without a cadence are not judged); never a call counts from the contract start;
+- *ticket spike*: tickets opened in the last 30 days above the health model's Green support band (5);
+- *open urgent ticket*: any;
+- *renewal at risk*: next renewal within ``renewal_months`` (6) with a health color other than Green;
+- *stalled triage*: an open triage case not updated within its color's days (triage settings: red 14, yellow 30).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+ONBOARDED_STAGES = frozenset({"adoption", "optimize_grow"})
+
+DEFAULTS: dict[str, Any] = {
+    "utilization_min_pct": 75,
+    "active_drop_pct": 0,
+    "cadence_days": {1: 30, 2: 60},
+    "renewal_months": 6,
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every number the indicators use."""
+
+    utilization_min_pct: Decimal = Decimal(75)
+    active_drop_pct: Decimal = Decimal(0)
+    first_value_days: int = 30
+    cadence_days: Mapping[int, int] = field(default_factory=lambda: {1: 30, 2: 60})
+    ticket_spike_above: int = 5
+    renewal_months: int = 6
+    triage_red_days: int = 14
+    triage_other_days: int = 30
+
+
+def thresholds_from(
+    *,
+    overrides: Mapping[str, Any] | None,
+    first_value_days: int,
+    support_green: int,
+    triage_red_days: int,
+    triage_other_days: int,
+) -> Thresholds:
+    """``Thresholds`` from the data that owns each number; ``overrides`` is the ``TAMARIND_EARLY_WARNING`` setting."""
+    conf = {**DEFAULTS, **(overrides or {})}
+    return Thresholds(
+        utilization_min_pct=Decimal(str(conf["utilization_min_pct"])),
+        active_drop_pct=Decimal(str(conf["active_drop_pct"])),
+        first_value_days=first_value_days,
+        cadence_days={int(k): int(v) for k, v in dict(conf["cadence_days"]).items()},
+        ticket_spike_above=support_green,
+        renewal_months=int(conf["renewal_months"]),
+        triage_red_days=triage_red_days,
+        triage_other_days=triage_other_days,
+    )
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the indicators read of one account. ``None``: not known (the indicator needing it does not fire)."""
+
+    priority: int = 1
+    lifecycle_stage: str = "adoption"
+    customer_since: dt.date | None = None
+    licenses: int | None = None
+    active_users: int | None = None
+    active_users_prev: int | None = None
+    onboarding_open: bool = False
+    contract_start: dt.date | None = None
+    first_value: dt.date | None = None
+    last_engagement: dt.date | None = None
+    tickets_last_30d: int | None = None
+    open_urgent_tickets: int = 0
+    next_renewal_date: dt.date | None = None
+    health_color: str | None = None
+    triage_color: str | None = None  # the open case's health color at open; None: no open case
+    triage_last_update: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Fired:
+    """One indicator that fired for one account, and why (with the figures)."""
+
+    key: str
+    label: str
+    why: str
+
+
+Check = Callable[[Signals, Thresholds, dt.date], str | None]
+
+
+def _pct(part: int, whole: int) -> Decimal:
+    return Decimal(part) * 100 / Decimal(whole)
+
+
+def _fmt(d: Decimal) -> str:
+    return f"{d:.0f}"
+
+
+def low_utilization(s: Signals, t: Thresholds, today: dt.date) -> str | None:
+    if s.lifecycle_stage not in ONBOARDED_STAGES or s.active_users is None or not s.licenses:
+        return None
+    pct = _pct(s.active_users, s.licenses)
+    if pct >= t.utilization_min_pct:
+        return None
+    return (
+        f"{s.active_users} active of {s.licenses} licenses ({_fmt(pct)}%) after onboarding, "
+        f"below {_fmt(t.utilization_min_pct)}%"
+    )
+
+
+def active_users_falling(s: Signals, t: Thresholds, today: dt.date) -> str | None:
+    if s.active_users is None or not s.active_users_prev:
+        return None
+    drop = _pct(s.active_users_prev - s.active_users, s.active_users_prev)
+    if drop <= t.active_drop_pct:
+        return None
+    return f"active users {s.active_users_prev} -> {s.active_users} month on month (-{_fmt(drop)}%)"
+
+
+def no_first_value(s: Signals, t: Thresholds, today: dt.date) -> str | None:
+    if not s.onboarding_open or s.contract_start is None or s.first_value is not None:
+        return None
+    days = (today - s.contract_start).days
+    if days <= t.first_value_days:
+        return None
+    return f"no first value {days} days after the contract start (target {t.first_value_days})"
+
+
+def no_call(s: Signals, t: Thresholds, today: dt.date) -> str | None:
+    cadence = t.cadence_days.get(s.priority)
+    if cadence is None:
+        return None
+    if s.last_engagement is None:
+        if s.customer_since is None or (today - s.customer_since).days <= cadence:
+            return None
+        return f"no call or meeting logged yet (priority {s.priority}: every {cadence} days)"
+    days = (today - s.last_engagement).days
+    if days <= cadence:
+        return None
+    return f"{days} days since the last call or meeting (priority {s.priority}: every {cadence} days)"
+
+
+def ticket_spike(s: Signals, t: Thresholds, today: dt.date) -> str | None:
+    if s.tickets_last_30d is None or s.tickets_last_30d <= t.ticket_spike_above:
+        return None
+    return f"{s.tickets_last_30d} tickets in the last 30 days (more than {t.ticket_spike_above})"
+
+
+def open_urgent(s: Signals, t: Thresholds, today: dt.date) -> str | None:
+    if s.open_urgent_tickets <= 0:
+        return None
+    return f"{s.open_urgent_tickets} open urgent ticket{'s' if s.open_urgent_tickets != 1 else ''}"
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved ``months`` on, clamped to the month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = index // 12, index % 12 + 1
+    next_first = dt.date(year + month // 12, month % 12 + 1, 1)
+    return dt.date(year, month, min(day.day, (next_first - dt.timedelta(days=1)).day))
+
+
+def renewal_at_risk(s: Signals, t: Thresholds, today: dt.date) -> str | None:
+    if s.next_renewal_date is None or s.health_color in (None, "green"):
+        return None
+    if not today <= s.next_renewal_date <= add_months(today, t.renewal_months):
+        return None
+    days = (s.next_renewal_date - today).days
+    return f"renews {s.next_renewal_date.isoformat()} (in {days} days) with {s.health_color} health"
+
+
+def stalled_triage(s: Signals, t: Thresholds, today: dt.date) -> str | None:
+    if s.triage_color is None or s.triage_last_update is None:
+        return None
+    allowed = t.triage_red_days if s.triage_color == "red" else t.triage_other_days
+    days = (today - s.triage_last_update).days
+    if days <= allowed:
+        return None
+    return f"triage case not updated for {days} days (every {allowed} days)"
+
+
+INDICATORS: tuple[tuple[str, str, Check], ...] = (
+    ("low_utilization", "Utilization below target", low_utilization),
+    ("active_users_falling", "Active users falling", active_users_falling),
+    ("no_first_value", "No first value", no_first_value),
+    ("no_call", "No call within cadence", no_call),
+    ("ticket_spike", "Support ticket spike", ticket_spike),
+    ("open_urgent", "Open urgent ticket", open_urgent),
+    ("renewal_at_risk", "Renewal with non-green health", renewal_at_risk),
+    ("stalled_triage", "Stalled triage case", stalled_triage),
+)
+LABELS = {key: label for key, label, _ in INDICATORS}
+
+
+def evaluate(s: Signals, t: Thresholds, *, today: dt.date) -> list[Fired]:
+    """The indicators that fire for ``s``, in ``INDICATORS`` order. Deterministic in its arguments."""
+    out = []
+    for key, label, check in INDICATORS:
+        why = check(s, t, today)
+        if why is not None:
+            out.append(Fired(key=key, label=label, why=why))
+    return out

@@ -1,0 +1,76 @@
+"""GET /api/v1/dashboards/health: the page's figures as JSON, the same policy, 422 on bad filters, constant query
+counts, and its place in the OpenAPI schema."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tamarind.dashboards.tests.test_health_dashboard import grow, review, scored
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/dashboards/health"
+
+
+def test_manager_gets_their_region(book, api_for):
+    red = scored(book.east, book.tam, "red", 20, arr=700, drag="sentiment")
+    review(red, 120, color="red")
+    scored(book.west, book.other_tam, "red", 20)
+    body = api_for(book.manager).get(URL).json()
+    assert body["totals"]["colors"]["red"] == {"accounts": 1, "arr": "700.00"}
+    assert [r["account_id"] for r in body["red"]] == [red.pk]
+    assert body["red"][0]["drag"] == "sentiment" and body["red"][0]["sentiment_age_days"] == 120
+    assert body["red"][0]["stale"] is True and body["stale_count"] == 1
+    assert {line["key"] for line in body["mix"]["region"]} == {f"region-{book.east.pk}"}
+    assert body["measures"][0]["key"] == "sentiment"
+    assert body["indicators"]["rows"][0]["account_id"] == red.pk
+    assert all({"key", "label", "why"} <= set(f) for row in body["indicators"]["rows"] for f in row["fired"])
+
+
+def test_tam_gets_their_own_accounts(book, api_for):
+    mine = scored(book.east, book.tam, "yellow", 60)
+    scored(book.east, book.tam2, "yellow", 60)
+    body = api_for(book.tam).get(URL).json()
+    assert [r["account_id"] for r in body["yellow"]] == [mine.pk]
+
+
+def test_permission_trio(book, api_for, client):
+    assert api_for(book.admin).get(URL).status_code == 200
+    for user in (book.sal, book.sa):
+        response = api_for(user).get(URL)
+        assert response.status_code == 403 and "detail" in response.json()
+    assert client.get(URL).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [({"region": "east"}, "region"), ({"tam": "-1"}, "tam"), ({"segment": "huge"}, "segment"), ({"page": "0"}, "page")],
+)
+def test_bad_filters_are_422(book, api_for, params, field):
+    response = api_for(book.admin).get(URL, params)
+    assert response.status_code == 422 and field in response.json()["errors"]
+
+
+def test_filters_out_of_reach_are_422(book, api_for):
+    assert api_for(book.manager).get(URL, {"region": book.west.pk}).status_code == 422
+    assert api_for(book.tam).get(URL, {"tam": book.tam2.pk}).status_code == 422
+
+
+def test_query_count_does_not_grow(book, api_for):
+    c = api_for(book.admin)
+    grow(book, 3)
+    c.get(URL)  # the token's first use is stamped once
+    with CaptureQueriesContext(connection) as small:
+        assert c.get(URL).status_code == 200
+    grow(book, 40)
+    with CaptureQueriesContext(connection) as large:
+        assert c.get(URL).status_code == 200
+    assert len(large) == len(small)
+
+
+def test_in_the_openapi_schema(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    op = schema["paths"]["/api/v1/dashboards/health"]["get"]
+    assert op["operationId"].endswith("health_dashboard")
+    assert {p["name"] for p in op["parameters"]} == {"region", "tam", "segment", "page"}
+    assert "HealthDashboardOut" in schema["components"]["schemas"]
