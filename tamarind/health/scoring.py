@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from tamarind.health.spec import (
     ENGAGEMENT,
@@ -64,9 +64,9 @@ class HealthInputs:
     success_plan_at: dt.date | None = None
 
 
-@dataclass(frozen=True)
-class MeasureResult:
-    """One measure of one score: what went in and what it gave."""
+class MeasureResult(NamedTuple):
+    """One measure of one score: what went in and what it gave (a named tuple: a full recompute builds five per
+    account, and a frozen dataclass costs several times more to create)."""
 
     key: str
     value: str  # the input as shown ("62% utilization, 3/5 use cases", "41 days since the last call")
@@ -98,8 +98,7 @@ class MeasureResult:
         }
 
 
-@dataclass(frozen=True)
-class HealthResult:
+class HealthResult(NamedTuple):
     score: int | None
     color: str | None
     measures: tuple[MeasureResult, ...]
