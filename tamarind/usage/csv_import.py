@@ -10,7 +10,9 @@ holds more than one chunk of rows, plus the keys seen (to refuse a row repeated 
 
 Usage files come in two shapes: long (``Account ID, Date, Metric, Value``) or wide (``Account ID, Date`` and one
 column per metric, headed by its key or label, e.g. ``Active users``). Ticket files have ``Account ID, Ticket ID,
-Opened, Closed, Priority, Status``.
+Opened, Closed, Priority, Status``. A job's mapping may add header names under ``usage.<field>`` /
+``tickets.<field>`` keys of its ``headers`` (e.g. ``{"usage.day": ["When"]}``); they are tried before the built-in
+names. (The mapping editor page edits the account columns only, for now.)
 """
 
 from __future__ import annotations

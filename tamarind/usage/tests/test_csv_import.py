@@ -153,3 +153,19 @@ def test_upload_page_takes_a_kind(book: Any, client_for: Any) -> None:
     assert response.status_code == 302
     job = ImportJob.objects.get()
     assert job.kind == "usage"
+
+
+@pytest.mark.django_db
+def test_a_mapping_names_headers_for_usage_files(book: Any, tmp_path: Path) -> None:
+    from tamarind.imports.models import ImportMapping
+
+    mapping = ImportMapping.objects.create(
+        name="Telemetry", headers={"usage.account": ["Customer"], "usage.day": ["When"]}
+    )
+    path = tmp_path / "t.csv"
+    path.write_text(f"Customer,When,Metric,Value\n{book.account.crm_id},2026-03-01,active_users,7\n")
+    job = services.import_job_create_from_path(actor=book.admin, path=path, kind="usage", mapping=mapping)
+    job = services.import_job_run(job_id=job.pk)
+    assert job.status == ImportStatus.SUCCEEDED, job.errors
+    assert job.columns["matched"][:2] == [["account", "Customer"], ["day", "When"]]
+    assert UsageDaily.objects.get().value == 7
