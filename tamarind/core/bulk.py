@@ -60,6 +60,7 @@ def bulk_insert(table: str, columns: list[str], rows: list[tuple[Any, ...]], *, 
         return len(rows) if not ignore_conflicts else max(int(cursor.rowcount), 0)
 
 
+_GENERATED = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
 # Field types whose Python value the database driver takes as it is: no per-value preparation needed.
 _PLAIN = frozenset(
     {
@@ -99,12 +100,13 @@ def insert_instances(objs: Sequence[models.Model], *, ignore_conflicts: bool = F
     """INSERT unsaved model instances of one model the fast way; returns how many were inserted.
 
     Values are taken as they are on the instances (no ``save()``, no signals, no ``pre_save`` such as ``auto_now``):
-    set every field first. Primary keys are left to the database and not set on the instances.
+    set every field first. Generated primary keys are left to the database and not set on the instances.
     """
     if not objs:
         return 0
     model = type(objs[0])
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    # A generated primary key is left to the database; a chosen one (a one-to-one primary key) is written.
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.get_internal_type() in _GENERATED)]
     columns = [str(f.column) for f in fields]
     steps = [(f.attname, _preparer(f)) for f in fields]
     inserted = 0
