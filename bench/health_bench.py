@@ -23,13 +23,11 @@ import argparse
 import datetime as dt
 import os
 import random
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+import common
+from common import ROOT
+
 PG_DB = os.environ.get("BENCH_HEALTH_PG_DB", "tamarind_bench_health")
 
 RAW_AGGREGATE = """
@@ -44,32 +42,9 @@ FROM usage GROUP BY account_id, metric_id
 
 
 def prepare_environment() -> str:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="tamarind.config.settings",
-        TAMARIND_DEBUG="0",
-        TAMARIND_SECRET_KEY=os.environ.get("TAMARIND_SECRET_KEY", "bench-only-secret-key-not-for-production-012345"),
-        TAMARIND_ALLOWED_HOSTS="localhost",
-        # As in production: follow-up work (emails) is queued for the worker, not done inside the measured call.
-        TAMARIND_TASK_BACKEND="database",
-        TAMARIND_LOG_LEVEL="WARNING",
-    )
-    try:
-        import psycopg
-
-        with psycopg.connect(
-            PG_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True, connect_timeout=3
-        ) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{PG_DB}"')
-        os.environ["DATABASE_URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_DB
-        return f"PostgreSQL ({PG_DB})"
-    except Exception as exc:
-        path = ROOT / "var" / "bench" / "health.sqlite3"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.unlink(missing_ok=True)
-        os.environ.pop("DATABASE_URL", None)
-        os.environ["TAMARIND_SQLITE_PATH"] = str(path)
-        return f"SQLite ({path}; PostgreSQL not reachable: {exc.__class__.__name__})"
+    """A fresh bench database; follow-up work (emails) is queued for the worker, as in production, not done inside
+    the measured calls."""
+    return common.prepare_environment(PG_DB, sqlite_name="health.sqlite3", tasks="database")
 
 
 def populate(n: int, days: int, seed: int) -> tuple[int, dt.date]:
