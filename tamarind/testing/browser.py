@@ -72,7 +72,8 @@ def screenshot(page: Any, name: str) -> Path:
 
 
 def seed_defaults() -> None:
-    """Re-create what migrations seed (product tier rungs, the default import mapping, the default rules).
+    """Re-create what migrations seed (product tier rungs, the default import mapping, the default qualification
+    rules, the built-in usage metrics, the default health model).
 
     Browser tests run against a live server, so they are transactional: each one ends by emptying every
     table, seeded rows included. The ``browser`` marker makes the root conftest call this before each test.
@@ -84,6 +85,11 @@ def seed_defaults() -> None:
     from tamarind.testing.factories import DEFAULT_RUNGS, tier
 
     importlib.import_module("tamarind.imports.migrations.0002_default_mapping").seed(apps, None)
-    importlib.import_module("tamarind.assignment.migrations.0002_seed_default_rules").seed(apps, None)
+    for migration in (
+        "tamarind.assignment.migrations.0002_seed_default_rules",
+        "tamarind.usage.migrations.0002_builtin_metrics",
+        "tamarind.health.migrations.0002_seed_default_model",
+    ):
+        importlib.import_module(migration).seed(apps, None)
     for name in DEFAULT_RUNGS:
         tier(name)
