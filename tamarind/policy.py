@@ -386,13 +386,19 @@ def can_view_onboarding_dashboard(user: User) -> bool:
 
 def onboarding_dashboard_scope(user: User) -> Q | None:
     """A filter on Onboarding for the records counted on ``user``'s dashboard; ``None`` means every record."""
+    return _dashboard_scope(user, region_field="account__region_id")
+
+
+def _dashboard_scope(user: User, *, region_field: str) -> Q | None:
+    """The dashboards' shared scope: admins and directors all, a manager their region (``region_field``), a TAM
+    their own (``tam_id``), anyone else nothing. ``None`` means everything."""
     if not can_view_onboarding_dashboard(user):
         return Q(pk__in=[])
     if user.role in (Role.ADMIN, Role.DIRECTOR):
         return None
     if user.role == Role.MANAGER:
         rid = managed_region_id(user)
-        return Q(account__region_id=rid) if rid is not None else Q(pk__in=[])
+        return Q(**{region_field: rid}) if rid is not None else Q(pk__in=[])
     return Q(tam_id=user.pk)
 
 
@@ -529,26 +535,15 @@ def can_edit_health_model(user: User) -> bool:
 
 
 def can_view_health_dashboard(user: User) -> bool:
-    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.TAM)
+    """The same people as the onboarding dashboard: admins, directors, managers, TAMs."""
+    return can_view_onboarding_dashboard(user)
 
 
 def health_dashboard_scope(user: User) -> Q | None:
     """A filter on Account for the accounts counted on ``user``'s health dashboard; ``None`` means every account."""
-    if not can_view_health_dashboard(user):
-        return Q(pk__in=[])
-    if user.role in (Role.ADMIN, Role.DIRECTOR):
-        return None
-    if user.role == Role.MANAGER:
-        rid = managed_region_id(user)
-        return Q(region_id=rid) if rid is not None else Q(pk__in=[])
-    return Q(tam_id=user.pk)
+    return _dashboard_scope(user, region_field="region_id")
 
 
 def health_dashboard_region_scope(user: User) -> Q | None:
-    """A filter on Region for the regions ``user``'s health dashboard covers (``None``: all); empty for a TAM."""
-    if not can_view_health_dashboard(user) or user.role == Role.TAM:
-        return Q(pk__in=[])
-    if user.role in (Role.ADMIN, Role.DIRECTOR):
-        return None
-    rid = managed_region_id(user)
-    return Q(pk=rid) if rid is not None else Q(pk__in=[])
+    """A filter on Region for the regions ``user``'s health dashboard covers: the onboarding dashboard's."""
+    return onboarding_dashboard_region_scope(user)
