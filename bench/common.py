@@ -119,3 +119,95 @@ def report(label: str, ours: list[float], raw: list[float], queries: int, *, wid
         f"   p95 {ms(p95(ours))} vs {ms(p95(raw))}   {ratio:5.2f}x"
     )
     return ratio
+
+
+# --- A dashboard page for one user, and the run over an admin and a manager ---------------------------------------
+
+
+def bench_page(
+    user: Any, runs: int, *, path: str, view: Callable[[Any], Any], widgets: Callable[[], dict[str, Callable[[], Any]]]
+) -> float:
+    """A dashboard page (``view`` at ``path``) for ``user`` against its own SQL, then each widget (``widgets()``,
+    built after the page so it sees the same data) against its own. Returns the page's p95 ratio."""
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.test import RequestFactory
+
+    factory = RequestFactory()
+
+    def page() -> None:
+        request = factory.get(path)
+        request.user = user
+        request.session = {}  # type: ignore[assignment]
+        request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
+        response = view(request)
+        assert response.status_code == 200, response.status_code
+        assert len(response.content) > 10_000
+
+    ours, raw, queries = compare(page, runs)
+    print(f"  {'':<44}       {'page / its SQL':^25}  {'page / its SQL':^25}")
+    ratio = report("the page (view, widgets, template)", ours, raw, queries)
+    widget_runs = max(5, runs // 2)
+    for label, fn in widgets().items():
+        w_ours, w_raw, w_queries = compare(fn, widget_runs, warmup=1)
+        report(label, w_ours, w_raw, w_queries)
+    return ratio
+
+
+def bench_admin_and_manager(bench_user: Callable[[Any, int], float], *, runs: int, what: str, target: float) -> None:
+    """Run ``bench_user`` for the bench admin (every region: the heaviest page) and the first region's manager,
+    rendering without collected static files, and print each page's ratio against ``target``."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import override_settings
+
+    from tamarind.people.models import Role, User
+
+    # Production settings hash static files at collectstatic time; the bench renders without collecting them.
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    override_settings(STORAGES=storages).enable()
+
+    admin = User.objects.with_region().get(email="bench-admin@bench.test")
+    manager = User.objects.with_region().filter(role=Role.MANAGER).order_by("email").first()
+    assert manager is not None
+    print(f"\nadmin (every region, {what}):")
+    admin_ratio = bench_user(admin, runs)
+    print(f"\nTAM Manager of {manager.managed_region} (one region):")
+    manager_ratio = bench_user(manager, runs)
+
+    print()
+    for who, ratio in (("admin", admin_ratio), ("manager", manager_ratio)):
+        verdict = "met" if ratio <= target else "NOT met"
+        print(f"target: page p95 <= {target}x the p95 of its raw SQL ({who}): {ratio:.2f}x, {verdict}")
+    if connection.vendor != "postgresql":
+        print("The target is set for PostgreSQL at 100,000 accounts: on SQLite, and on small books, the SQL is so")
+        print("quick that the page's fixed cost (template, ORM) dominates the ratio.")
+
+
+DASHBOARD_REGIONS = ["AMER East", "AMER West", "EMEA", "APAC", "LATAM", "Public Sector"]
+
+
+def dashboard_people(
+    regions: list[str] = DASHBOARD_REGIONS, tams_per_region: int = 10
+) -> tuple[list[Any], dict[int, list[int]]]:
+    """The dashboard benches' people, through the services: an admin (``bench-admin@bench.test``), a director, and
+    per region a manager and ``tams_per_region`` TAMs. Returns the regions and each region's TAM ids."""
+    from tamarind.people.models import Role
+    from tamarind.people.services import region_create, user_create
+
+    admin = user_create(actor=None, email="bench-admin@bench.test", full_name="Bench Admin", role=Role.ADMIN)
+    user_create(actor=admin, email="director@bench.test", full_name="Bench Director", role=Role.DIRECTOR)
+    made, tams = [], {}
+    for i, name in enumerate(regions):
+        manager = user_create(actor=admin, email=f"manager{i}@bench.test", full_name=f"Manager {i}", role=Role.MANAGER)
+        region = region_create(actor=admin, name=name, manager=manager)
+        made.append(region)
+        tams[region.pk] = [
+            user_create(
+                actor=admin, email=f"tam{i}-{k}@bench.test", full_name=f"TAM {name} {k}", role=Role.TAM, region=region
+            ).pk
+            for k in range(tams_per_region)
+        ]
+    return made, tams

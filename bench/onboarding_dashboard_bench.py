@@ -28,11 +28,11 @@ from decimal import Decimal
 from typing import Any
 
 import common
-from common import compare, report
+from common import bench_admin_and_manager, bench_page
 
 PG_DB = os.environ.get("BENCH_DASHBOARD_PG_DB", "tamarind_bench_dashboard")
 TARGET_RATIO = 1.5
-REGIONS = ["AMER East", "AMER West", "EMEA", "APAC", "LATAM", "Public Sector"]
+REGIONS = common.DASHBOARD_REGIONS
 
 
 def prepare_environment(force_sqlite: bool) -> str:
@@ -88,23 +88,9 @@ def populate(n: int, seed: int) -> None:
     from tamarind.core.bulk import bulk_insert
     from tamarind.imports.writer import ACCOUNT_COLUMNS
     from tamarind.onboarding.models import Onboarding, OnboardingStatus
-    from tamarind.people.models import Role
-    from tamarind.people.services import region_create, user_create
 
     rng = random.Random(seed)
-    admin = user_create(actor=None, email="bench-admin@bench.test", full_name="Bench Admin", role=Role.ADMIN)
-    user_create(actor=admin, email="director@bench.test", full_name="Bench Director", role=Role.DIRECTOR)
-    regions, tams = [], {}
-    for i, name in enumerate(REGIONS):
-        manager = user_create(actor=admin, email=f"manager{i}@bench.test", full_name=f"Manager {i}", role=Role.MANAGER)
-        region = region_create(actor=admin, name=name, manager=manager)
-        regions.append(region)
-        tams[region.pk] = [
-            user_create(
-                actor=admin, email=f"tam{i}-{k}@bench.test", full_name=f"TAM {name} {k}", role=Role.TAM, region=region
-            ).pk
-            for k in range(10)
-        ]
+    regions, tams = common.dashboard_people(REGIONS)
     tiers = [pk for pk, rung in ProductTier.objects.values_list("pk", "rung") if rung >= 2]
     version = live_rules().version
     defaults = {f.attname: f.get_default() for f in Account._meta.concrete_fields if not f.primary_key}
@@ -191,57 +177,38 @@ def populate(n: int, seed: int) -> None:
 
 def bench_user(user: Any, runs: int) -> float:
     """The page for ``user`` and each widget, against their own SQL. Returns the page's p95 ratio."""
-    from django.contrib.messages.storage.fallback import FallbackStorage
-    from django.test import RequestFactory
     from django.utils import timezone
 
     from tamarind.dashboards import selectors as s
     from tamarind.dashboards.views import onboarding_dashboard
     from tamarind.onboarding.selectors import onboarding_targets
 
-    factory = RequestFactory()
+    def widgets() -> dict[str, Callable[[], Any]]:
+        today = timezone.localdate()
+        regions = s.dashboard_regions(user)
+        filters = s.DashboardFilters.from_params({}, user=user, regions=regions, today=today)
+        targets = onboarding_targets().as_days()
+        records = s.dashboard_records(user, filters)
+        loose = s.dashboard_records(user, filters, with_tam=False)
+        first, last = filters.chart_window(today)
+        return {
+            "targets": onboarding_targets,
+            "regions": lambda: s.dashboard_regions(user),
+            "widget_in_onboarding": lambda: s.widget_in_onboarding(records, targets=targets, today=today),
+            "widget_metrics (all)": lambda: s.widget_metrics(records, targets=targets, today=today),
+            "widget_metrics (by region)": lambda: s.widget_metrics(records, targets=targets, today=today, by="region"),
+            "widget_metrics (by TAM)": lambda: s.widget_metrics(records, targets=targets, today=today, by="tam"),
+            "widget_unassigned_counts": lambda: s.widget_unassigned_counts(loose, user, filters),
+            "dashboard_tams": lambda: s.dashboard_tams(user, [r.pk for r in regions], []),
+            "widget_over_target": lambda: s.widget_over_target(records, targets=targets, today=today),
+            "widget_first_value_by_month": lambda: s.widget_first_value_by_month(
+                records, targets=targets, first=first, last=last
+            ),
+            "widget_unassigned_records": lambda: s.widget_unassigned_records(loose),
+            "widget_unassigned_accounts": lambda: s.widget_unassigned_accounts(user, filters),
+        }
 
-    def page() -> None:
-        request = factory.get("/dashboards/onboarding/")
-        request.user = user
-        request.session = {}  # type: ignore[assignment]
-        request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
-        response = onboarding_dashboard(request)
-        assert response.status_code == 200, response.status_code
-        assert len(response.content) > 10_000
-
-    ours, raw, queries = compare(page, runs)
-    print(f"  {'':<44}       {'page / its SQL':^25}  {'page / its SQL':^25}")
-    ratio = report("the page (view, widgets, template)", ours, raw, queries)
-
-    today = timezone.localdate()
-    regions = s.dashboard_regions(user)
-    filters = s.DashboardFilters.from_params({}, user=user, regions=regions, today=today)
-    targets = onboarding_targets().as_days()
-    records = s.dashboard_records(user, filters)
-    loose = s.dashboard_records(user, filters, with_tam=False)
-    first, last = filters.chart_window(today)
-    widgets: dict[str, Callable[[], Any]] = {
-        "targets": onboarding_targets,
-        "regions": lambda: s.dashboard_regions(user),
-        "widget_in_onboarding": lambda: s.widget_in_onboarding(records, targets=targets, today=today),
-        "widget_metrics (all)": lambda: s.widget_metrics(records, targets=targets, today=today),
-        "widget_metrics (by region)": lambda: s.widget_metrics(records, targets=targets, today=today, by="region"),
-        "widget_metrics (by TAM)": lambda: s.widget_metrics(records, targets=targets, today=today, by="tam"),
-        "widget_unassigned_counts": lambda: s.widget_unassigned_counts(loose, user, filters),
-        "dashboard_tams": lambda: s.dashboard_tams(user, [r.pk for r in regions], []),
-        "widget_over_target": lambda: s.widget_over_target(records, targets=targets, today=today),
-        "widget_first_value_by_month": lambda: s.widget_first_value_by_month(
-            records, targets=targets, first=first, last=last
-        ),
-        "widget_unassigned_records": lambda: s.widget_unassigned_records(loose),
-        "widget_unassigned_accounts": lambda: s.widget_unassigned_accounts(user, filters),
-    }
-    widget_runs = max(5, runs // 2)
-    for label, fn in widgets.items():
-        w_ours, w_raw, w_queries = compare(fn, widget_runs, warmup=1)
-        report(label, w_ours, w_raw, w_queries)
-    return ratio
+    return bench_page(user, runs, path="/dashboards/onboarding/", view=onboarding_dashboard, widgets=widgets)
 
 
 def main() -> None:
@@ -260,7 +227,6 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     from tamarind.onboarding.models import Onboarding
-    from tamarind.people.models import Role, User
 
     n = args.accounts
     print(f"Customer Onboarding Dashboard over {n:,} accounts with onboarding records on {where}")
@@ -273,33 +239,7 @@ def main() -> None:
     )
     print("Figures: ours vs the same SQL through cursor.execute + fetchall; ratio = p95 / p95.")
 
-    # Production settings hash static files at collectstatic time; the bench renders without collecting them.
-    from django.conf import settings
-    from django.test import override_settings
-
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    override_settings(STORAGES=storages).enable()
-
-    admin = User.objects.with_region().get(email="bench-admin@bench.test")
-    manager = User.objects.with_region().filter(role=Role.MANAGER).order_by("email").first()
-    assert manager is not None
-    print(f"\nadmin (every region, {n:,} records):")
-    admin_ratio = bench_user(admin, args.runs)
-    print(f"\nTAM Manager of {manager.managed_region} (one region):")
-    manager_ratio = bench_user(manager, args.runs)
-
-    print()
-    for who, ratio in (("admin", admin_ratio), ("manager", manager_ratio)):
-        verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
-        print(f"target: page p95 <= {TARGET_RATIO}x the p95 of its raw SQL ({who}): {ratio:.2f}x, {verdict}")
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        print("The target is set for PostgreSQL at 100,000 accounts: on SQLite, and on small books, the SQL is so")
-        print("quick that the page's fixed cost (template, ORM) dominates the ratio.")
+    bench_admin_and_manager(bench_user, runs=args.runs, what=f"{n:,} records", target=TARGET_RATIO)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,21 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Avg, Case, Count, FloatField, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    Exists,
+    FloatField,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -31,6 +45,7 @@ from django.utils import timezone
 from tamarind import policy
 from tamarind.accounts.models import Account, AccountQuerySet, LifecycleStage, Priority, Segment
 from tamarind.dashboards import indicators
+from tamarind.dashboards.selectors import param_id, param_text, parse_region_and_tam, regions_in
 from tamarind.health.models import HealthColor, Sentiment
 from tamarind.health.selectors import live_version
 from tamarind.health.spec import MEASURE_LABELS, MEASURES, HealthSpec
@@ -42,7 +57,6 @@ from tamarind.triage.models import TriageCase
 from tamarind.triage.selectors import triage_settings
 from tamarind.usage.selectors import usage_facts
 
-MAX_ID = 2**63 - 1
 LIST_LIMIT = 50
 INDICATOR_PAGE = 25
 COLORS: tuple[str, ...] = (HealthColor.GREEN, HealthColor.YELLOW, HealthColor.RED)
@@ -67,34 +81,16 @@ class HealthFilters:
     @classmethod
     def from_params(cls, params: Mapping[str, Any], *, user: User, regions: Iterable[Region]) -> HealthFilters:
         f = cls()
-        region = _text(params.get("region"))
-        if region:
-            pk = _id(region)
-            allowed = {r.pk for r in regions} if policy.can_filter_dashboard_by_region(user) else set()
-            if pk is None:
-                f.errors["region"] = f"region must be a region id, got {region!r}."
-            elif pk not in allowed:
-                f.errors["region"] = "That region is not one you can filter by."
-            else:
-                f.region = pk
-        tam = _text(params.get("tam"))
-        if tam:
-            pk = _id(tam)
-            if not policy.can_filter_dashboard_by_tam(user):
-                f.errors["tam"] = "Your dashboard shows your own accounts only."
-            elif pk is None:
-                f.errors["tam"] = f"tam must be a person's id, got {tam!r}."
-            else:
-                f.tam = pk
-        segment = _text(params.get("segment"))
+        f.region, f.tam = parse_region_and_tam(params, user=user, regions=regions, errors=f.errors, own="accounts")
+        segment = param_text(params.get("segment"))
         if segment:
             if segment in Segment.values:
                 f.segment = segment
             else:
                 f.errors["segment"] = f"Unknown segment {segment!r}."
-        page = _text(params.get("page"))
+        page = param_text(params.get("page"))
         if page:
-            pk = _id(page)
+            pk = param_id(page)
             if pk is None:
                 f.errors["page"] = f"page must be a positive number, got {page!r}."
             else:
@@ -102,28 +98,12 @@ class HealthFilters:
         return f
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return str(value or "").replace("\x00", "").strip()[:100]
-
-
-def _id(value: str) -> int | None:
-    try:
-        pk = int(value)
-    except ValueError:
-        return None
-    return pk if 0 < pk <= MAX_ID else None
-
-
 # --- Scope ----------------------------------------------------------------------------------------------------
 
 
 def health_regions(user: User) -> list[Region]:
     """The regions ``user``'s health dashboard covers, by name (none for a TAM)."""
-    scope = policy.health_dashboard_region_scope(user)
-    qs = Region.objects.order_by("name")
-    return list(qs if scope is None else qs.filter(scope))
+    return regions_in(policy.health_dashboard_region_scope(user))
 
 
 def health_accounts(user: User, filters: HealthFilters) -> AccountQuerySet:
@@ -183,27 +163,21 @@ def widget_color_list(accounts: AccountQuerySet, color: str, *, limit: int = LIS
     )
 
 
-def stale_cutoff(spec: HealthSpec, now: dt.datetime) -> dt.datetime:
-    """Sentiments set before this are stale: older than the model's staleness days (in whole local days)."""
-    today = timezone.localdate(now)
-    start = dt.datetime.combine(today - dt.timedelta(days=spec.staleness_days), dt.time.min)
-    return timezone.make_aware(start)
+def widget_stale_counts(accounts: AccountQuerySet) -> dict[str, int]:
+    """How many accounts have a stale sentiment (the score's stored ``stale`` flag, which every recompute sets from
+    the model's staleness days) and how many were never reviewed. Two queries: a join on the scores, and an anti
+    join on the sentiments' account index (as one query the anti join would run as a probe per account)."""
+    stale = accounts.filter(health__stale=True).count()
+    never = accounts.filter(~Exists(Sentiment.objects.filter(account_id=OuterRef("pk")))).count()
+    return {"stale": stale, "never": never}
 
 
-def widget_stale_counts(accounts: AccountQuerySet, *, cutoff: dt.datetime) -> dict[str, int]:
-    """How many accounts have a stale sentiment and how many were never reviewed. One query."""
-    row = accounts.annotate(last_sentiment_at=_last_sentiment()).aggregate(
-        stale=Count("pk", filter=Q(last_sentiment_at__lt=cutoff)),
-        never=Count("pk", filter=Q(last_sentiment_at__isnull=True)),
-    )
-    return {"stale": row["stale"] or 0, "never": row["never"] or 0}
-
-
-def widget_stale_list(accounts: AccountQuerySet, *, cutoff: dt.datetime, limit: int = LIST_LIMIT) -> list[Account]:
-    """Accounts whose newest sentiment is stale, oldest review first."""
+def widget_stale_list(accounts: AccountQuerySet, *, limit: int = LIST_LIMIT) -> list[Account]:
+    """Accounts whose score is flagged stale, oldest review first: the flagged scores joined to the sentiments and
+    grouped (one pass over the flagged accounts' sentiments, not a newest-sentiment probe per account)."""
     return list(
-        accounts.annotate(last_sentiment_at=_last_sentiment())
-        .filter(last_sentiment_at__lt=cutoff)
+        accounts.filter(health__stale=True)
+        .annotate(last_sentiment_at=Max("sentiments__set_at"))
         .select_related("health", "region", "tam")
         .order_by("last_sentiment_at", "name", "pk")[:limit]
     )
@@ -468,7 +442,6 @@ def health_dashboard(
     ]
     totals = mix_line("all", "All", widget_mix(accounts)[0])
 
-    cutoff = stale_cutoff(spec, now)
     page = indicator_page(accounts, page=filters.page)
     page_accounts = list(page.object_list)
     signals = account_signals(page_accounts)
@@ -485,8 +458,8 @@ def health_dashboard(
         mix=mix,
         red=widget_color_list(accounts, HealthColor.RED),
         yellow=widget_color_list(accounts, HealthColor.YELLOW),
-        stale_counts=widget_stale_counts(accounts, cutoff=cutoff),
-        stale=widget_stale_list(accounts, cutoff=cutoff),
+        stale_counts=widget_stale_counts(accounts),
+        stale=widget_stale_list(accounts),
         measures=measure_lines(widget_measures(accounts)),
         indicators=rows,
         page=page,

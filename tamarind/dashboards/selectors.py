@@ -91,26 +91,8 @@ class DashboardFilters:
         cls, params: Mapping[str, Any], *, user: User, regions: Iterable[Region], today: dt.date
     ) -> DashboardFilters:
         f = cls()
-        region = _text(params.get("region"))
-        if region:
-            pk = _id(region)
-            allowed = {r.pk for r in regions} if policy.can_filter_dashboard_by_region(user) else set()
-            if pk is None:
-                f.errors["region"] = f"region must be a region id, got {region!r}."
-            elif pk not in allowed:
-                f.errors["region"] = "That region is not one you can filter by."
-            else:
-                f.region = pk
-        tam = _text(params.get("tam"))
-        if tam:
-            pk = _id(tam)
-            if not policy.can_filter_dashboard_by_tam(user):
-                f.errors["tam"] = "Your dashboard shows your own records only."
-            elif pk is None:
-                f.errors["tam"] = f"tam must be a person's id, got {tam!r}."
-            else:
-                f.tam = pk
-        period = _text(params.get("period")) or "all"
+        f.region, f.tam = parse_region_and_tam(params, user=user, regions=regions, errors=f.errors, own="records")
+        period = param_text(params.get("period")) or "all"
         if period not in PERIODS:
             f.errors["period"] = f"Unknown period {period!r}."
             period = "all"
@@ -121,7 +103,7 @@ class DashboardFilters:
         elif period == "ytd":
             f.date_from = dt.date(today.year, 1, 1)
         for key, attr in (("from", "date_from"), ("to", "date_to")):
-            value = _text(params.get(key))
+            value = param_text(params.get(key))
             if not value:
                 continue
             try:
@@ -152,13 +134,15 @@ class DashboardFilters:
         return first, max(first, last)
 
 
-def _text(value: Any) -> str:
+def param_text(value: Any) -> str:
+    """A query parameter as trimmed text (the first of a list; NULs dropped; at most 100 characters)."""
     if isinstance(value, list):
         value = value[0] if value else ""
     return str(value or "").replace("\x00", "").strip()[:100]
 
 
-def _id(value: str) -> int | None:
+def param_id(value: str) -> int | None:
+    """A positive id that fits a bigint, or ``None``."""
     try:
         pk = int(value)
     except ValueError:
@@ -166,14 +150,47 @@ def _id(value: str) -> int | None:
     return pk if 0 < pk <= MAX_ID else None
 
 
+def parse_region_and_tam(
+    params: Mapping[str, Any], *, user: User, regions: Iterable[Region], errors: dict[str, str], own: str
+) -> tuple[int | None, int | None]:
+    """The region and TAM filters every dashboard shares: a region among ``regions`` (for those who may filter by
+    region), a TAM's id (for those who may filter by TAM; ``own`` names what a TAM's dashboard shows). Bad values
+    land in ``errors`` and come back as ``None``."""
+    region_id = tam_id = None
+    region = param_text(params.get("region"))
+    if region:
+        pk = param_id(region)
+        allowed = {r.pk for r in regions} if policy.can_filter_dashboard_by_region(user) else set()
+        if pk is None:
+            errors["region"] = f"region must be a region id, got {region!r}."
+        elif pk not in allowed:
+            errors["region"] = "That region is not one you can filter by."
+        else:
+            region_id = pk
+    tam = param_text(params.get("tam"))
+    if tam:
+        pk = param_id(tam)
+        if not policy.can_filter_dashboard_by_tam(user):
+            errors["tam"] = f"Your dashboard shows your own {own} only."
+        elif pk is None:
+            errors["tam"] = f"tam must be a person's id, got {tam!r}."
+        else:
+            tam_id = pk
+    return region_id, tam_id
+
+
 # --- Scope ----------------------------------------------------------------------------------------------------
+
+
+def regions_in(scope: Q | None) -> list[Region]:
+    """The regions a dashboard's region scope (``policy``; ``None``: all) covers, by name."""
+    qs = Region.objects.order_by("name")
+    return list(qs if scope is None else qs.filter(scope))
 
 
 def dashboard_regions(user: User) -> list[Region]:
     """The regions ``user``'s dashboard covers, by name (none for a TAM: their dashboard is their own)."""
-    scope = policy.onboarding_dashboard_region_scope(user)
-    qs = Region.objects.order_by("name")
-    return list(qs if scope is None else qs.filter(scope))
+    return regions_in(policy.onboarding_dashboard_region_scope(user))
 
 
 def dashboard_records(user: User, filters: DashboardFilters, *, with_tam: bool = True) -> OnboardingQuerySet:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from tamarind.accounts.models import Segment
 from tamarind.dashboards.tests.test_health_dashboard import review, scored
+from tamarind.health.models import HealthScore
 from tamarind.testing.browser import login, screenshot
 from tamarind.timeline.models import TimelineEntry
 from tamarind.triage.models import TriageCase
@@ -42,6 +43,7 @@ def health(book):
             next_renewal_date=today + dt.timedelta(days=score * 2),
         )
         review(account, days, color="red" if color == "red" else "green")
+        HealthScore.objects.filter(account=account).update(stale=days > 90)  # as the recompute flags it
         if color == "red":
             TriageCase.objects.create(
                 account=account, health_color="red", last_update_at=timezone.now() - dt.timedelta(days=score)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from tamarind.accounts.models import LifecycleStage, Segment
 from tamarind.dashboards import health_selectors as hs
 from tamarind.health.models import HealthScore, Sentiment
+from tamarind.health.services import health_recompute_accounts
 from tamarind.health.spec import MEASURES
 from tamarind.testing.factories import AccountFactory
 from tamarind.triage.models import TriageCase
@@ -128,17 +129,35 @@ def test_color_lists_lowest_first_with_review_age(book):
 
 
 def test_stale_at_the_boundary(book):
+    """The widgets read the flag the recompute stores: a review exactly the staleness days old is fresh, one day
+    older is stale, and only an account's newest review counts."""
     spec = hs.live_version().spec()
     fresh = scored(book.east, book.tam, "green", 90)
     stale = scored(book.east, book.tam, "green", 90)
     review(fresh, spec.staleness_days)
     review(stale, spec.staleness_days + 1)
     review(stale, spec.staleness_days + 50)  # the newest one counts
+    health_recompute_accounts(account_ids=[fresh.pk, stale.pk], source="test")
     accounts = hs.health_accounts(book.admin, hs.HealthFilters())
-    cutoff = hs.stale_cutoff(spec, timezone.now())
-    assert [a.pk for a in hs.widget_stale_list(accounts, cutoff=cutoff)] == [stale.pk]
-    counts = hs.widget_stale_counts(accounts, cutoff=cutoff)
+    assert [a.pk for a in hs.widget_stale_list(accounts)] == [stale.pk]
+    counts = hs.widget_stale_counts(accounts)
     assert counts["stale"] == 1 and counts["never"] == 2  # book.account, book.other_account
+
+
+def test_stale_list_oldest_review_first_and_flag_only(book):
+    older = scored(book.east, book.tam, "green", 90)
+    newer = scored(book.east, book.tam, "green", 90)
+    unflagged = scored(book.east, book.tam, "green", 90)
+    review(older, 300)
+    review(older, 200)
+    review(newer, 150)
+    review(unflagged, 400)  # old, but the stored score says fresh (not recomputed yet): the flag decides
+    HealthScore.objects.filter(account__in=[older, newer]).update(stale=True)
+    accounts = hs.health_accounts(book.admin, hs.HealthFilters())
+    rows = hs.widget_stale_list(accounts)
+    assert [a.pk for a in rows] == [older.pk, newer.pk]
+    assert hs.sentiment_age(rows[0], timezone.localdate()) == 200
+    assert hs.widget_stale_counts(accounts) == {"stale": 2, "never": 2}
 
 
 def test_per_measure_bands_and_average(book):
