@@ -379,3 +379,162 @@ def _utilization_rows(r: _Reader, raw: Any, *, columns: int) -> list[Utilization
                     "More utilization cannot rate worse than less at the same contract age.",
                 )
     return rows
+
+
+# --- Words for people (the model editor and the version pages) --------------------------------------------------
+
+
+def _pct_word(d: Decimal | str) -> str:
+    return f"{Decimal(str(d)).normalize():f}%"
+
+
+def month_column_labels(month_breaks: list[int] | tuple[int, ...]) -> list[str]:
+    """The utilization table's column headings: ``[2, 6, 9]`` -> under 2 months, 2-5, 6-8, 9+ months."""
+    if not month_breaks:
+        return ["any contract age"]
+    labels = [f"under {month_breaks[0]} months"]
+    for start, end in itertools.pairwise(month_breaks):
+        labels.append(f"{start} months" if end - start == 1 else f"{start}-{end - 1} months")
+    labels.append(f"{month_breaks[-1]}+ months")
+    return labels
+
+
+def utilization_row_labels(rows: list[tuple[Any, bool]]) -> list[str]:
+    """Each utilization row's range in words from its ``(max, inclusive)`` and the row above it:
+    ``[("10", False), ("50", True), (None, False)]`` -> under 10%, 10% to 50%, over 50%."""
+    labels: list[str] = []
+    lower: str | None = None  # how the row above ended: "10%" (from 10% on) or "over 50%"
+    for top, inclusive in rows:
+        if top is None:
+            labels.append("any" if lower is None else (lower if lower.startswith("over") else f"{lower} and more"))
+            break
+        upper = _pct_word(top)
+        if lower is None:
+            labels.append(f"up to {upper}" if inclusive else f"under {upper}")
+        else:
+            labels.append(f"{lower} to {upper}" + ("" if inclusive else " (excluded)"))
+        lower = f"over {upper}" if inclusive else upper
+    return labels
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: value}
+
+
+def _place_label(place: str) -> str:
+    parts = place.split(".")
+    names = {
+        "bands.green": "Overall bands: Green from",
+        "bands.yellow": "Overall bands: Yellow from",
+        "red_sentiment_override": "A Red TAM sentiment makes the score Red",
+        "staleness_days": "A sentiment is stale after (days)",
+        "measures.product_usage.utilization_share": "Product usage: utilization share",
+        "measures.product_usage.adoption_share": "Product usage: adoption share",
+        "measures.product_usage.month_breaks": "Product usage: utilization table columns (months)",
+        "measures.product_usage.utilization": "Product usage: utilization table",
+        "measures.product_usage.adoption.green": "Use-case adoption: Green from",
+        "measures.product_usage.adoption.yellow": "Use-case adoption: Yellow from",
+        "measures.support.green": "Support: Green up to (tickets a month)",
+        "measures.support.yellow": "Support: Yellow up to (tickets a month)",
+        "measures.support.urgent_is_red": "Support: an open urgent ticket makes it Red",
+    }
+    if place in names:
+        return names[place]
+    if parts[0] == "band_scores" and len(parts) == 2:
+        return f"Score of a {COLOR_LABELS.get(parts[1], parts[1])} measure"
+    if parts[0] == "measures" and len(parts) == 3 and parts[2] == "weight":
+        return f"Weight: {MEASURE_LABELS.get(parts[1], parts[1])}"
+    if parts[:3] == ["measures", "engagement", "by_priority"] and len(parts) == 5:
+        return f"Engagement, priority {parts[3]}: {COLOR_LABELS.get(parts[4], parts[4])} up to (days)"
+    return place
+
+
+def _value_word(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_value_word(v) for v in value)
+    return str(value)
+
+
+def definition_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """What changed from one definition to the next, for people: ``(what, before, after)`` per changed setting.
+
+    The utilization table is compared as a whole (a row added or moved changes every row below it), and shown
+    cell by cell with its row and column in words when only colors changed.
+    """
+    if before is None:
+        return []
+    old = _flatten(before)
+    new = _flatten(after)
+    table = "measures.product_usage.utilization"
+    changes: list[tuple[str, str, str]] = []
+    for place in [p for p in new if p != table] + [p for p in old if p not in new and p != table]:
+        if old.get(place) != new.get(place):
+            changes.append((_place_label(place), _value_word(old.get(place)), _value_word(new.get(place))))
+    old_rows, new_rows = old.get(table) or [], new.get(table) or []
+    if old_rows != new_rows:
+        same_shape = (
+            len(old_rows) == len(new_rows)
+            and all(
+                (a.get("max"), a.get("inclusive"), len(a.get("colors", [])))
+                == (b.get("max"), b.get("inclusive"), len(b.get("colors", [])))
+                for a, b in zip(old_rows, new_rows, strict=True)
+            )
+            and old.get("measures.product_usage.month_breaks") == new.get("measures.product_usage.month_breaks")
+        )
+        if same_shape:
+            rows = utilization_row_labels([(r.get("max"), bool(r.get("inclusive"))) for r in new_rows])
+            cols = month_column_labels(list(new.get("measures.product_usage.month_breaks") or []))
+            for i, (a, b) in enumerate(zip(old_rows, new_rows, strict=True)):
+                for j, (ca, cb) in enumerate(zip(a["colors"], b["colors"], strict=True)):
+                    if ca != cb:
+                        where = f"Utilization {rows[i]} at {cols[j] if j < len(cols) else j}"
+                        changes.append((where, COLOR_LABELS.get(ca, ca), COLOR_LABELS.get(cb, cb)))
+        else:
+
+            def shape(rows: list[Any]) -> str:
+                labels = utilization_row_labels([(r.get("max"), bool(r.get("inclusive"))) for r in rows])
+                return "; ".join(
+                    f"{label}: {'/'.join(COLOR_LABELS.get(c, c) for c in r.get('colors', []))}"
+                    for label, r in zip(labels, rows, strict=False)
+                )
+
+            changes.append(("Product usage: utilization table", shape(old_rows), shape(new_rows)))
+    return changes
+
+
+def definition_summary(definition: Any) -> dict[str, Any]:
+    """A valid definition laid out for reading: weights with their share of the score, the utilization table with
+    its rows and columns in words, engagement days per priority (``None``: not rated)."""
+    spec = parse_spec(definition)
+    total = sum(spec.weights.values(), Decimal(0))
+    return {
+        "spec": spec,
+        "weights": [
+            (
+                MEASURE_LABELS[k],
+                _pct_word(spec.weights[k]),
+                _pct_word((spec.weights[k] * 100 / total).quantize(Decimal("0.1"))) if total else "0%",
+            )
+            for k in MEASURES
+        ],
+        "weight_total": _pct_word(total),
+        "columns": month_column_labels(spec.month_breaks),
+        "rows": [
+            (label, list(row.colors))
+            for label, row in zip(
+                utilization_row_labels([(r.max, r.inclusive) for r in spec.utilization]), spec.utilization, strict=True
+            )
+        ],
+        "engagement": [(p, spec.engagement.get(p)) for p in (1, 2, 3, 4)],
+        "usage_shares": (_pct_word(spec.utilization_share), _pct_word(spec.adoption_share)),
+        "adoption": (_pct_word(spec.adoption_green), _pct_word(spec.adoption_yellow)),
+    }

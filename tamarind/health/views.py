@@ -1,5 +1,6 @@
 """Health pages: setting the TAM sentiment from the account page (htmx answers with the refreshed panel), and the
-health model's versions (everyone reads; admins save a new version)."""
+health model: its page and each version's (everyone reads), and the editor with its preview (admins save a new
+version)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from tamarind.accounts.selectors import account_for_user
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.forms import add_service_errors
 from tamarind.core.http import request_user
-from tamarind.health import selectors, services
-from tamarind.health.forms import SentimentForm
-from tamarind.health.models import HealthModelVersion
+from tamarind.health import preview, selectors, services
+from tamarind.health.forms import SentimentForm, editor_forms, editor_mode
 from tamarind.health.panels import account_health
+from tamarind.health.spec import SpecError, definition_summary, parse_spec
 
 
 @login_required
@@ -57,35 +58,86 @@ def sentiment_set(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET"])
 def model_versions(request: HttpRequest) -> HttpResponse:
-    """The live health model and every saved version; admins save the edited definition as the next version."""
+    """The live health model laid out for reading, and every saved version (everyone signed in reads)."""
     user = request_user(request)
     if not policy.can_read_health_model(user):
         raise PermissionDenied
-    can_edit = policy.can_edit_health_model(user)
     live = selectors.live_version()
-    text = json.dumps(live.definition, indent=2)
-    note = ""
-    errors: dict[str, list[str]] = {}
+    context = {
+        "live": live,
+        "summary": definition_summary(live.definition),
+        "versions": preview.model_versions(),
+        "can_edit": policy.can_edit_health_model(user),
+        "text": json.dumps(live.definition, indent=2),
+    }
+    return render(request, "health/model.html", context)
+
+
+@login_required
+@require_http_methods(["GET"])
+def model_version(request: HttpRequest, version: int) -> HttpResponse:
+    """One version laid out for reading, with what changed from the version before it."""
+    user = request_user(request)
+    if not policy.can_read_health_model(user):
+        raise PermissionDenied
+    page = preview.model_version_page(version)
+    context = {
+        "page": page,
+        "summary": definition_summary(page.version.definition),
+        "text": json.dumps(page.version.definition, indent=2),
+    }
+    return render(request, "health/version.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def model_edit(request: HttpRequest) -> HttpResponse:
+    """The editor (admins): one field per setting, or the raw JSON ("Advanced"); POST saves the next version."""
+    user = request_user(request)
+    if not policy.can_edit_health_model(user):
+        raise PermissionDenied("Only admins change the health model.")
+    live = selectors.live_version()
+    mode = editor_mode(request.POST) if request.method == "POST" else "form"
+    fields, raw = editor_forms(
+        request.POST if request.method == "POST" else None, definition=live.definition, mode=mode
+    )
     status = 200
     if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied("Only admins change the health model.")
-        text, note = request.POST.get("definition", ""), request.POST.get("note", "")
-        try:
-            definition = json.loads(text)
-        except ValueError as exc:
-            errors = {"definition": [f"Not valid JSON: {exc}"]}
-        else:
+        active = raw if mode == "json" else fields
+        if active.is_valid():
             try:
-                version = services.health_model_save(actor=user, definition=definition, note=note, source="web")
+                version = services.health_model_save(
+                    actor=user, definition=active.to_definition(), note=active.cleaned_data["note"], source="web"
+                )
             except ValidationFailed as exc:
-                errors = exc.errors
+                active.place_errors(exc.errors)
             else:
                 messages.success(request, f"Saved version {version.version}; scores follow at the next full recompute.")
                 return redirect("health:model")
         status = 400
-    versions = list(HealthModelVersion.objects.select_related("created_by").order_by("-version")[:50])
-    context = {"live": live, "versions": versions, "can_edit": can_edit, "text": text, "note": note, "errors": errors}
-    return render(request, "health/model.html", context, status=status)
+    context = {"live": live, "form": fields, "raw": raw, "mode": mode}
+    return render(request, "health/edit.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["POST"])
+def model_preview(request: HttpRequest) -> HttpResponse:
+    """The editor's draft scored over every account beside the live model (htmx renders the result panel)."""
+    user = request_user(request)
+    if not policy.can_edit_health_model(user):
+        raise PermissionDenied("Only admins change the health model.")
+    live = selectors.live_version()
+    fields, raw = editor_forms(request.POST, definition=live.definition, mode=editor_mode(request.POST))
+    active = raw if editor_mode(request.POST) == "json" else fields
+    if not active.is_valid():
+        return render(request, "health/_preview.html", {"invalid": True, "errors": active.error_list()}, status=400)
+    try:
+        draft = parse_spec(active.to_definition())
+    except SpecError as exc:
+        active.place_errors(exc.errors)
+        return render(request, "health/_preview.html", {"invalid": True, "errors": active.error_list()}, status=400)
+    result = preview.health_model_preview(draft)
+    context = {"result": result, "same": draft.to_json() == live.definition}
+    return render(request, "health/_preview.html", context)

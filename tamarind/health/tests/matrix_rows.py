@@ -1,7 +1,8 @@
 """Permission-matrix rows for the health routes (collected by ``tamarind/tests/test_permission_matrix.py``).
 
 The target is ``book.account``: its TAM, its region's manager and admins set the sentiment; its other readers get
-403; the other region's people are outsiders (404). Everyone signed in reads the health model; admins save it.
+403; the other region's people are outsiders (404). Everyone signed in reads the health model and its versions; admins
+edit it (the editor, its preview, saving).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from tamarind.testing.matrix import ACCOUNT_OUTSIDERS, ACCOUNT_READERS, Row, eve
 def _edited() -> dict[str, str]:
     definition = copy.deepcopy(DEFAULT_DEFINITION)
     definition["staleness_days"] = 60
-    return {"definition": json.dumps(definition), "note": "Matrix"}
+    return {"mode": "json", "definition": json.dumps(definition), "note": "Matrix"}
 
 
 ROWS: list[Row] = [
@@ -30,13 +31,24 @@ ROWS: list[Row] = [
         headers={"HX-Request": "true"},
     ),
     Row("health:model", "get", lambda b, t: "/health/model/", everyone(200)),
+    Row("health:model_version", "get", lambda b, t: "/health/model/v1/", everyone(200)),
+    Row("health:model_edit", "get", lambda b, t: "/health/model/edit/", only({"admin": 200}, 403)),
     Row(
-        "health:model",
+        "health:model_edit",
         "post",
-        lambda b, t: "/health/model/",
+        lambda b, t: "/health/model/edit/",
         only({"admin": 302}, 403),
         data=lambda b, t: _edited(),
         json=False,
+    ),
+    Row(
+        "health:model_preview",
+        "post",
+        lambda b, t: "/health/model/preview/",
+        only({"admin": 200}, 403),
+        data=lambda b, t: _edited(),
+        json=False,
+        headers={"HX-Request": "true"},
     ),
 ]
 
