@@ -8,6 +8,7 @@ on PostgreSQL, ``executemany`` elsewhere. Only identifiers ever go into the SQL 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -58,6 +59,68 @@ def bulk_insert(table: str, columns: list[str], rows: list[tuple[Any, ...]], *, 
         if before is not None:
             return int(connection.connection.total_changes - before)
         return len(rows) if not ignore_conflicts else max(int(cursor.rowcount), 0)
+
+
+def bulk_upsert(
+    table: str, columns: list[str], rows: list[tuple[Any, ...]], *, conflict: list[str], update: list[str]
+) -> int:
+    """INSERT plain rows (values DB-ready), or on a clash with the unique ``conflict`` columns UPDATE the ``update``
+    columns from the new row (``INSERT ... ON CONFLICT ... DO UPDATE``); returns how many rows were sent.
+
+    On PostgreSQL the rows are copied into a temporary table first, as ``bulk_insert`` does with conflicts; SQLite
+    (3.24+) takes the same statement row by row through ``executemany``. Two rows with the same key in one call
+    are the caller's to avoid (PostgreSQL refuses them).
+    """
+    if not rows:
+        return 0
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    keys = ", ".join(quote(c) for c in conflict)
+    sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in update)
+    action = f"DO UPDATE SET {sets}" if update else "DO NOTHING"
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE _tamarind_upsert ON COMMIT DROP AS SELECT {names} FROM {quote(table)} WITH NO DATA"  # noqa: S608
+            )
+            with cursor.cursor.copy(f"COPY _tamarind_upsert ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM _tamarind_upsert ON CONFLICT ({keys}) {action}"  # noqa: S608
+            )
+            cursor.execute("DROP TABLE _tamarind_upsert")
+            return len(rows)
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(
+            f"INSERT INTO {quote(table)} ({names}) VALUES ({marks}) ON CONFLICT ({keys}) {action}",  # noqa: S608
+            rows,
+        )
+        return len(rows)
+
+
+@dataclass(frozen=True)
+class IdRange:
+    """Every id from ``first`` to ``last`` inclusive: how a whole-book pass walks a table in primary-key order.
+    A range costs the database one index range scan, where a list of thousands of ids costs it (and the driver,
+    which quotes each one) far more."""
+
+    first: int
+    last: int
+
+
+def id_filter(column: str, ids: Sequence[int] | IdRange) -> tuple[str, list[Any]]:
+    """A WHERE condition on ``column`` (a trusted, already quoted SQL name) for raw SQL, with its parameters: a
+    range, or a list of ids (one array parameter on PostgreSQL, an ``IN`` list elsewhere; keep lists to a few
+    thousand ids)."""
+    if isinstance(ids, IdRange):
+        return f"{column} BETWEEN %s AND %s", [ids.first, ids.last]
+    values = [int(pk) for pk in ids]
+    if not values:
+        return "1 = 0", []
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [values]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", values
 
 
 _GENERATED = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})

@@ -3,6 +3,7 @@ and the record of every recompute run."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -104,6 +105,13 @@ class HealthScore(models.Model):
     model_version = models.PositiveIntegerField()
     computed_at = models.DateTimeField(default=timezone.now)
     color_changed_at = models.DateTimeField(null=True, blank=True)
+    digest = models.CharField(
+        max_length=32,
+        blank=True,
+        editable=False,
+        help_text="A hash of what the score says (score, color, flags, breakdown, model version): a recompute "
+        "compares it instead of reading every breakdown back.",
+    )
 
     class Meta:
         constraints = [
@@ -120,7 +128,7 @@ class HealthScore(models.Model):
         return f"{self.account_id}: {self.score} {self.color}"
 
     def fingerprint(self) -> tuple[Any, ...]:
-        """What a recompute compares: equal fingerprints mean nothing to write."""
+        """What a recompute compares: equal fingerprints mean nothing to write (``digest`` is its hash)."""
         return (
             self.score,
             self.color,
@@ -131,6 +139,13 @@ class HealthScore(models.Model):
             self.breakdown,
             self.model_version,
         )
+
+
+def score_digest(fields: tuple[Any, ...], breakdown_json: str) -> str:
+    """A stable hash of what a score says: its plain fields and its breakdown as JSON text (the same in every
+    process: no Python ``hash``). A recompute compares it with the stored ``digest``."""
+    text = "|".join(map(str, fields)) + "|" + breakdown_json
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 class HealthHistory(models.Model):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from json.encoder import encode_basestring_ascii as _str
 from typing import Any, NamedTuple
 
 from tamarind.health.spec import (
@@ -116,6 +117,20 @@ class HealthResult(NamedTuple):
             "red_override": self.red_override,
             "drag": self.drag,
         }
+
+    def breakdown_json(self) -> str:
+        """``breakdown()`` as JSON text, written directly: a full recompute stores one per account, and going through
+        dicts and ``json.dumps`` cost a fifth of its time. ``json.loads`` of it equals ``breakdown()``."""
+        parts = []
+        for m in self.measures:
+            parts.append(
+                f'{{"key":{_str(m.key)},"value":{_str(m.value)},"score":{"null" if m.score is None else m.score},'
+                f'"band":{"null" if m.band is None else _str(m.band)},"weight":"{m.weight}",'
+                f'"effective_weight":"{m.effective_weight}","contribution":"{m.contribution}",'
+                f'"updated_at":{"null" if m.updated_at is None else _str(m.updated_at.isoformat())}}}'
+            )
+        drag = "null" if self.drag is None else _str(self.drag)
+        return f'{{"measures":[{",".join(parts)}],"red_override":{"true" if self.red_override else "false"},"drag":{drag}}}'
 
 
 def months_between(start: dt.date, today: dt.date) -> int:
@@ -212,44 +227,85 @@ def is_stale(spec: HealthSpec, sentiment_at: dt.date | None, *, today: dt.date) 
     return sentiment_at is not None and (today - sentiment_at).days > spec.staleness_days
 
 
-def score(definition: HealthSpec, inputs: HealthInputs, *, today: dt.date) -> HealthResult:
-    """Score one account; deterministic in its arguments."""
-    spec = definition
-    raw = [(key, *_measure(spec, key, inputs, today)) for key in MEASURES]
-    present_weight = sum((spec.weights[k] for k, s, _, _ in raw if s is not None), Decimal(0))
-    measures: list[MeasureResult] = []
+class _Aggregate(NamedTuple):
+    """The arithmetic of one set of measure scores: each measure's effective weight and contribution, the overall
+    score (None when no measure is present) and the drag."""
+
+    effective: tuple[Decimal, ...]
+    contribution: tuple[Decimal, ...]
+    overall: int | None
+    drag: str | None
+
+
+ZERO = Decimal(0).quantize(TWO_PLACES)
+
+
+def _aggregate(spec: HealthSpec, scores: tuple[int | None, ...]) -> _Aggregate:
+    """Weighted average of the measures present (``scores`` in ``MEASURES`` order; None: missing), a missing
+    measure's weight passed on proportionally, rounded half up."""
+    present_weight = sum((spec.weights[k] for k, s in zip(MEASURES, scores, strict=True) if s is not None), Decimal(0))
+    if present_weight == 0:
+        return _Aggregate((ZERO,) * len(scores), (ZERO,) * len(scores), None, None)
+    effective: list[Decimal] = []
+    contribution: list[Decimal] = []
     total = Decimal(0)
-    for key, s, shown, updated in raw:
-        weight = spec.weights[key]
-        if s is None or present_weight == 0:
-            effective = Decimal(0)
-            contribution = Decimal(0)
-        else:
-            effective = weight * HUNDRED / present_weight
-            contribution = effective * s / HUNDRED
-            total += contribution
-        measures.append(
+    for key, s in zip(MEASURES, scores, strict=True):
+        if s is None:
+            effective.append(ZERO)
+            contribution.append(ZERO)
+            continue
+        e = spec.weights[key] * HUNDRED / present_weight
+        c = e * s / HUNDRED
+        total += c
+        effective.append(e.quantize(TWO_PLACES, ROUND_HALF_UP))
+        contribution.append(c.quantize(TWO_PLACES, ROUND_HALF_UP))
+    overall = min(max(int(total.quantize(Decimal(1), ROUND_HALF_UP)), 0), 100)
+    # The drag: the measure that costs the most points (effective weight x the points it is short of 100);
+    # ties go to the first in model order, so the answer is deterministic.
+    lost = [(effective[i] * (HUNDRED - s), i) for i, s in enumerate(scores) if s is not None]
+    worst = max(lost, key=lambda t: (t[0], -t[1]))
+    drag = MEASURES[worst[1]] if worst[0] > 0 else None
+    return _Aggregate(tuple(effective), tuple(contribution), overall, drag)
+
+
+class Scorer:
+    """Scores many accounts with one model (a full recompute): the same rules as ``score``, with the weighted
+    average of each distinct set of measure scores worked out once. A book has few such sets (most measures score
+    their band's value), so the Decimal arithmetic is paid per pattern, not per account."""
+
+    def __init__(self, spec: HealthSpec) -> None:
+        self.spec = spec
+        self._aggregates: dict[tuple[int | None, ...], _Aggregate] = {}
+
+    def score(self, inputs: HealthInputs, *, today: dt.date) -> HealthResult:
+        """Score one account; deterministic in its arguments."""
+        spec = self.spec
+        raw = [(key, *_measure(spec, key, inputs, today)) for key in MEASURES]
+        scores = tuple(r[1] for r in raw)
+        agg = self._aggregates.get(scores)
+        if agg is None:
+            agg = self._aggregates[scores] = _aggregate(spec, scores)
+        measures = tuple(
             MeasureResult(
                 key=key,
                 value=shown,
                 score=s,
                 band=None if s is None else spec.color_of(s),
-                weight=weight,
-                effective_weight=effective.quantize(TWO_PLACES, ROUND_HALF_UP),
-                contribution=contribution.quantize(TWO_PLACES, ROUND_HALF_UP),
+                weight=spec.weights[key],
+                effective_weight=agg.effective[i],
+                contribution=agg.contribution[i],
                 updated_at=updated,
             )
+            for i, (key, s, shown, updated) in enumerate(raw)
         )
-    stale = is_stale(spec, inputs.sentiment_at if inputs.sentiment is not None else None, today=today)
-    if present_weight == 0:
-        return HealthResult(None, None, tuple(measures), False, None, stale)
-    overall = int(total.quantize(Decimal(1), ROUND_HALF_UP))
-    overall = min(max(overall, 0), 100)
-    override = spec.red_sentiment_override and inputs.sentiment == RED
-    color = RED if override else spec.color_of(overall)
-    # The drag: the measure that costs the most points (effective weight x the points it is short of 100);
-    # ties go to the first in model order, so the answer is deterministic.
-    lost = [(m.effective_weight * (HUNDRED - m.score), i, m.key) for i, m in enumerate(measures) if m.score is not None]
-    worst = max(lost, key=lambda t: (t[0], -t[1]))
-    drag = worst[2] if worst[0] > 0 else None
-    return HealthResult(overall, color, tuple(measures), override, drag, stale)
+        stale = is_stale(spec, inputs.sentiment_at if inputs.sentiment is not None else None, today=today)
+        if agg.overall is None:
+            return HealthResult(None, None, measures, False, None, stale)
+        override = spec.red_sentiment_override and inputs.sentiment == RED
+        color = RED if override else spec.color_of(agg.overall)
+        return HealthResult(agg.overall, color, measures, override, agg.drag, stale)
+
+
+def score(definition: HealthSpec, inputs: HealthInputs, *, today: dt.date) -> HealthResult:
+    """Score one account; deterministic in its arguments."""
+    return Scorer(definition).score(inputs, today=today)

@@ -27,12 +27,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -43,7 +43,7 @@ from tamarind.actions.models import TaskType
 from tamarind.actions.services import TaskDraft, task_raise_many
 from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record, audit_record_many, build_event
-from tamarind.core.bulk import chunks, insert_instances, update_instances
+from tamarind.core.bulk import IdRange, bulk_upsert, chunks, id_filter
 from tamarind.core.errors import ValidationFailed
 from tamarind.health.models import (
     HealthColor,
@@ -55,17 +55,20 @@ from tamarind.health.models import (
     RunKind,
     RunStatus,
     Sentiment,
+    score_digest,
 )
-from tamarind.health.scoring import HealthResult, score
+from tamarind.health.scoring import HealthResult, Scorer
 from tamarind.health.selectors import AccountHealthInputs, gather_inputs, live_version
 from tamarind.health.spec import COLOR_LABELS, MEASURE_LABELS, SpecError, parse_spec
 from tamarind.notifications.models import NotificationKind
 from tamarind.notifications.services import NotificationDraft, notify_many
 from tamarind.people.models import Role, User
 from tamarind.timeline.models import EntryKind, TimelineEntry
-from tamarind.triage.services import triage_propose
+from tamarind.triage.services import triage_propose_many
 
 CHUNK = 1000
+# A full run reads ranges of the book: bigger chunks, fewer round trips (each chunk is its own transaction).
+FULL_CHUNK = 5000
 LEASE = dt.timedelta(hours=1)
 FULL_LOCK = "full"
 REASON_MAX = 2000
@@ -202,18 +205,44 @@ def recipients_for(color: str, data: AccountHealthInputs, directors: Iterable[in
     return list(seen)
 
 
-def _new_score(account_id: int, result: HealthResult, data: AccountHealthInputs, version: int) -> HealthScore:
-    return HealthScore(
-        account_id=account_id,
-        score=result.score,
-        color=result.color or "",
-        red_override=result.red_override,
-        drag=result.drag or "",
-        stale=result.stale,
-        requires_triage=data.requires_triage,
-        breakdown=result.breakdown(),
-        model_version=version,
-    )
+class Current(NamedTuple):
+    """What a recompute reads back of an account's stored score: enough to compare (``digest``) and to see a
+    change of color, staleness or triage standing, without decoding every stored breakdown."""
+
+    digest: str
+    score: int | None
+    color: str
+    stale: bool
+    requires_triage: bool
+    color_changed_at: Any
+
+
+SCORE_COLUMNS = [
+    "account_id",
+    "score",
+    "color",
+    "red_override",
+    "drag",
+    "stale",
+    "requires_triage",
+    "breakdown",
+    "model_version",
+    "computed_at",
+    "color_changed_at",
+    "digest",
+]
+
+
+def _current_scores(scope: Sequence[int] | IdRange) -> dict[int, Current]:
+    q = connection.ops.quote_name
+    where, params = id_filter("account_id", scope)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT account_id, digest, score, color, stale, requires_triage, color_changed_at "  # noqa: S608
+            f"FROM {q(HealthScore._meta.db_table)} WHERE {where}",
+            params,
+        )
+        return {row[0]: Current(row[1], row[2], row[3], bool(row[4]), bool(row[5]), row[6]) for row in cursor}
 
 
 def _change_title(before: str, after: str, result: HealthResult) -> str:
@@ -229,54 +258,79 @@ def _change_notes(result: HealthResult) -> str:
     return "\n".join(lines)
 
 
+Change = tuple[int, HealthResult, AccountHealthInputs, Current | None]
+
+
 def _recompute_chunk(
-    ids: list[int], *, version: HealthModelVersion, today: dt.date, source: str, out: RecomputeResult, ctx: dict
+    scope: Sequence[int] | IdRange,
+    *,
+    version: HealthModelVersion,
+    today: dt.date,
+    source: str,
+    out: RecomputeResult,
+    ctx: dict[str, Any],
 ) -> None:
-    spec = ctx["spec"]
-    gathered = gather_inputs(ids)
-    current = {s.account_id: s for s in HealthScore.objects.filter(account_id__in=ids)}
+    """Score one chunk of accounts (a list of ids, or a range of them) and write what changed, with its
+    consequences: a fixed number of queries per chunk whatever its size."""
+    scorer = ctx["scorer"]
+    gathered = gather_inputs(scope)
+    current = _current_scores(scope)
     now = timezone.now()
-    creates: list[HealthScore] = []
-    updates: list[HealthScore] = []
-    changes: list[tuple[int, HealthResult, AccountHealthInputs, HealthScore | None]] = []
-    for account_id in ids:
-        data = gathered.get(account_id)
-        if data is None:
-            continue
+    at = connection.ops.adapt_datetimefield_value
+    rows: list[tuple[Any, ...]] = []
+    changes: list[Change] = []
+    for account_id, data in gathered.items():
         out.accounts += 1
-        result = score(spec, data.inputs, today=today)
-        new = _new_score(account_id, result, data, version.version)
+        result = scorer.score(data.inputs, today=today)
+        color = result.color or ""
+        breakdown = result.breakdown_json()
+        fields = (result.score, color, result.red_override, result.drag or "", result.stale, data.requires_triage)
+        digest = score_digest((*fields, version.version), breakdown)
         old = current.get(account_id)
-        if old is not None and old.fingerprint() == new.fingerprint():
+        if old is not None and old.digest == digest:
             continue
-        new.computed_at = now
-        new.color_changed_at = old.color_changed_at if old is not None else None
-        if old is not None and old.color and new.color and old.color != new.color:
-            new.color_changed_at = now
-        (updates if old is not None else creates).append(new)
+        changed_at = old.color_changed_at if old is not None else None
+        if old is not None and old.color and color and old.color != color:
+            changed_at = now
+        rows.append(
+            (
+                account_id,
+                result.score,
+                color,
+                result.red_override,
+                result.drag or "",
+                result.stale,
+                data.requires_triage,
+                breakdown,
+                version.version,
+                at(now),
+                changed_at if changed_at is None or isinstance(changed_at, str) else at(changed_at),
+                digest,
+            )
+        )
         changes.append((account_id, result, data, old))
     if not changes:
         return
     out.changed += len(changes)
-    # COPY and one UPDATE ... FROM (core.bulk): bulk_update's CASE WHEN per row cost seconds per thousand accounts.
-    insert_instances(creates)
-    update_instances(
-        updates,
-        [
-            "score",
-            "color",
-            "red_override",
-            "drag",
-            "stale",
-            "requires_triage",
-            "breakdown",
-            "model_version",
-            "computed_at",
-            "color_changed_at",
-        ],
-    )
+    # One upsert (COPY into a temporary table and INSERT ... ON CONFLICT on PostgreSQL) for new and changed scores.
+    bulk_upsert(HealthScore._meta.db_table, SCORE_COLUMNS, rows, conflict=["account_id"], update=SCORE_COLUMNS[1:])
     _write_history(changes, today=today)
+    _consequences(changes, version=version, today=today, now=now, source=source, out=out, ctx=ctx)
 
+
+def _consequences(
+    changes: list[Change],
+    *,
+    version: HealthModelVersion,
+    today: dt.date,
+    now: dt.datetime,
+    source: str,
+    out: RecomputeResult,
+    ctx: dict[str, Any],
+) -> None:
+    """What changed scores set off: timeline entries, audit events and notifications for color changes, health
+    review tasks for sentiments turned stale, triage proposals (all in bulk)."""
+    spec = ctx["spec"]
     entries: list[TimelineEntry] = []
     drafts: list[NotificationDraft] = []
     events = []
@@ -353,33 +407,33 @@ def _recompute_chunk(
         out.notifications += notify_many(drafts)
     if tasks:
         out.tasks += len(task_raise_many(tasks, source=source))
-    for account_id, color, requires_triage in proposals:
-        if triage_propose(account_id=account_id, color=color, requires_triage=requires_triage) is not None:
-            out.triage_proposals += 1
+    if proposals:
+        out.triage_proposals += len(triage_propose_many(proposals, source=source))
 
 
-def _write_history(
-    changes: list[tuple[int, HealthResult, AccountHealthInputs, HealthScore | None]], *, today: dt.date
-) -> None:
-    """Today's point for each changed account that has a score: updated when there is one, created otherwise."""
-    scored = {
-        account_id: (result.score, result.color or "")
+def _write_history(changes: list[Change], *, today: dt.date) -> None:
+    """Today's point for each changed account that has a score: one upsert on (account, day)."""
+    day = connection.ops.adapt_datefield_value(today)
+    rows = [
+        (account_id, day, result.score, result.color or "")
         for account_id, result, _, _ in changes
         if result.score is not None
-    }
-    if not scored:
-        return
-    existing = {h.account_id: h for h in HealthHistory.objects.filter(account_id__in=list(scored), day=today)}
-    creates, updates = [], []
-    for account_id, (value, color) in scored.items():
-        point = existing.get(account_id)
-        if point is None:
-            creates.append(HealthHistory(account_id=account_id, day=today, score=value, color=color))
-        elif (point.score, point.color) != (value, color):
-            point.score, point.color = value, color
-            updates.append(point)
-    insert_instances(creates)
-    update_instances(updates, ["score", "color"])
+    ]
+    bulk_upsert(
+        HealthHistory._meta.db_table,
+        ["account_id", "day", "score", "color"],
+        rows,
+        conflict=["account_id", "day"],
+        update=["score", "color"],
+    )
+
+
+def _scopes(account_ids: Iterable[int], *, full: bool) -> list[Sequence[int] | IdRange]:
+    """The chunks a run walks: id ranges for a full run (one index range scan each), id lists otherwise."""
+    ids = sorted(set(account_ids))
+    if full:
+        return [IdRange(chunk[0], chunk[-1]) for chunk in chunks(ids, FULL_CHUNK)]
+    return list(chunks(ids, CHUNK))
 
 
 def _run(
@@ -391,11 +445,12 @@ def _run(
     if run is None:
         run = HealthRun.objects.create(kind=kind, source=source[:40], model_version=version.version)
     out = RecomputeResult(run_id=run.pk)
-    ctx: dict[str, Any] = {"spec": version.spec()}
+    spec = version.spec()
+    ctx: dict[str, Any] = {"spec": spec, "scorer": Scorer(spec)}
     try:
-        for chunk in chunks(sorted(set(account_ids)), CHUNK):
+        for scope in _scopes(account_ids, full=kind == RunKind.FULL):
             with transaction.atomic():
-                _recompute_chunk(list(chunk), version=version, today=today, source=source, out=out, ctx=ctx)
+                _recompute_chunk(scope, version=version, today=today, source=source, out=out, ctx=ctx)
     except Exception as exc:
         run.status, run.error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
         raise

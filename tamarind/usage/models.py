@@ -90,6 +90,34 @@ class UsageMonthly(models.Model):
         return f"{self.account_id} {self.month:%Y-%m} {self.metric_id}"
 
 
+class UsageState(models.Model):
+    """Where one account's usage and ticket data stand: its latest usage month (and the calendar month before it),
+    the last day reported, and when its tickets last changed.
+
+    Kept by the ingest in the same transaction as the rollups, so the health score reads one row per account and
+    two months of rollups, whatever the length of the history (``selectors.usage_facts``).
+    """
+
+    account = models.OneToOneField(
+        "accounts.Account", primary_key=True, on_delete=models.CASCADE, related_name="usage_state"
+    )
+    latest_month = models.DateField(null=True, blank=True)
+    previous_month = models.DateField(null=True, blank=True)
+    last_day = models.DateField(null=True, blank=True)
+    tickets_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latest_month__isnull=True) | Q(previous_month__lt=F("latest_month")),
+                name="usage_state_previous_before_latest",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.latest_month}"
+
+
 class TicketPriority(models.TextChoices):
     URGENT = "urgent", "Urgent"
     HIGH = "high", "High"

@@ -7,12 +7,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, Max, Q
+from django.db import connection
 from django.utils import timezone
 
 from tamarind.accounts.models import Account
-from tamarind.core.bulk import chunks
+from tamarind.core.bulk import IdRange, chunks, id_filter
 from tamarind.usage.models import (
     OPEN_TICKET_STATUSES,
     MetricKind,
@@ -21,6 +22,7 @@ from tamarind.usage.models import (
     TicketPriority,
     UsageMetric,
     UsageMonthly,
+    UsageState,
 )
 
 CHUNK = 2000
@@ -49,101 +51,129 @@ class UsageFacts:
         return self.active_users / self.licenses
 
 
-def _previous_month(month: dt.date) -> dt.date:
-    return (month - dt.timedelta(days=1)).replace(day=1)
-
-
-def usage_facts(account_ids: Sequence[int] | None, *, now: dt.datetime | None = None) -> dict[int, UsageFacts]:
-    """``UsageFacts`` for each account (every account when ``account_ids`` is None), in chunks of 2,000 accounts:
-    five queries per chunk plus one for the metric definitions, whatever the history's length."""
+def usage_facts(
+    account_ids: Sequence[int] | IdRange | None, *, now: dt.datetime | None = None
+) -> dict[int, UsageFacts]:
+    """``UsageFacts`` for each account: a list of ids (every account when None, in chunks of 2,000) or an
+    ``IdRange`` (the full health recompute walks the book by ranges). Three queries per chunk plus one for the
+    metric definitions, whatever the history's length: each account's ``UsageState`` says which two months of
+    rollups to read, and tickets are counted over a bounded window."""
     now = now or timezone.now()
     metrics = list(UsageMetric.objects.values_list("pk", "kind"))
     kind_of = dict(metrics)
     use_cases_total = sum(1 for _, kind in metrics if kind == MetricKind.USE_CASE)
+    since = now - dt.timedelta(days=TICKET_WINDOW_DAYS)
     if account_ids is None:
         account_ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
+    scopes: list[Sequence[int] | IdRange] = (
+        [account_ids] if isinstance(account_ids, IdRange) else list(chunks(list(account_ids), CHUNK))
+    )
     out: dict[int, UsageFacts] = {}
-    since = now - dt.timedelta(days=TICKET_WINDOW_DAYS)
-    for chunk in chunks(list(account_ids), CHUNK):
-        ids = list(chunk)
-        licenses_field = dict(Account.objects.filter(pk__in=ids).values_list("pk", "licenses"))
-        latest: dict[int, tuple[dt.date, dt.date]] = {
-            row["account_id"]: (row["month"], row["day"])
-            for row in UsageMonthly.objects.filter(account_id__in=ids)
-            .values("account_id")
-            .annotate(month=Max("month"), day=Max("last_day"))
-            .order_by()
-        }
-        # The latest and previous month's rollups: one OR'ed filter per distinct latest month (usually one or two).
-        by_month: dict[dt.date, list[int]] = defaultdict(list)
-        for account_id, (month, _) in latest.items():
-            by_month[month].append(account_id)
-        rollups: dict[tuple[int, dt.date], dict[int, int]] = defaultdict(dict)
-        if by_month:
-            q = Q()
-            for month, accounts in by_month.items():
-                q |= Q(account_id__in=accounts, month__in=[month, _previous_month(month)])
-            for account_id, month, metric_id, last_value in UsageMonthly.objects.filter(q).values_list(
-                "account_id", "month", "metric_id", "last_value"
-            ):
-                rollups[(account_id, month)][metric_id] = last_value
-        recent = dict(
-            SupportTicket.objects.filter(account_id__in=ids, opened_at__gte=since)
-            .values("account_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-            .values_list("account_id", "n")
-        )
-        urgent = dict(
-            SupportTicket.objects.filter(
-                account_id__in=ids, priority=TicketPriority.URGENT, status__in=OPEN_TICKET_STATUSES
-            )
-            .values("account_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-            .values_list("account_id", "n")
-        )
-        ticket_updates = dict(
-            TicketMonthly.objects.filter(account_id__in=ids)
-            .values("account_id")
-            .annotate(at=Max("updated_at"))
-            .order_by()
-            .values_list("account_id", "at")
-        )
-        for account_id in ids:
-            if account_id not in licenses_field:
-                continue  # no such account
-            licenses: int | None = licenses_field[account_id]
-            active = active_prev = None
-            adopted = 0
-            usage_day = None
-            if account_id in latest:
-                month, usage_day = latest[account_id]
-                current = rollups.get((account_id, month), {})
-                previous = rollups.get((account_id, _previous_month(month)), {})
-                for metric_id, value in current.items():
-                    kind = kind_of.get(metric_id)
-                    if kind == MetricKind.LICENSES:
-                        licenses = value
-                    elif kind == MetricKind.ACTIVE:
-                        active = value
-                    elif kind == MetricKind.USE_CASE and value > 0:
-                        adopted += 1
-                for metric_id, value in previous.items():
-                    if kind_of.get(metric_id) == MetricKind.ACTIVE:
-                        active_prev = value
-            out[account_id] = UsageFacts(
-                licenses=licenses,
-                active_users=active,
-                active_users_prev=active_prev,
-                use_cases_adopted=adopted,
-                use_cases_total=use_cases_total,
-                tickets_last_30d=recent.get(account_id, 0),
-                open_urgent_tickets=urgent.get(account_id, 0),
-                usage_updated_at=usage_day,
-                tickets_updated_at=ticket_updates.get(account_id),
-            )
+    for scope in scopes:
+        out.update(_facts_for(scope, kind_of=kind_of, use_cases_total=use_cases_total, since=since))
     return out
+
+
+def _facts_for(
+    scope: Sequence[int] | IdRange, *, kind_of: dict[int, str], use_cases_total: int, since: dt.datetime
+) -> dict[int, UsageFacts]:
+    q = connection.ops.quote_name
+    account_t, state_t, monthly_t, ticket_t = (
+        q(m._meta.db_table) for m in (Account, UsageState, UsageMonthly, SupportTicket)
+    )
+    where_a, params_a = id_filter("a.id", scope)
+    where_s, params_s = id_filter("s.account_id", scope)
+    where_t, params_t = id_filter("account_id", scope)
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.id, a.licenses, s.latest_month, s.previous_month, s.last_day, s.tickets_updated_at "  # noqa: S608
+            f"FROM {account_t} a LEFT JOIN {state_t} s ON s.account_id = a.id WHERE {where_a}",
+            params_a,
+        )
+        accounts = cursor.fetchall()
+        cursor.execute(
+            f"SELECT m.account_id, m.month = s.latest_month, m.metric_id, m.last_value "  # noqa: S608
+            f"FROM {state_t} s JOIN {monthly_t} m ON m.account_id = s.account_id "
+            f"AND (m.month = s.latest_month OR m.month = s.previous_month) WHERE {where_s}",
+            params_s,
+        )
+        rollups = cursor.fetchall()
+        urgent_open = tuple(OPEN_TICKET_STATUSES)
+        cursor.execute(
+            f"SELECT account_id, "  # noqa: S608
+            f"SUM(CASE WHEN opened_at >= %s THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN priority = %s AND status IN (%s, %s) THEN 1 ELSE 0 END) "
+            f"FROM {ticket_t} WHERE {where_t} AND (opened_at >= %s OR (priority = %s AND status IN (%s, %s))) "
+            f"GROUP BY account_id",
+            [
+                ops.adapt_datetimefield_value(since),
+                TicketPriority.URGENT,
+                *urgent_open,
+                *params_t,
+                ops.adapt_datetimefield_value(since),
+                TicketPriority.URGENT,
+                *urgent_open,
+            ],
+        )
+        tickets = {account_id: (int(recent), int(urgent)) for account_id, recent, urgent in cursor.fetchall()}
+    current: dict[int, dict[int, int]] = defaultdict(dict)
+    previous: dict[int, dict[int, int]] = defaultdict(dict)
+    for account_id, is_latest, metric_id, value in rollups:
+        (current if is_latest else previous)[account_id][metric_id] = value
+    convert_day = _date_converter()
+    convert_at = _datetime_converter()
+    out: dict[int, UsageFacts] = {}
+    for account_id, licenses, latest_month, _, last_day, tickets_at in accounts:
+        active = active_prev = None
+        adopted = 0
+        if latest_month is not None:
+            for metric_id, value in current.get(account_id, {}).items():
+                kind = kind_of.get(metric_id)
+                if kind == MetricKind.LICENSES:
+                    licenses = value
+                elif kind == MetricKind.ACTIVE:
+                    active = value
+                elif kind == MetricKind.USE_CASE and value > 0:
+                    adopted += 1
+            for metric_id, value in previous.get(account_id, {}).items():
+                if kind_of.get(metric_id) == MetricKind.ACTIVE:
+                    active_prev = value
+        recent, urgent = tickets.get(account_id, (0, 0))
+        out[account_id] = UsageFacts(
+            licenses=licenses,
+            active_users=active,
+            active_users_prev=active_prev,
+            use_cases_adopted=adopted,
+            use_cases_total=use_cases_total,
+            tickets_last_30d=recent,
+            open_urgent_tickets=urgent,
+            usage_updated_at=convert_day(last_day),
+            tickets_updated_at=convert_at(tickets_at),
+        )
+    return out
+
+
+def _date_converter() -> Any:
+    """Raw SQL on SQLite may give a date as text; PostgreSQL's driver gives dates."""
+    if connection.vendor == "sqlite":
+        return lambda v: dt.date.fromisoformat(v) if isinstance(v, str) else v
+    return lambda v: v
+
+
+def _datetime_converter() -> Any:
+    """Raw SQL on SQLite gives naive UTC datetimes (or text); PostgreSQL's driver gives aware ones."""
+    if connection.vendor == "sqlite":
+
+        def convert(v: Any) -> dt.datetime | None:
+            if isinstance(v, str):
+                v = dt.datetime.fromisoformat(v)
+            if isinstance(v, dt.datetime) and not timezone.is_aware(v):
+                return timezone.make_aware(v, dt.UTC)
+            return v
+
+        return convert
+    return lambda v: v
 
 
 def accounts_with_usage_since(day: dt.date) -> list[int]:

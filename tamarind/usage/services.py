@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from tamarind import policy
 from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record
-from tamarind.core.bulk import chunks, insert_instances
+from tamarind.core.bulk import bulk_upsert, chunks, insert_instances
 from tamarind.core.errors import ValidationFailed
 from tamarind.people.models import User
 from tamarind.usage.models import (
@@ -37,6 +38,7 @@ from tamarind.usage.models import (
     UsageDaily,
     UsageMetric,
     UsageMonthly,
+    UsageState,
 )
 from tamarind.usage.rows import (
     MAX_BATCH_ROWS,
@@ -265,6 +267,34 @@ def _refresh_usage_months(pairs: set[tuple[int, dt.date]]) -> None:
                     for (account_id, metric_id), s in stats.items()
                 ]
             )
+    _refresh_usage_state(sorted({account_id for account_id, _ in pairs}))
+
+
+def _refresh_usage_state(account_ids: list[int]) -> None:
+    """Point each account's ``UsageState`` at its latest month of rollups (and the calendar month before it)."""
+    for chunk in chunks(account_ids, 1000):
+        latest = (
+            UsageMonthly.objects.filter(account_id__in=list(chunk))
+            .values("account_id")
+            .annotate(month=Max("month"), day=Max("last_day"))
+            .order_by()
+            .values_list("account_id", "month", "day")
+        )
+        rows = [
+            (account_id, month, (month - dt.timedelta(days=1)).replace(day=1), day) for account_id, month, day in latest
+        ]
+        bulk_upsert(
+            UsageState._meta.db_table,
+            ["account_id", "latest_month", "previous_month", "last_day"],
+            [tuple(_prepare_dates(r)) for r in rows],
+            conflict=["account_id"],
+            update=["latest_month", "previous_month", "last_day"],
+        )
+
+
+def _prepare_dates(row: tuple[Any, ...]) -> list[Any]:
+    adapt = connection.ops.adapt_datefield_value
+    return [adapt(v) if isinstance(v, dt.date) else v for v in row]
 
 
 def _first_values(account_ids: list[int], days: set[dt.date], *, source: str) -> int:
@@ -422,6 +452,14 @@ def _refresh_ticket_months(pairs: set[tuple[int, dt.date]]) -> None:
                     for a, c in counts.items()
                 ]
             )
+    # The rollups just written carry ``now``: that is when these accounts' tickets last changed.
+    bulk_upsert(
+        UsageState._meta.db_table,
+        ["account_id", "tickets_updated_at"],
+        [(a, connection.ops.adapt_datetimefield_value(now)) for a in sorted({a for a, _ in pairs})],
+        conflict=["account_id"],
+        update=["tickets_updated_at"],
+    )
 
 
 # --- Metrics (admins) -------------------------------------------------------------------------------------------

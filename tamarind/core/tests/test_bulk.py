@@ -51,3 +51,44 @@ def test_update_instances_and_rows(book):
     assert bulk_update_rows(Region._meta.db_table, "id", ["name"], [(book.east.pk, "Atlantic")]) == 1
     assert Region.objects.get(pk=book.east.pk).name == "Atlantic"
     assert update_instances([], ["name"]) == 0
+
+
+def test_bulk_upsert_inserts_new_rows_and_updates_clashing_ones():
+    from django.db import connection
+    from django.utils import timezone
+
+    from tamarind.core.bulk import bulk_upsert
+
+    at = connection.ops.adapt_datetimefield_value(timezone.now())
+    table, columns = Region._meta.db_table, ["name", "created_at"]
+    bulk_insert(table, columns, [("North", at)])
+    north = Region.objects.get(name="North")
+    later = connection.ops.adapt_datetimefield_value(timezone.now() + timezone.timedelta(days=1))
+    assert bulk_upsert(table, columns, [("North", later), ("South", at)], conflict=["name"], update=["created_at"]) == 2
+    assert Region.objects.count() == 2
+    north_after = Region.objects.get(name="North")
+    assert north_after.pk == north.pk and north_after.created_at > north.created_at
+    # No update columns: a clash is left as it is.
+    assert bulk_upsert(table, columns, [("North", at)], conflict=["name"], update=[]) == 1
+    assert Region.objects.get(name="North").created_at == north_after.created_at
+    assert bulk_upsert(table, columns, [], conflict=["name"], update=["created_at"]) == 0
+
+
+def test_id_filter_by_range_and_by_list():
+    from django.db import connection
+
+    from tamarind.core.bulk import IdRange, id_filter
+
+    regions = [Region.objects.create(name=f"R{i}") for i in range(5)]
+    ids = [r.pk for r in regions]
+    table = connection.ops.quote_name(Region._meta.db_table)
+
+    def names(scope):
+        where, params = id_filter("id", scope)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT name FROM {table} WHERE {where} ORDER BY id", params)  # noqa: S608
+            return [row[0] for row in cursor.fetchall()]
+
+    assert names(IdRange(ids[1], ids[3])) == ["R1", "R2", "R3"]
+    assert names([ids[0], ids[4]]) == ["R0", "R4"]
+    assert names([]) == []

@@ -7,14 +7,26 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from dataclasses import replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tamarind.health.scoring import HealthInputs, months_between, score, utilization_color
+from tamarind.health.scoring import (
+    HUNDRED,
+    TWO_PLACES,
+    HealthInputs,
+    HealthResult,
+    MeasureResult,
+    Scorer,
+    _measure,
+    is_stale,
+    months_between,
+    score,
+    utilization_color,
+)
 from tamarind.health.spec import COLORS, DEFAULT_DEFINITION, MEASURES, HealthSpec, parse_spec
 
 DEFAULT = parse_spec(DEFAULT_DEFINITION)
@@ -393,3 +405,57 @@ def test_the_drag_costs_the_most_points(spec: HealthSpec, inputs: HealthInputs) 
     for m in result.measures:
         if m.score is not None:
             assert m.effective_weight * (100 - m.score) <= drag.effective_weight * (100 - drag.score)
+
+
+def reference_score(spec: HealthSpec, inputs: HealthInputs, today: dt.date) -> HealthResult:
+    """The scorer's rules written the plain way, measure by measure, with no caching: the oracle ``Scorer`` (which
+    works out each distinct set of measure scores once) must agree with."""
+    raw = [(key, *_measure(spec, key, inputs, today)) for key in MEASURES]
+    present = sum((spec.weights[k] for k, s, _, _ in raw if s is not None), Decimal(0))
+    measures, total = [], Decimal(0)
+    for key, s, shown, updated in raw:
+        effective = contribution = Decimal(0)
+        if s is not None and present:
+            effective = spec.weights[key] * HUNDRED / present
+            contribution = effective * s / HUNDRED
+            total += contribution
+        measures.append(
+            MeasureResult(
+                key,
+                shown,
+                s,
+                None if s is None else spec.color_of(s),
+                spec.weights[key],
+                effective.quantize(TWO_PLACES, ROUND_HALF_UP),
+                contribution.quantize(TWO_PLACES, ROUND_HALF_UP),
+                updated,
+            )
+        )
+    stale = is_stale(spec, inputs.sentiment_at if inputs.sentiment is not None else None, today=today)
+    if not present:
+        return HealthResult(None, None, tuple(measures), False, None, stale)
+    overall = min(max(int(total.quantize(Decimal(1), ROUND_HALF_UP)), 0), 100)
+    override = spec.red_sentiment_override and inputs.sentiment == "red"
+    lost = [
+        (m.effective_weight * (HUNDRED - m.score), -i, m.key) for i, m in enumerate(measures) if m.score is not None
+    ]
+    worst = max(lost)
+    drag = worst[2] if worst[0] > 0 else None
+    return HealthResult(overall, "red" if override else spec.color_of(overall), tuple(measures), override, drag, stale)
+
+
+@settings(max_examples=200, deadline=None)
+@given(spec=specs(), batch=st.lists(inputs_strategy, min_size=1, max_size=30))
+def test_one_scorer_over_many_accounts_agrees_with_the_plain_rules(spec: HealthSpec, batch: list[HealthInputs]) -> None:
+    scorer = Scorer(spec)  # shared across the batch, as a full recompute shares it across the book
+    for inputs in batch + batch:
+        assert scorer.score(inputs, today=TODAY) == reference_score(spec, inputs, TODAY)
+
+
+@settings(max_examples=200, deadline=None)
+@given(spec=specs(), inputs=inputs_strategy)
+def test_the_breakdown_text_is_the_breakdown(spec: HealthSpec, inputs: HealthInputs) -> None:
+    import json
+
+    result = score(spec, inputs, today=TODAY)
+    assert json.loads(result.breakdown_json()) == result.breakdown()

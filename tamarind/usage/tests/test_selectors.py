@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from tamarind.core.bulk import IdRange
 from tamarind.testing.factories import AccountFactory
-from tamarind.usage.models import UsageMetric
+from tamarind.usage.models import UsageMetric, UsageState
 from tamarind.usage.rows import TicketRow, UsageRow
 from tamarind.usage.selectors import accounts_with_usage_since, usage_facts
 from tamarind.usage.services import tickets_ingest, usage_ingest_daily
@@ -61,12 +62,12 @@ def test_usage_facts(book: Any) -> None:
 @pytest.mark.django_db
 def test_usage_facts_query_count_is_constant(book: Any, django_assert_num_queries: Any) -> None:
     push(book.admin, book.account.crm_id, [("2026-03-01", "active_users", 5)])
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(4):
         usage_facts([book.account.pk])
     more = [AccountFactory(region=book.east) for _ in range(5)]
     for i, account in enumerate(more):
         push(book.admin, account.crm_id, [(f"2026-0{1 + i % 3}-0{1 + i}", "active_users", i)])
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(4):
         usage_facts([book.account.pk, *[a.pk for a in more]])
 
 
@@ -77,3 +78,31 @@ def test_accounts_with_usage_since(book: Any) -> None:
     assert accounts_with_usage_since(D(2026, 3, 1)) == [book.account.pk]
     assert accounts_with_usage_since(D(2026, 2, 1)) == sorted([book.account.pk, book.other_account.pk])
     assert accounts_with_usage_since(D(2026, 4, 1)) == []
+
+
+@pytest.mark.django_db
+def test_usage_facts_over_a_range_equal_the_list_form(book: Any) -> None:
+    push(book.admin, book.account.crm_id, [("2026-02-10", "active_users", 8), ("2026-03-05", "active_users", 9)])
+    ids = sorted([book.account.pk, book.other_account.pk])
+    assert usage_facts(IdRange(ids[0], ids[-1])) == usage_facts(ids)
+
+
+@pytest.mark.django_db
+def test_usage_state_follows_the_latest_month_whatever_the_order_of_arrival(book: Any) -> None:
+    crm = book.account.crm_id
+    push(book.admin, crm, [("2026-03-20", "active_users", 60)])
+    state = UsageState.objects.get(account=book.account)
+    assert (state.latest_month, state.previous_month, state.last_day) == (D(2026, 3, 1), D(2026, 2, 1), D(2026, 3, 20))
+    push(book.admin, crm, [("2026-01-31", "active_users", 10)])  # a late report of an older month changes nothing
+    state.refresh_from_db()
+    assert (state.latest_month, state.last_day) == (D(2026, 3, 1), D(2026, 3, 20))
+    push(book.admin, crm, [("2026-01-02", "licenses", 5), ("2026-04-01", "active_users", 61)])
+    state.refresh_from_db()
+    assert (state.latest_month, state.previous_month, state.last_day) == (D(2026, 4, 1), D(2026, 3, 1), D(2026, 4, 1))
+    assert state.tickets_updated_at is None
+    tickets_ingest(actor=book.admin, rows=[TicketRow(crm, "Z", timezone.now(), None, "normal", "open")])
+    state.refresh_from_db()
+    assert state.tickets_updated_at is not None and state.latest_month == D(2026, 4, 1)
+    # facts read the previous calendar month only: a gap month means no "previous" value
+    facts = usage_facts([book.account.pk])[book.account.pk]
+    assert (facts.active_users, facts.active_users_prev, facts.usage_updated_at) == (61, 60, D(2026, 4, 1))
