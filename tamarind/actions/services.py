@@ -431,18 +431,21 @@ def _notify_assigned(tasks: Sequence[Task], *, actor: User | None) -> None:
     """Tell each task's owner it is theirs (one notification per task and owner, however often this runs)."""
     if not tasks:
         return
-    from tamarind.notifications.services import NotificationDraft, notify_many
+    from tamarind.notifications.services import Handover, notify_handed_over
 
-    by = "A rule" if actor is None else str(actor)
-    notify_many(
-        NotificationDraft(
-            recipient_id=task.owner_id,
-            kind="task_assigned",
-            title=f"New task: {task.title}"[:200],
-            body=f"{by} gave you this task" + (f" about {task.account}." if task.account_id else "."),
-            url=task_url(task),
-            account_id=task.account_id,
-            dedupe_key=f"task:{task.pk}",
-        )
-        for task in tasks
+    notify_handed_over(
+        (
+            Handover(
+                recipient_id=task.owner_id,
+                noun="task",
+                title=f"New task: {task.title}",
+                url=task_url(task),
+                about=str(task.account) if task.account_id else "",
+                account_id=task.account_id,
+                dedupe_key=f"task:{task.pk}",
+            )
+            for task in tasks
+        ),
+        actor=actor,
+        kind="task_assigned",
     )

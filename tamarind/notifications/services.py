@@ -431,3 +431,42 @@ def notification_digest_send(*, now: datetime | None = None) -> dict[str, Any]:
             else:
                 failed += 1
     return {"emails": emails, "notifications": items, "failed": failed}
+
+
+# --- Hand-overs ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Handover:
+    """Something handed to a person (a task, a triage case), for ``notify_handed_over``.
+
+    ``noun`` names the thing in the body ("task", "triage case"); ``about`` is what it concerns (an account's
+    name), empty when nothing. The caller builds it from what it already holds, so no query happens here.
+    """
+
+    recipient_id: int
+    noun: str
+    title: str
+    url: str
+    about: str = ""
+    account_id: int | None = None
+    dedupe_key: str = ""
+
+
+def notify_handed_over(items: Iterable[Handover], *, actor: User | None, kind: str) -> int:
+    """Tell each new owner that a thing is now theirs: "<actor> gave you this <noun> about <account>." (``actor``
+    ``None``: "A rule ..."). The one notification of a reassignment for every app (tasks, triage cases); the
+    change itself is audited by the caller's service. Returns how many notifications were created."""
+    by = "A rule" if actor is None else str(actor)
+    return notify_many(
+        NotificationDraft(
+            recipient_id=item.recipient_id,
+            kind=kind,
+            title=item.title[:200],
+            body=f"{by} gave you this {item.noun}" + (f" about {item.about}." if item.about else "."),
+            url=item.url,
+            account_id=item.account_id,
+            dedupe_key=item.dedupe_key,
+        )
+        for item in items
+    )
