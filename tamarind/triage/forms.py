@@ -6,10 +6,12 @@ from typing import Any
 
 from django import forms
 
+from tamarind.people.models import User
 from tamarind.triage.models import (
     SETTINGS_FIELDS,
     CaseStatus,
     Classification,
+    EscalationStatus,
     Outcome,
     RiskReason,
     RiskType,
@@ -59,10 +61,77 @@ class NoteForm(forms.Form):
     text = forms.CharField(label="Update", widget=forms.Textarea(attrs={"rows": 3}))
 
 
+def _days(n: int) -> str:
+    return "daily" if n == 1 else f"every {n} days"
+
+
+def severity_choices(settings_row: TriageSettings | None) -> list[tuple[str, str]]:
+    """Each severity with its update cadence from the settings ("Critical: update daily")."""
+    if settings_row is None:
+        return list(Severity.choices)
+    return [(v, f"{label}: update {_days(settings_row.escalation_days(v))}") for v, label in Severity.choices]
+
+
+def _owner_field(
+    people: list[User] | None, *, required: bool, label: str = "Owner", blank_label: str = "— me —"
+) -> forms.ChoiceField:
+    blank = [] if required else [("", blank_label)]
+    choices = [*blank, *((str(p.pk), f"{p.full_name} ({p.get_role_display()})") for p in people or [])]
+    return forms.ChoiceField(label=label, choices=choices, required=required)
+
+
 class EscalationForm(forms.Form):
+    """Open an escalation: title, severity (its update cadence shown), description, owner (default: you)."""
+
     title = forms.CharField(max_length=200)
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.MEDIUM)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(
+        self,
+        *args: Any,
+        settings_row: TriageSettings | None = None,
+        owners: list[User] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["severity"] = forms.ChoiceField(choices=severity_choices(settings_row), initial=Severity.MEDIUM)
+        if owners is not None:
+            self.fields["owner"] = _owner_field(owners, required=False)
+
+    def data_for_service(self) -> dict[str, Any]:
+        data = {k: self.cleaned_data[k] for k in ("title", "severity", "description")}
+        if self.cleaned_data.get("owner"):
+            data["owner"] = self.cleaned_data["owner"]
+        return data
+
+
+class EscalationUpdateForm(forms.Form):
+    """An update on an escalation, optionally changing its severity or owner, or resolving it."""
+
+    note = forms.CharField(label="Update", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    severity = forms.ChoiceField(choices=Severity.choices, required=False)
+    # Set by the page's Resolve / Reopen button (submitted after the fields, so its value wins).
+    status = forms.ChoiceField(choices=_blank(EscalationStatus.choices), required=False, widget=forms.HiddenInput)
+
+    def __init__(
+        self, *args: Any, settings_row: TriageSettings | None = None, owners: list[User] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["severity"] = forms.ChoiceField(choices=severity_choices(settings_row), required=False)
+        if owners is not None:
+            self.fields["owner"] = _owner_field(owners, required=False, blank_label="— unchanged —")
+
+    def changes(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+
+class OwnerForm(forms.Form):
+    """Hand a case to another owner (the choices: who may own the account's triage)."""
+
+    def __init__(self, *args: Any, owners: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"] = _owner_field(owners, required=True, label="New owner")
 
 
 _SETTINGS = {f.name: f for f in TriageSettings._meta.fields}

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tamarind import policy
 from tamarind.accounts.models import Account
-from tamarind.audit.models import AuditEvent
+from tamarind.audit.models import AuditAction, AuditEvent
 from tamarind.core.params import getlist
 from tamarind.people.models import Region, Role, User
 from tamarind.triage.models import (
@@ -214,3 +214,69 @@ def escalation_list(*, user: User, account: Account | None = None, open_only: bo
     if open_only:
         qs = qs.filter(status="open")
     return qs.order_by("status", "-last_update_at", "-id")
+
+
+OWNER_ROLES = (Role.TAM, Role.MANAGER, Role.ADMIN)
+
+
+def owner_choices(*, accounts: list[Account]) -> dict[int, list[User]]:
+    """Who may own each account's triage case or escalation, by account id: the active TAMs, managers and admins
+    who read it (``policy.can_read_account``, the rule the services check). One query, however many accounts."""
+    if not accounts:
+        return {}
+    regions = {a.region_id for a in accounts}
+    tams = {a.tam_id for a in accounts if a.tam_id}
+    people = list(
+        User.objects.with_region()
+        .filter(is_active=True, role__in=OWNER_ROLES)
+        .filter(
+            Q(role=Role.ADMIN)
+            | Q(role=Role.MANAGER, managed_region__in=regions)
+            | Q(role=Role.TAM, region_id__in=regions)
+            | Q(role=Role.TAM, pk__in=tams)
+        )
+        .order_by("full_name", "pk")
+    )
+    return {a.pk: [p for p in people if policy.can_read_account(p, a)] for a in accounts}
+
+
+@dataclass
+class EscalationUpdate:
+    """One entry of an escalation's history: who, when, the update's text and the fields it changed."""
+
+    at: dt.datetime
+    actor_name: str
+    note: str
+    changes: list[tuple[str, Any, Any]]
+    opened: bool = False
+
+
+def escalation_history(*, escalation: Escalation, limit: int = 200) -> list[EscalationUpdate]:
+    """The escalation's updates and changes, newest first, from its audit trail (owners by name). Two queries."""
+    events = list(AuditEvent.objects.for_object("triage.escalation", escalation.pk).order_by("-at", "-id")[:limit])
+    ids = {v for e in events for n, b, a in e.changed_fields() if n == "owner" for v in (b, a) if v is not None}
+    names = dict(User.objects.filter(pk__in=ids).values_list("pk", "full_name")) if ids else {}
+    labels = {f.name: str(f.verbose_name) for f in Escalation._meta.fields}
+    rows = []
+    for event in events:
+        note = ""
+        changes = []
+        for name, before, after in event.changed_fields():
+            if name == "note":
+                note = str(after or "")
+                continue
+            if event.action == AuditAction.CREATE and name not in ("title", "severity", "owner"):
+                continue
+            if name == "owner":
+                before, after = names.get(before, before), names.get(after, after)
+            changes.append((labels.get(name, name), before, after))
+        rows.append(
+            EscalationUpdate(
+                at=event.at,
+                actor_name=event.actor_name or "system",
+                note=note,
+                changes=changes,
+                opened=event.action == AuditAction.CREATE,
+            )
+        )
+    return rows

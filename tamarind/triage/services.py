@@ -12,6 +12,7 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import FieldError, PermissionDenied
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from tamarind import policy
@@ -22,6 +23,8 @@ from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record, snapshot
 from tamarind.core.bulk import chunks
 from tamarind.core.errors import ValidationFailed
+from tamarind.notifications.models import NotificationKind
+from tamarind.notifications.services import Handover, notify_handed_over
 from tamarind.people.models import Role, User
 from tamarind.timeline.models import EntryKind, TimelineEntry
 from tamarind.triage.models import (
@@ -144,6 +147,33 @@ def _timeline(actor: User | None, case: TriageCase, title: str, notes: str = "")
 
 def _audit(actor: User | None, obj: Any, action: AuditAction, before: Any, after: Any, source: str) -> None:
     audit_record(actor=actor, obj=obj, action=action, before=before, after=after, source=source)
+
+
+def _notify_owner(actor: User | None, obj: TriageCase | Escalation) -> None:
+    """Tell the new owner of a case or escalation it is theirs (not when they gave it to themselves). The key
+    carries the change's time, so handing it back later notifies again, and a retried change does not."""
+    if obj.owner_id is None or (actor is not None and obj.owner_id == actor.pk):
+        return
+    if isinstance(obj, TriageCase):
+        noun, url, title = "triage case", reverse("triage:detail", args=[obj.pk]), f"Triage case: {obj.account}"
+    else:
+        noun, url = "escalation", reverse("triage:escalation_change", args=[obj.pk])
+        title = f"Escalation ({obj.get_severity_display()}): {obj.title}"
+    notify_handed_over(
+        [
+            Handover(
+                recipient_id=obj.owner_id,
+                noun=noun,
+                title=title,
+                url=url,
+                about=str(obj.account),
+                account_id=obj.account_id,
+                dedupe_key=f"triage:{noun}:{obj.pk}:owner:{obj.last_update_at.isoformat()}",
+            )
+        ],
+        actor=actor,
+        kind=NotificationKind.GENERAL,
+    )
 
 
 # --- Cases -----------------------------------------------------------------------------------------------------
@@ -279,9 +309,17 @@ def _case_update(*, actor: User, case: TriageCase, changes: dict[str, Any], sour
             {f: after[f] for f in changed},
             source,
         )
+    if "owner" in changed:
+        _notify_owner(actor, case)
     if note_text:
         _note_add(actor=actor, case=case, text=note_text, source=source)
     return case
+
+
+def case_reassign(*, actor: User, case: TriageCase, owner: User | int | str, source: str = "web") -> TriageCase:
+    """Give a case to another owner (an active TAM, manager or admin who reads the account): audited, counts
+    as an update of the case, and the new owner is notified (unless they took it themselves)."""
+    return case_update(actor=actor, case=case, changes={"owner": owner}, source=source)
 
 
 def case_close(*, actor: User, case: TriageCase, outcome: str, note: str = "", source: str = "web") -> TriageCase:
@@ -431,6 +469,7 @@ def escalation_open(*, actor: User, account: Account, data: dict[str, Any], sour
     )
     esc.save()
     _audit(actor, esc, AuditAction.CREATE, None, snapshot(esc, ESCALATION_FIELDS), source)
+    _notify_owner(actor, esc)
     return esc
 
 
@@ -475,7 +514,23 @@ def escalation_update(
     if note:
         after_log["note"] = note
     _audit(actor, escalation, AuditAction.UPDATE, {f: before[f] for f in changed}, after_log, source)
+    if "owner" in changed:
+        _notify_owner(actor, escalation)
     return escalation
+
+
+def escalation_note_add(*, actor: User, escalation: Escalation, text: str, source: str = "web") -> Escalation:
+    """Post an update on an escalation (restarts its cadence clock); audited with the text."""
+    text = _text(text, "note", required=True)
+    return escalation_update(actor=actor, escalation=escalation, changes={"note": text}, source=source)
+
+
+def escalation_resolve(*, actor: User, escalation: Escalation, note: str = "", source: str = "web") -> Escalation:
+    """Close (resolve) an escalation, optionally with a last update."""
+    changes: dict[str, Any] = {"status": EscalationStatus.RESOLVED}
+    if note:
+        changes["note"] = note
+    return escalation_update(actor=actor, escalation=escalation, changes=changes, source=source)
 
 
 # --- Settings --------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ outcome, escalations), opening a case from an account, and the admins' settings.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -21,20 +22,40 @@ from tamarind.core.forms import add_service_errors
 from tamarind.core.http import request_user
 from tamarind.people.models import User
 from tamarind.triage import selectors, services
-from tamarind.triage.forms import CaseForm, EscalationForm, MoveForm, NoteForm, SettingsForm, StepForm
-from tamarind.triage.models import SETTINGS_FIELDS, CaseStatus, Outcome, TriageCase
+from tamarind.triage.forms import (
+    CaseForm,
+    EscalationForm,
+    EscalationUpdateForm,
+    MoveForm,
+    NoteForm,
+    OwnerForm,
+    SettingsForm,
+    StepForm,
+)
+from tamarind.triage.models import SETTINGS_FIELDS, CaseStatus, Escalation, Outcome, TriageCase
 
 
 def _errors(exc: ValidationFailed) -> str:
     return " ".join(m for msgs in exc.errors.values() for m in msgs)
 
 
+def _form_errors(form: Any) -> str:
+    return " ".join(str(m) for msgs in form.errors.values() for m in msgs)
+
+
 def _board_context(request: HttpRequest, user: User, params: Any) -> dict[str, Any]:
     filters = selectors.CaseFilters.from_params(params)
     columns = selectors.board(user=user, filters=filters)
+    writable = []
     for column in columns:
         for case in column.cases:
             case.can_write = policy.can_write_triage_case(user, case)  # type: ignore[attr-defined]
+            if case.can_write and case.is_open:  # type: ignore[attr-defined]
+                writable.append(case)
+    # The card's owner control: who may own each case (one query for the whole board).
+    choices = selectors.owner_choices(accounts=list({c.account_id: c.account for c in writable}.values()))
+    for case in writable:
+        case.owner_choices = choices.get(case.account_id, [])  # type: ignore[attr-defined]
     return {
         "columns": columns,
         "filters": filters,
@@ -90,9 +111,13 @@ def _detail_context(user: User, case: TriageCase, **extra: Any) -> dict[str, Any
     for esc in escalations:
         esc.overdue = esc.is_overdue(settings_row)  # type: ignore[attr-defined]
         esc.can_write = policy.can_write_escalation(user, esc)  # type: ignore[attr-defined]
+        esc.cadence_days = settings_row.escalation_days(esc.severity)  # type: ignore[attr-defined]
+    can_write = policy.can_write_triage_case(user, case)
+    owners = selectors.owner_choices(accounts=[case.account]).get(case.account_id, []) if can_write else []
     return {
         "case": case,
-        "can_write": policy.can_write_triage_case(user, case),
+        "can_write": can_write,
+        "owner_form": OwnerForm(owners=owners, auto_id="owner_%s", initial={"owner": case.owner_id}),
         "overdue": case.is_overdue(settings_row),
         "settings_row": settings_row,
         "steps": list(case.steps.all()),
@@ -114,7 +139,7 @@ def _detail_context(user: User, case: TriageCase, **extra: Any) -> dict[str, Any
         # Distinct ids: three small forms share the page with the case form.
         "step_form": StepForm(auto_id="step_%s"),
         "note_form": NoteForm(auto_id="note_%s"),
-        "escalation_form": EscalationForm(auto_id="esc_%s"),
+        "escalation_form": EscalationForm(auto_id="esc_%s", settings_row=settings_row, owners=owners),
         **extra,
     }
 
@@ -198,35 +223,135 @@ def note_add(request: HttpRequest, case_id: int) -> HttpResponse:
 def escalation_add(request: HttpRequest, case_id: int) -> HttpResponse:
     user = request_user(request)
     case = selectors.case_for_user(user, case_id, write=True)
-    form = EscalationForm(request.POST)
+    owners = selectors.owner_choices(accounts=[case.account]).get(case.account_id, [])
+    form = EscalationForm(request.POST, owners=owners)
     if not form.is_valid():
-        return _back(request, case, error=" ".join(str(m) for msgs in form.errors.values() for m in msgs))
+        return _back(request, case, error=_form_errors(form))
     try:
-        services.escalation_open(actor=user, account=case.account, data=dict(form.cleaned_data))
+        services.escalation_open(actor=user, account=case.account, data=form.data_for_service())
     except (ValidationFailed, PermissionDenied) as exc:
         return _back(request, case, error=_errors(exc) if isinstance(exc, ValidationFailed) else str(exc))
     return _back(request, case, ok="Escalation opened.")
 
 
+def _escalation_context(user: User, esc: Escalation, **extra: Any) -> dict[str, Any]:
+    settings_row = selectors.triage_settings()
+    can_write = policy.can_write_escalation(user, esc)
+    owners = selectors.owner_choices(accounts=[esc.account]).get(esc.account_id, []) if can_write else []
+    esc.overdue = esc.is_overdue(settings_row)  # type: ignore[attr-defined]
+    days = settings_row.escalation_days(esc.severity)
+    return {
+        "esc": esc,
+        "can_write": can_write,
+        "cadence_days": days,
+        "next_update_due": esc.last_update_at + dt.timedelta(days=days),
+        "settings_row": settings_row,
+        "history": selectors.escalation_history(escalation=esc),
+        "form": EscalationUpdateForm(
+            auto_id="upd_%s", settings_row=settings_row, owners=owners, initial={"severity": esc.severity}
+        ),
+        **extra,
+    }
+
+
 @login_required
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def escalation_change(request: HttpRequest, escalation_id: int) -> HttpResponse:
-    """Post an update on an escalation, change its severity, or resolve/reopen it; back to its case."""
+    """An escalation: its cadence (late updates highlighted) and history; its writers post an update, change
+    the severity or owner, resolve or reopen it. A POST from its case's page goes back there."""
     user = request_user(request)
-    esc = selectors.escalation_for_user(user, escalation_id, write=True)
-    changes = {k: request.POST[k] for k in ("severity", "status", "note") if request.POST.get(k)}
+    esc = selectors.escalation_for_user(user, escalation_id, write=request.method == "POST")
+    if request.method == "GET":
+        return render(request, "triage/escalation.html", _escalation_context(user, esc))
+    owners = selectors.owner_choices(accounts=[esc.account]).get(esc.account_id, [])
+    form = EscalationUpdateForm(request.POST, settings_row=None, owners=owners)
     error = ""
-    try:
-        services.escalation_update(actor=user, escalation=esc, changes=changes)
-    except ValidationFailed as exc:
-        error = _errors(exc)
+    if not form.is_valid():
+        error = _form_errors(form)
+    elif not form.changes():
+        error = "Write the update first (or choose a change)."
+    else:
+        try:
+            services.escalation_update(actor=user, escalation=esc, changes=form.changes())
+        except ValidationFailed as exc:
+            error = _errors(exc)
+    if request.POST.get("from") == "escalation" or not esc.case_id:
+        if error:
+            esc.refresh_from_db()
+            return render(request, "triage/escalation.html", _escalation_context(user, esc, error=error), status=400)
+        messages.success(request, "Escalation updated.")
+        return redirect("triage:escalation_change", escalation_id=esc.pk)
     if error:
         messages.error(request, error)
     else:
         messages.success(request, "Escalation updated.")
-    if esc.case_id:
-        return redirect("triage:detail", case_id=esc.case_id)
-    return redirect("accounts:detail", account_id=esc.account_id)
+    return redirect("triage:detail", case_id=esc.case_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def escalation_open(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Open an escalation on an account (its TAM, its region's manager, admins), from the account page; it is
+    tied to the account's open triage case when there is one."""
+    user = request_user(request)
+    account = account_for_user(user, account_id)
+    if not policy.can_open_triage_case(user, account):
+        raise PermissionDenied("Only the account's TAM, its region's manager and admins open escalations.")
+    settings_row = selectors.triage_settings()
+    owners = selectors.owner_choices(accounts=[account]).get(account.pk, [])
+    form = EscalationForm(request.POST or None, settings_row=settings_row, owners=owners)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                esc = services.escalation_open(actor=user, account=account, data=form.data_for_service())
+            except ValidationFailed as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"Opened an escalation on {account.name}.")
+                return redirect("triage:escalation_change", escalation_id=esc.pk)
+        status = 400
+    context = {
+        "form": form,
+        "account": account,
+        "case": selectors.open_case_for_account(account=account),
+        "settings_row": settings_row,
+    }
+    return render(request, "triage/escalation_open.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["POST"])
+def case_owner(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Hand a case to another owner, from the case page (htmx swaps the owner panel) or a board card (htmx
+    swaps the board, filtered as ``filters`` says). The new owner is notified; the change is audited."""
+    user = request_user(request)
+    case = selectors.case_for_user(user, case_id, write=True)
+    owners = selectors.owner_choices(accounts=[case.account]).get(case.account_id, [])
+    form = OwnerForm(request.POST, owners=owners)
+    error = ""
+    if not form.is_valid():
+        error = _form_errors(form) or "Choose the new owner."
+    else:
+        try:
+            services.case_reassign(actor=user, case=case, owner=form.cleaned_data["owner"])
+        except ValidationFailed as exc:
+            error = _errors(exc)
+    if not request.headers.get("HX-Request"):
+        return _back(request, case, error=error, ok=f"The case is now {case.owner}'s.")
+    status = 400 if error else 200
+    if request.POST.get("board"):
+        context = _board_context(request, user, QueryDict(request.POST.get("filters", "")))
+        context.update(error=error, moved=case.pk)
+        return render(request, "triage/_board.html", context, status=status)
+    context = {
+        "case": case,
+        "can_write": policy.can_write_triage_case(user, case),
+        "owner_form": OwnerForm(owners=owners, auto_id="owner_%s", initial={"owner": case.owner_id}),
+        "owner_error": error,
+        "owner_saved": not error,
+    }
+    return render(request, "triage/_owner.html", context, status=status)
 
 
 @login_required

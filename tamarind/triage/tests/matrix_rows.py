@@ -134,6 +134,25 @@ ROWS: list[Row] = [
         data=lambda b, t: {"note": "Fix rolling out"},
         json=False,
     ),
+    Row(
+        "triage:owner",
+        "post",
+        lambda b, t: f"/triage/{case(b, t)}/owner/",
+        writers(200),
+        data=lambda b, t: {"owner": b.tam2.pk},
+        json=False,
+        headers={"HX-Request": "true"},
+    ),
+    Row("triage:escalation_open", "get", lambda b, t: f"/triage/escalations/new/{b.account.pk}/", writers(200)),
+    Row(
+        "triage:escalation_open",
+        "post",
+        lambda b, t: f"/triage/escalations/new/{b.account.pk}/",
+        writers(302),
+        data=lambda b, t: {"title": "Pipeline outage", "severity": "critical"},
+        json=False,
+    ),
+    Row("triage:escalation_change", "get", lambda b, t: f"/triage/escalations/{escalation(b, t)}/", READERS),
     # --- API ------------------------------------------------------------------------------------------------------
     Row("api:triage_case_list", "get", lambda b, t: "/api/v1/triage/cases", everyone(200, anonymous=401), api=True),
     Row(

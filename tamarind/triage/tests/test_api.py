@@ -125,3 +125,17 @@ def test_escalation_list_query_count_constant(book, api_for, django_assert_num_q
     c.get("/api/v1/triage/escalations")
     with django_assert_num_queries(4):
         assert c.get("/api/v1/triage/escalations").status_code == 200
+
+
+def test_patch_owner_notifies_the_new_owner(book, api_for):
+    from tamarind.audit.models import AuditEvent
+    from tamarind.notifications.models import Notification
+
+    case = TriageCaseFactory(account=book.account, owner=book.tam)
+    c = api_for(book.manager)
+    r = c.patch(f"/api/v1/triage/cases/{case.pk}", {"owner_id": book.tam2.pk}, content_type=J)
+    assert r.status_code == 200 and r.json()["owner"]["id"] == book.tam2.pk
+    assert Notification.objects.get(recipient=book.tam2).url == f"/triage/{case.pk}/"
+    assert AuditEvent.objects.for_object("triage.triagecase", case.pk).get().source == "api"
+    r = c.patch(f"/api/v1/triage/cases/{case.pk}", {"owner_id": book.other_tam.pk}, content_type=J)
+    assert r.status_code == 422 and "cannot own" in r.content.decode()

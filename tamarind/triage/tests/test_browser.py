@@ -96,3 +96,107 @@ def test_case_page_steps_updates_and_close(page, live_server, book):
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED and case.outcome == "lost_contraction"
     screenshot(page, "triage-case-closed")
+
+
+def test_escalate_from_account_post_update_close_and_change_owner(page, live_server, book):
+    from tamarind.notifications.models import Notification
+    from tamarind.triage.models import Escalation
+
+    case = TriageCaseFactory(account=book.account, owner=book.tam, risk_reason="product_quality")
+    login(page, live_server, book.tam)
+    # From the account page: Escalate, a critical escalation owned by Theo (its cadence in the severity list).
+    page.goto(f"{live_server.url}/accounts/{book.account.pk}/")
+    page.click(f"a[href='/triage/escalations/new/{book.account.pk}/']")
+    assert "Critical: update daily" in page.locator("#id_severity").inner_text()
+    page.fill("#id_title", "Runner fleet down")
+    page.select_option("#id_severity", "critical")
+    page.fill("#id_description", "All CI runners offline since 06:00.")
+    page.select_option("#id_owner", str(book.tam2.pk))
+    screenshot(page, "triage-escalation-open")
+    page.click("button:text('Open escalation')")
+    page.wait_for_selector("#esc-cadence")
+    esc = Escalation.objects.get()
+    assert esc.case_id == case.pk and esc.owner == book.tam2
+    assert Notification.objects.filter(recipient=book.tam2).exists()
+    assert "updated daily" in page.locator("#esc-cadence").inner_text()
+
+    # A late update is highlighted; posting one clears it.
+    Escalation.objects.filter(pk=esc.pk).update(last_update_at=timezone.now() - dt.timedelta(days=2))
+    page.reload()
+    assert page.locator(".triage-overdue-badge").count() == 1
+    screenshot(page, "triage-escalation-overdue")
+    page.fill("#upd_note", "Vendor engaged; failover in progress.")
+    page.click("#esc-post")
+    page.wait_for_selector("#esc-history >> text=Vendor engaged")
+    assert page.locator(".triage-overdue-badge").count() == 0
+
+    # On the case page: the escalation row with its cadence; post an update from there, then change the owner.
+    page.goto(f"{live_server.url}/triage/{case.pk}/")
+    row = page.locator(f"#escalation-{esc.pk}")
+    assert "daily" in row.inner_text()
+    row.locator("input[name=note]").fill("Half the fleet is back.")
+    row.locator(f"button[data-esc-post='{esc.pk}']").click()
+    page.wait_for_selector(".messages .success")
+    page.select_option("#owner_owner", str(book.manager.pk))
+    page.click("#owner-form button")
+    page.wait_for_selector("#case-owner >> text=Mia Manager is notified")
+    assert page.locator("#case-owner-name").inner_text() == "Mia Manager"
+    case.refresh_from_db()
+    assert case.owner == book.manager
+    assert Notification.objects.filter(recipient=book.manager, url=f"/triage/{case.pk}/").exists()
+    screenshot(page, "triage-case-owner-changed")
+
+    # Close the escalation from its page.
+    page.goto(f"{live_server.url}/triage/escalations/{esc.pk}/")
+    page.fill("#upd_note", "All runners back; root cause written up.")
+    page.click("#esc-resolve")
+    page.wait_for_selector("#esc-reopen")
+    esc.refresh_from_db()
+    assert esc.status == "resolved"
+    assert "Half the fleet is back." in page.locator("#esc-history").inner_text()
+    screenshot(page, "triage-escalation-closed")
+
+
+def test_change_owner_from_a_board_card(page, live_server, book):
+    acme = TriageCaseFactory(account=book.account, owner=book.tam, risk_reason="competition")
+    login(page, live_server, book.manager)
+    page.goto(f"{live_server.url}/triage/")
+    card = page.locator(f"#case-{acme.pk}")
+    card.locator(".triage-card-reassign summary").click()
+    card.locator("select[name=owner]").select_option(str(book.tam2.pk))
+    card.locator(".triage-card-reassign button").click()
+    page.wait_for_selector(f"#case-{acme.pk} >> text=Owner Theo Tam")
+    acme.refresh_from_db()
+    assert acme.owner == book.tam2
+    screenshot(page, "triage-board-owner-changed")
+
+
+def test_settings_page_change_and_save(page, live_server, book):
+    from tamarind.audit.models import AuditEvent
+    from tamarind.triage.selectors import triage_settings
+
+    login(page, live_server, book.admin)
+    page.goto(f"{live_server.url}/triage/settings/")
+    assert page.locator("#id_red_update_days").input_value() == "14"
+    assert page.locator("#id_yellow_update_days").input_value() == "30"
+    page.fill("#id_red_update_days", "10")
+    page.fill("#id_critical_update_days", "1")
+    page.fill("#id_high_update_days", "3")
+    page.click("button:text('Save')")
+    page.wait_for_selector(".messages .success")
+    assert page.locator("#id_red_update_days").input_value() == "10"
+    row = triage_settings()
+    assert (row.red_update_days, row.yellow_update_days, row.high_update_days) == (10, 30, 3)
+    assert AuditEvent.objects.filter(object_type="triage.triagesettings").count() == 1
+    screenshot(page, "triage-settings-saved")
+    # A bad value is refused with its reason: by the browser, and by the server when the browser lets it through.
+    page.fill("#id_yellow_update_days", "0")
+    assert page.locator("#id_yellow_update_days").evaluate("e => e.validity.valid") is False
+    page.locator("#id_yellow_update_days").evaluate("e => e.removeAttribute('min')")
+    page.click("button:text('Save')")
+    page.wait_for_selector(".errorlist")
+    assert "greater than or equal to 1" in page.locator(".errorlist").inner_text()
+    assert triage_settings().yellow_update_days == 30
+    # The board states the new cadence.
+    page.goto(f"{live_server.url}/triage/")
+    assert "every 10 days" in page.locator(".page-head").inner_text()

@@ -194,3 +194,91 @@ def test_open_and_close_on_the_timeline(book):
     services.case_close(actor=book.tam, case=case, outcome="won_back")
     titles = list(TimelineEntry.objects.filter(account=book.account).order_by("id").values_list("title", flat=True))
     assert titles == ["Triage case opened: Loss of budget", "Triage case closed: Won back"]
+
+
+def test_reassign_audits_and_notifies_the_new_owner(book):
+    from tamarind.notifications.models import Notification
+
+    case = services.case_open(actor=book.tam, account=book.account)
+    TriageCase.objects.filter(pk=case.pk).update(last_update_at=timezone.now() - dt.timedelta(days=40))
+    case.refresh_from_db()
+    services.case_reassign(actor=book.tam, case=case, owner=book.tam2)
+    case.refresh_from_db()
+    assert case.owner == book.tam2 and not case.is_overdue(selectors.triage_settings())
+    event = AuditEvent.objects.for_object("triage.triagecase", case.pk).order_by("-id").first()
+    assert event.before == {"owner": book.tam.pk} and event.after == {"owner": book.tam2.pk}
+    note = Notification.objects.get(recipient=book.tam2)
+    assert note.url == f"/triage/{case.pk}/" and note.account_id == book.account.pk
+    assert note.body == "Tara Tam gave you this triage case about Acme Corp."
+    # Taking it oneself notifies no one; handing it back notifies again.
+    services.case_reassign(actor=book.manager, case=case, owner=book.manager)
+    assert not Notification.objects.filter(recipient=book.manager).exists()
+    services.case_reassign(actor=book.manager, case=case, owner=book.tam2)
+    assert Notification.objects.filter(recipient=book.tam2).count() == 2
+    # The same owner again changes nothing and notifies no one.
+    before = AuditEvent.objects.count()
+    services.case_reassign(actor=book.manager, case=case, owner=book.tam2.pk)
+    assert AuditEvent.objects.count() == before and Notification.objects.filter(recipient=book.tam2).count() == 2
+
+
+def test_reassign_refuses_who_cannot_own(book):
+    from tamarind.notifications.models import Notification
+
+    case = services.case_open(actor=book.tam, account=book.account)
+    for bad in (book.other_tam, book.sal, book.director, "nobody", 2**70):
+        with pytest.raises(ValidationFailed) as exc:
+            services.case_reassign(actor=book.tam, case=case, owner=bad)
+        assert "owner" in exc.value.errors
+    case.refresh_from_db()
+    assert case.owner == book.tam and not Notification.objects.exists()
+    with pytest.raises(PermissionDenied):
+        services.case_reassign(actor=book.director, case=case, owner=book.tam2)
+
+
+def test_escalation_owner_notified_note_and_close(book):
+    from tamarind.notifications.models import Notification
+
+    esc = services.escalation_open(
+        actor=book.manager, account=book.account, data={"title": "Outage", "severity": "high", "owner": book.tam.pk}
+    )
+    note = Notification.objects.get(recipient=book.tam)
+    assert note.url == f"/triage/escalations/{esc.pk}/" and "Escalation (High): Outage" in note.title
+    services.escalation_open(actor=book.tam, account=book.account, data={"title": "Mine"})
+    assert Notification.objects.count() == 1  # opened for oneself: nobody told
+    Escalation.objects.filter(pk=esc.pk).update(last_update_at=timezone.now() - dt.timedelta(days=3))
+    esc.refresh_from_db()
+    assert esc.is_overdue(selectors.triage_settings())
+    services.escalation_note_add(actor=book.tam, escalation=esc, text="Patch on staging")
+    assert not esc.is_overdue(selectors.triage_settings())
+    with pytest.raises(ValidationFailed):
+        services.escalation_note_add(actor=book.tam, escalation=esc, text="  ")
+    services.escalation_update(actor=book.tam, escalation=esc, changes={"owner": book.tam2.pk})
+    assert Notification.objects.filter(recipient=book.tam2).count() == 1
+    services.escalation_resolve(actor=book.manager, escalation=esc, note="Fixed in 16.2")
+    esc.refresh_from_db()
+    assert esc.status == "resolved" and esc.resolved_at is not None
+    history = selectors.escalation_history(escalation=esc)
+    assert [h.note for h in history][:2] == ["Fixed in 16.2", ""]
+    assert ("owner", "Tara Tam", "Theo Tam") in [(label, b, a) for h in history for label, b, a in h.changes]
+    assert history[-1].actor_name == "Mia Manager"
+
+
+def test_owner_choices_follow_the_policy(book):
+    other = AccountFactory(region=book.west, tam=book.tam)  # a TAM reads an account they own elsewhere
+    choices = selectors.owner_choices(accounts=[book.account, other])
+    assert set(choices[book.account.pk]) == {book.admin, book.manager, book.tam, book.tam2}
+    assert set(choices[other.pk]) == {book.admin, book.other_manager, book.other_tam, book.tam}
+    assert selectors.owner_choices(accounts=[]) == {}
+
+
+def test_handover_helper_is_the_tasks_too(book):
+    """The one hand-over notification: tasks and triage cases word it alike."""
+    from tamarind.notifications.models import Notification
+    from tamarind.notifications.services import Handover, notify_handed_over
+
+    made = notify_handed_over(
+        [Handover(recipient_id=book.tam.pk, noun="thing", title="T", url="/x/", dedupe_key="k")],
+        actor=None,
+        kind="general",
+    )
+    assert made == 1 and Notification.objects.get().body == "A rule gave you this thing."

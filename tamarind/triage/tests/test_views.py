@@ -52,9 +52,10 @@ def test_board_query_count_constant(book, client_for, django_assert_num_queries,
     _cases(book, n)
     c = client_for(book.manager)
     c.get("/triage/")
-    with django_assert_num_queries(7):
+    # One query more than the cases' own: who may own each card's case (the card's owner control).
+    with django_assert_num_queries(8):
         assert c.get("/triage/").status_code == 200
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert c.get("/triage/", headers=HX).status_code == 200
 
 
@@ -106,7 +107,8 @@ def test_detail_query_count_constant(book, client_for, django_assert_num_queries
         services.case_note_add(actor=book.tam, case=case, text=f"Note {i}")
     c = client_for(book.tam)
     c.get(f"/triage/{case.pk}/")
-    with django_assert_num_queries(8):
+    # 9: the case page's owner control and escalation form read who may own the account's triage (one query).
+    with django_assert_num_queries(9):
         assert c.get(f"/triage/{case.pk}/").status_code == 200
 
 
@@ -175,3 +177,172 @@ def test_triage_review_task_links_to_opening_the_case(book, client_for):
     c.post(f"/triage/open/{book.account.pk}/", {"risk_reason": "other"})
     task.refresh_from_db()
     assert task.status == "done"
+
+
+def test_change_owner_on_the_case_page(book, client_for):
+    from tamarind.notifications.models import Notification
+
+    case = TriageCaseFactory(account=book.account, owner=book.tam)
+    c = client_for(book.tam)
+    body = c.get(f"/triage/{case.pk}/").content.decode()
+    assert 'id="owner-form"' in body and "Theo Tam" in body and "Olga Tam" not in body
+    r = c.post(f"/triage/{case.pk}/owner/", {"owner": book.tam2.pk}, headers={"HX-Request": "true"})
+    assert (
+        r.status_code == 200
+        and 'id="case-owner"' in r.content.decode()
+        and "Theo Tam is notified" in r.content.decode()
+    )
+    case.refresh_from_db()
+    assert case.owner == book.tam2 and Notification.objects.filter(recipient=book.tam2).count() == 1
+    # Someone who cannot own it: 400 with the reason, nothing changes.
+    r = c.post(f"/triage/{case.pk}/owner/", {"owner": book.other_tam.pk}, headers={"HX-Request": "true"})
+    assert r.status_code == 400 and "Select a valid choice" in r.content.decode()
+    r = c.post(f"/triage/{case.pk}/owner/", {}, headers={"HX-Request": "true"})
+    assert r.status_code == 400
+    # Without htmx: back to the case with a message.
+    r = c.post(f"/triage/{case.pk}/owner/", {"owner": book.manager.pk})
+    assert r.status_code == 302 and r["Location"] == f"/triage/{case.pk}/"
+    case.refresh_from_db()
+    assert case.owner == book.manager
+
+
+def test_change_owner_trio(book, client_for):
+    case = TriageCaseFactory(account=book.account, owner=book.tam)
+    url = f"/triage/{case.pk}/owner/"
+    assert client_for(book.manager).post(url, {"owner": book.tam2.pk}).status_code == 302
+    assert client_for(book.director).post(url, {"owner": book.tam.pk}).status_code == 403
+    assert client_for(book.sal).post(url, {"owner": book.tam.pk}).status_code == 403
+    assert client_for(book.other_tam).post(url, {"owner": book.tam.pk}).status_code == 404
+    case.refresh_from_db()
+    assert case.owner == book.tam2
+
+
+def test_change_owner_from_a_card(book, client_for):
+    case = TriageCaseFactory(account=book.account, owner=book.tam)
+    c = client_for(book.manager)
+    body = c.get("/triage/").content.decode()
+    assert f'aria-label="New owner of {book.account.name}"' in body and "Owner Tara Tam" in body
+    r = c.post(
+        f"/triage/{case.pk}/owner/",
+        {"owner": book.tam2.pk, "board": "1", "filters": "risk_reason=competition"},
+        headers={"HX-Request": "true"},
+    )
+    assert r.status_code == 200 and 'id="triage-board"' in r.content.decode()
+    case.refresh_from_db()
+    assert case.owner == book.tam2
+    # Read-only readers get no owner control.
+    assert "New owner of" not in client_for(book.director).get("/triage/").content.decode()
+
+
+def test_escalate_from_the_account_page(book, client_for):
+    c = client_for(book.tam)
+    assert (
+        f'href="/triage/escalations/new/{book.account.pk}/"' in c.get(f"/accounts/{book.account.pk}/").content.decode()
+    )
+    r = c.get(f"/triage/escalations/new/{book.account.pk}/")
+    body = r.content.decode()
+    assert r.status_code == 200 and "Critical: update daily" in body and "Medium: update every 7 days" in body
+    r = c.post(
+        f"/triage/escalations/new/{book.account.pk}/",
+        {"title": "Pipeline outage", "severity": "critical", "description": "CI down", "owner": book.tam2.pk},
+    )
+    from tamarind.triage.models import Escalation
+
+    esc = Escalation.objects.get()
+    assert r.status_code == 302 and r["Location"] == f"/triage/escalations/{esc.pk}/"
+    assert esc.owner == book.tam2 and esc.case is None and esc.opened_by == book.tam
+    # Bad input: 400 with the reasons, nothing written.
+    r = c.post(f"/triage/escalations/new/{book.account.pk}/", {"title": "", "severity": "urgent"})
+    assert r.status_code == 400 and "This field is required" in r.content.decode()
+    assert Escalation.objects.count() == 1
+    # The trio.
+    assert client_for(book.director).get(f"/triage/escalations/new/{book.account.pk}/").status_code == 403
+    assert client_for(book.sal).post(f"/triage/escalations/new/{book.account.pk}/", {"title": "x"}).status_code == 403
+    assert client_for(book.other_tam).get(f"/triage/escalations/new/{book.account.pk}/").status_code == 404
+    assert Escalation.objects.count() == 1
+
+
+def test_escalation_page_update_overdue_and_close(book, client_for):
+    from tamarind.triage import services
+    from tamarind.triage.models import Escalation
+
+    esc = services.escalation_open(actor=book.tam, account=book.account, data={"title": "Outage", "severity": "high"})
+    Escalation.objects.filter(pk=esc.pk).update(last_update_at=timezone.now() - dt.timedelta(days=3))
+    c = client_for(book.tam)
+    body = c.get(f"/triage/escalations/{esc.pk}/").content.decode()
+    assert "update overdue" in body and "updated every 2 days" in body and 'id="esc-resolve"' in body
+    r = c.post(f"/triage/escalations/{esc.pk}/", {"from": "escalation", "note": "Rolling back", "severity": "medium"})
+    assert r.status_code == 302 and r["Location"] == f"/triage/escalations/{esc.pk}/"
+    body = c.get(f"/triage/escalations/{esc.pk}/").content.decode()
+    assert "update overdue" not in body and "Rolling back" in body and "every 7 days" in body
+    r = c.post(f"/triage/escalations/{esc.pk}/", {"from": "escalation", "severity": "nope"})
+    assert r.status_code == 400 and "Select a valid choice" in r.content.decode()
+    r = c.post(f"/triage/escalations/{esc.pk}/", {"from": "escalation", "note": "  "})
+    assert r.status_code == 400 and "Write the update first" in r.content.decode()
+    r = c.post(f"/triage/escalations/{esc.pk}/", {"from": "escalation", "note": "Fixed", "status": "resolved"})
+    esc.refresh_from_db()
+    assert esc.status == "resolved" and 'id="esc-reopen"' in c.get(f"/triage/escalations/{esc.pk}/").content.decode()
+    # Readers read, outsiders do not see it.
+    body = client_for(book.sal).get(f"/triage/escalations/{esc.pk}/").content.decode()
+    assert "You can read this escalation" in body and 'id="esc-update"' not in body
+    assert client_for(book.sal).post(f"/triage/escalations/{esc.pk}/", {"note": "x"}).status_code == 403
+    assert client_for(book.other_tam).get(f"/triage/escalations/{esc.pk}/").status_code == 404
+
+
+def test_case_page_escalations_show_cadence_and_overdue(book, client_for):
+    from tamarind.triage import services
+    from tamarind.triage.models import Escalation
+
+    case = TriageCaseFactory(account=book.account, owner=book.tam)
+    esc = services.escalation_open(actor=book.tam, account=book.account, data={"title": "Late", "severity": "critical"})
+    Escalation.objects.filter(pk=esc.pk).update(last_update_at=timezone.now() - dt.timedelta(days=2))
+    body = client_for(book.tam).get(f"/triage/{case.pk}/").content.decode()
+    assert 'class="triage-overdue-row"' in body and ">daily<" in body and "Critical: update daily" in body
+
+
+@pytest.mark.parametrize("n", [1, 6])
+def test_escalation_pages_query_count_constant(book, client_for, django_assert_num_queries, n):
+    from tamarind.triage import services
+
+    esc = services.escalation_open(actor=book.tam, account=book.account, data={"title": "Outage"})
+    for i in range(n):
+        services.escalation_note_add(actor=book.tam, escalation=esc, text=f"Update {i}")
+        services.escalation_update(actor=book.tam, escalation=esc, changes={"owner": (book.tam2, book.tam)[i % 2].pk})
+        services.escalation_open(actor=book.tam, account=book.account, data={"title": f"Other {i}"})
+    c = client_for(book.tam)
+    c.get(f"/triage/escalations/{esc.pk}/")
+    with django_assert_num_queries(7):
+        assert c.get(f"/triage/escalations/{esc.pk}/").status_code == 200
+    c.get(f"/triage/escalations/new/{book.account.pk}/")
+    with django_assert_num_queries(6):
+        assert c.get(f"/triage/escalations/new/{book.account.pk}/").status_code == 200
+
+
+def test_board_overdue_by_color_is_data(book, client_for):
+    """Red cases are late after 14 days, yellow (and unscored) after 30; the settings move both."""
+    from tamarind.triage import services
+
+    now = timezone.now()
+    specs = [
+        ("Red15", "red", 15),
+        ("Red10", "red", 10),
+        ("Yel20", "yellow", 20),
+        ("Yel31", "yellow", 31),
+        ("No31", "", 31),
+    ]
+    for name, color, days in specs:
+        account = AccountFactory(name=name, region=book.east, tam=book.tam)
+        TriageCaseFactory(
+            account=account, owner=book.tam, health_color=color, last_update_at=now - dt.timedelta(days=days)
+        )
+    c = client_for(book.manager)
+
+    def late() -> set[str]:
+        body = c.get("/triage/?overdue=1", headers=HX).content.decode()
+        return {name for name, _, _ in specs if f">{name}</a>" in body}
+
+    assert late() == {"Red15", "Yel31", "No31"}
+    body = c.get("/triage/", headers=HX).content.decode()
+    assert body.count("triage-overdue-badge") == 3
+    services.triage_settings_update(actor=book.admin, changes={"red_update_days": 7, "yellow_update_days": 21})
+    assert late() == {"Red15", "Red10", "Yel31", "No31"}
