@@ -200,3 +200,42 @@ def test_settings_page_change_and_save(page, live_server, book):
     # The board states the new cadence.
     page.goto(f"{live_server.url}/triage/")
     assert "every 10 days" in page.locator(".page-head").inner_text()
+
+
+def test_board_region_tam_and_overdue_filters(page, live_server, book):
+    now = timezone.now()
+    acme = TriageCaseFactory(account=book.account, owner=book.tam, last_update_at=now - dt.timedelta(days=15))
+    zenith = AccountFactory(name="Zenith", region=book.east, tam=book.tam2)
+    TriageCaseFactory(
+        account=zenith, owner=book.tam2, health_color="yellow", last_update_at=now - dt.timedelta(days=20)
+    )
+    globex = TriageCaseFactory(
+        account=book.other_account,
+        owner=book.other_tam,
+        health_color="yellow",
+        last_update_at=now - dt.timedelta(days=31),
+    )
+    login(page, live_server, book.admin)
+    page.goto(f"{live_server.url}/triage/")
+    board = page.locator("#triage-board")
+    # Red late after 14 days, yellow after 30: Acme and Globex are highlighted, Zenith (yellow, 20 days) is not.
+    assert page.locator(".triage-card.triage-overdue").count() == 2
+    assert "update overdue" not in page.locator(".triage-card", has_text="Zenith").inner_text()
+
+    page.select_option("#id_region", str(book.west.pk))
+    page.wait_for_function(f"!document.querySelector('#case-{acme.pk}')")
+    assert "Globex" in board.inner_text() and "Zenith" not in board.inner_text()
+    assert f"region={book.west.pk}" in page.url
+    page.select_option("#id_region", "")
+    page.select_option("#id_tam", str(book.tam2.pk))
+    page.wait_for_function(f"!document.querySelector('#case-{globex.pk}')")
+    assert "Zenith" in board.inner_text() and "Acme" not in board.inner_text()
+    page.select_option("#id_tam", "")
+    page.select_option("#id_overdue", "1")
+    page.wait_for_function("!document.body.innerText.includes('Zenith')")
+    assert "Acme Corp" in board.inner_text() and "Globex" in board.inner_text()
+    screenshot(page, "triage-board-overdue-only")
+    # A move keeps the filter: Acme moves on, the board stays "overdue only" and Acme (just updated) leaves it.
+    page.locator(f"#case-{acme.pk} button[data-move=investigating]").click()
+    page.wait_for_function(f"!document.querySelector('#case-{acme.pk}')")
+    assert "Globex" in board.inner_text()
