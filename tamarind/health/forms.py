@@ -131,7 +131,9 @@ class HealthModelForm(forms.Form):
                 choices=BOUND_CHOICES, label=f"Row {i + 1}: under or up to", required=False
             )
             self.fields[f"u_{i}_max"] = forms.DecimalField(
-                required=False, label=f"Row {i + 1}: utilization bound (%)", widget=_small(min=0, step="any")
+                required=False,
+                label=f"Row {i + 1}: utilization bound (%)",
+                widget=_small(min=0, step="any", placeholder="no limit"),
             )
             self.fields[f"u_{i}_remove"] = forms.BooleanField(required=False, label=f"Remove row {i + 1}")
             for j in range(cols):
@@ -184,6 +186,20 @@ class HealthModelForm(forms.Form):
 
     def weight_fields(self) -> list[forms.BoundField]:
         return [self[f"weight_{k}"] for k in MEASURES]
+
+    def weight_rows(self) -> list[tuple[forms.BoundField, str]]:
+        """Each weight with its share of the score when every measure has data ("" while the total is unknown)."""
+        total = self.weight_sum()
+        rows = []
+        for bf in self.weight_fields():
+            share = ""
+            if total:
+                try:
+                    share = f"{(_decimal(bf.value() or 0) * 100 / total).quantize(Decimal('0.1')).normalize():f}%"
+                except ArithmeticError:
+                    share = ""
+            rows.append((bf, share))
+        return rows
 
     def weight_sum(self) -> Decimal | None:
         total = Decimal(0)

@@ -67,6 +67,7 @@ def test_model_editor_changes_a_weight_and_a_cell_previews_and_saves(page, live_
     assert page.locator("#hm-weight-sum").inner_text() == "100"
     page.fill("input[name=weight_engagement]", "50")
     assert page.locator("#hm-weight-sum").inner_text() == "140"
+    assert page.locator("[data-share-for=weight_engagement]").inner_text() == "35.7%"
     page.select_option("select[name=u_1_c_1]", "green")
     assert "green" in (page.locator("select[name=u_1_c_1]").get_attribute("class") or "")
     page.fill("input[name=note]", "Engagement counts more")
@@ -89,6 +90,8 @@ def test_model_editor_changes_a_weight_and_a_cell_previews_and_saves(page, live_
     assert live is not None and live.version == 2
     assert live.definition["measures"]["engagement"]["weight"] == 50
     assert live.definition["measures"]["product_usage"]["utilization"][1]["colors"][1] == "green"
+    assert "35.7%" in page.locator("#hm-weights").inner_text()
+    screenshot(page, "health-model-page")
     page.click("#health-model-versions a >> text=v2")
     page.wait_for_selector("#health-version-changes")
     assert "Weight: Engagement" in page.locator("#health-version-changes").inner_text()

@@ -187,6 +187,7 @@ def test_the_model_page_reads_for_everyone(book, client_for):
 def test_the_default_model_round_trips_through_the_form(book, client_for):
     """Rendered into the fields and posted back untouched, the default is the live version: nothing to save."""
     admin = client_for(book.admin)
+    assert 'data-share-for="weight_sentiment">50%<' in admin.get(EDIT).content.decode()
     data = editor_data(admin)
     assert data["weight_sentiment"] == "50" and data["u_1_max"] == "50" and data["u_1_bound"] == "le"
     assert data["u_2_c_2"] == "yellow" and data["m_3"] == "9" and data["u_rows"] == "5"

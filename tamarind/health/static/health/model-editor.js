@@ -10,6 +10,11 @@
     weights.forEach(function (w) { var v = parseFloat(w.value); if (!isNaN(v)) t += v; });
     sum.textContent = Math.round(t * 100) / 100;
     sum.classList.toggle("off", Math.abs(t - 100) > 1e-9);
+    weights.forEach(function (w) {
+      var cell = form.querySelector('[data-share-for="' + w.name + '"]');
+      var v = parseFloat(w.value);
+      if (cell) cell.textContent = t > 0 && !isNaN(v) ? Math.round(v * 1000 / t) / 10 + "%" : "";
+    });
   }
   function tint(select) {
     select.classList.remove("green", "yellow", "red");
