@@ -28,6 +28,7 @@ from tamarind.people.models import Region, Role, User
 from tamarind.people.services import region_create, user_create
 
 if TYPE_CHECKING:
+    from tamarind.health.demo import HealthStoryResult
     from tamarind.imports.models import ImportJob
 
 DEMO_PASSWORD = "tamarind-demo"
@@ -490,6 +491,7 @@ class DemoResult:
     csv: Path
     job: ImportJob
     onboardings: int = 0
+    health: HealthStoryResult | None = None
 
 
 def build_demo(
@@ -498,8 +500,13 @@ def build_demo(
     seed: int,
     progress: ProgressFn | None = None,
     onboarding_progress: ProgressFn | None = None,
+    health: bool = True,
+    health_progress: ProgressFn | None = None,
 ) -> DemoResult:
-    """Create the demo cast and book; returns the cast, the CSV path and the finished import job."""
+    """Create the demo cast and book; returns the cast, the CSV path and the finished import job.
+
+    With ``health`` (the default) the TAM-managed accounts then get their health story: usage, support tickets,
+    reviews, calls, scores and a triage board (``tamarind.health.demo``)."""
     from tamarind.imports.models import ImportSource, ImportStatus
     from tamarind.imports.services import import_job_create_from_path, import_job_run
 
@@ -516,7 +523,12 @@ def build_demo(
         problems = "; ".join(e["message"] for e in (job.errors or [])[:5])
         raise RuntimeError(f"The demo book did not import: {job.message} {problems}")
     onboardings = seed_onboarding_history(plans, cast, seed, today, progress=onboarding_progress)
-    return DemoResult(cast=cast, csv=path, job=job, onboardings=onboardings)
+    story = None
+    if health:
+        from tamarind.health.demo import seed_health_story
+
+        story = seed_health_story(seed=seed, actor=cast.admin, progress=health_progress)
+    return DemoResult(cast=cast, csv=path, job=job, onboardings=onboardings, health=story)
 
 
 def _lag(rng: random.Random, median: float, spread: float = 0.5) -> int:

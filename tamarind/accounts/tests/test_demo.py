@@ -104,3 +104,118 @@ def test_a_large_cast_gets_unique_names_and_valid_emails():
     assert len(emails) == 6000
     for email in list(emails)[:500]:
         validate_email(email)
+
+
+# --- The health story -------------------------------------------------------------------------------------------
+
+
+def _story_snapshot() -> dict[str, tuple[int | None, str, bool]]:
+    from tamarind.health.models import HealthScore
+
+    return {
+        crm: (score, color, stale)
+        for crm, score, color, stale in HealthScore.objects.values_list("account__crm_id", "score", "color", "stale")
+    }
+
+
+@pytest.mark.django_db
+def test_demo_tells_a_health_story():
+    """Usage (daily, rolled up), tickets, reviews (some stale), calls, scores in three colors, color changes with
+    their notifications, triage proposals and a board with cases in several columns and escalations."""
+    from tamarind.health.models import HealthHistory, HealthRun, HealthScore, Sentiment
+    from tamarind.health.services import health_recompute_all
+    from tamarind.notifications.models import Notification
+    from tamarind.timeline.models import EntryKind, TimelineEntry
+    from tamarind.triage.models import CaseStatus, Escalation, TriageCase
+    from tamarind.usage.models import IngestBatch, SupportTicket, UsageDaily, UsageMonthly
+
+    out = StringIO()
+    call_command("demo", "--accounts", "600", "--seed", "3", stdout=out, stderr=StringIO())
+    assert "Health: " in out.getvalue()
+    managed = Account.objects.filter(tam__isnull=False)
+    # Usage through the ingest service: daily rows, monthly rollups for several months, audited batches.
+    assert UsageDaily.objects.values("account").distinct().count() >= managed.count()
+    assert UsageMonthly.objects.values("month").distinct().count() >= 3
+    assert IngestBatch.objects.filter(source="demo").count() >= 3
+    assert AuditEvent.objects.filter(object_type="usage.ingestbatch").count() == IngestBatch.objects.count()
+    # Tickets, some urgent and still open.
+    assert SupportTicket.objects.count() > managed.count()
+    assert SupportTicket.objects.filter(priority="urgent", status__in=["open", "pending"]).exists()
+    assert SupportTicket.objects.filter(status="closed").exists()
+    # Reviews by the accounts' TAMs, logged on the timeline and audited; some stale.
+    assert Sentiment.objects.count() >= managed.count()
+    assert not Sentiment.objects.exclude(set_by_id__in=managed.values("tam_id")).exists()
+    assert TimelineEntry.objects.filter(title__startswith="Health review").count() == Sentiment.objects.count()
+    assert AuditEvent.objects.filter(object_type="health.sentiment").count() == Sentiment.objects.count()
+    assert HealthScore.objects.filter(stale=True).exists()
+    assert Task.objects.filter(type=TaskType.HEALTH_REVIEW, status=TaskStatus.OPEN).exists()
+    # Calls and meetings: engagement is rated.
+    assert TimelineEntry.objects.filter(kind__in=[EntryKind.CALL, EntryKind.MEETING]).count() >= managed.count()
+    # Scores: mostly green, some yellow, a few red; history on two days; color changes notified.
+    colors = list(HealthScore.objects.exclude(color="").values_list("color", flat=True))
+    green, yellow, red = (colors.count(c) for c in ("green", "yellow", "red"))
+    assert green > yellow > red > 0
+    assert HealthScore.objects.filter(requires_triage=True, color="yellow").exists()
+    assert HealthHistory.objects.values("day").distinct().count() == 2
+    assert TimelineEntry.objects.filter(kind=EntryKind.SYSTEM, title__startswith="Health ").exists()
+    assert Notification.objects.filter(title__contains="health").exists()
+    assert HealthRun.objects.filter(kind="full", status="done").count() == 2
+    # Triage: proposals, cases across the board (two of them overdue), escalations.
+    assert Task.objects.filter(type=TaskType.TRIAGE_REVIEW, status=TaskStatus.OPEN).exists()
+    statuses = set(TriageCase.objects.values_list("status", flat=True))
+    assert {CaseStatus.NEW, CaseStatus.INVESTIGATING, CaseStatus.ACTION_PLAN, CaseStatus.CLOSED} <= statuses
+    assert TriageCase.objects.filter(status=CaseStatus.CLOSED, outcome="won_back").exists()
+    assert all(c.steps.exists() for c in TriageCase.objects.exclude(status=CaseStatus.NEW))
+    from tamarind.triage.selectors import triage_settings
+
+    settings_row = triage_settings()
+    assert any(c.is_overdue(settings_row) for c in TriageCase.objects.open())
+    assert Escalation.objects.filter(severity="critical").exists()
+    # Idempotent: the hourly recompute after the demo changes nothing and tells no one.
+    notified = Notification.objects.count()
+    again = health_recompute_all(source="test")
+    assert again.changed == 0 and again.notifications == 0
+    assert Notification.objects.count() == notified
+
+
+@pytest.mark.django_db
+def test_demo_story_fires_early_warnings():
+    """The Customer Health Dashboard's indicators have something to say about the demo book."""
+    from django.utils import timezone
+
+    from tamarind.dashboards import health_selectors, indicators
+    from tamarind.health.selectors import live_version
+
+    call_command("demo", "--accounts", "600", "--seed", "3", stdout=StringIO(), stderr=StringIO())
+    accounts = list(Account.objects.filter(tam__isnull=False).select_related("health"))
+    signals = health_selectors.account_signals(accounts)
+    limits = health_selectors.thresholds(live_version().spec())
+    fired = {f.key for a in accounts for f in indicators.evaluate(signals[a.pk], limits, today=timezone.localdate())}
+    expected = {"low_utilization", "active_users_falling", "no_call", "ticket_spike", "open_urgent", "renewal_at_risk"}
+    assert expected <= fired
+
+
+@pytest.mark.django_db
+def test_demo_without_health_story():
+    from tamarind.health.models import HealthScore, Sentiment
+
+    out = StringIO()
+    call_command("demo", "--accounts", "100", "--no-health", stdout=out, stderr=StringIO())
+    assert "Health: " not in out.getvalue()
+    assert not Sentiment.objects.exists() and not HealthScore.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_story_is_deterministic_per_seed():
+    from tamarind.testing.browser import seed_defaults
+
+    def load(seed: int) -> dict[str, tuple[int | None, str, bool]]:
+        call_command("flush", interactive=False, verbosity=0)
+        seed_defaults()
+        call_command("demo", "--accounts", "300", "--seed", str(seed), stdout=StringIO(), stderr=StringIO())
+        return _story_snapshot()
+
+    first = load(5)
+    assert len({color for _, color, _ in first.values() if color}) == 3
+    assert load(5) == first
+    assert load(6) != first

@@ -21,6 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("--accounts", type=int, default=3000, help="how many accounts (default 3000)")
         parser.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same book")
         parser.add_argument(
+            "--no-health",
+            action="store_true",
+            help="skip the health story (usage, tickets, reviews, calls, scores, triage board)",
+        )
+        parser.add_argument(
             "--if-empty", action="store_true", help="do nothing (and succeed) when the database already has accounts"
         )
 
@@ -35,12 +40,19 @@ class Command(BaseCommand):
         started = time.monotonic()
         progress = Progress("demo accounts", stream=cast(IO[str], self.stderr._out))
         stories = Progress("demo onboarding", stream=cast(IO[str], self.stderr._out))
+        health = Progress("demo health", stream=cast(IO[str], self.stderr._out))
         with request_id_scope():
             out = build_demo(
-                accounts=opts["accounts"], seed=opts["seed"], progress=progress, onboarding_progress=stories
+                accounts=opts["accounts"],
+                seed=opts["seed"],
+                progress=progress,
+                onboarding_progress=stories,
+                health=not opts["no_health"],
+                health_progress=health,
             )
         progress.close()
         stories.close()
+        health.close()
         job = out.job
         self.stdout.write(
             self.style.SUCCESS(
@@ -48,4 +60,6 @@ class Command(BaseCommand):
                 f"in {time.monotonic() - started:.1f}s (import: {job.summary()}; {out.onboardings} onboarding records)."
             )
         )
+        if out.health is not None:
+            self.stdout.write(f"Health: {out.health.summary()} ({out.health.seconds:.1f}s).")
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
