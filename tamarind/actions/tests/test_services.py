@@ -176,7 +176,7 @@ def test_raise_many_takes_a_constant_number_of_queries(book: Any, django_assert_
         TaskDraft(type=TaskType.ASSIGN_TAM, account_id=a.pk, owner_id=book.manager.pk, reason="qualified", why=WHY)
         for a in accounts
     ]
-    with django_assert_max_num_queries(14)  # the insert is a COPY through a temporary table on PostgreSQL:
+    with django_assert_max_num_queries(14):  # the insert is a COPY through a temporary table on PostgreSQL
         created = task_raise_many(drafts)
     assert len(created) == 40
 

@@ -180,7 +180,7 @@ def test_propose_many_in_constant_queries(book, django_assert_max_num_queries):
     accounts = [AccountFactory(region=book.east, tam=book.tam) for _ in range(6)]
     services.case_open(actor=book.tam, account=accounts[0])
     items = [(a.pk, "red", False) for a in accounts] + [(book.account.pk, "yellow", False)]
-    with django_assert_max_num_queries(14)  # the task insert is a COPY through a temporary table on PostgreSQL:
+    with django_assert_max_num_queries(14):  # the task insert is a COPY through a temporary table on PostgreSQL
         created = services.triage_propose_many(items)
     assert {t.account_id for t in created} == {a.pk for a in accounts[1:]}
     assert services.triage_propose_many(items) == []
