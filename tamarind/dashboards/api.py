@@ -239,6 +239,12 @@ class HealthDashboardQuery(Schema):
     region: str | None = Field(None, description="A region id (directors and admins; managers see their region).")
     tam: str | None = Field(None, description="A TAM's person id (not for TAMs, whose dashboard is their own).")
     segment: str | None = Field(None, description="`smb`, `mid_market` or `enterprise`.")
+    indicator: str | None = Field(
+        None,
+        description="Only the accounts this early-warning indicator fires for in the per-account list: "
+        "`low_utilization`, `active_users_falling`, `no_first_value`, `no_call`, `ticket_spike`, `open_urgent`, "
+        "`renewal_at_risk` or `stalled_triage`.",
+    )
     page: str | None = Field(None, description="The page of the early-warning indicators (worst health first).")
 
 
@@ -292,7 +298,15 @@ class IndicatorRowOut(Schema):
     fired: list[FiredOut]
 
 
+class IndicatorTotalOut(Schema):
+    key: str = Field(..., description="The indicator's key; `any`: at least one indicator fired.")
+    label: str
+    accounts: int = Field(..., description="Accounts of the book shown (filters applied) it fires for.")
+    arr: str | None = Field(..., description="Their ARR.")
+
+
 class IndicatorPageOut(Schema):
+    indicator: str | None = Field(..., description="The indicator the list is cut to (null: every account).")
     page: int
     pages: int
     accounts: int
@@ -312,6 +326,9 @@ class HealthDashboardOut(Schema):
     never_reviewed_count: int
     stale: list[HealthAccountOut] = Field(..., description="Oldest review first.")
     measures: list[MeasureLineOut]
+    indicator_totals: list[IndicatorTotalOut] = Field(
+        ..., description="Per early-warning indicator, in order, then `any`: accounts and ARR it fires for."
+    )
     indicators: IndicatorPageOut
 
 
@@ -348,16 +365,23 @@ def _health_account(a: Any, dash: health_selectors.HealthDashboard) -> dict[str,
     response={200: HealthDashboardOut, **error_responses(401, 403, 422)},
     summary="Customer health dashboard",
     description="The health mix (accounts and ARR per color) by region, TAM, segment and priority; red and yellow "
-    "accounts; stale reviews; each measure's bands and average; and one page of early-warning indicators per "
-    "account (what fired and why). Directors and admins see every region, a TAM Manager their region, a TAM "
-    "their own accounts.",
+    "accounts; stale reviews; each measure's bands and average; per early-warning indicator, the accounts and ARR "
+    "it fires for across the book; and one page of early-warning indicators per account (what fired and why), "
+    "optionally only the accounts one indicator fires for. Directors and admins see every region, a TAM Manager "
+    "their region, a TAM their own accounts.",
 )
 def health_dashboard(request: HttpRequest, params: Query[HealthDashboardQuery]) -> dict[str, Any]:
     user = actor(request)
     if not policy.can_view_health_dashboard(user):
         raise PermissionDenied("The health dashboard is for TAMs, their managers, directors and admins.")
     regions = health_selectors.health_regions(user)
-    raw = {"region": params.region, "tam": params.tam, "segment": params.segment, "page": params.page}
+    raw = {
+        "region": params.region,
+        "tam": params.tam,
+        "segment": params.segment,
+        "indicator": params.indicator,
+        "page": params.page,
+    }
     filters = health_selectors.HealthFilters.from_params(raw, user=user, regions=regions)
     if filters.errors:
         raise ValidationFailed({k: [v] for k, v in filters.errors.items()})
@@ -366,7 +390,13 @@ def health_dashboard(request: HttpRequest, params: Query[HealthDashboardQuery]) 
         "today": dash.today,
         "model_version": dash.spec_version,
         "staleness_days": dash.staleness_days,
-        "filters": {"region": filters.region, "tam": filters.tam, "segment": filters.segment, "page": filters.page},
+        "filters": {
+            "region": filters.region,
+            "tam": filters.tam,
+            "segment": filters.segment,
+            "indicator": filters.indicator,
+            "page": filters.page,
+        },
         "totals": _mix(dash.totals),
         "mix": {key: [_mix(line) for line in lines] for key, lines in dash.mix.items()},
         "red": [_health_account(a, dash) for a in dash.red],
@@ -375,7 +405,11 @@ def health_dashboard(request: HttpRequest, params: Query[HealthDashboardQuery]) 
         "never_reviewed_count": dash.stale_counts["never"],
         "stale": [_health_account(a, dash) for a in dash.stale],
         "measures": [{"key": m.key, "label": m.label, **m.counts, "average": m.average} for m in dash.measures],
+        "indicator_totals": [
+            {"key": t.key, "label": t.label, "accounts": t.accounts, "arr": money(t.arr)} for t in dash.indicator_totals
+        ],
         "indicators": {
+            "indicator": filters.indicator,
             "page": dash.page.number,
             "pages": dash.page.paginator.num_pages,
             "accounts": dash.page.paginator.count,

@@ -5,10 +5,14 @@ by region, TAM, segment and priority in the database; the per-measure view aggre
 each account's current ``HealthScore``; the red, yellow and stale lists are cut to ``LIST_LIMIT`` rows.
 
 The early-warning indicators (``dashboards.indicators``) need facts that live in several apps (usage rollups,
-onboarding, the timeline, triage). They are computed for a bounded page of accounts only (``INDICATOR_PAGE`` rows,
-worst health first: red, yellow, unscored, green; then lowest score): a fixed number of queries per page, whatever
-the book's size. The dashboard therefore says which indicators fired for the accounts on the page shown, not how
-many accounts in the whole book each one fired for (that would need every account's facts).
+onboarding, the timeline, triage). What fired and why is computed for a bounded page of accounts only
+(``INDICATOR_PAGE`` rows, worst health first: red, yellow, unscored, green; then lowest score): a fixed number of
+queries per page, whatever the book's size. How many accounts (and how much ARR) each indicator fires for across
+the whole book comes from the indicators' SQL twins (``dashboards.indicator_sql``) in one grouped query; the same
+twins cut the per-account list to one indicator.
+
+The stale widgets read the stored ``HealthScore.stale`` flag (set by every recompute from the model's staleness
+days) instead of judging each account's newest sentiment again.
 
 Accounts whose lifecycle stage is "will churn" are out of health reporting (domain section 6).
 """
@@ -44,7 +48,7 @@ from django.utils import timezone
 
 from tamarind import policy
 from tamarind.accounts.models import Account, AccountQuerySet, LifecycleStage, Priority, Segment
-from tamarind.dashboards import indicators
+from tamarind.dashboards import indicator_sql, indicators
 from tamarind.dashboards.selectors import param_id, param_text, parse_region_and_tam, regions_in
 from tamarind.health.models import HealthColor, Sentiment
 from tamarind.health.selectors import live_version
@@ -69,12 +73,13 @@ GROUPS: dict[str, str] = {"region": "region_id", "tam": "tam_id", "segment": "se
 
 @dataclass
 class HealthFilters:
-    """Region, TAM, segment and the indicator page. Bad values land in ``errors`` (page: shown and ignored;
-    API: 422)."""
+    """Region, TAM, segment; the indicator the per-account list shows (all accounts when none) and its page. Bad
+    values land in ``errors`` (page: shown and ignored; API: 422)."""
 
     region: int | None = None
     tam: int | None = None
     segment: str | None = None
+    indicator: str | None = None
     page: int = 1
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -88,6 +93,12 @@ class HealthFilters:
                 f.segment = segment
             else:
                 f.errors["segment"] = f"Unknown segment {segment!r}."
+        indicator = param_text(params.get("indicator"))
+        if indicator:
+            if indicator in indicators.LABELS:
+                f.indicator = indicator
+            else:
+                f.errors["indicator"] = f"Unknown indicator {indicator!r}."
         page = param_text(params.get("page"))
         if page:
             pk = param_id(page)
@@ -269,10 +280,10 @@ def _day(value: dt.datetime | dt.date | None) -> dt.date | None:
     return value
 
 
-def account_signals(accounts: list[Account]) -> dict[int, indicators.Signals]:
+def account_signals(accounts: list[Account], *, now: dt.datetime | None = None) -> dict[int, indicators.Signals]:
     """The indicators' inputs for a page of accounts (health loaded): a fixed number of queries."""
     ids = [a.pk for a in accounts]
-    facts = usage_facts(ids) if ids else {}
+    facts = usage_facts(ids, now=now) if ids else {}
     onboarding = {
         row["account_id"]: row
         for row in Onboarding.objects.filter(account_id__in=ids, status__in=OPEN_STATUSES).values(
@@ -317,6 +328,40 @@ def account_signals(accounts: list[Account]) -> dict[int, indicators.Signals]:
             triage_last_update=_day(c["last_update_at"]) if c else None,
         )
     return out
+
+
+@dataclass
+class IndicatorTotal:
+    """How many accounts of the book (and how much ARR) one indicator fires for; ``key`` "any": at least one."""
+
+    key: str
+    label: str
+    accounts: int
+    arr: Decimal
+
+
+def widget_indicator_totals(
+    accounts: AccountQuerySet, limits: indicators.Thresholds, *, today: dt.date, now: dt.datetime
+) -> list[IndicatorTotal]:
+    """Per indicator, the accounts (and ARR) it fires for across ``accounts``, then the accounts any fires for.
+
+    One query, whatever the book's size: each account is judged by the indicators' SQL twins
+    (``indicator_sql``) and the book is grouped by the combination that fired (at most 2^8 groups)."""
+    flags = indicator_sql.indicator_flags(limits, today=today, now=now)
+    groups = list(
+        accounts.annotate(**flags)
+        .values(*flags)
+        .annotate(n=Count("pk"), arr_sum=Coalesce(Sum("arr"), Value(Decimal(0))))
+        .order_by()
+    )
+    totals = {key: IndicatorTotal(key, label, 0, Decimal(0)) for key, label, _ in indicators.INDICATORS}
+    fired_any = IndicatorTotal("any", "Any indicator", 0, Decimal(0))
+    for group in groups:
+        fired = [key for key in totals if group[f"fired_{key}"]]
+        for line in [*(totals[key] for key in fired), *([fired_any] if fired else [])]:
+            line.accounts += group["n"]
+            line.arr += Decimal(group["arr_sum"] or 0)
+    return [*totals.values(), fired_any]
 
 
 @dataclass
@@ -382,6 +427,7 @@ class HealthDashboard:
     stale: list[Account]
     measures: list[MeasureLine]
     indicators: list[IndicatorRow]
+    indicator_totals: list[IndicatorTotal]
     page: Page
     region_choices: list[Region]
     tam_choices: list[User]
@@ -442,10 +488,13 @@ def health_dashboard(
     ]
     totals = mix_line("all", "All", widget_mix(accounts)[0])
 
-    page = indicator_page(accounts, page=filters.page)
-    page_accounts = list(page.object_list)
-    signals = account_signals(page_accounts)
     limits = thresholds(spec)
+    listed = accounts
+    if filters.indicator is not None:
+        listed = accounts.filter(indicator_sql.indicator_q(filters.indicator, limits, today=today, now=now))
+    page = indicator_page(listed, page=filters.page)
+    page_accounts = list(page.object_list)
+    signals = account_signals(page_accounts, now=now)
     rows = [
         IndicatorRow(account=a, fired=indicators.evaluate(signals[a.pk], limits, today=today)) for a in page_accounts
     ]
@@ -462,6 +511,7 @@ def health_dashboard(
         stale=widget_stale_list(accounts),
         measures=measure_lines(widget_measures(accounts)),
         indicators=rows,
+        indicator_totals=widget_indicator_totals(accounts, limits, today=today, now=now),
         page=page,
         region_choices=regions,
         tam_choices=tams,

@@ -1,7 +1,9 @@
 """The early-warning indicators of domain section 11, as pure functions over one account's signals.
 
-No database, no Django models: ``selectors.health_indicator_rows`` gathers ``Signals`` for a bounded page of
-accounts (a fixed number of queries) and ``evaluate`` says which indicators fired and why. Every threshold is data
+No database, no Django models: ``health_selectors.account_signals`` gathers ``Signals`` for a bounded page of
+accounts (a fixed number of queries) and ``evaluate`` says which indicators fired and why. Each indicator has an SQL
+twin in ``indicator_sql`` (for counting a whole book); a change to a rule here needs the same change there (the
+twins' test compares the two). Every threshold is data
 (``Thresholds``), built by ``thresholds_from`` out of the live health model, the onboarding targets, the triage
 settings and the ``TAMARIND_EARLY_WARNING`` setting (defaults below; domain section 12 for the call cadence):
 

@@ -118,7 +118,8 @@ def onboarding_assign(request: HttpRequest, account_id: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def health_dashboard(request: HttpRequest) -> HttpResponse:
     """The Customer Health Dashboard: the health mix by region, TAM, segment and priority, the red and yellow lists,
-    stale reviews, each measure across the book, and the early-warning indicators per account (one page)."""
+    stale reviews, each measure across the book, how many accounts each early-warning indicator fires for, and the
+    indicators per account (one page; ``indicator`` keeps the accounts one indicator fires for)."""
     user = request_user(request)
     if not policy.can_view_health_dashboard(user):
         raise PermissionDenied("The health dashboard is for TAMs, their managers, directors and admins.")
@@ -133,6 +134,8 @@ def health_dashboard(request: HttpRequest) -> HttpResponse:
     ]
     params = request.GET.copy()
     params.pop("page", None)
+    others = params.copy()
+    others.pop("indicator", None)
     context = {
         "dash": dash,
         "filters": filters,
@@ -145,6 +148,9 @@ def health_dashboard(request: HttpRequest) -> HttpResponse:
             ("Stale reviews", "stale", "oldest review first", _health_rows(dash.stale, dash)),
         ],
         "query": f"{params.urlencode()}&" if params else "",
+        "indicator_query": f"{others.urlencode()}&" if others else "",
+        "indicator_totals": _indicator_totals(dash),
+        "indicator_label": health_selectors.indicators.LABELS.get(filters.indicator or ""),
         "can_filter_region": policy.can_filter_dashboard_by_region(user),
         "can_filter_tam": policy.can_filter_dashboard_by_tam(user),
         "own_only": not policy.can_filter_dashboard_by_tam(user),
@@ -152,6 +158,19 @@ def health_dashboard(request: HttpRequest) -> HttpResponse:
     }
     template = "dashboards/_health_body.html" if request.headers.get("HX-Request") else "dashboards/health.html"
     return render(request, template, context)
+
+
+def _indicator_totals(dash: health_selectors.HealthDashboard) -> list[dict[str, Any]]:
+    """The indicator totals' rows, with each one's share of the accounts shown."""
+    book = dash.totals.accounts
+    return [
+        {
+            "total": t,
+            "share": round(t.accounts * 100 / book) if book else 0,
+            "selected": t.key == dash.filters.indicator,
+        }
+        for t in dash.indicator_totals
+    ]
 
 
 def _health_rows(accounts: list[Account], dash: health_selectors.HealthDashboard) -> list[dict[str, Any]]:

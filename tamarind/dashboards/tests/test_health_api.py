@@ -4,6 +4,7 @@ counts, and its place in the OpenAPI schema."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tamarind.dashboards.tests.test_health_dashboard import grow, review, scored
 from tamarind.health.models import HealthScore
@@ -46,7 +47,13 @@ def test_permission_trio(book, api_for, client):
 
 @pytest.mark.parametrize(
     "params, field",
-    [({"region": "east"}, "region"), ({"tam": "-1"}, "tam"), ({"segment": "huge"}, "segment"), ({"page": "0"}, "page")],
+    [
+        ({"region": "east"}, "region"),
+        ({"tam": "-1"}, "tam"),
+        ({"segment": "huge"}, "segment"),
+        ({"page": "0"}, "page"),
+        ({"indicator": "gremlins"}, "indicator"),
+    ],
 )
 def test_bad_filters_are_422(book, api_for, params, field):
     response = api_for(book.admin).get(URL, params)
@@ -70,9 +77,39 @@ def test_query_count_does_not_grow(book, api_for):
     assert len(large) == len(small)
 
 
+def test_indicator_totals_and_one_indicator_s_accounts(book, api_for):
+    from tamarind.dashboards.tests.test_indicator_sql import seed_book
+
+    seed_book(book, 11, timezone.now(), count=30)
+    c = api_for(book.manager)
+    body = c.get(URL).json()
+    totals = {t["key"]: t for t in body["indicator_totals"]}
+    assert list(totals)[-1] == "any" and len(totals) == 9
+    assert totals["any"]["accounts"] >= max(t["accounts"] for t in totals.values())
+    key = max((k for k in totals if k != "any"), key=lambda k: totals[k]["accounts"])
+    cut = c.get(URL, {"indicator": key}).json()
+    assert cut["filters"]["indicator"] == key and cut["indicators"]["indicator"] == key
+    assert cut["indicators"]["accounts"] == totals[key]["accounts"] > 0
+    assert all(key in {f["key"] for f in row["fired"]} for row in cut["indicators"]["rows"])
+
+
+def test_query_count_does_not_grow_with_the_indicators_facts(book, api_for):
+    from tamarind.dashboards.tests.test_indicator_sql import seed_book
+
+    c = api_for(book.admin)
+    seed_book(book, 7, timezone.now(), count=3, prefix="s")
+    c.get(URL)  # the token's first use is stamped once
+    with CaptureQueriesContext(connection) as small:
+        assert c.get(URL, {"indicator": "no_call"}).status_code == 200
+    seed_book(book, 8, timezone.now(), count=40, prefix="l")
+    with CaptureQueriesContext(connection) as large:
+        assert c.get(URL, {"indicator": "no_call"}).status_code == 200
+    assert len(large) == len(small)
+
+
 def test_in_the_openapi_schema(client):
     schema = client.get("/api/v1/openapi.json").json()
     op = schema["paths"]["/api/v1/dashboards/health"]["get"]
     assert op["operationId"].endswith("health_dashboard")
-    assert {p["name"] for p in op["parameters"]} == {"region", "tam", "segment", "page"}
+    assert {p["name"] for p in op["parameters"]} == {"region", "tam", "segment", "indicator", "page"}
     assert "HealthDashboardOut" in schema["components"]["schemas"]

@@ -91,3 +91,35 @@ def test_tam_sees_their_own_book(page, live_server, health):
     assert page.locator("#id_tam").count() == 0
     assert "Contoso Pharma" not in page.content()
     screenshot(page, "dashboard-health-tam")
+
+
+def test_manager_picks_an_indicator_from_the_totals(page, live_server, health):
+    """The totals count each indicator across the region; clicking one cuts the per-account list to the accounts
+    it fires for (htmx, URL pushed), and "every account" brings the whole list back."""
+    login(page, live_server, health.manager)
+    page.goto(f"{live_server.url}/dashboards/health/")
+    totals = page.locator("#health-indicator-totals")
+    stalled = totals.locator("tr[data-indicator-total=stalled_triage]")
+    assert stalled.locator("[data-figure=accounts]").inner_text() == "2"  # the two red accounts' overdue cases
+    renewal = totals.locator("tr[data-indicator-total=renewal_at_risk] [data-figure=accounts]").inner_text()
+    stalled.get_by_role("link", name="Stalled triage case").click()
+    page.wait_for_url("**indicator=stalled_triage*")
+    page.locator("#health-indicators h2", has_text="Stalled triage case").wait_for()
+    rows = page.locator("#health-indicators tbody tr")
+    assert rows.count() == 2
+    assert "Northwind Traders" in rows.first.inner_text() and "Contoso Pharma" in rows.nth(1).inner_text()
+    assert rows.first.locator(".dash-picked[data-indicator=stalled_triage]").is_visible()
+    assert page.locator("#health-indicator-totals tr.dash-picked").get_attribute("data-indicator-total") == (
+        "stalled_triage"
+    )
+    assert (
+        page.locator(
+            "#health-indicator-totals tr[data-indicator-total=renewal_at_risk] [data-figure=accounts]"
+        ).inner_text()
+        == renewal
+    )
+    screenshot(page, "dashboard-health-indicator-picked")
+    page.locator("[data-action=all-indicators]").click()
+    page.locator("#health-indicators h2", has_text="Early-warning indicators").wait_for()
+    page.wait_for_function("() => !location.search.includes('indicator=')")
+    assert page.locator("#health-indicators tbody tr").count() == 7  # six accounts and book.account

@@ -16,6 +16,7 @@ from tamarind.health.models import HealthScore, Sentiment
 from tamarind.health.services import health_recompute_accounts
 from tamarind.health.spec import MEASURES
 from tamarind.testing.factories import AccountFactory
+from tamarind.timeline.models import TimelineEntry
 from tamarind.triage.models import TriageCase
 
 pytestmark = pytest.mark.django_db
@@ -250,3 +251,58 @@ def test_query_count_does_not_grow_with_the_book(book, client_for, who):
     with CaptureQueriesContext(connection) as large:
         assert c.get(URL).status_code == 200
     assert len(large) == len(small), [q["sql"][:120] for q in large.captured_queries]
+
+
+@pytest.mark.parametrize("query", ["", "?indicator=no_call", "?indicator=ticket_spike&segment=enterprise&page=2"])
+def test_query_count_does_not_grow_with_the_indicators_facts(book, client_for, query):
+    """The indicator totals and the list cut to one indicator stay a fixed number of queries as the book's
+    usage, tickets, calls, onboarding and triage cases grow."""
+    from tamarind.dashboards.tests.test_indicator_sql import seed_book
+
+    c = client_for(book.manager)
+    seed_book(book, 7, timezone.now(), count=3, prefix="s")
+    with CaptureQueriesContext(connection) as small:
+        assert c.get(URL + query).status_code == 200
+    seed_book(book, 8, timezone.now(), count=40, prefix="l")
+    with CaptureQueriesContext(connection) as large:
+        assert c.get(URL + query).status_code == 200
+    assert len(large) == len(small), [q["sql"][:120] for q in large.captured_queries]
+
+
+def test_indicator_totals_and_the_list_cut_to_one(book, client_for):
+    today = timezone.localdate()
+    c = client_for(book.manager)
+
+    def totals(**params):
+        return {t.key: t for t in c.get(URL, params).context["dash"].indicator_totals}
+
+    before = totals()  # book.account (east) may fire already: count what the new accounts add
+    quiet = scored(book.east, book.tam, "green", 90, priority=1, customer_since=today - dt.timedelta(days=400), arr=700)
+    TimelineEntry.objects.create(account=quiet, kind="call", title="Cadence call", occurred_at=days_ago(40))
+    renewing = scored(
+        book.east, book.tam, "red", 20, priority=3, arr=300, next_renewal_date=today + dt.timedelta(days=20)
+    )
+    scored(book.west, book.other_tam, "red", 20, priority=1, customer_since=today - dt.timedelta(days=400))  # elsewhere
+    body = c.get(URL).content.decode()
+    assert 'data-indicator-total="no_call"' in body and 'data-indicator-total="any"' in body
+    after = totals()
+    added = {k: (after[k].accounts - before[k].accounts, after[k].arr - before[k].arr) for k in after}
+    assert added["no_call"] == (1, Decimal(700)) and added["renewal_at_risk"] == (1, Decimal(300))
+    assert added["any"] == (2, Decimal(1000)) and added["ticket_spike"] == (0, Decimal(0))
+    response = c.get(URL, {"indicator": "no_call"})
+    assert response.status_code == 200
+    listed = [row.account.pk for row in response.context["dash"].indicators]
+    assert quiet.pk in listed and renewing.pk not in listed and len(listed) == after["no_call"].accounts
+    assert all("no_call" in {f.key for f in row.fired} for row in response.context["dash"].indicators)
+    assert "Early-warning indicators: No call within cadence" in response.content.decode()
+    assert totals(indicator="no_call")["renewal_at_risk"].accounts == after["renewal_at_risk"].accounts  # the book's
+    fragment = c.get(URL, {"indicator": "renewal_at_risk"}, headers={"HX-Request": "true"})
+    assert renewing.pk in [row.account.pk for row in fragment.context["dash"].indicators]
+    assert "<html" not in fragment.content.decode()
+
+
+def test_unknown_indicator_is_shown_and_ignored(book, client_for):
+    response = client_for(book.manager).get(URL, {"indicator": "gremlins"})
+    assert response.status_code == 200
+    assert "Unknown indicator" in response.content.decode()
+    assert response.context["dash"].filters.indicator is None

@@ -1,0 +1,159 @@
+"""The indicators' SQL twins (``dashboards.indicator_sql``) fire for exactly the accounts their Python indicators
+(``dashboards.indicators.evaluate`` over ``health_selectors.account_signals``) fire for: a seeded book of accounts
+whose facts sit on and around every threshold, judged both ways, on SQLite and PostgreSQL alike."""
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from tamarind.accounts.models import Account, LifecycleStage
+from tamarind.dashboards import health_selectors as hs
+from tamarind.dashboards import indicator_sql, indicators
+from tamarind.health.models import HealthScore
+from tamarind.onboarding.models import Onboarding, OnboardingStatus
+from tamarind.testing.factories import AccountFactory
+from tamarind.timeline.models import TimelineEntry
+from tamarind.triage.models import TriageCase
+from tamarind.usage.rows import TicketRow, UsageRow
+from tamarind.usage.services import tickets_ingest, usage_ingest_daily
+
+pytestmark = pytest.mark.django_db
+
+
+def month_start(day, back=0):
+    index = day.year * 12 + day.month - 1 - back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def seed_account(rng, book, now, number, usage, tickets):
+    """One account with facts drawn on and around each indicator's threshold (usage and ticket rows are collected
+    in ``usage`` / ``tickets`` for one ingest of the whole book, through the services that keep the rollups)."""
+    today = timezone.localdate(now)
+    account = AccountFactory(
+        region=book.east,
+        tam=book.tam,
+        arr=Decimal(rng.choice([1000, 2500, 70_000])),
+        lifecycle_stage=rng.choice([LifecycleStage.ADOPTION, LifecycleStage.OPTIMIZE_GROW, LifecycleStage.ONBOARDING]),
+        priority=rng.choice([1, 2, 3, 4]),
+        customer_since=rng.choice([None, today - dt.timedelta(days=rng.choice([20, 30, 31, 60, 61, 400]))]),
+        licenses=rng.choice([0, 10, 100]),
+        next_renewal_date=rng.choice([None, today - dt.timedelta(days=1), today, today + dt.timedelta(days=150),
+                                      indicators.add_months(today, 6), indicators.add_months(today, 6) + dt.timedelta(days=1)]),
+    )  # fmt: skip
+    # Usage: the latest month is this one or the last; the previous month may be missing (a gap).
+    if rng.random() < 0.8:
+        latest = month_start(today, rng.choice([0, 1]))
+        months = [latest]
+        if rng.random() < 0.7:
+            months.append(month_start(latest, rng.choice([1, 1, 1, 2])))
+        for month in months:
+            for key in rng.sample(["active_users", "licenses", "ci_users"], rng.randint(1, 3)):
+                usage.append(UsageRow(account.crm_id, month, key, rng.choice([0, 5, 74, 75, 76, 100])))
+    # Tickets: a few within the 30-day window or just outside it.
+    for i in range(rng.choice([0, 0, 2, 5, 6, 7])):
+        opened = now - dt.timedelta(days=rng.choice([1, 29, 31]), minutes=5)
+        status = rng.choice(["open", "pending", "solved", "closed"])
+        closed = opened + dt.timedelta(hours=1) if status in ("solved", "closed") else None
+        priority = rng.choice(["urgent", "normal", "normal", "low"])
+        tickets.append(TicketRow(account.crm_id, f"T{number}-{i}", opened, closed, priority, status))
+    for days in rng.sample([0, 29, 30, 31, 59, 60, 61, 90], rng.choice([0, 1, 2])):
+        TimelineEntry.objects.create(
+            account=account,
+            kind=rng.choice(["call", "meeting", "email"]),
+            title="Touch",
+            occurred_at=timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=days), dt.time(hour=9))),
+        )
+    if rng.random() < 0.5:
+        Onboarding.objects.create(
+            account=account,
+            status=rng.choice([OnboardingStatus.IN_PROGRESS, OnboardingStatus.NOT_STARTED, OnboardingStatus.SCHEDULED]),
+            contract_start=rng.choice([None, today - dt.timedelta(days=rng.choice([10, 30, 31, 90]))]),
+            first_value=rng.choice([None, None, today - dt.timedelta(days=2)]),
+        )
+    if rng.random() < 0.4:
+        TriageCase.objects.create(
+            account=account,
+            health_color=rng.choice(["red", "yellow", ""]),
+            last_update_at=timezone.make_aware(
+                dt.datetime.combine(today - dt.timedelta(days=rng.choice([3, 14, 15, 30, 31])), dt.time(hour=12))
+            ),
+        )
+    return account
+
+
+def seed_book(book, seed, now, *, count=60, prefix=""):
+    """``count`` accounts in east with facts around every threshold (``prefix`` keeps ticket ids apart)."""
+    rng = random.Random(seed)
+    usage, tickets = [], []
+    accounts = [seed_account(rng, book, now, f"{prefix}{number}", usage, tickets) for number in range(count)]
+    usage_ingest_daily(actor=book.admin, rows=usage, source="test")
+    tickets_ingest(actor=book.admin, rows=tickets, source="test")
+    for account in accounts:  # the score's color last: the ingest rescored the accounts it touched
+        color = rng.choice([None, "", "green", "yellow", "red"])
+        HealthScore.objects.filter(account=account).delete()
+        if color is not None:
+            HealthScore.objects.create(
+                account=account, score=50 if color else None, color=color, breakdown={}, model_version=1
+            )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_each_twin_fires_for_exactly_the_accounts_its_indicator_fires_for(book, seed):
+    now = timezone.now()
+    today = timezone.localdate(now)
+    seed_book(book, seed, now)
+    limits = hs.thresholds(hs.live_version().spec())
+    accounts = list(Account.objects.filter(region=book.east).select_related("health").order_by("pk"))
+    signals = hs.account_signals(accounts, now=now)
+    expected = {a.pk: {f.key for f in indicators.evaluate(signals[a.pk], limits, today=today)} for a in accounts}
+    flags = indicator_sql.indicator_flags(limits, today=today, now=now)
+    got = {
+        row["pk"]: {key for key in indicator_sql.TWINS if row[f"fired_{key}"]}
+        for row in Account.objects.filter(region=book.east).annotate(**flags).values("pk", *flags)
+    }
+    assert got == expected
+    fired = set().union(*expected.values())
+    assert len(fired) >= 6, fired  # the seeded book makes most indicators fire somewhere
+    for key in indicator_sql.TWINS:  # and the filter form agrees with the flags
+        q = indicator_sql.indicator_q(key, limits, today=today, now=now)
+        chosen = set(Account.objects.filter(region=book.east).filter(q).values_list("pk", flat=True))
+        assert chosen == {pk for pk, keys in expected.items() if key in keys}, key
+
+
+def test_thresholds_move_the_twins(book):
+    now = timezone.now()
+    today = timezone.localdate(now)
+    account = AccountFactory(region=book.east, priority=1, customer_since=today - dt.timedelta(days=45))
+    limits = hs.thresholds(hs.live_version().spec())
+
+    def q(t):
+        return Account.objects.filter(pk=account.pk).filter(
+            indicator_sql.indicator_q("no_call", t, today=today, now=now)
+        )
+
+    assert q(limits).exists()  # 45 days without a call, priority 1 every 30
+    relaxed = indicators.Thresholds(**{**limits.__dict__, "cadence_days": {1: 60, 2: 90}})
+    assert not q(relaxed).exists()
+
+
+def test_totals_count_accounts_and_arr_per_indicator_and_any(book):
+    now = timezone.now()
+    today = timezone.localdate(now)
+    seed_book(book, 4, now)
+    limits = hs.thresholds(hs.live_version().spec())
+    accounts = hs.health_accounts(book.admin, hs.HealthFilters())
+    listed = list(accounts.select_related("health").order_by("pk"))
+    signals = hs.account_signals(listed, now=now)
+    fired = {a.pk: {f.key for f in indicators.evaluate(signals[a.pk], limits, today=today)} for a in listed}
+    arr = {a.pk: a.arr or Decimal(0) for a in listed}
+    totals = {t.key: t for t in hs.widget_indicator_totals(accounts, limits, today=today, now=now)}
+    assert list(totals) == [key for key, _, _ in indicators.INDICATORS] + ["any"]
+    for key in indicator_sql.TWINS:
+        ids = [pk for pk, keys in fired.items() if key in keys]
+        assert (totals[key].accounts, totals[key].arr) == (len(ids), sum((arr[pk] for pk in ids), Decimal(0))), key
+    anyone = [pk for pk, keys in fired.items() if keys]
+    assert totals["any"].accounts == len(anyone) and totals["any"].arr == sum(arr[pk] for pk in anyone)
+    assert totals["any"].label == "Any indicator"
