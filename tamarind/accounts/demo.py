@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import math
+import os
 import random
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -470,16 +473,30 @@ def rows(plans: list[PlannedAccount]) -> Iterator[list[str]]:
 
 
 def write_csv(plans: list[PlannedAccount], path: Path) -> Path:
+    """Write the CSV to ``path`` whole: through a private file renamed into place, so a reader never sees it half
+    written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(export_headers())
-        writer.writerows(rows(plans))
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".accounts-", suffix=".csv")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(export_headers())
+            writer.writerows(rows(plans))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 
-def demo_csv_path() -> Path:
-    return Path(settings.VAR_DIR) / "demo" / "accounts.csv"
+def demo_csv_path(plans: list[PlannedAccount] | None = None) -> Path:
+    """Where the demo's CRM export goes: named after its content, so two demo loads running at once (test runs on
+    SQLite and PostgreSQL side by side) never read each other's file, and loading the same book again rewrites
+    the same file."""
+    if plans is None:
+        return Path(settings.VAR_DIR) / "demo" / "accounts.csv"
+    digest = hashlib.sha256("\n".join(",".join(r) for r in rows(plans)).encode()).hexdigest()[:12]
+    return Path(settings.VAR_DIR) / "demo" / f"accounts-{len(plans)}-{digest}.csv"
 
 
 ProgressFn = Callable[[int, int], None]
@@ -514,7 +531,7 @@ def build_demo(
     plans = plan_accounts(accounts, seed, today)
     cast = cast_people(plans, seed, capacity=Decimal(settings.TAMARIND_TAM_CAPACITY_ARR))
     assign_owners(plans, cast, seed)
-    path = write_csv(plans, demo_csv_path())
+    path = write_csv(plans, demo_csv_path(plans))
     job = import_job_create_from_path(actor=cast.admin, path=path, source=ImportSource.DEMO)
     job = import_job_run(
         job_id=job.pk, progress=(lambda p: progress(p.rows, len(plans))) if progress is not None else None

@@ -220,12 +220,12 @@ def engagement_log_many(*, drafts: Sequence[EngagementDraft], source: str = SOUR
 
 # (profile, share of the established TAM-managed accounts). "new": customers in their first months (not drawn).
 PROFILES: list[tuple[str, float]] = [
-    ("healthy", 0.595),
+    ("healthy", 0.585),
     ("weak_spot", 0.09),  # green overall with one weak measure: an early warning fires
     ("slipping", 0.14),  # green ten days ago, yellow now (review and usage)
     ("lingering", 0.045),  # yellow for a while
     ("data_yellow", 0.02),  # the TAM still says green; usage and calls say otherwise
-    ("at_risk", 0.07),  # red review
+    ("at_risk", 0.08),  # red review
     ("recovering", 0.04),  # red or yellow ten days ago, green now
 ]
 WEAK_SPOTS = ("low_usage", "late_call", "urgent_ticket", "ticket_spike")
@@ -434,7 +434,7 @@ def _plan_usage(
         cases = (max(to - rng.randint(0, 1), 1), to)
     elif p == "digital":
         # Small customers without a TAM: most use the product well, some stall (the pooled model's triage).
-        outcome = story.variant = _weighted(rng, [("green", 0.82), ("yellow", 0.16), ("red", 0.02)])
+        outcome = story.variant = _weighted(rng, [("green", 0.82), ("yellow", 0.13), ("red", 0.05)])
         if outcome == "green":
             start = u(0.55, 0.95)
             end, cases = start + u(-0.05, 0.05), (rng.randint(2, 3), rng.randint(2, 3))
@@ -569,7 +569,7 @@ def _plan_calls(
             last = r(65, 110) if a.priority == 1 else r(95, 130)
         elif p in ("at_risk", "recovering"):
             last = r(1, 10)
-            titles = RISK_CALLS + CALL_TITLES[:2]
+            titles = RISK_CALLS  # the latest call; the earlier ones were ordinary
         elif p == "lingering":
             last = r(15, 45)
         else:
@@ -579,7 +579,7 @@ def _plan_calls(
             days.append(days[-1] + r(max(green // 2, 7), green + 10))
         days = [d for d in days if d < age]
     for i, days_ago in enumerate(days):
-        title, notes = titles[i] if p == "new" else rng.choice(titles)
+        title, notes = titles[i] if p == "new" else rng.choice(titles if i == 0 else CALL_TITLES)
         story.calls.append(
             EngagementDraft(
                 account_id=a.pk,
@@ -750,21 +750,21 @@ def seed_health_story(
 
 # --- Triage -----------------------------------------------------------------------------------------------------
 
-CASE_PATTERNS: list[tuple[str, int, tuple[DemoStep, ...], tuple[str, ...]]] = [
-    # (column, days since the last update, next steps, updates)
-    (CaseStatus.NEW, 1, (DemoStep("First call with the sponsor to hear the concerns", 3),), ()),
-    (
-        CaseStatus.INVESTIGATING,
+# Per column: the fewest days a case there has been open, days since its last update, next steps, updates.
+CASE_PATTERNS: dict[str, tuple[int, int, tuple[DemoStep, ...], tuple[str, ...]]] = {
+    CaseStatus.NEW: (1, 1, (DemoStep("First call with the sponsor to hear the concerns", 3),), ()),
+    CaseStatus.INVESTIGATING: (
         4,
+        3,
         (
-            DemoStep("Pull active users by team from the usage page", -3, done=True),
+            DemoStep("Pull active users by team from the usage page", -2, done=True),
             DemoStep("Call with the champion to understand the drop", 2),
         ),
         ("Usage fell in two business units after their reorganisation; meeting the new leads.",),
     ),
-    (
-        CaseStatus.ACTION_PLAN,
-        6,
+    CaseStatus.ACTION_PLAN: (
+        8,
+        5,
         (
             DemoStep("Agree a recovery plan with the SAL and the sponsor", -6, done=True),
             DemoStep("CI/CD enablement workshop for the platform team", 5),
@@ -772,9 +772,9 @@ CASE_PATTERNS: list[tuple[str, int, tuple[DemoStep, ...], tuple[str, ...]]] = [
         ),
         ("Plan agreed: enablement for the teams that stalled, weekly check-ins until usage recovers.",),
     ),
-    (
-        CaseStatus.MONITORING,
-        9,
+    CaseStatus.MONITORING: (
+        16,
+        8,
         (
             DemoStep("Fix the pipeline failures with Support", -12, done=True),
             DemoStep("Workshop for the teams that paused", -5, done=True),
@@ -782,7 +782,7 @@ CASE_PATTERNS: list[tuple[str, int, tuple[DemoStep, ...], tuple[str, ...]]] = [
         ),
         ("Incidents closed; the sponsor confirmed the teams are back on the platform.",),
     ),
-]
+}
 # Cases nobody updated in time: red ones every 14 days, yellow every 30 (triage settings).
 OVERDUE_DAYS: dict[str, int] = {HealthColor.RED: 18, HealthColor.YELLOW: 36}
 
@@ -833,17 +833,40 @@ def plan_cases(stories: Sequence[Story], *, seed: int) -> list[DemoCase]:
         and s.profile != "recovering"
         and s.account.lifecycle != LifecycleStage.WILL_CHURN
     ]
+    today = timezone.localdate()
+
+    def due_for(s: Story) -> int:
+        """Days since the account became due for triage: since the review that made it red (or yellow "requires
+        triage"). A case is opened after that, never before."""
+        return max((today - timezone.localdate(s.sentiments[-1].set_at)).days if s.sentiments else 30, 1)
+
+    # One case of each color that nobody updated in time (when the book has an account due long enough).
+    late_ones = []
+    for color, days in sorted(OVERDUE_DAYS.items()):
+        eligible = [s for s in at_risk if colors.get(s.account.pk) == color and due_for(s) > days + 1]
+        if eligible:
+            late_ones.append(rng.choice(eligible))
+    late_ids = {s.account.pk for s in late_ones}
     n_open = min(len(at_risk), MAX_CASES, max(2, round(len(at_risk) / 3)))
-    chosen = sorted(rng.sample(at_risk, n_open), key=lambda s: s.account.crm_id)
+    rest = [s for s in at_risk if s.account.pk not in late_ids]
+    chosen = late_ones + rng.sample(rest, max(min(n_open - len(late_ones), len(rest)), 0))
+    # The critical escalation goes to a customer with an open urgent ticket when there is one.
+    chosen.sort(key=lambda s: (not s.urgent_open, s.account.crm_id))
     cases: list[DemoCase] = []
+    in_column: Counter[str] = Counter()
     escalations = 0
-    overdue: set[str] = set()
-    for i, s in enumerate(chosen):
-        status, updated, steps, notes = CASE_PATTERNS[i % len(CASE_PATTERNS)]
-        color = colors.get(s.account.pk) or HealthColor.RED
-        if status in (CaseStatus.INVESTIGATING, CaseStatus.MONITORING) and color not in overdue:
-            overdue.add(color)
-            updated = OVERDUE_DAYS.get(color, updated)
+    for s in chosen:
+        age = due_for(s)
+        allowed = [status for status, pattern in CASE_PATTERNS.items() if pattern[0] <= age]
+        if s.account.pk in late_ids:
+            allowed = [status for status in allowed if status != CaseStatus.NEW]
+        status = min(allowed, key=lambda c: (in_column[c], -list(CASE_PATTERNS).index(c)))
+        in_column[status] += 1
+        least_open, updated, steps, notes = CASE_PATTERNS[status]
+        opened = rng.randint(least_open, min(age, least_open + 20))
+        if s.account.pk in late_ids:
+            late = OVERDUE_DAYS[colors[s.account.pk]]
+            opened, updated = rng.randint(late + 1, min(age, late + 20)), late
         escalation = None
         if escalations < 2 and s.profile == "at_risk" and status != CaseStatus.NEW:
             escalations += 1
@@ -867,11 +890,14 @@ def plan_cases(stories: Sequence[Story], *, seed: int) -> list[DemoCase]:
                 account_id=s.account.pk,
                 status=status,
                 open_data=_risk(s, rng),
-                steps=steps,
+                steps=tuple(
+                    DemoStep(st.text, max(st.due_in_days, 1 - opened) if st.due_in_days is not None else None, st.done)
+                    for st in steps
+                ),
                 notes=notes,
                 escalation=escalation,
-                opened_days_ago=updated + rng.randint(5, 20),
-                updated_days_ago=updated,
+                opened_days_ago=opened,
+                updated_days_ago=min(updated, opened - 1) if opened > 1 else 0,
             )
         )
     recovered = [s for s in stories if s.profile == "recovering"]
@@ -892,7 +918,7 @@ def plan_cases(stories: Sequence[Story], *, seed: int) -> list[DemoCase]:
                 updated_days_ago=2,
             )
         )
-    churning = [s for s in stories if s.account.lifecycle == LifecycleStage.WILL_CHURN]
+    churning = [s for s in stories if s.account.lifecycle == LifecycleStage.WILL_CHURN and s.account.tam_id]
     if churning:
         s = rng.choice(churning)
         cases.append(
