@@ -11,10 +11,13 @@ support tickets. Then it prints, from one run:
 - the raw PostgreSQL aggregate over the same daily rows: each account's latest value of each metric (what the
   health score needs of usage, computed straight from raw history);
 - DuckDB's time for the same aggregate over the same rows (exported to Parquet), printed as the reference floor;
-- Tamarind's full recompute (``health_recompute_all``: every account's inputs, score, history, run record), first
-  run and a second run (idempotent: nothing changes), as ratios of the PostgreSQL aggregate (target <= 1.5x);
-- an incremental recompute after one day of new usage for 1,000 accounts (ingest through the service, which
-  refreshes the rollups and rescores the touched accounts), as a share of the full recompute (target < 1%).
+- Tamarind's full recompute (``health_recompute_all``: every account's inputs, score, history, run record, and the
+  consequences of changes), as ratios of the PostgreSQL aggregate (target <= 1.5x), three times: the first run (no
+  scores yet: every score written, the first stale-review tasks and triage proposals raised), again (nothing
+  changed: nothing written) and the next day (every "days since" moves: most scores and history rewritten);
+- one more day of usage for 1,000 accounts (every metric, continuing each account's numbers): the ingest with its
+  rollups, then the incremental recompute of the touched accounts (what the ingest service runs after it), each as a
+  share of the full recompute (target for the recompute: < 1%).
 """
 
 from __future__ import annotations
@@ -55,10 +58,12 @@ def populate(n: int, days: int, seed: int) -> tuple[int, dt.date]:
     from django.utils import timezone
 
     from tamarind.accounts.models import Account, LifecycleStage, ProductTier
-    from tamarind.core.bulk import bulk_insert
+    from tamarind.core.bulk import bulk_insert, insert_instances
+    from tamarind.health.models import Sentiment
     from tamarind.imports.writer import ACCOUNT_COLUMNS
     from tamarind.people.models import Role
     from tamarind.people.services import region_create, user_create
+    from tamarind.timeline.models import EntryKind, TimelineEntry
     from tamarind.usage.models import MetricKind, SupportTicket, UsageDaily, UsageMetric
 
     rng = random.Random(seed)
@@ -146,6 +151,32 @@ def populate(n: int, days: int, seed: int) -> tuple[int, dt.date]:
                     values[str(f.column)] = f.get_default()
             tickets.append(tuple(values[c] for c in ticket_columns))
         bulk_insert(SupportTicket._meta.db_table, ticket_columns, tickets)
+        # TAM sentiments (two thirds of the book, a few stale) and the last call (most accounts): the other inputs a
+        # real recompute reads.
+        sentiments, calls = [], []
+        for pk in range(1, n + 1):
+            if rng.random() < 0.67:
+                sentiments.append(
+                    Sentiment(
+                        account_id=pk,
+                        color=rng.choice(["green", "green", "green", "yellow", "red"]),
+                        reason="Bench review",
+                        requires_triage=False,
+                        set_at=now - dt.timedelta(days=rng.randint(0, 120)),
+                    )
+                )
+            if rng.random() < 0.8:
+                calls.append(
+                    TimelineEntry(
+                        account_id=pk,
+                        kind=EntryKind.CALL,
+                        occurred_at=now - dt.timedelta(days=rng.randint(0, 100)),
+                        title="Cadence call",
+                        created_at=now,
+                    )
+                )
+        insert_instances(sentiments)
+        insert_instances(calls)
     rebuild_rollups()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -221,13 +252,18 @@ def main() -> None:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
+    from django.urls import reverse
+    from django.utils import timezone
+
     from tamarind.accounts.models import Account
     from tamarind.health.models import HealthScore
-    from tamarind.health.services import health_recompute_all
-    from tamarind.usage.models import UsageMetric
+    from tamarind.health.services import health_recompute_accounts, health_recompute_all
+    from tamarind.usage.models import MetricKind, UsageDaily, UsageMetric
     from tamarind.usage.rows import UsageRow
-    from tamarind.usage.services import usage_ingest_daily
+    from tamarind.usage.services import usage_ingest_chunks
 
+    # A worker has its URLconf loaded: load it here too, so no timing below includes that one-off import.
+    reverse("accounts:detail", args=[1])
     n = args.accounts
     print(f"Health recompute over {n:,} accounts on {where}")
     started = time.perf_counter()
@@ -245,27 +281,60 @@ def main() -> None:
     if floor is not None:
         print(f"{'the same aggregate in DuckDB (reference floor)':<62} {floor:8.2f} s   {floor / raw:.2f}x")
 
-    full, result = timed(lambda: health_recompute_all(source="bench"))
-    print(f"{'Tamarind full recompute, first run':<62} {full:8.2f} s   {full / raw:.2f}x   ({result.summary()})")
-    assert HealthScore.objects.count() == n
-    again, second = timed(lambda: health_recompute_all(source="bench"))
-    print(
-        f"{'Tamarind full recompute, second run (nothing changes)':<62} {again:8.2f} s   {again / raw:.2f}x   ({second.summary()})"
-    )
+    active_key = UsageMetric.objects.get(kind=MetricKind.ACTIVE, builtin=True).key
+    today = timezone.localdate()
+    runs: list[tuple[str, float]] = []
 
+    def full_run(label: str, day: dt.date) -> float:
+        seconds, result = timed(lambda: health_recompute_all(source="bench", today=day))
+        print(f"{label:<62} {seconds:8.2f} s   {seconds / raw:.2f}x   ({result.summary()})")
+        runs.append((label, seconds))
+        return seconds
+
+    full_run("full recompute, first run (no scores yet: all written)", today)
+    assert HealthScore.objects.count() == n
+    full_run("full recompute again (nothing changed: nothing written)", today)
+    full = full_run("full recompute the next day (day counts move: most rewritten)", today + dt.timedelta(days=1))
+
+    # One more day of usage for 1,000 accounts, as the populated days continue (licenses, active users within a few
+    # of the day before, use cases): ingest with its rollups first, then the recompute of the touched accounts, each
+    # timed (together they are what ``usage_ingest_daily`` does).
     day = last_day + dt.timedelta(days=1)
-    metric_key = UsageMetric.objects.filter(kind="active").values_list("key", flat=True)[0]
-    ids = list(Account.objects.order_by("?").values_list("pk", "crm_id")[:1000])
-    new_rows = [UsageRow(account=crm, day=day, metric=metric_key, value=random.randint(0, 50)) for _, crm in ids]
-    incremental, _ = timed(lambda: usage_ingest_daily(actor=None, rows=new_rows, source="bench"))
+    rng = random.Random(args.seed + 1)
+    sample = sorted(rng.sample(range(1, n + 1), min(1000, n)))
+    crm = dict(Account.objects.filter(pk__in=sample).values_list("pk", "crm_id"))
+    previous = {
+        (a, m): v
+        for a, m, v in UsageDaily.objects.filter(account_id__in=sample, day=last_day).values_list(
+            "account_id", "metric__key", "value"
+        )
+    }
+    new_rows = [
+        UsageRow(account=crm[a], day=day, metric=m, value=max(0, v + (rng.randint(-3, 3) if m == active_key else 0)))
+        for (a, m), v in sorted(previous.items())
+    ]
+    ingest, ingested = timed(
+        lambda: usage_ingest_chunks(actor=None, batches=[new_rows], source="bench", consequences=False)
+    )
+    incremental, third = timed(
+        lambda: health_recompute_accounts(
+            account_ids=ingested.account_ids, source="bench", today=today + dt.timedelta(days=1)
+        )
+    )
     share = incremental / full * 100
     print(
-        f"{'one day of usage for 1,000 accounts: ingest + rollups + rescore':<62} {incremental:8.2f} s   {share:.2f}% of the full recompute"
+        f"{f'one day of usage for {len(sample):,} accounts ({len(new_rows):,} rows): ingest + rollups':<62} "
+        f"{ingest:8.2f} s   {ingest / full * 100:.2f}% of the next day's full recompute"
     )
-    verdict = "met" if full / raw <= 1.5 else "NOT met"
-    print(f"target: full recompute <= 1.5x the raw aggregate: {full / raw:.2f}x, {verdict}")
+    print(
+        f"{'incremental recompute of those accounts':<62} {incremental:8.2f} s   {share:.2f}% of the next day's "
+        f"full recompute, {incremental / runs[0][1] * 100:.2f}% of the first   ({third.summary()})"
+    )
+    for label, seconds in runs:
+        verdict = "met" if seconds / raw <= 1.5 else "NOT met"
+        print(f"target: {label.split(' (')[0]} <= 1.5x the raw aggregate: {seconds / raw:.2f}x, {verdict}")
     verdict = "met" if share < 1 else "NOT met"
-    print(f"target: incremental < 1% of the full recompute: {share:.2f}%, {verdict}")
+    print(f"target: the incremental recompute < 1% of the next day's full recompute: {share:.2f}%, {verdict}")
 
 
 if __name__ == "__main__":

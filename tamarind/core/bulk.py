@@ -22,6 +22,20 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+# Up to this many values a PostgreSQL write with conflict handling is one multi-row INSERT: creating, filling and
+# dropping a temporary table costs a few round trips, which dominates small batches (an incremental recompute).
+SMALL_VALUES = 20_000
+
+
+def _small(rows: list[tuple[Any, ...]], columns: list[str]) -> bool:
+    return len(rows) * len(columns) <= SMALL_VALUES
+
+
+def _values(rows: list[tuple[Any, ...]], columns: list[str]) -> str:
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    return ", ".join([one] * len(rows))
+
+
 def bulk_insert(table: str, columns: list[str], rows: list[tuple[Any, ...]], *, ignore_conflicts: bool = False) -> int:
     """INSERT plain rows (values DB-ready); returns how many were inserted.
 
@@ -34,6 +48,12 @@ def bulk_insert(table: str, columns: list[str], rows: list[tuple[Any, ...]], *, 
     names = ", ".join(quote(c) for c in columns)
     # psycopg's own cursor for COPY; wrap_database_errors turns its errors into Django's (IntegrityError...).
     with connection.cursor() as cursor, connection.wrap_database_errors:
+        if connection.vendor == "postgresql" and ignore_conflicts and _small(rows, columns):
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({names}) VALUES {_values(rows, columns)} ON CONFLICT DO NOTHING",  # noqa: S608
+                [v for row in rows for v in row],
+            )
+            return max(int(cursor.rowcount), 0)
         if connection.vendor == "postgresql":
             target = quote(table)
             if ignore_conflicts:
@@ -79,6 +99,12 @@ def bulk_upsert(
     sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in update)
     action = f"DO UPDATE SET {sets}" if update else "DO NOTHING"
     with connection.cursor() as cursor, connection.wrap_database_errors:
+        if connection.vendor == "postgresql" and _small(rows, columns):
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({names}) VALUES {_values(rows, columns)} ON CONFLICT ({keys}) {action}",  # noqa: S608
+                [v for row in rows for v in row],
+            )
+            return len(rows)
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"CREATE TEMPORARY TABLE _tamarind_upsert ON COMMIT DROP AS SELECT {names} FROM {quote(table)} WITH NO DATA"  # noqa: S608

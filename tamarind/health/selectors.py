@@ -52,17 +52,23 @@ class AccountHealthInputs:
     manager_id: int | None
 
 
-def _local_day(value: Any) -> dt.date | None:
-    """A raw-SQL datetime (aware on PostgreSQL; naive UTC, or text, on SQLite) as a local date."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if isinstance(value, dt.datetime):
-        if not timezone.is_aware(value):
-            value = timezone.make_aware(value, dt.UTC)
-        return timezone.localdate(value)
-    return value
+def _local_days() -> Any:
+    """A converter of raw-SQL datetimes (aware on PostgreSQL; naive UTC, or text, on SQLite) to local dates, with
+    the current time zone looked up once (``timezone.localdate`` looks it up per call: a tenth of a full run)."""
+    tz = timezone.get_current_timezone()
+
+    def convert(value: Any) -> dt.date | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=dt.UTC)
+            return value.astimezone(tz).date()
+        return value
+
+    return convert
 
 
 def gather_inputs(account_ids: Sequence[int] | IdRange) -> dict[int, AccountHealthInputs]:
@@ -100,6 +106,7 @@ def gather_inputs(account_ids: Sequence[int] | IdRange) -> dict[int, AccountHeal
         engaged = dict(cursor.fetchall())
     facts = usage_facts(account_ids)
     to_date = _date_value()
+    local_day = _local_days()
     out: dict[int, AccountHealthInputs] = {}
     for pk, name, priority, customer_since, tam_id, sal_id, sa_id, manager_id in accounts:
         sentiment = newest.get(pk)
@@ -110,16 +117,16 @@ def gather_inputs(account_ids: Sequence[int] | IdRange) -> dict[int, AccountHeal
             priority=priority,
             contract_start=to_date(customer_since),
             sentiment=sentiment[0] if sentiment else None,
-            sentiment_at=_local_day(sentiment[1]) if sentiment else None,
+            sentiment_at=local_day(sentiment[1]) if sentiment else None,
             licenses=f.licenses if f is not None and has_usage else None,
             active_users=f.active_users if f is not None and has_usage else None,
             use_cases_adopted=f.use_cases_adopted if f is not None and has_usage else None,
             use_cases_total=f.use_cases_total if f is not None and has_usage else None,
             usage_updated_at=f.usage_updated_at if f is not None and has_usage else None,
-            last_engagement=_local_day(engaged.get(pk)),
+            last_engagement=local_day(engaged.get(pk)),
             tickets_last_30d=f.tickets_last_30d if f is not None and has_tickets else None,
             open_urgent_tickets=f.open_urgent_tickets if f is not None and has_tickets else 0,
-            tickets_updated_at=_local_day(f.tickets_updated_at) if f is not None and has_tickets else None,
+            tickets_updated_at=local_day(f.tickets_updated_at) if f is not None and has_tickets else None,
         )
         out[pk] = AccountHealthInputs(
             inputs=inputs,

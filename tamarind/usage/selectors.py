@@ -92,11 +92,14 @@ def _facts_for(
             params_a,
         )
         accounts = cursor.fetchall()
+        # Two equality joins rather than one with OR: each uses the (account, month, metric) unique index, so the
+        # cost stays two months of rollups per account however long the history.
         cursor.execute(
-            f"SELECT m.account_id, m.month = s.latest_month, m.metric_id, m.last_value "  # noqa: S608
-            f"FROM {state_t} s JOIN {monthly_t} m ON m.account_id = s.account_id "
-            f"AND (m.month = s.latest_month OR m.month = s.previous_month) WHERE {where_s}",
-            params_s,
+            f"SELECT m.account_id, 1, m.metric_id, m.last_value FROM {state_t} s JOIN {monthly_t} m "  # noqa: S608
+            f"ON m.account_id = s.account_id AND m.month = s.latest_month WHERE {where_s} "
+            f"UNION ALL SELECT m.account_id, 0, m.metric_id, m.last_value FROM {state_t} s JOIN {monthly_t} m "
+            f"ON m.account_id = s.account_id AND m.month = s.previous_month WHERE {where_s}",
+            [*params_s, *params_s],
         )
         rollups = cursor.fetchall()
         urgent_open = tuple(OPEN_TICKET_STATUSES)

@@ -25,7 +25,7 @@ from django.utils import timezone
 from tamarind import policy
 from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record
-from tamarind.core.bulk import bulk_upsert, chunks, insert_instances
+from tamarind.core.bulk import bulk_upsert, chunks, id_filter, insert_instances
 from tamarind.core.errors import ValidationFailed
 from tamarind.people.models import User
 from tamarind.usage.models import (
@@ -229,43 +229,51 @@ def _upsert_usage(
 
 
 def _refresh_usage_months(pairs: set[tuple[int, dt.date]]) -> None:
-    """Rebuild the ``UsageMonthly`` rows of these (account, month) pairs from their daily rows (at most 31 days
-    per metric and pair, so the cost follows the batch, not the history)."""
-    now = timezone.now()
+    """Rebuild the ``UsageMonthly`` rows of these (account, month) pairs from their daily rows: the database
+    aggregates (at most 31 days per metric and pair, so the cost follows the batch, not the history) and the
+    results are upserted on (account, month, metric)."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    q = connection.ops.quote_name
+    daily = q(UsageDaily._meta.db_table)
     by_month: dict[dt.date, list[int]] = defaultdict(list)
     for account_id, month in pairs:
         by_month[month].append(account_id)
-    for month, account_ids in by_month.items():
-        end = next_month(month)
-        for chunk in chunks(sorted(account_ids), 500):
-            ids = list(chunk)
-            stats: dict[tuple[int, int], list[Any]] = {}
-            daily = (
-                UsageDaily.objects.filter(account_id__in=ids, day__gte=month, day__lt=end)
-                .order_by("day")
-                .values_list("account_id", "metric_id", "day", "value")
-            )
-            for account_id, metric_id, day, value in daily:
-                s = stats.get((account_id, metric_id))
-                if s is None:
-                    stats[(account_id, metric_id)] = [value, day, value, 1]
-                else:
-                    s[0], s[1], s[2], s[3] = value, day, max(s[2], value), s[3] + 1
-            UsageMonthly.objects.filter(account_id__in=ids, month=month).delete()
-            insert_instances(
-                [
-                    UsageMonthly(
-                        account_id=account_id,
-                        metric_id=metric_id,
-                        month=month,
-                        last_value=s[0],
-                        last_day=s[1],
-                        max_value=s[2],
-                        days_reported=s[3],
-                        updated_at=now,
-                    )
-                    for (account_id, metric_id), s in stats.items()
+    for month, account_ids in sorted(by_month.items()):
+        first, end = (
+            connection.ops.adapt_datefield_value(month),
+            connection.ops.adapt_datefield_value(next_month(month)),
+        )
+        for chunk in chunks(sorted(account_ids), 1000):
+            where, params = id_filter("account_id", chunk)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT account_id, metric_id, value, day, mx, n FROM ("  # noqa: S608
+                    f"SELECT account_id, metric_id, day, value, "
+                    f"MAX(value) OVER (PARTITION BY account_id, metric_id) AS mx, "
+                    f"COUNT(*) OVER (PARTITION BY account_id, metric_id) AS n, "
+                    f"ROW_NUMBER() OVER (PARTITION BY account_id, metric_id ORDER BY day DESC) AS rn "
+                    f"FROM {daily} WHERE {where} AND day >= %s AND day < %s) last_days WHERE rn = 1",
+                    [*params, first, end],
+                )
+                rows = [
+                    (account_id, first, metric_id, value, connection.ops.adapt_datefield_value(day), mx, n, now)
+                    for account_id, metric_id, value, day, mx, n in cursor.fetchall()
                 ]
+            bulk_upsert(
+                UsageMonthly._meta.db_table,
+                [
+                    "account_id",
+                    "month",
+                    "metric_id",
+                    "last_value",
+                    "last_day",
+                    "max_value",
+                    "days_reported",
+                    "updated_at",
+                ],
+                rows,
+                conflict=["account_id", "month", "metric_id"],
+                update=["last_value", "last_day", "max_value", "days_reported", "updated_at"],
             )
     _refresh_usage_state(sorted({account_id for account_id, _ in pairs}))
 
