@@ -30,7 +30,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
@@ -409,6 +409,12 @@ def plan_stories(accounts: Sequence[StoryAccount], *, seed: int, today: dt.date,
         _plan_calls(story, rng, today=today, age=age, onboarding=onboarding.get(a.pk))
         ticket_no = _plan_tickets(story, rng, now=now, seed=seed, start_no=ticket_no, age=age)
         stories.append(story)
+    # The support system numbers tickets as they are opened, across its customers.
+    ids = iter(sorted(t.external_id for s in stories for t in s.tickets))
+    by_opening = sorted((t.opened_at, t.external_id) for s in stories for t in s.tickets)
+    renumbered = {old: new for (_, old), new in zip(by_opening, ids, strict=True)}
+    for story in stories:
+        story.tickets = [replace(t, external_id=renumbered[t.external_id]) for t in story.tickets]
     return stories
 
 
