@@ -62,6 +62,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if policy.can_view_audit_log(user):
         data_items.append(item("Audit log", "audit:log"))
     data_items.append(item("Qualification rules", "assignment:rules"))
+    data_items.append(item("Health model", "health:model"))
     data_items.append(item("Usage metrics", "usage:metrics"))
     if policy.can_view_scheduler(user):
         data_items.append(item("Scheduler", "scheduler:jobs"))
