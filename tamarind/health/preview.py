@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from tamarind.accounts.models import Account
 from tamarind.health.models import HealthModelVersion
-from tamarind.health.scoring import score
+from tamarind.health.scoring import Scorer
 from tamarind.health.selectors import gather_inputs, live_version
 from tamarind.health.spec import COLOR_RANK, COLORS, HealthSpec, definition_changes
 
@@ -92,6 +92,8 @@ def health_model_preview(
     live = live_version()
     live_spec = live.spec()
     out = HealthPreview(live_version=live.version)
+    # One scorer per model for the whole book: each works out a set of measure scores once (health.scoring).
+    live_scorer, draft_scorer = Scorer(live_spec), Scorer(draft)
     # Sorting key: the sharpest turn for the worse first (green -> red before yellow -> red), then by name.
     changes: list[tuple[int, str, int, PreviewChange]] = []
     for ids in _account_chunks(chunk):
@@ -100,8 +102,8 @@ def health_model_preview(
             data = gathered.get(account_id)
             if data is None:
                 continue
-            before = score(live_spec, data.inputs, today=today)
-            after = score(draft, data.inputs, today=today)
+            before = live_scorer.score(data.inputs, today=today)
+            after = draft_scorer.score(data.inputs, today=today)
             was, will = before.color or NONE, after.color or NONE
             out.evaluated += 1
             out.live_counts[was] += 1
