@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, Case, Count, Q, Value, When
+from django.db.models import BooleanField, Case, Count, Prefetch, Q, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -21,7 +21,9 @@ from tamarind.triage.models import (
     CaseStatus,
     Escalation,
     EscalationQuerySet,
+    EscalationStatus,
     RiskReason,
+    Severity,
     TriageCase,
     TriageCaseQuerySet,
     TriageSettings,
@@ -146,10 +148,12 @@ def with_overdue(qs: TriageCaseQuerySet, settings_row: TriageSettings, now: dt.d
     )
 
 
-def case_list(*, user: User, filters: CaseFilters, now: dt.datetime | None = None) -> TriageCaseQuerySet:
+def case_list(
+    *, user: User, filters: CaseFilters, now: dt.datetime | None = None, settings_row: TriageSettings | None = None
+) -> TriageCaseQuerySet:
     """The cases ``user`` may read, filtered, each annotated with ``overdue``."""
     now = now or timezone.now()
-    settings_row = triage_settings()
+    settings_row = settings_row or triage_settings()
     qs = filters.apply(TriageCase.objects.visible_to(user).with_related(), settings_row, now)
     return with_overdue(qs, settings_row, now).order_by("-last_update_at", "-id")
 
@@ -164,11 +168,20 @@ class Column:
 def board(*, user: User, filters: CaseFilters, now: dt.datetime | None = None) -> list[Column]:
     """The five columns of the board, in one query: open cases and those closed in the last 30 days."""
     now = now or timezone.now()
-    qs = case_list(user=user, filters=filters, now=now).filter(
+    settings_row = triage_settings()
+    qs = case_list(user=user, filters=filters, now=now, settings_row=settings_row).filter(
         ~Q(status=CaseStatus.CLOSED) | Q(closed_at__gte=now - dt.timedelta(days=CLOSED_RECENT_DAYS))
     )
+    # Each card shows its open escalations (the most severe, and whether one is late): one more query.
+    open_escalations = Escalation.objects.filter(status=EscalationStatus.OPEN).order_by("pk")
+    qs = qs.prefetch_related(Prefetch("escalations", queryset=open_escalations, to_attr="open_escalations"))
+    rank = {value: i for i, value in enumerate(Severity.values)}
     columns = {value: Column(value, str(label), []) for value, label in CaseStatus.choices}
     for case in qs:
+        found: list[Escalation] = getattr(case, "open_escalations", [])
+        escalations = sorted(found, key=lambda e: rank.get(e.severity, len(rank)))
+        case.top_escalation = escalations[0] if escalations else None  # type: ignore[attr-defined]
+        case.escalation_overdue = any(e.is_overdue(settings_row, now) for e in escalations)  # type: ignore[attr-defined]
         columns[case.status].cases.append(case)
     return list(columns.values())
 

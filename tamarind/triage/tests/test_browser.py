@@ -215,9 +215,22 @@ def test_board_region_tam_and_overdue_filters(page, live_server, book):
         health_color="yellow",
         last_update_at=now - dt.timedelta(days=31),
     )
+    from tamarind.triage.models import Escalation
+
+    Escalation.objects.create(
+        account=book.other_account,
+        case=globex,
+        title="Data loss",
+        severity="critical",
+        owner=book.other_tam,
+        last_update_at=now - dt.timedelta(days=2),
+    )
     login(page, live_server, book.admin)
     page.goto(f"{live_server.url}/triage/")
     board = page.locator("#triage-board")
+    # The card shows its escalation, and that its update is late.
+    assert "Escalated: Critical" in page.locator(f"#case-{globex.pk}").inner_text()
+    assert page.locator(f"#case-{globex.pk} .triage-escalation-overdue").count() == 1
     # Red late after 14 days, yellow after 30: Acme and Globex are highlighted, Zenith (yellow, 20 days) is not.
     assert page.locator(".triage-card.triage-overdue").count() == 2
     assert "update overdue" not in page.locator(".triage-card", has_text="Zenith").inner_text()

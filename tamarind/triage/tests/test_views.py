@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from tamarind.testing.factories import AccountFactory
-from tamarind.triage.models import CaseStatus, TriageCase
+from tamarind.triage.models import CaseStatus, Escalation, TriageCase
 from tamarind.triage.tests.factories import TriageCaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,8 @@ HX = {"HX-Request": "true", "HX-Target": "triage-board"}
 def _cases(book, n):
     for _ in range(n):
         account = AccountFactory(region=book.east, tam=book.tam)
-        TriageCaseFactory(account=account, owner=book.tam, risk_reason="competition")
+        case = TriageCaseFactory(account=account, owner=book.tam, risk_reason="competition")
+        Escalation.objects.create(account=account, case=case, title="Outage", severity="high", owner=book.tam)
 
 
 def test_board_shows_columns_and_overdue(book, client_for):
@@ -52,10 +53,11 @@ def test_board_query_count_constant(book, client_for, django_assert_num_queries,
     _cases(book, n)
     c = client_for(book.manager)
     c.get("/triage/")
-    # One query more than the cases' own: who may own each card's case (the card's owner control).
-    with django_assert_num_queries(8):
+    # Two queries more than the cases' own: who may own each card's case (the card's owner control) and the
+    # cards' open escalations.
+    with django_assert_num_queries(9):
         assert c.get("/triage/").status_code == 200
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert c.get("/triage/", headers=HX).status_code == 200
 
 
@@ -346,3 +348,24 @@ def test_board_overdue_by_color_is_data(book, client_for):
     assert body.count("triage-overdue-badge") == 3
     services.triage_settings_update(actor=book.admin, changes={"red_update_days": 7, "yellow_update_days": 21})
     assert late() == {"Red15", "Red10", "Yel31", "No31"}
+
+
+def test_cards_show_open_escalations_and_late_ones(book, client_for):
+    case = TriageCaseFactory(account=book.account, owner=book.tam)
+    late = timezone.now() - dt.timedelta(days=3)
+    Escalation.objects.create(account=book.account, case=case, title="Slow CI", severity="low", owner=book.tam)
+    crit = Escalation.objects.create(
+        account=book.account, case=case, title="Outage", severity="critical", owner=book.tam, last_update_at=late
+    )
+    Escalation.objects.create(
+        account=book.account,
+        case=case,
+        title="Old",
+        severity="critical",
+        status="resolved",
+        resolved_at=late,
+        owner=book.tam,
+    )
+    body = client_for(book.manager).get("/triage/", headers=HX).content.decode()
+    assert f'href="/triage/escalations/{crit.pk}/"' in body and "Escalated: Critical +1" in body
+    assert "escalation update overdue" in body
