@@ -569,19 +569,25 @@ def seed_onboarding_history(
     few are on hold, as in life. Returns how many records were written.
     """
     from tamarind.onboarding.models import Onboarding, OnboardingStatus
-    from tamarind.onboarding.services import onboarding_start, onboarding_update
+    from tamarind.onboarding.services import onboarding_start_many, onboarding_update
 
     rng = random.Random(seed + 3)
     recent = {p.crm_id: p for p in plans if p.tam and p.qualifies and (today - p.customer_since).days <= 365}
-    accounts = Account.objects.filter(crm_id__in=list(recent)).select_related("region", "tam").order_by("crm_id")
+    accounts = list(Account.objects.filter(crm_id__in=list(recent)).select_related("region", "tam").order_by("crm_id"))
+    started = set(Onboarding.objects.filter(account__crm_id__in=list(recent)).values_list("account_id", flat=True))
+    # Each region's manager starts the onboardings the import did not (customers past their first weeks), in bulk.
+    by_manager: dict[str, list[tuple[int, int]]] = {}
+    for account in accounts:
+        if account.pk not in started and account.tam_id is not None:
+            by_manager.setdefault(recent[account.crm_id].region, []).append((account.pk, account.tam_id))
+    for region, pairs in sorted(by_manager.items()):
+        onboarding_start_many(actor=cast.managers[region], pairs=pairs, source="demo")
     open_records = {o.account_id: o for o in Onboarding.objects.filter(account__crm_id__in=list(recent)).open()}
     done = 0
     for account in accounts:
         plan, tam = recent[account.crm_id], account.tam
         assert tam is not None
-        record = open_records.get(account.pk) or onboarding_start(
-            actor=cast.managers[plan.region], account=account, tam=tam, source="demo"
-        )
+        record = open_records.get(account.pk)
         if record is None:
             continue
         start = plan.customer_since + dt.timedelta(days=rng.randint(1, 6))
