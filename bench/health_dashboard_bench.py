@@ -5,7 +5,10 @@
 Creates a dedicated database (``tamarind_bench_health_dashboard`` on PostgreSQL, dropped and recreated; without a
 reachable PostgreSQL, a SQLite file under ``var/bench/``), six regions with a manager and ten TAMs each through the
 services, then by COPY: N accounts (segments, priorities, renewals), each with a current health score whose stored
-breakdown rates every measure (a few unscored accounts), and one or two TAM sentiments per account (some stale).
+breakdown rates every measure (a few unscored accounts) and whose stale flag says whether its newest TAM sentiment
+is older than the model allows, one or two sentiments per account, and what the early-warning indicators read:
+two months of active-user and license rollups for most accounts, a few support tickets (some urgent and open) with
+their monthly rollups, and one to three calls or meetings per account.
 
 Then, for an admin (every region: the heaviest page) and for one region's manager, it prints:
 
@@ -160,6 +163,7 @@ def populate(n: int, seed: int) -> None:
                 "set_at": set_at,
             }
             sentiments.append(tuple(row[c] for c in sentiment_columns))
+    facts = indicator_facts(rng, n, today=today, now=now)
     with transaction.atomic():
         for start in range(0, len(accounts), 20_000):
             bulk_insert(Account._meta.db_table, ACCOUNT_COLUMNS, accounts[start : start + 20_000])
@@ -167,11 +171,86 @@ def populate(n: int, seed: int) -> None:
             bulk_insert(HealthScore._meta.db_table, score_columns, scores[start : start + 20_000])
         for start in range(0, len(sentiments), 20_000):
             bulk_insert(Sentiment._meta.db_table, sentiment_columns, sentiments[start : start + 20_000])
+        for table, (columns, rows) in facts.items():
+            for start in range(0, len(rows), 20_000):
+                bulk_insert(table, columns, rows[start : start + 20_000])
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT setval(pg_get_serial_sequence('accounts_account', 'id'), %s)", [n])
             cursor.execute("SELECT setval(pg_get_serial_sequence('health_sentiment', 'id'), %s)", [sentiment_pk])
-        cursor.execute("ANALYZE")
+    # As autovacuum leaves a settled database: statistics, and the visibility map index-only scans rely on.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
+
+def _plain(model: Any, values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """The columns COPY writes for ``model`` (an auto id left to the database) and their defaults under ``values``."""
+    fields = [
+        f for f in model._meta.concrete_fields if not (f.primary_key and f.get_internal_type().endswith("AutoField"))
+    ]
+    return [f.column for f in fields], {**{f.column: f.get_default() for f in fields}, **values}
+
+
+def indicator_facts(
+    rng: random.Random, n: int, *, today: dt.date, now: dt.datetime
+) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
+    """What the early-warning indicators read, per table: (columns, rows) for COPY."""
+    from tamarind.timeline.models import TimelineEntry
+    from tamarind.usage import models as usage
+
+    metrics = dict(usage.UsageMetric.objects.filter(key__in=["active_users", "licenses"]).values_list("key", "pk"))
+    latest = today.replace(day=1)
+    previous = (latest - dt.timedelta(days=1)).replace(day=1)
+    out: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
+
+    def add(model: Any, **values: Any) -> None:
+        columns, row = _plain(model, values)
+        out.setdefault(model._meta.db_table, (columns, []))[1].append(tuple(row[c] for c in columns))
+
+    state = getattr(usage, "UsageState", None)  # where an account's usage stands, when the app keeps it
+    ticket = 0
+    for pk in range(1, n + 1):
+        used = rng.random() < 0.9
+        last_day = today
+        if used:
+            licenses = rng.choice([20, 50, 100, 250])
+            active = {previous: int(licenses * rng.uniform(0.3, 1.0))}
+            active[latest] = max(0, active[previous] + rng.randint(-10, 5))
+            for month in (previous, latest):
+                last_day = month + dt.timedelta(days=min(today.day, 28) - 1 if month == latest else 27)
+                for key, value in (("licenses", licenses), ("active_users", active[month])):
+                    add(
+                        usage.UsageMonthly, account_id=pk, month=month, metric_id=metrics[key], last_value=value,
+                        last_day=last_day, max_value=value, days_reported=last_day.day, updated_at=now,
+                    )  # fmt: skip
+        opened = [
+            now - dt.timedelta(days=rng.randint(0, 45), minutes=rng.randint(0, 600))
+            for _ in range(rng.choice([0, 0, 1, 2, 3, 8]))
+        ]
+        for at in opened:
+            ticket += 1
+            urgent = rng.random() < 0.03
+            closed = rng.random() < 0.7
+            add(
+                usage.SupportTicket, account_id=pk, external_id=f"B{ticket:09d}", opened_at=at,
+                closed_at=at + dt.timedelta(hours=5) if closed else None, priority="urgent" if urgent else "normal",
+                status="closed" if closed else "open", updated_at=now,
+            )  # fmt: skip
+        for month in sorted({at.date().replace(day=1) for at in opened}):
+            count = sum(1 for at in opened if at.date().replace(day=1) == month)
+            add(usage.TicketMonthly, account_id=pk, month=month, opened=count, urgent_opened=0, updated_at=now)
+        if state is not None and (used or opened):
+            add(
+                state, account_id=pk, latest_month=latest if used else None,
+                previous_month=previous if used else None, last_day=last_day if used else None,
+                tickets_updated_at=now if opened else None,
+            )  # fmt: skip
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            add(
+                TimelineEntry, account_id=pk, kind=rng.choice(["call", "meeting"]), title="Cadence call",
+                occurred_at=now - dt.timedelta(days=rng.randint(0, 120)), created_at=now,
+            )  # fmt: skip
+    return out
 
 
 # --- Measuring ----------------------------------------------------------------------------------------------------
@@ -179,6 +258,8 @@ def populate(n: int, seed: int) -> None:
 
 def bench_user(user: Any, runs: int) -> float:
     """The page for ``user`` and each widget, against their own SQL. Returns the page's p95 ratio."""
+    from django.utils import timezone
+
     from tamarind.dashboards import health_selectors as s
     from tamarind.dashboards.views import health_dashboard
 
@@ -186,6 +267,9 @@ def bench_user(user: Any, runs: int) -> float:
         regions = s.health_regions(user)
         filters = s.HealthFilters.from_params({}, user=user, regions=regions)
         accounts = s.health_accounts(user, filters)
+        now = timezone.now()
+        today = timezone.localdate(now)
+        limits = s.thresholds(s.live_version().spec())
         return {
             "widget_mix (all)": lambda: s.widget_mix(accounts),
             "widget_mix (by region)": lambda: s.widget_mix(accounts, by="region"),
@@ -198,6 +282,7 @@ def bench_user(user: Any, runs: int) -> float:
             "widget_stale_list": lambda: s.widget_stale_list(accounts),
             "widget_measures": lambda: s.widget_measures(accounts),
             "indicators (one page)": lambda: s.account_signals(list(s.indicator_page(accounts, page=1).object_list)),
+            "widget_indicator_totals": lambda: s.widget_indicator_totals(accounts, limits, today=today, now=now),
         }
 
     return bench_page(user, runs, path="/dashboards/health/", view=health_dashboard, widgets=widgets)

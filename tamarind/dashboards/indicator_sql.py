@@ -2,24 +2,29 @@
 
 ``indicators.evaluate`` says what fired for one account and why, from facts gathered for a page of accounts.
 Counting how many accounts each indicator fires for across a book of 100,000 accounts cannot gather those facts
-per account, so each indicator has a twin here: a ``Q`` over the account's own columns and ``Exists`` probes on
-indexed tables (usage rollups, tickets, the timeline, onboarding, triage, the current score). A twin fires for
-exactly the accounts its Python indicator fires for, given the same thresholds, day and moment
-(``tests/test_indicator_sql.py`` checks the two against each other). The twins serve both the totals (one grouped
-query) and the per-account list filtered by one indicator.
+per account, so each indicator has a twin here: a ``Q`` over the account's own columns and uncorrelated
+``pk IN (...)`` sets read from the other tables (usage rollups, tickets, the timeline, onboarding, triage, the
+current score). Each set is computed once per query and hashed (a per-account probe would cost 100,000 index
+look-ups per indicator). A twin fires for exactly the accounts its Python indicator fires for, given the same
+thresholds, day and moment (``tests/test_indicator_sql.py`` checks the two against each other). The twins serve
+both the totals (one grouped query) and the per-account list filtered by one indicator.
 
 Usage facts follow ``usage.selectors.usage_facts``: an account's latest month is its newest monthly rollup of any
 metric; active users and licenses are that month's "active" and "licenses" rollups (licenses fall back on the
-account's field); the previous month is the calendar month before it.
+account's field); the previous month is the calendar month before it. (Should two metrics of one kind exist, a
+twin takes any of them where the Python side takes one.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     BooleanField,
+    Count,
     DecimalField,
     Exists,
     ExpressionWrapper,
@@ -28,10 +33,9 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
+from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from tamarind.dashboards import indicators
@@ -61,115 +65,112 @@ def _month_index(field: str) -> ExpressionWrapper:
     return ExpressionWrapper(ExtractYear(field) * 12 + ExtractMonth(field), output_field=IntegerField())
 
 
-def _latest_month() -> Subquery:
-    """The newest rollup month (of any metric) of the account of the rollup row it is nested in."""
-    return Subquery(
-        UsageMonthly.objects.filter(account_id=OuterRef("account_id")).order_by("-month").values("month")[:1]
-    )
+def _scaled(expression: Any, factor: Decimal) -> ExpressionWrapper:
+    return ExpressionWrapper(Value(factor) * expression, output_field=DecimalField(max_digits=30, decimal_places=6))
 
 
-def _active_rows() -> QuerySet[UsageMonthly]:
-    """The account's "active users" rollups of its latest month (one, unless admins made two active metrics)."""
-    return (
-        UsageMonthly.objects.filter(account_id=OuterRef("pk"), metric__kind=MetricKind.ACTIVE, month=_latest_month())
-        .annotate(month_index=_month_index("month"))
-        .order_by()
-    )
+def _latest(kind: str) -> QuerySet[UsageMonthly]:
+    """Each account's rollups of ``kind`` in its latest month: no rollup of any metric in a later month (an anti
+    join, so the database reads the rollups once instead of probing per account)."""
+    later = UsageMonthly.objects.filter(account_id=OuterRef("account_id"), month__gt=OuterRef("month"))
+    return UsageMonthly.objects.filter(metric__kind=kind).filter(~Exists(later)).order_by()
+
+
+def _accounts(rows: QuerySet[Any]) -> Q:
+    """Accounts among the ``account_id`` of ``rows`` (an uncorrelated ``IN``: one pass, hashed)."""
+    return Q(pk__in=rows.values("account_id"))
 
 
 def low_utilization(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
-    licenses = Coalesce(
-        Subquery(
-            UsageMonthly.objects.filter(
-                account_id=OuterRef("account_id"), month=OuterRef("month"), metric__kind=MetricKind.LICENSES
-            )
-            .order_by("-metric_id")
-            .values("last_value")[:1]
-        ),
-        OuterRef("licenses"),
-        output_field=IntegerField(),
+    # active * 100 < target% * licenses with licenses > 0: the latest month's licenses rollup, or, when that month
+    # has none, the account's own field. Two disjoint sets of accounts.
+    same_month_active = UsageMonthly.objects.filter(
+        account_id=OuterRef("account_id"), month=OuterRef("month"), metric__kind=MetricKind.ACTIVE
     )
-    below = ExpressionWrapper(
-        Value(t.utilization_min_pct) * licenses, output_field=DecimalField(max_digits=30, decimal_places=6)
+    by_rollup = (
+        _latest(MetricKind.LICENSES)
+        .filter(last_value__gt=0)
+        .alias(room=_scaled(F("last_value"), t.utilization_min_pct))
+        .filter(Exists(same_month_active.alias(used=F("last_value") * 100).filter(used__lt=OuterRef("room"))))
     )
-    rows = _active_rows().alias(month_licenses=licenses, below=below)
-    hit = rows.filter(month_licenses__gt=0, below__gt=F("last_value") * 100)
-    return Q(lifecycle_stage__in=sorted(indicators.ONBOARDED_STAGES)) & Q(Exists(hit))
+    same_month_licenses = UsageMonthly.objects.filter(
+        account_id=OuterRef("account_id"), month=OuterRef("month"), metric__kind=MetricKind.LICENSES
+    )
+    by_field = (
+        _latest(MetricKind.ACTIVE)
+        .filter(~Exists(same_month_licenses), account__licenses__gt=0)
+        .alias(room=_scaled(F("account__licenses"), t.utilization_min_pct), used=F("last_value") * 100)
+        .filter(used__lt=F("room"))
+    )
+    onboarded = Q(lifecycle_stage__in=sorted(indicators.ONBOARDED_STAGES))
+    return onboarded & (_accounts(by_rollup) | _accounts(by_field))
 
 
 def active_users_falling(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
-    previous = Subquery(
-        UsageMonthly.objects.filter(account_id=OuterRef("account_id"), metric__kind=MetricKind.ACTIVE)
-        .annotate(month_index=_month_index("month"))
+    # The calendar month before the latest had more active users by more than the allowed drop:
+    # (previous - active) * 100 > drop% * previous, previous > 0.
+    previous = (
+        UsageMonthly.objects.filter(account_id=OuterRef("account_id"), metric__kind=MetricKind.ACTIVE, last_value__gt=0)
+        .alias(month_index=_month_index("month"), floor=_scaled(F("last_value"), t.active_drop_pct))
+        .alias(drop=ExpressionWrapper((F("last_value") - OuterRef("last_value")) * 100, output_field=IntegerField()))
         .filter(month_index=ExpressionWrapper(OuterRef("month_index") - 1, output_field=IntegerField()))
-        .order_by("-metric_id")
-        .values("last_value")[:1]
+        .filter(drop__gt=F("floor"))
     )
-    drop = ExpressionWrapper(
-        (F("previous") - F("last_value")) * 100, output_field=DecimalField(max_digits=30, decimal_places=6)
-    )
-    floor = ExpressionWrapper(
-        Value(t.active_drop_pct) * F("previous"), output_field=DecimalField(max_digits=30, decimal_places=6)
-    )
-    hit = _active_rows().alias(previous=previous).alias(drop=drop, floor=floor)
-    return Q(Exists(hit.filter(previous__gt=0, drop__gt=F("floor"))))
+    latest = _latest(MetricKind.ACTIVE).alias(month_index=_month_index("month"))
+    return _accounts(latest.filter(Exists(previous)))
 
 
 def no_first_value(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
     late = Onboarding.objects.filter(
-        account_id=OuterRef("pk"),
         status__in=OPEN_STATUSES,
         first_value__isnull=True,
         contract_start__lt=today - dt.timedelta(days=t.first_value_days),
     )
-    return Q(Exists(late))
+    return _accounts(late)
 
 
 def no_call(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
-    engagements = TimelineEntry.objects.filter(account_id=OuterRef("pk"), kind__in=sorted(ENGAGEMENT_KINDS))
+    engagements = TimelineEntry.objects.filter(kind__in=sorted(ENGAGEMENT_KINDS)).order_by()
     fired = Q(pk__in=[])
     for priority, cadence in sorted(t.cadence_days.items()):
         since = today - dt.timedelta(days=cadence)
         recent = engagements.filter(occurred_at__gte=local_midnight(since))
-        ever = Q(Exists(engagements)) | Q(customer_since__lt=since)
-        fired |= Q(priority=priority) & ~Q(Exists(recent)) & ever
+        ever = _accounts(engagements) | Q(customer_since__lt=since)
+        fired |= Q(priority=priority) & ~_accounts(recent) & ever
     return fired
 
 
 def ticket_spike(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
     since = now - dt.timedelta(days=TICKET_WINDOW_DAYS)
-    recent = SupportTicket.objects.filter(account_id=OuterRef("pk"), opened_at__gte=since).order_by()
-    # More than N tickets: an (N+1)th one exists (LIMIT 1 OFFSET N stops there instead of counting them all).
-    above = recent.values("pk")[t.ticket_spike_above : t.ticket_spike_above + 1]
-    reported = TicketMonthly.objects.filter(account_id=OuterRef("pk"))
-    return Q(Exists(above)) & Q(Exists(reported))
+    many = (
+        SupportTicket.objects.filter(opened_at__gte=since)
+        .values("account_id")
+        .annotate(opened=Count("pk"))
+        .filter(opened__gt=t.ticket_spike_above)
+        .order_by()
+    )
+    return _accounts(many) & _accounts(TicketMonthly.objects.order_by())
 
 
 def open_urgent(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
-    urgent = SupportTicket.objects.filter(
-        account_id=OuterRef("pk"), priority=TicketPriority.URGENT, status__in=list(OPEN_TICKET_STATUSES)
-    )
-    return Q(Exists(urgent))
+    urgent = SupportTicket.objects.filter(priority=TicketPriority.URGENT, status__in=list(OPEN_TICKET_STATUSES))
+    return _accounts(urgent.order_by())
 
 
 def renewal_at_risk(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
-    not_green = HealthScore.objects.filter(account_id=OuterRef("pk"), color__in=[HealthColor.YELLOW, HealthColor.RED])
+    not_green = HealthScore.objects.filter(color__in=[HealthColor.YELLOW, HealthColor.RED]).order_by()
     window = Q(next_renewal_date__gte=today, next_renewal_date__lte=indicators.add_months(today, t.renewal_months))
-    return window & Q(Exists(not_green))
+    return window & _accounts(not_green)
 
 
 def stalled_triage(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
     red = local_midnight(today - dt.timedelta(days=t.triage_red_days))
     other = local_midnight(today - dt.timedelta(days=t.triage_other_days))
-    late = (
-        TriageCase.objects.open()
-        .filter(account_id=OuterRef("pk"))
-        .filter(
-            Q(health_color=HealthColor.RED, last_update_at__lt=red)
-            | (~Q(health_color=HealthColor.RED) & Q(last_update_at__lt=other))
-        )
+    late = TriageCase.objects.open().filter(
+        Q(health_color=HealthColor.RED, last_update_at__lt=red)
+        | (~Q(health_color=HealthColor.RED) & Q(last_update_at__lt=other))
     )
-    return Q(Exists(late))
+    return _accounts(late.order_by())
 
 
 TWINS: dict[str, Twin] = {
