@@ -289,6 +289,39 @@ class EscalationOut(Schema):
         return obj.is_overdue(row)
 
 
+class EscalationUpdateOut(Schema):
+    """One entry of an escalation's history: an update's text and/or the fields it changed (owners by name)."""
+
+    at: dt.datetime
+    actor_name: str
+    opened: bool = Field(..., description="True for the entry that opened the escalation.")
+    note: str
+    changes: list[dict[str, Any]] = Field(..., description="`field`, `before`, `after` of each change.")
+
+    @staticmethod
+    def resolve_changes(obj: selectors.EscalationUpdate) -> list[dict[str, Any]]:
+        return [{"field": f, "before": b, "after": a} for f, b, a in obj.changes]
+
+
+class EscalationDetailOut(EscalationOut):
+    """An escalation with its cadence and history (newest first)."""
+
+    update_every_days: int = Field(..., description="Its severity's update cadence (triage settings).")
+    updates: list[EscalationUpdateOut]
+
+    @staticmethod
+    def resolve_update_every_days(obj: Escalation, context: dict[str, Any]) -> int:
+        request = context["request"]
+        row = getattr(request, "_triage_settings", None)
+        if row is None:
+            row = request._triage_settings = selectors.triage_settings()
+        return row.escalation_days(obj.severity)
+
+    @staticmethod
+    def resolve_updates(obj: Escalation) -> list[selectors.EscalationUpdate]:
+        return selectors.escalation_history(escalation=obj)
+
+
 class EscalationPage(Schema):
     count: int
     page: int
@@ -368,6 +401,17 @@ def triage_escalation_create(request: HttpRequest, payload: EscalationCreateIn) 
     account = account_for_user(user, data.pop("account_id"))
     esc = services.escalation_open(actor=user, account=account, data=data, source="api")
     return Status(201, selectors.escalation_for_user(user, esc.pk))
+
+
+@router.get(
+    "/escalations/{escalation_id}",
+    response={200: EscalationDetailOut, **error_responses(401, 404, 422)},
+    summary="Get an escalation",
+    description="With its update cadence and its updates and changes, newest first. 404 when its account is "
+    "outside what you may read.",
+)
+def triage_escalation_detail(request: HttpRequest, escalation_id: int) -> Escalation:
+    return selectors.escalation_for_user(actor(request), escalation_id)
 
 
 @router.patch(

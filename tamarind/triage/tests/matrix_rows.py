@@ -204,6 +204,13 @@ ROWS: list[Row] = [
         api=True,
     ),
     Row(
+        "api:triage_escalation_detail",
+        "get",
+        lambda b, t: f"/api/v1/triage/escalations/{escalation(b, t)}",
+        API_READERS,
+        api=True,
+    ),
+    Row(
         "api:triage_escalation_update",
         "patch",
         lambda b, t: f"/api/v1/triage/escalations/{escalation(b, t)}",

@@ -139,3 +139,49 @@ def test_patch_owner_notifies_the_new_owner(book, api_for):
     assert AuditEvent.objects.for_object("triage.triagecase", case.pk).get().source == "api"
     r = c.patch(f"/api/v1/triage/cases/{case.pk}", {"owner_id": book.other_tam.pk}, content_type=J)
     assert r.status_code == 422 and "cannot own" in r.content.decode()
+
+
+def test_escalation_detail_with_updates(book, api_for):
+    from tamarind.triage import services
+
+    esc = services.escalation_open(actor=book.tam, account=book.account, data={"title": "Outage", "severity": "high"})
+    services.escalation_note_add(actor=book.tam, escalation=esc, text="Fix on staging")
+    services.escalation_update(actor=book.manager, escalation=esc, changes={"owner_id": book.tam2.pk})
+    r = api_for(book.sal).get(f"/api/v1/triage/escalations/{esc.pk}")
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["update_every_days"] == 2 and body["overdue"] is False and body["owner"]["id"] == book.tam2.pk
+    assert [u["note"] for u in body["updates"]] == ["", "Fix on staging", ""]
+    assert body["updates"][0]["changes"] == [{"field": "owner", "before": "Tara Tam", "after": "Theo Tam"}]
+    assert body["updates"][-1]["opened"] is True and body["updates"][-1]["actor_name"] == "Tara Tam"
+    assert api_for(book.other_tam).get(f"/api/v1/triage/escalations/{esc.pk}").status_code == 404
+    assert (
+        api_for(book.sal).patch(f"/api/v1/triage/escalations/{esc.pk}", {"note": "x"}, content_type=J).status_code
+        == 403
+    )
+    assert api_for(book.admin).get("/api/v1/triage/escalations/99999999999999999999").status_code in (404, 422)
+
+
+@pytest.mark.parametrize("n", [1, 6])
+def test_escalation_detail_query_count_constant(book, api_for, django_assert_num_queries, n):
+    from tamarind.triage import services
+
+    esc = services.escalation_open(actor=book.tam, account=book.account, data={"title": "Outage"})
+    for i in range(n):
+        services.escalation_note_add(actor=book.tam, escalation=esc, text=f"Update {i}")
+        services.escalation_update(
+            actor=book.tam, escalation=esc, changes={"owner_id": (book.tam2, book.tam)[i % 2].pk}
+        )
+    c = api_for(book.tam)
+    c.get(f"/api/v1/triage/escalations/{esc.pk}")
+    with django_assert_num_queries(5):
+        assert c.get(f"/api/v1/triage/escalations/{esc.pk}").status_code == 200
+
+
+def test_escalation_routes_in_the_openapi_schema(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    ops = schema["paths"]["/api/v1/triage/escalations/{escalation_id}"]
+    assert {"get", "patch"} <= set(ops)
+    assert ops["get"]["operationId"].endswith("triage_escalation_detail")
+    assert {"401", "404"} <= set(ops["get"]["responses"])
+    assert "EscalationDetailOut" in schema["components"]["schemas"]
