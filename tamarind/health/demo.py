@@ -3,9 +3,9 @@
 ``seed_health_story`` gives every TAM-managed account of the demo book a story (``plan_stories``): most are
 healthy, some slip (usage falling, a yellow review), a few are at risk (a red review, a ticket spike, an open urgent
 ticket), a few recover, some reviews are older than the staleness setting and some customers are too new to have
-one. Accounts without a TAM (waiting for one, or pooled and digital customers) report usage and tickets only, the
-small ones a lighter feed. The story is loaded in two steps through the production paths so that changes have
-their consequences:
+one. Accounts without a TAM report usage and tickets only: a qualifying one waiting for its TAM like the others,
+pooled and digital customers a lighter feed (today's usage and their tickets, first scored today). The story is
+loaded in two steps through the production paths so that changes have their consequences:
 
 1. the data as it stood ``HISTORY_CUT`` (ten) days ago: month-end usage of the last months, tickets as the
    support system reported them then, older reviews and calls; then a full recompute dated that day;
@@ -581,7 +581,7 @@ def _plan_calls(
         else:
             last = r(2, green)
         days = [last]
-        for _ in range(r(1, 3)):
+        for _ in range(r(1, 2)):
             days.append(days[-1] + r(max(green // 2, 7), green + 10))
         days = [d for d in days if d < age]
     for i, days_ago in enumerate(days):
@@ -697,9 +697,10 @@ def seed_health_story(
     metrics = demo_metrics()
     early_days = [*_snapshot_days(today), cut]
     late_days = [d for d in _daily_days(today) if d > cut]
-    # Customers without a TAM report less often (the last month's end, then today): the feed of a pooled or
-    # digital customer is lighter, and the demo stays quick.
-    light_early, light_late = _snapshot_days(today)[-1:] or [cut], [today]
+    # Pooled and digital customers (no TAM, not qualifying) report today's usage only: their feed is lighter,
+    # they get their first score today, and the demo stays quick.
+    light_early: list[dt.date] = []
+    light_late = [today]
     early: list[Any] = []
     late: list[Any] = []
     for s in stories:
@@ -711,7 +712,8 @@ def seed_health_story(
     total = len(early) + len(late) + 2 * book + MAX_CASES + 2
     sentiments = [d for s in stories for d in s.sentiments]
     calls = [d for s in stories for d in s.calls]
-    tickets = [t for s in stories for t in s.tickets]
+    tickets = [t for s in stories if s.profile != "digital" for t in s.tickets]
+    light_tickets = [t for s in stories if s.profile == "digital" for t in s.tickets]
     cut_at = timezone.make_aware(dt.datetime.combine(cut, dt.time(23, 59)))
 
     # 1. Ten days ago.
@@ -726,7 +728,8 @@ def seed_health_story(
     # 2. The last ten days, then today's recompute and its consequences.
     out.usage_rows += usage_load(actor=actor, rows=late, progress=progress, done=len(early) + book, total=total).created
     tickets_load(actor=actor, drafts=tickets, at=now, since=min(cut_at, now))
-    out.tickets = len(tickets)
+    tickets_load(actor=actor, drafts=light_tickets, at=now)  # with their usage: first scored today
+    out.tickets = len(tickets) + len(light_tickets)
     out.sentiments += sentiment_set_many(drafts=[d for d in sentiments if d.set_at > cut_at])
     out.calls += engagement_log_many(drafts=[d for d in calls if d.occurred_at > cut_at])
     run = health_recompute_all(source=SOURCE)
