@@ -293,3 +293,35 @@ def escalation_history(*, escalation: Escalation, limit: int = 200) -> list[Esca
             )
         )
     return rows
+
+
+def escalation_overdue_q(settings_row: TriageSettings, now: dt.datetime) -> Q:
+    """Open escalations not updated within their severity's cadence."""
+    late = Q(pk__in=[])
+    for severity in Severity.values:
+        cutoff = now - dt.timedelta(days=settings_row.escalation_days(severity))
+        late |= Q(severity=severity, last_update_at__lt=cutoff)
+    return Q(status=EscalationStatus.OPEN) & late
+
+
+def escalation_filter(
+    qs: EscalationQuerySet, params: Any, settings_row: TriageSettings, now: dt.datetime
+) -> tuple[EscalationQuerySet, dict[str, Any], dict[str, str]]:
+    """The escalations page's filters (severity, overdue only): the filtered rows, the values kept, and a message
+    for each bad value (dropped, never a 500)."""
+    errors: dict[str, str] = {}
+    severities = []
+    for raw in getlist(params, "severity"):
+        if raw in Severity.values:
+            severities.append(raw)
+        else:
+            errors["severity"] = f"Unknown severity {raw!r}."
+    if severities:
+        qs = qs.filter(severity__in=severities)
+    overdue = (params.get("overdue") or "").strip().lower()
+    if overdue not in ("", "0", "1", "true", "false"):
+        errors["overdue"] = f"overdue must be 1 or 0, got {overdue!r}."
+    late_only = overdue in ("1", "true")
+    if late_only:
+        qs = qs.filter(escalation_overdue_q(settings_row, now))
+    return qs, {"severity": severities, "overdue": late_only}, errors

@@ -32,7 +32,7 @@ from tamarind.triage.forms import (
     SettingsForm,
     StepForm,
 )
-from tamarind.triage.models import SETTINGS_FIELDS, CaseStatus, Escalation, Outcome, TriageCase
+from tamarind.triage.models import SETTINGS_FIELDS, CaseStatus, Escalation, Outcome, Severity, TriageCase
 
 
 def _errors(exc: ValidationFailed) -> str:
@@ -411,11 +411,19 @@ def escalations(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     show_all = request.GET.get("state") == "all"
     settings_row = selectors.triage_settings()
-    rows = list(selectors.escalation_list(user=user, open_only=not show_all)[:500])
-    for esc in rows:
-        esc.overdue = esc.is_overdue(settings_row)  # type: ignore[attr-defined]
-    return render(
-        request,
-        "triage/escalations.html",
-        {"escalations": rows, "show_all": show_all, "settings_row": settings_row},
+    now = timezone.now()
+    qs, chosen, errors = selectors.escalation_filter(
+        selectors.escalation_list(user=user, open_only=not show_all), request.GET, settings_row, now
     )
+    rows = list(qs[:500])
+    for esc in rows:
+        esc.overdue = esc.is_overdue(settings_row, now)  # type: ignore[attr-defined]
+    context = {
+        "escalations": rows,
+        "show_all": show_all,
+        "settings_row": settings_row,
+        "chosen": chosen,
+        "filter_errors": errors,
+        "severities": Severity.choices,
+    }
+    return render(request, "triage/escalations.html", context)

@@ -369,3 +369,28 @@ def test_cards_show_open_escalations_and_late_ones(book, client_for):
     body = client_for(book.manager).get("/triage/", headers=HX).content.decode()
     assert f'href="/triage/escalations/{crit.pk}/"' in body and "Escalated: Critical +1" in body
     assert "escalation update overdue" in body
+
+
+def test_escalations_page_filters(book, client_for):
+    from tamarind.triage import services
+    from tamarind.triage.models import Escalation
+
+    now = timezone.now()
+    for title, severity, days in (("CritLate", "critical", 2), ("CritFresh", "critical", 0), ("LowOld", "low", 20)):
+        esc = services.escalation_open(
+            actor=book.tam, account=book.account, data={"title": title, "severity": severity}
+        )
+        Escalation.objects.filter(pk=esc.pk).update(last_update_at=now - dt.timedelta(days=days, hours=1))
+    c = client_for(book.manager)
+
+    def shown(query: str) -> set[str]:
+        body = c.get(f"/triage/escalations/?{query}").content.decode()
+        return {t for t in ("CritLate", "CritFresh", "LowOld") if f">{t}</a>" in body}
+
+    assert shown("") == {"CritLate", "CritFresh", "LowOld"}
+    assert shown("severity=critical") == {"CritLate", "CritFresh"}
+    assert shown("overdue=1") == {"CritLate"}
+    assert shown("severity=low&overdue=1") == set()
+    r = c.get("/triage/escalations/?severity=urgent&overdue=maybe")
+    body = r.content.decode()
+    assert r.status_code == 200 and "Unknown severity" in body and "overdue must be 1 or 0" in body
