@@ -283,7 +283,7 @@ def _recompute_chunk(
         out.accounts += 1
         result = scorer.score(data.inputs, today=today)
         color = result.color or ""
-        breakdown = result.breakdown_json()
+        breakdown = scorer.breakdown_json(result)
         fields = (result.score, color, result.red_override, result.drag or "", result.stale, data.requires_triage)
         digest = score_digest((*fields, version.version), breakdown)
         old = current.get(account_id)

@@ -449,7 +449,9 @@ def reference_score(spec: HealthSpec, inputs: HealthInputs, today: dt.date) -> H
 def test_one_scorer_over_many_accounts_agrees_with_the_plain_rules(spec: HealthSpec, batch: list[HealthInputs]) -> None:
     scorer = Scorer(spec)  # shared across the batch, as a full recompute shares it across the book
     for inputs in batch + batch:
-        assert scorer.score(inputs, today=TODAY) == reference_score(spec, inputs, TODAY)
+        result = scorer.score(inputs, today=TODAY)
+        assert result == reference_score(spec, inputs, TODAY)
+        assert scorer.breakdown_json(result) == result.breakdown_json()
 
 
 @settings(max_examples=200, deadline=None)
@@ -459,3 +461,13 @@ def test_the_breakdown_text_is_the_breakdown(spec: HealthSpec, inputs: HealthInp
 
     result = score(spec, inputs, today=TODAY)
     assert json.loads(result.breakdown_json()) == result.breakdown()
+
+
+def test_the_scorer_caches_are_bounded() -> None:
+    scorer = Scorer(DEFAULT)
+    scorer.CACHE_LIMIT = 10
+    for active in range(100):
+        result = scorer.score(usage(active), today=TODAY)
+        assert scorer.breakdown_json(result) == result.breakdown_json()
+        assert result == reference_score(DEFAULT, usage(active), TODAY)
+    assert len(scorer._measures) <= 10 + 5 and len(scorer._texts) <= 10 + 5
