@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from tamarind.imports.columns import COLUMNS, SYNONYM_FIELDS
+from tamarind.imports.kinds import MAX_HEADER_LENGTH, MAX_HEADERS, kind_columns
 from tamarind.imports.models import ImportKind, ImportMapping
 
 
@@ -117,4 +118,36 @@ class MappingForm(forms.Form):
                 synonyms[fld] = pairs
         cleaned["headers"] = headers
         cleaned["synonyms"] = synonyms
+        return cleaned
+
+
+class KindHeadersForm(forms.Form):
+    """The extra header names a usage or tickets import reads with a mapping: one textarea per field of that
+    file, one name per line (tried before the importer's built-in names)."""
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.columns = kind_columns(kind)
+        for column in self.columns:
+            builtin = ", ".join(column.builtin)
+            self.fields[column.field] = forms.CharField(
+                label=column.label,
+                required=False,
+                max_length=MAX_HEADERS * (MAX_HEADER_LENGTH + 2),
+                widget=forms.Textarea(attrs={"rows": 4, "class": "mono", "placeholder": column.builtin[0]}),
+                help_text=" ".join(p for p in (column.help, f"Built in: {builtin}.") if p),
+            )
+
+    @staticmethod
+    def initial_for(mapping: ImportMapping, kind: str) -> dict[str, str]:
+        headers = mapping.headers or {}
+        return {c.field: "\n".join(headers.get(c.key, [])) for c in kind_columns(kind)}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cleaned["headers"] = {
+            c.field: [line.strip() for line in (cleaned.get(c.field) or "").splitlines() if line.strip()]
+            for c in self.columns
+        }
         return cleaned

@@ -37,6 +37,7 @@ from tamarind.imports.columns import (
     value_key,
 )
 from tamarind.imports.importer import Importer, ImportResult, MappingSpec, Progress
+from tamarind.imports.kinds import FILE_KINDS, MAX_HEADER_LENGTH, MAX_HEADERS, is_kind_key, kind_columns, kind_label
 from tamarind.imports.models import ImportJob, ImportKind, ImportMapping, ImportSource, ImportStatus, summary_line
 from tamarind.imports.selectors import import_mapping_default
 from tamarind.people.models import User
@@ -490,7 +491,9 @@ def import_mapping_update(
     mapping.name = name
     mapping.description = description.strip()[:255]
     mapping.is_default = is_default
-    mapping.headers = clean_headers
+    # The usage and ticket files' headers ("usage.day", ...) are edited on their own: keep them as they are.
+    kept = {k: v for k, v in (mapping.headers or {}).items() if is_kind_key(k)}
+    mapping.headers = {**clean_headers, **kept}
     mapping.synonyms = clean_synonyms
     if mapping.headers != before["headers"] or mapping.synonyms != before["synonyms"]:
         mapping.version += 1
@@ -512,3 +515,73 @@ def import_mapping_update(
         source=source,
     )
     return changed
+
+
+def _clean_kind_headers(kind: str, headers: dict[str, Iterable[str]]) -> dict[str, list[str]]:
+    """Check a usage or ticket file's extra header names (``headers`` by field): known fields, at most
+    ``MAX_HEADERS`` names of at most ``MAX_HEADER_LENGTH`` characters each, and no name that another field of the
+    same file already answers to (its extra names or the importer's built-in ones), since the importer would give
+    that column to the other field. Returns them by mapping key (``usage.day``), empty fields left out."""
+    columns = kind_columns(kind)
+    fields = {c.field: c for c in columns}
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(headers) - set(fields))
+    if unknown:
+        errors["__all__"] = [f"{kind_label(kind)} files have no field {', '.join(unknown)}."]
+    names: dict[str, list[str]] = {}
+    for column in columns:
+        clean = [" ".join(str(h).split()) for h in headers.get(column.field, []) if h and str(h).strip()]
+        clean = list(dict.fromkeys(clean))
+        if len(clean) > MAX_HEADERS:
+            errors.setdefault(column.field, []).append(f"At most {MAX_HEADERS} header names.")
+        for h in clean:
+            if len(h) > MAX_HEADER_LENGTH:
+                errors.setdefault(column.field, []).append(
+                    f"“{h[:30]}…” is longer than {MAX_HEADER_LENGTH} characters."
+                )
+        names[column.field] = clean
+    owner: dict[str, str] = {}
+    for column in columns:  # the importer's own names first: an extra name may not take one of those
+        for h in column.builtin:
+            owner.setdefault(header_key(h), column.field)
+    for column in columns:
+        for h in names[column.field]:
+            other = owner.get(header_key(h))
+            if other is not None and other != column.field:
+                errors.setdefault(column.field, []).append(f"“{h}” is already a header of {fields[other].label}.")
+            else:
+                owner[header_key(h)] = column.field
+    if errors:
+        raise ValidationFailed(errors)
+    return {f"{kind}.{field}": found for field, found in names.items() if found}
+
+
+@transaction.atomic
+def import_mapping_set_kind_headers(
+    *, actor: User, mapping: ImportMapping, kind: str, headers: dict[str, Iterable[str]], source: str = "web"
+) -> bool:
+    """Set the extra header names a usage or tickets import reads with ``mapping`` (``kind``'s ``usage.<field>`` /
+    ``tickets.<field>`` keys; the account columns and synonyms are left alone). A change bumps ``version`` and is
+    audited with the kind's keys before and after. Returns whether anything changed."""
+    _require_importer(actor)
+    if kind not in FILE_KINDS:
+        raise ValidationFailed({"__all__": [f"Unknown file kind {kind!r}."]})
+    clean = _clean_kind_headers(kind, headers)
+    current = dict(mapping.headers or {})
+    before = {k: v for k, v in current.items() if k.startswith(f"{kind}.")}
+    if before == clean:
+        return False
+    mapping.headers = {**{k: v for k, v in current.items() if not k.startswith(f"{kind}.")}, **clean}
+    mapping.version += 1
+    mapping.updated_at = timezone.now()
+    mapping.updated_by = actor
+    mapping.save(update_fields=["headers", "version", "updated_at", "updated_by"])
+    audit_record(
+        actor=actor,
+        obj=mapping,
+        action=AuditAction.UPDATE,
+        before={"headers": before, "version": mapping.version - 1},
+        after={"headers": clean, "version": mapping.version},
+        source=source,
+    )
+    return True

@@ -12,4 +12,5 @@ urlpatterns = [
     path("mappings/", views.mapping_list, name="mappings"),
     path("mappings/new/", views.mapping_create, name="mapping_create"),
     path("mappings/<int:mapping_id>/", views.mapping_edit, name="mapping_edit"),
+    path("mappings/<int:mapping_id>/<slug:kind>/", views.mapping_kind_edit, name="mapping_kind"),
 ]

@@ -9,16 +9,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tamarind import policy
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.http import request_user
 from tamarind.imports import selectors, services
 from tamarind.imports.columns import COLUMNS, SYNONYM_FIELDS, default_headers
-from tamarind.imports.forms import MappingForm, UploadForm
-from tamarind.imports.models import ImportJob
+from tamarind.imports.forms import KindHeadersForm, MappingForm, UploadForm
+from tamarind.imports.kinds import FILE_KINDS, kind_label
+from tamarind.imports.models import ImportJob, ImportMapping
 
 PAGE_SIZE = 25
 SHOWN_ERRORS = 200
@@ -128,12 +131,36 @@ def mapping_list(request: HttpRequest) -> HttpResponse:
     return render(request, "imports/mappings.html", {"mappings": mappings})
 
 
-def _mapping_context(form: MappingForm) -> dict[str, Any]:
+def _mapping_context(form: MappingForm, mapping: ImportMapping | None = None) -> dict[str, Any]:
     return {
         "form": form,
+        "mapping": mapping,
         "header_fields": [form[f"headers_{c.field}"] for c in COLUMNS],
         "synonym_fields": [form[f"synonyms_{f}"] for f in SYNONYM_FIELDS],
+        "tabs": _tabs(mapping),
+        "tab": "accounts",
     }
+
+
+def _tabs(mapping: ImportMapping | None) -> list[dict[str, Any]]:
+    """The mapping page's tabs: the account columns, then each usage / tickets file's headers (once it exists)."""
+    if mapping is None:
+        return []
+    headers = mapping.headers or {}
+    tabs: list[dict[str, Any]] = [
+        {"kind": "accounts", "label": "Accounts", "url": reverse("imports:mapping_edit", args=[mapping.pk])}
+    ]
+    for kind in FILE_KINDS:
+        extra = sum(len(v) for k, v in headers.items() if k.startswith(f"{kind}."))
+        tabs.append(
+            {
+                "kind": kind,
+                "label": kind_label(kind),
+                "url": reverse("imports:mapping_kind", args=[mapping.pk, kind]),
+                "extra": extra,
+            }
+        )
+    return tabs
 
 
 @login_required
@@ -159,9 +186,9 @@ def mapping_create(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"Mapping “{mapping.name}” created.")
                 return redirect("imports:mappings")
-        return render(request, "imports/mapping_form.html", {**_mapping_context(form), "mapping": None}, status=400)
+        return render(request, "imports/mapping_form.html", _mapping_context(form), status=400)
     form = MappingForm(initial=MappingForm.initial_for(None, default_headers()))
-    return render(request, "imports/mapping_form.html", {**_mapping_context(form), "mapping": None})
+    return render(request, "imports/mapping_form.html", _mapping_context(form))
 
 
 @login_required
@@ -189,6 +216,45 @@ def mapping_edit(request: HttpRequest, mapping_id: int) -> HttpResponse:
                 else:
                     messages.info(request, "Nothing changed.")
                 return redirect("imports:mappings")
-        return render(request, "imports/mapping_form.html", {**_mapping_context(form), "mapping": mapping}, status=400)
+        return render(request, "imports/mapping_form.html", _mapping_context(form, mapping), status=400)
     form = MappingForm(initial=MappingForm.initial_for(mapping))
-    return render(request, "imports/mapping_form.html", {**_mapping_context(form), "mapping": mapping})
+    return render(request, "imports/mapping_form.html", _mapping_context(form, mapping))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mapping_kind_edit(request: HttpRequest, mapping_id: int, kind: str) -> HttpResponse:
+    """The mapping page's usage or tickets tab: the extra header names those imports read with this mapping."""
+    mapping = selectors.import_mapping_for_user(request_user(request), mapping_id)
+    if kind not in FILE_KINDS:
+        raise Http404("No such file kind.")
+    status = 200
+    if request.method == "POST":
+        form = KindHeadersForm(request.POST, kind=kind)
+        status = 400
+        if form.is_valid():
+            try:
+                changed = services.import_mapping_set_kind_headers(
+                    actor=request_user(request), mapping=mapping, kind=kind, headers=form.cleaned_data["headers"]
+                )
+            except ValidationFailed as exc:
+                _apply_errors(form, exc, next(iter(form.fields)))
+            else:
+                if changed:
+                    messages.success(
+                        request, f"{kind_label(kind)} headers of “{mapping.name}” saved (version {mapping.version})."
+                    )
+                else:
+                    messages.info(request, "Nothing changed.")
+                return redirect("imports:mapping_kind", mapping_id=mapping.pk, kind=kind)
+    else:
+        form = KindHeadersForm(initial=KindHeadersForm.initial_for(mapping, kind), kind=kind)
+    context = {
+        "mapping": mapping,
+        "form": form,
+        "kind": kind,
+        "kind_label": kind_label(kind),
+        "tabs": _tabs(mapping),
+        "tab": kind,
+    }
+    return render(request, "imports/mapping_kind.html", context, status=status)

@@ -78,3 +78,35 @@ def test_mappings_page(page, live_server, book):
     page.wait_for_url("**/imports/mappings/")
     assert "Platinum = Ultimate" in page.locator("table.data").inner_text()
     screenshot(page, "import-mappings")
+
+
+def test_mapping_tabs_for_usage_and_ticket_files(page, live_server, book):
+    """An admin opens a mapping, switches to its Product usage tab, names the headers their telemetry export uses,
+    is told off for a header another column already answers to, saves, and finds them under the tab's count."""
+    from tamarind.imports.models import ImportMapping
+
+    login(page, live_server, book.admin)
+    page.goto(f"{live_server.url}/imports/mappings/")
+    page.click("text=Salesforce account report")
+    page.locator("#mapping-tabs").get_by_role("link", name="Product usage").click()
+    page.wait_for_url("**/usage/")
+    assert page.locator("#mapping-tabs a.active").inner_text().strip() == "Product usage"
+    page.fill("textarea[name=day]", "Account ID")
+    page.click("text=Save product usage headers")
+    assert "“Account ID” is already a header of Account (CRM id)." in page.locator("[data-field=day]").inner_text()
+    page.fill("textarea[name=account]", "Customer\nTenant")
+    page.fill("textarea[name=day]", "When")
+    page.click("text=Save product usage headers")
+    page.get_by_text("saved (version 2)").wait_for()
+    assert page.locator("#mapping-tabs a[data-kind=usage] .badge").inner_text() == "3"
+    screenshot(page, "import-mapping-usage-tab")
+    page.locator("#mapping-tabs").get_by_role("link", name="Support tickets").click()
+    page.fill("textarea[name=external_id]", "Case Number")
+    page.click("text=Save support tickets headers")
+    page.get_by_text("saved (version 3)").wait_for()
+    mapping = ImportMapping.objects.get()
+    assert mapping.headers["usage.account"] == ["Customer", "Tenant"]
+    assert mapping.headers["tickets.external_id"] == ["Case Number"]
+    page.locator("#mapping-tabs").get_by_role("link", name="Accounts").click()
+    page.locator("textarea[name=headers_name]").wait_for()
+    page.wait_for_load_state("networkidle")
