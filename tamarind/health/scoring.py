@@ -21,6 +21,7 @@ Rules:
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from json.encoder import encode_basestring_ascii as _str
@@ -148,7 +149,8 @@ def months_between(start: dt.date, today: dt.date) -> int:
 
 def utilization_color(spec: HealthSpec, pct: Decimal, months: int | None) -> str:
     """The color of a utilization percentage at a contract age; an unknown age is judged as the oldest column."""
-    column = len(spec.month_breaks) if months is None else sum(1 for b in spec.month_breaks if months >= b)
+    # The breaks increase (the spec validates it): the column is how many of them the age has reached.
+    column = len(spec.month_breaks) if months is None else bisect_right(spec.month_breaks, months)
     row = next(r for r in spec.utilization if r.contains(pct))
     return row.colors[column]
 

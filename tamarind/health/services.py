@@ -40,7 +40,7 @@ from django.utils import timezone
 from tamarind import policy
 from tamarind.accounts.models import Account
 from tamarind.actions.models import TaskType
-from tamarind.actions.services import TaskDraft, task_raise_many
+from tamarind.actions.services import TaskDraft, task_raise_many, task_resolve
 from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record, audit_record_many, build_event
 from tamarind.core.bulk import IdRange, bulk_upsert, chunks, id_filter
@@ -154,6 +154,8 @@ def sentiment_set(
         author=actor,
         created_at=now,
     )
+    # A fresh review answers the stale-review task, if one is open.
+    task_resolve(account=account, type=TaskType.HEALTH_REVIEW, reason=STALE_REASON, actor=actor, source=source)
     health_recompute_accounts(account_ids=[account.pk], source=source)
     return sentiment
 
@@ -242,7 +244,7 @@ def _current_scores(scope: Sequence[int] | IdRange) -> dict[int, Current]:
             f"FROM {q(HealthScore._meta.db_table)} WHERE {where}",
             params,
         )
-        return {row[0]: Current(row[1], row[2], row[3], bool(row[4]), bool(row[5]), row[6]) for row in cursor}
+        return {row[0]: Current(row[1], row[2], row[3], bool(row[4]), bool(row[5]), row[6]) for row in cursor.fetchall()}
 
 
 def _change_title(before: str, after: str, result: HealthResult) -> str:

@@ -180,6 +180,11 @@ def test_a_stale_sentiment_raises_one_health_review_task(book: Book) -> None:
     assert task.owner == book.tam and task.account == book.account
     again = health_recompute_all(source="test")
     assert again.tasks == 0 and Task.objects.filter(type=TaskType.HEALTH_REVIEW).count() == 1
+    # The TAM reviews again: the task is done and the score is fresh.
+    sentiment_set(actor=book.tam, account=book.account, color="yellow", reason="Watching adoption")
+    task.refresh_from_db()
+    assert task.status == "done"
+    assert HealthScore.objects.get(account=book.account).stale is False
 
 
 def test_staleness_boundary_is_the_setting(book: Book) -> None:
