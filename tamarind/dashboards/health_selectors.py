@@ -341,13 +341,19 @@ class IndicatorTotal:
 
 
 def widget_indicator_totals(
-    accounts: AccountQuerySet, limits: indicators.Thresholds, *, today: dt.date, now: dt.datetime
+    accounts: AccountQuerySet,
+    limits: indicators.Thresholds,
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    within: AccountQuerySet | None = None,
 ) -> list[IndicatorTotal]:
     """Per indicator, the accounts (and ARR) it fires for across ``accounts``, then the accounts any fires for.
 
     One query, whatever the book's size: each account is judged by the indicators' SQL twins
-    (``indicator_sql``) and the book is grouped by the combination that fired (at most 2^8 groups)."""
-    flags = indicator_sql.indicator_flags(limits, today=today, now=now)
+    (``indicator_sql``) and the book is grouped by the combination that fired (at most 2^8 groups). ``within``
+    (``accounts`` again, when they are a part of the book) keeps the twins' passes to those accounts' rows."""
+    flags = indicator_sql.indicator_flags(limits, today=today, now=now, within=within)
     groups = list(
         accounts.annotate(**flags)
         .values(*flags)
@@ -489,9 +495,16 @@ def health_dashboard(
     totals = mix_line("all", "All", widget_mix(accounts)[0])
 
     limits = thresholds(spec)
+    # A region's, a TAM's or a segment's accounts: the indicator twins read only their rows (the whole book's
+    # otherwise, where the extra join would cost more than it saves).
+    narrowed = policy.health_dashboard_scope(user) is not None or any(
+        v is not None for v in (filters.region, filters.tam, filters.segment)
+    )
+    within = accounts if narrowed else None
     listed = accounts
     if filters.indicator is not None:
-        listed = accounts.filter(indicator_sql.indicator_q(filters.indicator, limits, today=today, now=now))
+        twin = indicator_sql.indicator_q(filters.indicator, limits, today=today, now=now, within=within)
+        listed = accounts.filter(twin)
     page = indicator_page(listed, page=filters.page)
     page_accounts = list(page.object_list)
     signals = account_signals(page_accounts, now=now)
@@ -511,7 +524,7 @@ def health_dashboard(
         stale=widget_stale_list(accounts),
         measures=measure_lines(widget_measures(accounts)),
         indicators=rows,
-        indicator_totals=widget_indicator_totals(accounts, limits, today=today, now=now),
+        indicator_totals=widget_indicator_totals(accounts, limits, today=today, now=now, within=within),
         page=page,
         region_choices=regions,
         tam_choices=tams,

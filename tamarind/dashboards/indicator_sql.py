@@ -53,7 +53,7 @@ from tamarind.usage.models import (
 )
 from tamarind.usage.selectors import TICKET_WINDOW_DAYS
 
-Twin = Callable[[indicators.Thresholds, dt.date, dt.datetime], Q]
+Twin = Callable[[indicators.Thresholds, dt.date, dt.datetime, "QuerySet[Any] | None"], Q]
 
 
 def local_midnight(day: dt.date) -> dt.datetime:
@@ -76,12 +76,15 @@ def _latest(kind: str) -> QuerySet[UsageMonthly]:
     return UsageMonthly.objects.filter(metric__kind=kind).filter(~Exists(later)).order_by()
 
 
-def _accounts(rows: QuerySet[Any]) -> Q:
-    """Accounts among the ``account_id`` of ``rows`` (an uncorrelated ``IN``: one pass, hashed)."""
+def _accounts(rows: QuerySet[Any], within: QuerySet[Any] | None) -> Q:
+    """Accounts among the ``account_id`` of ``rows`` (an uncorrelated ``IN``: one pass, hashed). ``within``, the
+    accounts shown when they are a part of the book (a region, a TAM), keeps the pass to their rows."""
+    if within is not None:
+        rows = rows.filter(account_id__in=within.values("pk"))
     return Q(pk__in=rows.values("account_id"))
 
 
-def low_utilization(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
+def low_utilization(t: indicators.Thresholds, today: dt.date, now: dt.datetime, within: QuerySet[Any] | None) -> Q:
     # active * 100 < target% * licenses with licenses > 0: the latest month's licenses rollup, or, when that month
     # has none, the account's own field. Two disjoint sets of accounts.
     same_month_active = UsageMonthly.objects.filter(
@@ -103,10 +106,10 @@ def low_utilization(t: indicators.Thresholds, today: dt.date, now: dt.datetime) 
         .filter(used__lt=F("room"))
     )
     onboarded = Q(lifecycle_stage__in=sorted(indicators.ONBOARDED_STAGES))
-    return onboarded & (_accounts(by_rollup) | _accounts(by_field))
+    return onboarded & (_accounts(by_rollup, within) | _accounts(by_field, within))
 
 
-def active_users_falling(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
+def active_users_falling(t: indicators.Thresholds, today: dt.date, now: dt.datetime, within: QuerySet[Any] | None) -> Q:
     # The calendar month before the latest had more active users by more than the allowed drop:
     # (previous - active) * 100 > drop% * previous, previous > 0.
     previous = (
@@ -117,30 +120,30 @@ def active_users_falling(t: indicators.Thresholds, today: dt.date, now: dt.datet
         .filter(drop__gt=F("floor"))
     )
     latest = _latest(MetricKind.ACTIVE).alias(month_index=_month_index("month"))
-    return _accounts(latest.filter(Exists(previous)))
+    return _accounts(latest.filter(Exists(previous)), within)
 
 
-def no_first_value(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
+def no_first_value(t: indicators.Thresholds, today: dt.date, now: dt.datetime, within: QuerySet[Any] | None) -> Q:
     late = Onboarding.objects.filter(
         status__in=OPEN_STATUSES,
         first_value__isnull=True,
         contract_start__lt=today - dt.timedelta(days=t.first_value_days),
     )
-    return _accounts(late)
+    return _accounts(late, within)
 
 
-def no_call(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
+def no_call(t: indicators.Thresholds, today: dt.date, now: dt.datetime, within: QuerySet[Any] | None) -> Q:
     engagements = TimelineEntry.objects.filter(kind__in=sorted(ENGAGEMENT_KINDS)).order_by()
     fired = Q(pk__in=[])
     for priority, cadence in sorted(t.cadence_days.items()):
         since = today - dt.timedelta(days=cadence)
         recent = engagements.filter(occurred_at__gte=local_midnight(since))
-        ever = _accounts(engagements) | Q(customer_since__lt=since)
-        fired |= Q(priority=priority) & ~_accounts(recent) & ever
+        ever = _accounts(engagements, within) | Q(customer_since__lt=since)
+        fired |= Q(priority=priority) & ~_accounts(recent, within) & ever
     return fired
 
 
-def ticket_spike(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
+def ticket_spike(t: indicators.Thresholds, today: dt.date, now: dt.datetime, within: QuerySet[Any] | None) -> Q:
     since = now - dt.timedelta(days=TICKET_WINDOW_DAYS)
     many = (
         SupportTicket.objects.filter(opened_at__gte=since)
@@ -149,28 +152,28 @@ def ticket_spike(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> 
         .filter(opened__gt=t.ticket_spike_above)
         .order_by()
     )
-    return _accounts(many) & _accounts(TicketMonthly.objects.order_by())
+    return _accounts(many, within) & _accounts(TicketMonthly.objects.order_by(), within)
 
 
-def open_urgent(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
+def open_urgent(t: indicators.Thresholds, today: dt.date, now: dt.datetime, within: QuerySet[Any] | None) -> Q:
     urgent = SupportTicket.objects.filter(priority=TicketPriority.URGENT, status__in=list(OPEN_TICKET_STATUSES))
-    return _accounts(urgent.order_by())
+    return _accounts(urgent.order_by(), within)
 
 
-def renewal_at_risk(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
+def renewal_at_risk(t: indicators.Thresholds, today: dt.date, now: dt.datetime, within: QuerySet[Any] | None) -> Q:
     not_green = HealthScore.objects.filter(color__in=[HealthColor.YELLOW, HealthColor.RED]).order_by()
     window = Q(next_renewal_date__gte=today, next_renewal_date__lte=indicators.add_months(today, t.renewal_months))
-    return window & _accounts(not_green)
+    return window & _accounts(not_green, within)
 
 
-def stalled_triage(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
+def stalled_triage(t: indicators.Thresholds, today: dt.date, now: dt.datetime, within: QuerySet[Any] | None) -> Q:
     red = local_midnight(today - dt.timedelta(days=t.triage_red_days))
     other = local_midnight(today - dt.timedelta(days=t.triage_other_days))
     late = TriageCase.objects.open().filter(
         Q(health_color=HealthColor.RED, last_update_at__lt=red)
         | (~Q(health_color=HealthColor.RED) & Q(last_update_at__lt=other))
     )
-    return _accounts(late.order_by())
+    return _accounts(late.order_by(), within)
 
 
 TWINS: dict[str, Twin] = {
@@ -186,14 +189,18 @@ TWINS: dict[str, Twin] = {
 assert list(TWINS) == [key for key, _, _ in indicators.INDICATORS], "one twin per indicator, in the same order"
 
 
-def indicator_q(key: str, t: indicators.Thresholds, *, today: dt.date, now: dt.datetime) -> Q:
-    """The accounts ``key`` fires for (a filter on ``Account``)."""
-    return TWINS[key](t, today, now)
+def indicator_q(
+    key: str, t: indicators.Thresholds, *, today: dt.date, now: dt.datetime, within: QuerySet[Any] | None = None
+) -> Q:
+    """The accounts ``key`` fires for (a filter on ``Account``); ``within``: see ``_accounts``."""
+    return TWINS[key](t, today, now, within)
 
 
-def indicator_flags(t: indicators.Thresholds, *, today: dt.date, now: dt.datetime) -> dict[str, ExpressionWrapper]:
+def indicator_flags(
+    t: indicators.Thresholds, *, today: dt.date, now: dt.datetime, within: QuerySet[Any] | None = None
+) -> dict[str, ExpressionWrapper]:
     """One boolean annotation per indicator (``fired_<key>``), for grouping a book by what fired."""
     return {
-        f"fired_{key}": ExpressionWrapper(twin(t, today, now), output_field=BooleanField())
+        f"fired_{key}": ExpressionWrapper(twin(t, today, now, within), output_field=BooleanField())
         for key, twin in TWINS.items()
     }

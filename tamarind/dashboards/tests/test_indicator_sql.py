@@ -115,6 +115,13 @@ def test_each_twin_fires_for_exactly_the_accounts_its_indicator_fires_for(book, 
         for row in Account.objects.filter(region=book.east).annotate(**flags).values("pk", *flags)
     }
     assert got == expected
+    within = Account.objects.filter(region=book.east, priority__in=[1, 2])  # a part of the book: its rows only
+    flags = indicator_sql.indicator_flags(limits, today=today, now=now, within=within)
+    part = {
+        row["pk"]: {key for key in indicator_sql.TWINS if row[f"fired_{key}"]}
+        for row in within.annotate(**flags).values("pk", *flags)
+    }
+    assert part == {pk: keys for pk, keys in expected.items() if pk in part} and len(part) < len(expected)
     fired = set().union(*expected.values())
     assert len(fired) >= 6, fired  # the seeded book makes most indicators fire somewhere
     for key in indicator_sql.TWINS:  # and the filter form agrees with the flags
