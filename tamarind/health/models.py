@@ -112,6 +112,13 @@ class HealthScore(models.Model):
         help_text="A hash of what the score says (score, color, flags, breakdown, model version): a recompute "
         "compares it instead of reading every breakdown back.",
     )
+    inputs_digest = models.CharField(
+        max_length=32,
+        blank=True,
+        editable=False,
+        help_text="A hash of what the score was computed from (inputs, day, model version): a recompute whose "
+        "inputs are the same skips scoring the account again.",
+    )
 
     class Meta:
         constraints = [
@@ -139,6 +146,11 @@ class HealthScore(models.Model):
             self.breakdown,
             self.model_version,
         )
+
+
+def inputs_digest(parts: tuple[Any, ...]) -> str:
+    """A stable hash of what a score is computed from (the scorer is deterministic in it)."""
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
 def score_digest(fields: tuple[Any, ...], breakdown_json: str) -> str:

@@ -43,7 +43,7 @@ from tamarind.actions.models import TaskType
 from tamarind.actions.services import TaskDraft, task_raise_many, task_resolve
 from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record, audit_record_many, build_event
-from tamarind.core.bulk import IdRange, bulk_upsert, chunks, id_filter
+from tamarind.core.bulk import IdRange, bulk_update_rows, bulk_upsert, chunks, id_filter
 from tamarind.core.errors import ValidationFailed
 from tamarind.health.models import (
     HealthColor,
@@ -55,9 +55,10 @@ from tamarind.health.models import (
     RunKind,
     RunStatus,
     Sentiment,
+    inputs_digest,
     score_digest,
 )
-from tamarind.health.scoring import HealthResult, Scorer
+from tamarind.health.scoring import HealthResult, Scorer, astuple_fast
 from tamarind.health.selectors import AccountHealthInputs, gather_inputs, live_version
 from tamarind.health.spec import COLOR_LABELS, MEASURE_LABELS, SpecError, parse_spec
 from tamarind.notifications.models import NotificationKind
@@ -208,10 +209,11 @@ def recipients_for(color: str, data: AccountHealthInputs, directors: Iterable[in
 
 
 class Current(NamedTuple):
-    """What a recompute reads back of an account's stored score: enough to compare (``digest``) and to see a
-    change of color, staleness or triage standing, without decoding every stored breakdown."""
+    """What a recompute reads back of an account's stored score: enough to compare (``digest``, ``inputs``) and to
+    see a change of color, staleness or triage standing, without decoding every stored breakdown."""
 
     digest: str
+    inputs: str
     score: int | None
     color: str
     stale: bool
@@ -232,7 +234,12 @@ SCORE_COLUMNS = [
     "computed_at",
     "color_changed_at",
     "digest",
+    "inputs_digest",
 ]
+
+# Part of every inputs digest: bump it when the scorer's code changes what it writes for the same inputs, so the
+# next run rescores every account instead of skipping those whose inputs did not move.
+SCORER_REVISION = 1
 
 
 def _current_scores(scope: Sequence[int] | IdRange) -> dict[int, Current]:
@@ -240,11 +247,14 @@ def _current_scores(scope: Sequence[int] | IdRange) -> dict[int, Current]:
     where, params = id_filter("account_id", scope)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT account_id, digest, score, color, stale, requires_triage, color_changed_at "  # noqa: S608
+            f"SELECT account_id, digest, inputs_digest, score, color, stale, requires_triage, color_changed_at "  # noqa: S608
             f"FROM {q(HealthScore._meta.db_table)} WHERE {where}",
             params,
         )
-        return {row[0]: Current(row[1], row[2], row[3], bool(row[4]), bool(row[5]), row[6]) for row in cursor.fetchall()}
+        return {
+            row[0]: Current(row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]), row[7])
+            for row in cursor.fetchall()
+        }
 
 
 def _change_title(before: str, after: str, result: HealthResult) -> str:
@@ -281,15 +291,22 @@ def _recompute_chunk(
     at = connection.ops.adapt_datetimefield_value
     rows: list[tuple[Any, ...]] = []
     changes: list[Change] = []
+    stamps: list[tuple[int, str]] = []
     for account_id, data in gathered.items():
         out.accounts += 1
+        old = current.get(account_id)
+        # The scorer is deterministic in (inputs, day, model): the same ones as last time give the same score.
+        key = inputs_digest((SCORER_REVISION, version.version, today, data.requires_triage, *astuple_fast(data.inputs)))
+        if old is not None and old.inputs == key:
+            continue
         result = scorer.score(data.inputs, today=today)
         color = result.color or ""
         breakdown = scorer.breakdown_json(result)
         fields = (result.score, color, result.red_override, result.drag or "", result.stale, data.requires_triage)
         digest = score_digest((*fields, version.version), breakdown)
-        old = current.get(account_id)
         if old is not None and old.digest == digest:
+            # Same score from moved inputs (a day later, say): remember the inputs so the next run skips it.
+            stamps.append((account_id, key))
             continue
         changed_at = old.color_changed_at if old is not None else None
         if old is not None and old.color and color and old.color != color:
@@ -308,9 +325,11 @@ def _recompute_chunk(
                 at(now),
                 changed_at if changed_at is None or isinstance(changed_at, str) else at(changed_at),
                 digest,
+                key,
             )
         )
         changes.append((account_id, result, data, old))
+    bulk_update_rows(HealthScore._meta.db_table, "account_id", ["inputs_digest"], stamps)
     if not changes:
         return
     out.changed += len(changes)

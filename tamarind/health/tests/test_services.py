@@ -131,6 +131,38 @@ def test_recompute_is_idempotent(book: Book) -> None:
     )
 
 
+def test_unchanged_inputs_are_not_scored_again_and_a_new_day_rescores(book: Book, monkeypatch) -> None:
+    from tamarind.health.scoring import Scorer
+
+    calls: list[int] = []
+    real = Scorer.score
+
+    def counting(self, inputs, *, today):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(self, inputs, today=today)
+
+    monkeypatch.setattr(Scorer, "score", counting)
+    TimelineEntry.objects.create(
+        account=book.account, kind=EntryKind.CALL, title="QBR", occurred_at=timezone.now() - dt.timedelta(days=3)
+    )
+    today = timezone.localdate()
+    first = health_recompute_all(source="test", today=today)
+    scored = len(calls)
+    assert first.changed >= 1 and scored >= 2
+    again = health_recompute_all(source="test", today=today)
+    assert again.changed == 0 and len(calls) == scored  # same inputs, day and model: nobody scored again
+    # A day later every account is scored again; the call is a day older, so the breakdown moves.
+    later = health_recompute_all(source="test", today=today + dt.timedelta(days=1))
+    assert len(calls) == 2 * scored and later.changed >= 1
+    health = HealthScore.objects.get(account=book.account)
+    engagement = next(m for m in health.breakdown["measures"] if m["key"] == "engagement")
+    assert "4 days" in engagement["value"]
+    # New data for one account: only it is scored again.
+    sentiment_set(actor=book.tam, account=book.account, color="yellow", reason="Slower")
+    assert len(calls) == 2 * scored + 1
+    assert HealthScore.objects.get(account=book.account).color == "yellow"
+
+
 def test_a_color_change_writes_the_timeline_notifies_and_proposes_triage(book: Book) -> None:
     sentiment_set(actor=book.tam, account=book.account, color="green", reason="Fine")
     assert Notification.objects.count() == 0  # a first score is no change
