@@ -87,18 +87,8 @@ class HealthFilters:
     def from_params(cls, params: Mapping[str, Any], *, user: User, regions: Iterable[Region]) -> HealthFilters:
         f = cls()
         f.region, f.tam = parse_region_and_tam(params, user=user, regions=regions, errors=f.errors, own="accounts")
-        segment = param_text(params.get("segment"))
-        if segment:
-            if segment in Segment.values:
-                f.segment = segment
-            else:
-                f.errors["segment"] = f"Unknown segment {segment!r}."
-        indicator = param_text(params.get("indicator"))
-        if indicator:
-            if indicator in indicators.LABELS:
-                f.indicator = indicator
-            else:
-                f.errors["indicator"] = f"Unknown indicator {indicator!r}."
+        f.segment = _one_of(params, "segment", Segment.values, f.errors)
+        f.indicator = _one_of(params, "indicator", indicators.LABELS, f.errors)
         page = param_text(params.get("page"))
         if page:
             pk = param_id(page)
@@ -107,6 +97,17 @@ class HealthFilters:
             else:
                 f.page = pk
         return f
+
+
+def _one_of(params: Mapping[str, Any], key: str, allowed: Iterable[str], errors: dict[str, str]) -> str | None:
+    """The ``key`` parameter when it is one of ``allowed``; an unknown one lands in ``errors``."""
+    value = param_text(params.get(key))
+    if not value:
+        return None
+    if value in allowed:
+        return value
+    errors[key] = f"Unknown {key} {value!r}."
+    return None
 
 
 # --- Scope ----------------------------------------------------------------------------------------------------
