@@ -140,6 +140,7 @@ def scheduler_tick(*, now: dt.datetime | None = None, worker: str = "") -> list[
     """
     now = now or timezone.now()
     worker = worker or worker_id()
+    runs_lost(now=now)
     runs: list[JobRun] = []
     for job in PeriodicJob.objects.due(now).order_by("pk").only("pk", "every", "next_due_at"):
         slot = job.next_due_at
@@ -154,6 +155,22 @@ def scheduler_tick(*, now: dt.datetime | None = None, worker: str = "") -> list[
     for run in runs:
         transaction.on_commit(partial(job_run_enqueue, run_id=run.pk))
     return runs
+
+
+def runs_lost(*, now: dt.datetime) -> int:
+    """Fail the runs queued or running for longer than ``STALE_AFTER``: their worker stopped (killed, or the machine
+    went down) and would never record an end. Jobs are idempotent, so the next slot redoes the work; a run that was
+    in fact only slow still records its own end over this. Returns how many were failed."""
+    hours = int(STALE_AFTER.total_seconds() // 3600)
+    return (
+        JobRun.objects.active()
+        .filter(created_at__lt=now - STALE_AFTER)
+        .update(
+            status=JobRunStatus.FAILED,
+            finished_at=now,
+            error=f"Lost: still queued or running after {hours} hour(s); its worker probably stopped.",
+        )
+    )
 
 
 def job_run_enqueue(*, run_id: int) -> None:

@@ -147,6 +147,22 @@ def test_tick_claims_a_due_slot_once(tally, django_capture_on_commit_callbacks):
     assert sample_jobs.CALLS.count("tally") == 2
 
 
+def test_the_tick_fails_runs_whose_worker_was_lost(tally, django_capture_on_commit_callbacks):
+    lost = JobRun.objects.create(
+        job=tally, scheduled_for=T0 - 2 * HOUR, claimed_by="w0", created_at=T0 - 2 * HOUR, status=JobRunStatus.RUNNING
+    )
+    recent = JobRun.objects.create(job=tally, scheduled_for=T0 - HOUR, claimed_by="w0", created_at=T0 - HOUR / 2)
+    scheduler_tick(now=T0 - dt.timedelta(seconds=1))  # nothing due: the sweep still runs
+    lost.refresh_from_db()
+    recent.refresh_from_db()
+    assert lost.status == JobRunStatus.FAILED and "worker probably stopped" in lost.error
+    assert lost.finished_at == T0 - dt.timedelta(seconds=1)
+    assert recent.status == JobRunStatus.QUEUED
+    # A lost run no longer blocks the schedule, and running it late records its own end.
+    done = services.periodic_job_run(run_id=recent.pk)
+    assert done.status == JobRunStatus.SUCCEEDED
+
+
 def test_tick_does_nothing_before_a_job_is_due(tally):
     assert scheduler_tick(now=T0 - dt.timedelta(seconds=1)) == []
     assert not JobRun.objects.exists()
