@@ -177,7 +177,7 @@ def populate(n: int, days: int, seed: int) -> tuple[int, dt.date]:
                 )
         insert_instances(sentiments)
         insert_instances(calls)
-    rebuild_rollups()
+    rebuild_rollups(n, first_day, days)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT setval(pg_get_serial_sequence('accounts_account', 'id'), %s)", [n])
@@ -185,20 +185,17 @@ def populate(n: int, days: int, seed: int) -> tuple[int, dt.date]:
     return total, today - dt.timedelta(days=1)
 
 
-def rebuild_rollups() -> None:
-    """The monthly rollups of every (account, month, metric) and ticket month: what ingest maintains as it goes."""
-    from django.db import connection, transaction
+def rebuild_rollups(n: int, first_day: dt.date, days: int) -> None:
+    """The monthly rollups of every (account, month, metric), the accounts' usage state and the ticket months: what
+    ingest maintains as it goes (every account reports every day from ``first_day``)."""
+    from django.db import transaction
 
-    from tamarind.usage.models import SupportTicket, UsageDaily
+    from tamarind.usage.models import SupportTicket
     from tamarind.usage.services import _refresh_ticket_months, _refresh_usage_months
 
+    months = sorted({(first_day + dt.timedelta(days=d)).replace(day=1) for d in range(days)})
     with transaction.atomic():
-        months = set()
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT DISTINCT account_id, day FROM {UsageDaily._meta.db_table}")
-            for account_id, day in cursor.fetchall():
-                months.add((account_id, day.replace(day=1)))
-        _refresh_usage_months(months)
+        _refresh_usage_months({(pk, month) for pk in range(1, n + 1) for month in months})
         ticket_months = {
             (a, opened.date().replace(day=1))
             for a, opened in SupportTicket.objects.values_list("account_id", "opened_at")
