@@ -9,9 +9,9 @@ look-ups per indicator). A twin fires for exactly the accounts its Python indica
 thresholds, day and moment (``tests/test_indicator_sql.py`` checks the two against each other). The twins serve
 both the totals (one grouped query) and the per-account list filtered by one indicator.
 
-Usage facts follow ``usage.selectors.usage_facts``: an account's latest month is its newest monthly rollup of any
-metric; active users and licenses are that month's "active" and "licenses" rollups (licenses fall back on the
-account's field); the previous month is the calendar month before it. (Should two metrics of one kind exist, a
+Usage facts follow ``usage.selectors.usage_facts``: an account's ``UsageState`` (kept by the ingest) names its latest
+and previous months; active users and licenses are the latest month's "active" and "licenses" rollups (licenses
+fall back on the account's field); tickets count once the state says the account's tickets were reported. (Should two metrics of one kind exist, a
 twin takes any of them where the Python side takes one.)
 """
 
@@ -35,7 +35,6 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from tamarind.dashboards import indicators
@@ -47,9 +46,9 @@ from tamarind.usage.models import (
     OPEN_TICKET_STATUSES,
     MetricKind,
     SupportTicket,
-    TicketMonthly,
     TicketPriority,
     UsageMonthly,
+    UsageState,
 )
 from tamarind.usage.selectors import TICKET_WINDOW_DAYS
 
@@ -61,19 +60,17 @@ def local_midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def _month_index(field: str) -> ExpressionWrapper:
-    return ExpressionWrapper(ExtractYear(field) * 12 + ExtractMonth(field), output_field=IntegerField())
-
-
 def _scaled(expression: Any, factor: Decimal) -> ExpressionWrapper:
     return ExpressionWrapper(Value(factor) * expression, output_field=DecimalField(max_digits=30, decimal_places=6))
 
 
-def _latest(kind: str) -> QuerySet[UsageMonthly]:
-    """Each account's rollups of ``kind`` in its latest month: no rollup of any metric in a later month (an anti
-    join, so the database reads the rollups once instead of probing per account)."""
-    later = UsageMonthly.objects.filter(account_id=OuterRef("account_id"), month__gt=OuterRef("month"))
-    return UsageMonthly.objects.filter(metric__kind=kind).filter(~Exists(later)).order_by()
+def _month(kind: str, which: str) -> QuerySet[UsageMonthly]:
+    """Each account's rollups of ``kind`` in its latest (``which="latest_month"``) or previous month, as its
+    ``UsageState`` names them (a join: one state row per account, kept by the ingest)."""
+    state = f"account__usage_state__{which}"
+    return UsageMonthly.objects.filter(
+        metric__kind=kind, month=F(state), account__usage_state__last_day__isnull=False
+    ).order_by()
 
 
 def _accounts(rows: QuerySet[Any], within: QuerySet[Any] | None) -> Q:
@@ -91,7 +88,7 @@ def low_utilization(t: indicators.Thresholds, today: dt.date, now: dt.datetime, 
         account_id=OuterRef("account_id"), month=OuterRef("month"), metric__kind=MetricKind.ACTIVE
     )
     by_rollup = (
-        _latest(MetricKind.LICENSES)
+        _month(MetricKind.LICENSES, "latest_month")
         .filter(last_value__gt=0)
         .alias(room=_scaled(F("last_value"), t.utilization_min_pct))
         .filter(Exists(same_month_active.alias(used=F("last_value") * 100).filter(used__lt=OuterRef("room"))))
@@ -100,7 +97,7 @@ def low_utilization(t: indicators.Thresholds, today: dt.date, now: dt.datetime, 
         account_id=OuterRef("account_id"), month=OuterRef("month"), metric__kind=MetricKind.LICENSES
     )
     by_field = (
-        _latest(MetricKind.ACTIVE)
+        _month(MetricKind.ACTIVE, "latest_month")
         .filter(~Exists(same_month_licenses), account__licenses__gt=0)
         .alias(room=_scaled(F("account__licenses"), t.utilization_min_pct), used=F("last_value") * 100)
         .filter(used__lt=F("room"))
@@ -110,17 +107,28 @@ def low_utilization(t: indicators.Thresholds, today: dt.date, now: dt.datetime, 
 
 
 def active_users_falling(t: indicators.Thresholds, today: dt.date, now: dt.datetime, within: QuerySet[Any] | None) -> Q:
-    # The calendar month before the latest had more active users by more than the allowed drop:
+    # The previous month had more active users by more than the allowed drop:
     # (previous - active) * 100 > drop% * previous, previous > 0.
-    previous = (
-        UsageMonthly.objects.filter(account_id=OuterRef("account_id"), metric__kind=MetricKind.ACTIVE, last_value__gt=0)
-        .alias(month_index=_month_index("month"), floor=_scaled(F("last_value"), t.active_drop_pct))
-        .alias(drop=ExpressionWrapper((F("last_value") - OuterRef("last_value")) * 100, output_field=IntegerField()))
-        .filter(month_index=ExpressionWrapper(OuterRef("month_index") - 1, output_field=IntegerField()))
-        .filter(drop__gt=F("floor"))
+    latest = UsageMonthly.objects.filter(
+        account_id=OuterRef("account_id"),
+        metric__kind=MetricKind.ACTIVE,
+        month=OuterRef("account__usage_state__latest_month"),
     )
-    latest = _latest(MetricKind.ACTIVE).alias(month_index=_month_index("month"))
-    return _accounts(latest.filter(Exists(previous)), within)
+    fell = (
+        _month(MetricKind.ACTIVE, "previous_month")
+        .filter(last_value__gt=0)
+        .alias(floor=_scaled(F("last_value"), t.active_drop_pct))
+        .filter(
+            Exists(
+                latest.alias(
+                    drop=ExpressionWrapper(
+                        (OuterRef("last_value") - F("last_value")) * 100, output_field=IntegerField()
+                    )
+                ).filter(drop__gt=OuterRef("floor"))
+            )
+        )
+    )
+    return _accounts(fell, within)
 
 
 def no_first_value(t: indicators.Thresholds, today: dt.date, now: dt.datetime, within: QuerySet[Any] | None) -> Q:
@@ -152,7 +160,8 @@ def ticket_spike(t: indicators.Thresholds, today: dt.date, now: dt.datetime, wit
         .filter(opened__gt=t.ticket_spike_above)
         .order_by()
     )
-    return _accounts(many, within) & _accounts(TicketMonthly.objects.order_by(), within)
+    reported = UsageState.objects.filter(tickets_updated_at__isnull=False).order_by()
+    return _accounts(many, within) & _accounts(reported, within)
 
 
 def open_urgent(t: indicators.Thresholds, today: dt.date, now: dt.datetime, within: QuerySet[Any] | None) -> Q:
