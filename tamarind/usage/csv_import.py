@@ -12,7 +12,7 @@ Usage files come in two shapes: long (``Account ID, Date, Metric, Value``) or wi
 column per metric, headed by its key or label, e.g. ``Active users``). Ticket files have ``Account ID, Ticket ID,
 Opened, Closed, Priority, Status``. A job's mapping may add header names under ``usage.<field>`` /
 ``tickets.<field>`` keys of its ``headers`` (e.g. ``{"usage.day": ["When"]}``); they are tried before the built-in
-names. (The mapping editor page edits the account columns only, for now.)
+names. Admins edit them on the mapping page's *Product usage* and *Support tickets* tabs.
 """
 
 from __future__ import annotations
