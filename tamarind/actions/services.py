@@ -22,6 +22,7 @@ from tamarind.audit.models import AuditAction, AuditEvent
 from tamarind.audit.services import audit_record, audit_record_many, build_event, snapshot
 from tamarind.core.bulk import chunks, insert_instances
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.values import clean_date, clean_text
 from tamarind.people.models import User
 
 TITLE_MAX = 200
@@ -271,34 +272,6 @@ def _check_owner(actor: User, owner: User, account: Account | None) -> None:
         raise ValidationFailed({"owner": [f"{owner} cannot see {account}."]})
 
 
-def _check_text(value: Any, label: str, *, required: bool = False, max_length: int | None = None) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed({label: ["Must be text."]})
-    value = value.replace("\x00", "").strip()
-    if required and not value:
-        raise ValidationFailed({label: ["This field is required."]})
-    if max_length is not None and len(value) > max_length:
-        raise ValidationFailed({label: [f"At most {max_length} characters."]})
-    return value
-
-
-def _check_date(value: Any, label: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        raise ValidationFailed({label: ["Must be a date, not a date and time."]})
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValidationFailed({label: [f"Must be a date (YYYY-MM-DD), got {value!r}."]})
-
-
 def _save_changes(task: Task, fields: list[str]) -> None:
     """Save in a savepoint: the one constraint a valid change can still meet is reopening a done rule task
     while another one for the same account, type and reason is open; say so instead of failing the request.
@@ -323,7 +296,7 @@ def task_create(*, actor: User, data: dict[str, Any], source: str = "web") -> Ta
     type_ = data.get("type") or TaskType.FOLLOW_UP
     if type_ not in TaskType.values:
         raise ValidationFailed({"type": [f"Unknown task type {type_!r}."]})
-    title = _check_text(data.get("title"), "title", required=True, max_length=TITLE_MAX)
+    title = clean_text(data.get("title"), "title", required=True, max_length=TITLE_MAX)
     account = _resolve_account(actor, data.get("account", data.get("account_id")))
     owner_value = data.get("owner", data.get("owner_id"))
     owner = actor if owner_value in (None, "") else _resolve_owner(actor, owner_value)
@@ -335,9 +308,9 @@ def task_create(*, actor: User, data: dict[str, Any], source: str = "web") -> Ta
         account=account,
         owner=owner,
         created_by=actor,
-        reason=_check_text(data.get("reason"), "reason", max_length=REASON_MAX),
-        due_on=_check_date(data.get("due_on"), "due_on"),
-        notes=_check_text(data.get("notes"), "notes"),
+        reason=clean_text(data.get("reason"), "reason", max_length=REASON_MAX),
+        due_on=clean_date(data.get("due_on"), "due_on"),
+        notes=clean_text(data.get("notes"), "notes"),
         status=TaskStatus.OPEN,
         origin=TaskOrigin.MANUAL,
         created_at=now,
@@ -374,7 +347,7 @@ def task_update(*, actor: User, task: Task, changes: dict[str, Any], source: str
             raise ValidationFailed({"status": [f"Unknown status {status!r}."]})
     snoozed_until = task.snoozed_until if status == TaskStatus.SNOOZED else None
     if "snoozed_until" in changes:
-        snoozed_until = _check_date(changes["snoozed_until"], "snoozed_until")
+        snoozed_until = clean_date(changes["snoozed_until"], "snoozed_until")
         if snoozed_until is not None and "status" not in changes:
             status = TaskStatus.SNOOZED
         elif snoozed_until is not None and status != TaskStatus.SNOOZED:
@@ -392,11 +365,11 @@ def task_update(*, actor: User, task: Task, changes: dict[str, Any], source: str
         task.completed_at = None
 
     if "due_on" in changes:
-        task.due_on = _check_date(changes["due_on"], "due_on")
+        task.due_on = clean_date(changes["due_on"], "due_on")
     if "title" in changes:
-        task.title = _check_text(changes["title"], "title", required=True, max_length=TITLE_MAX)
+        task.title = clean_text(changes["title"], "title", required=True, max_length=TITLE_MAX)
     if "notes" in changes:
-        task.notes = _check_text(changes["notes"], "notes")
+        task.notes = clean_text(changes["notes"], "notes")
     new_owner: User | None = None
     if "owner" in changes or "owner_id" in changes:
         new_owner = _resolve_owner(actor, changes.get("owner", changes.get("owner_id")))

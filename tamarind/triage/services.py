@@ -5,7 +5,6 @@ escalations, the settings, and ``triage_propose`` (health calls it when an accou
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +22,7 @@ from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record, snapshot
 from tamarind.core.bulk import chunks
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.values import clean_date, clean_text
 from tamarind.notifications.models import NotificationKind
 from tamarind.notifications.services import Handover, notify_handed_over
 from tamarind.people.models import Role, User
@@ -69,34 +69,6 @@ def _choice(value: Any, label: str, choices: type[Any], *, blank: bool = True) -
     if value not in choices.values:
         raise ValidationFailed({label: [f"Choose one of: {', '.join(choices.values)}."]})
     return str(value)
-
-
-def _text(value: Any, label: str, *, required: bool = False, max_length: int | None = None) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed({label: ["Must be text."]})
-    value = value.replace("\x00", "").strip()
-    if required and not value:
-        raise ValidationFailed({label: ["This field is required."]})
-    if max_length is not None and len(value) > max_length:
-        raise ValidationFailed({label: [f"At most {max_length} characters."]})
-    return value
-
-
-def _date(value: Any, label: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        raise ValidationFailed({label: ["Must be a date, not a date and time."]})
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValidationFailed({label: [f"Must be a date (YYYY-MM-DD), got {value!r}."]})
 
 
 def _owner(value: Any, account: Account) -> User | None:
@@ -197,7 +169,7 @@ def case_open(*, actor: User, account: Account, data: dict[str, Any] | None = No
     if owner is None:
         owner = account.tam if account.tam_id and account.tam and account.tam.is_active else actor
     now = timezone.now()
-    renewal = _date(data.get("renewal_date"), "renewal_date") if "renewal_date" in data else None
+    renewal = clean_date(data.get("renewal_date"), "renewal_date") if "renewal_date" in data else None
     case = TriageCase(
         account=account,
         health_color=_choice(data.get("health_color"), "health_color", HealthColor) or _current_color(account),
@@ -206,7 +178,7 @@ def case_open(*, actor: User, account: Account, data: dict[str, Any] | None = No
         classification=_choice(data.get("classification"), "classification", Classification),
         renewal_date=renewal or account.next_renewal_date,
         owner=owner,
-        summary=_text(data.get("summary"), "summary"),
+        summary=clean_text(data.get("summary"), "summary"),
         status=CaseStatus.NEW,
         opened_by=actor,
         opened_at=now,
@@ -273,15 +245,15 @@ def _case_update(*, actor: User, case: TriageCase, changes: dict[str, Any], sour
         if key in changes:
             setattr(case, key, _choice(changes[key], key, choices))
     if "renewal_date" in changes:
-        case.renewal_date = _date(changes["renewal_date"], "renewal_date")
+        case.renewal_date = clean_date(changes["renewal_date"], "renewal_date")
     if "summary" in changes:
-        case.summary = _text(changes["summary"], "summary")
+        case.summary = clean_text(changes["summary"], "summary")
     if "owner" in changes or "owner_id" in changes:
         owner = _owner(changes.get("owner", changes.get("owner_id")), case.account)
         if owner is None:
             raise ValidationFailed({"owner": ["A case needs an owner."]})
         case.owner = owner
-    note_text = _text(changes.get("note"), "note") if "note" in changes else ""
+    note_text = clean_text(changes.get("note"), "note") if "note" in changes else ""
     after = snapshot(case, CASE_FIELDS)
     changed = [f for f in CASE_FIELDS if before[f] != after[f]]
     if not changed and not note_text:
@@ -341,7 +313,7 @@ def case_note_add(*, actor: User, case: TriageCase, text: str, source: str = "we
     """Post an update on a case (counts as updating it: the overdue clock restarts)."""
     if not policy.can_write_triage_case(actor, case):
         raise PermissionDenied("You may read this triage case but not change it.")
-    text = _text(text, "text", required=True)
+    text = clean_text(text, "text", required=True)
     case.last_update_at = timezone.now()
     case.save(update_fields=["last_update_at"])
     return _note_add(actor=actor, case=case, text=text, source=source)
@@ -359,8 +331,8 @@ def step_add(*, actor: User, case: TriageCase, text: str, due_on: Any = None, so
         raise ValidationFailed({"__all__": ["The case is closed."]})
     step = TriageStep(
         case=case,
-        text=_text(text, "text", required=True, max_length=TEXT_MAX),
-        due_on=_date(due_on, "due_on"),
+        text=clean_text(text, "text", required=True, max_length=TEXT_MAX),
+        due_on=clean_date(due_on, "due_on"),
         created_by=actor,
         created_at=timezone.now(),
     )
@@ -459,9 +431,9 @@ def escalation_open(*, actor: User, account: Account, data: dict[str, Any], sour
     esc = Escalation(
         account=account,
         case=TriageCase.objects.open().filter(account=account).first(),
-        title=_text(data.get("title"), "title", required=True, max_length=TITLE_MAX),
+        title=clean_text(data.get("title"), "title", required=True, max_length=TITLE_MAX),
         severity=_choice(data.get("severity") or Severity.MEDIUM, "severity", Severity, blank=False),
-        description=_text(data.get("description"), "description"),
+        description=clean_text(data.get("description"), "description"),
         owner=owner,
         opened_by=actor,
         opened_at=now,
@@ -486,11 +458,11 @@ def escalation_update(
         raise ValidationFailed({"__all__": [f"Unknown escalation field(s): {', '.join(sorted(unknown))}."]})
     before = snapshot(escalation, ESCALATION_FIELDS)
     if "title" in changes:
-        escalation.title = _text(changes["title"], "title", required=True, max_length=TITLE_MAX)
+        escalation.title = clean_text(changes["title"], "title", required=True, max_length=TITLE_MAX)
     if "severity" in changes:
         escalation.severity = _choice(changes["severity"], "severity", Severity, blank=False)
     if "description" in changes:
-        escalation.description = _text(changes["description"], "description")
+        escalation.description = clean_text(changes["description"], "description")
     if "owner" in changes or "owner_id" in changes:
         owner = _owner(changes.get("owner", changes.get("owner_id")), escalation.account)
         if owner is None:
@@ -502,7 +474,7 @@ def escalation_update(
             escalation.resolved_at = escalation.resolved_at or timezone.now()
         else:
             escalation.resolved_at = None
-    note = _text(changes.get("note"), "note") if "note" in changes else ""
+    note = clean_text(changes.get("note"), "note") if "note" in changes else ""
     after = snapshot(escalation, ESCALATION_FIELDS)
     changed = [f for f in ESCALATION_FIELDS if before[f] != after[f]]
     if not changed and not note:
@@ -521,7 +493,7 @@ def escalation_update(
 
 def escalation_note_add(*, actor: User, escalation: Escalation, text: str, source: str = "web") -> Escalation:
     """Post an update on an escalation (restarts its cadence clock); audited with the text."""
-    text = _text(text, "note", required=True)
+    text = clean_text(text, "note", required=True)
     return escalation_update(actor=actor, escalation=escalation, changes={"note": text}, source=source)
 
 
