@@ -19,7 +19,14 @@ from django.utils import timezone
 from tamarind import policy
 from tamarind.accounts.models import Account
 from tamarind.core.bulk import IdRange, id_filter
-from tamarind.health.models import HealthColor, HealthHistory, HealthModelVersion, HealthScore, Sentiment
+from tamarind.health.models import (
+    HealthColor,
+    HealthHistory,
+    HealthModelVersion,
+    HealthRun,
+    HealthScore,
+    Sentiment,
+)
 from tamarind.health.scoring import HealthInputs
 from tamarind.health.spec import DEFAULT_DEFINITION, MEASURE_LABELS
 from tamarind.people.models import Region, User
@@ -152,6 +159,11 @@ def _date_value() -> Any:
     if connection.vendor == "sqlite":
         return lambda v: dt.date.fromisoformat(v) if isinstance(v, str) else v
     return lambda v: v
+
+
+def recent_runs(*, limit: int = 15) -> list[HealthRun]:
+    """The latest recomputes, full and incremental, newest first: what ran, how long it took, what it changed."""
+    return list(HealthRun.objects.order_by("-started_at", "-id")[:limit])
 
 
 def account_sentiments(*, account_id: int, limit: int = 10) -> list[Sentiment]:

@@ -71,6 +71,7 @@ def model_versions(request: HttpRequest) -> HttpResponse:
         "versions": preview.model_versions(),
         "can_edit": policy.can_edit_health_model(user),
         "text": json.dumps(live.definition, indent=2),
+        "runs": selectors.recent_runs(),
     }
     return render(request, "health/model.html", context)
 

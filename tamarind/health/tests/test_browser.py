@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from tamarind.health.models import HealthHistory, HealthModelVersion, Sentiment
-from tamarind.health.services import sentiment_set
+from tamarind.health.services import health_recompute_all, sentiment_set
 from tamarind.testing.browser import login, screenshot
 from tamarind.testing.factories import AccountFactory
 from tamarind.timeline.models import EntryKind, TimelineEntry
@@ -83,6 +83,7 @@ def test_model_editor_changes_a_weight_and_a_cell_previews_and_saves(page, live_
     screenshot(page, "health-model-preview")
     assert HealthModelVersion.objects.count() == 1  # a preview saves nothing
 
+    health_recompute_all(source="scheduler")  # a run for the page's "Recent recomputes"
     page.click("#health-model-save")
     page.wait_for_url(f"{live_server.url}/health/model/")
     assert "Saved version 2" in page.locator(".messages").inner_text()
@@ -91,6 +92,7 @@ def test_model_editor_changes_a_weight_and_a_cell_previews_and_saves(page, live_
     assert live.definition["measures"]["engagement"]["weight"] == 50
     assert live.definition["measures"]["product_usage"]["utilization"][1]["colors"][1] == "green"
     assert "35.7%" in page.locator("#hm-weights").inner_text()
+    assert "Full" in page.locator("#health-runs").inner_text()
     screenshot(page, "health-model-page")
     page.click("#health-model-versions a >> text=v2")
     page.wait_for_selector("#health-version-changes")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from tamarind.audit.models import AuditEvent
 from tamarind.health.forms import HealthModelForm
 from tamarind.health.models import HealthHistory, HealthModelVersion, HealthScore, Sentiment
-from tamarind.health.services import health_model_save, health_recompute_accounts, sentiment_set
+from tamarind.health.services import health_model_save, health_recompute_accounts, health_recompute_all, sentiment_set
 from tamarind.health.spec import DEFAULT_DEFINITION, MEASURES, parse_spec
 from tamarind.testing.factories import AccountFactory
 from tamarind.timeline.models import EntryKind, TimelineEntry
@@ -182,6 +182,16 @@ def test_the_model_page_reads_for_everyone(book, client_for):
     assert "under 10%" in body and "over 75%" in body and "9+ months" in body
     assert EDIT not in body
     assert EDIT in client_for(book.admin).get(MODEL).content.decode()
+
+
+def test_the_model_page_lists_recent_recomputes(book, client_for):
+    assert "No recompute has run yet." in client_for(book.tam).get(MODEL).content.decode()
+    health_recompute_all(source="scheduler")
+    health_recompute_accounts(account_ids=[book.account.pk], source="api")
+    body = client_for(book.tam).get(MODEL).content.decode()
+    runs = body.split('id="health-runs"')[1].split("<tbody>")[1]
+    assert runs.index("Incremental") < runs.index("Full")  # newest first
+    assert "scheduler" in runs and "api" in runs and "model v1" in runs
 
 
 def test_the_default_model_round_trips_through_the_form(book, client_for):
@@ -396,6 +406,7 @@ def test_model_and_version_pages_queries_do_not_grow_with_versions(book, client_
         definition = copy.deepcopy(DEFAULT_DEFINITION)
         definition["staleness_days"] = days
         health_model_save(actor=book.admin, definition=definition)
+        health_recompute_accounts(account_ids=[book.account.pk], source="test")
     with CaptureQueriesContext(connection) as large:
         assert c.get(MODEL).status_code == 200
         assert c.get("/health/model/v1/").status_code == 200
