@@ -1,4 +1,5 @@
-"""Writing many plain rows fast, for the paths that handle a whole book (imports, rule evaluation).
+"""Writing many plain rows fast, for the paths that handle a whole book (imports, rule evaluation),
+and reading plain values back from raw SQL alike on PostgreSQL and SQLite.
 
 Django's ``bulk_create`` spends most of its time compiling SQL and adapting values for rows this plain (about ten
 times what the database spends storing them), so these helpers hand the rows to the database directly: ``COPY``
@@ -7,6 +8,7 @@ on PostgreSQL, ``executemany`` elsewhere. Only identifiers ever go into the SQL 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -250,31 +252,25 @@ def bulk_update_rows(table: str, key: str, columns: list[str], rows: list[tuple[
         return len(rows)
 
 
-def update_instances(objs: Sequence[models.Model], fields: Sequence[str], *, batch_size: int = 5000) -> int:
-    """Save ``fields`` of many instances of one model (by primary key) the fast way; returns how many rows changed.
-    Like ``insert_instances``: values as they are on the instances, no ``save()``, no signals."""
-    if not objs:
-        return 0
-    model = type(objs[0])
-    meta = model._meta
-    chosen = [meta.get_field(name) for name in fields]
-    columns = [str(f.column) for f in chosen]  # type: ignore[union-attr]
-    steps = [(f.attname, _preparer(f)) for f in chosen]  # type: ignore[union-attr, arg-type]
-    pk = meta.pk
-    assert pk is not None
-    updated = 0
-    for chunk in chunks(objs, batch_size):
-        rows = []
-        for o in chunk:
-            values = o.__dict__
-            rows.append(
-                (
-                    values[pk.attname],
-                    *(
-                        values[name] if prep is None or values[name] is None else prep(values[name])
-                        for name, prep in steps
-                    ),
-                )
-            )
-        updated += bulk_update_rows(meta.db_table, str(pk.column), columns, rows)
-    return updated
+def date_reader() -> Callable[[Any], Any]:
+    """How a DATE read by raw SQL becomes a ``date``: SQLite may give text (an alias or an aggregate loses the
+    column's type); PostgreSQL's driver gives dates."""
+    if connection.vendor == "sqlite":
+        return lambda v: dt.date.fromisoformat(v) if isinstance(v, str) else v
+    return lambda v: v
+
+
+def datetime_reader() -> Callable[[Any], Any]:
+    """How a timestamp read by raw SQL becomes an aware ``datetime``: SQLite gives naive UTC (or text);
+    PostgreSQL's driver gives aware ones."""
+    if connection.vendor != "sqlite":
+        return lambda v: v
+
+    def read(v: Any) -> Any:
+        if isinstance(v, str):
+            v = dt.datetime.fromisoformat(v)
+        if isinstance(v, dt.datetime) and v.tzinfo is None:
+            return v.replace(tzinfo=dt.UTC)
+        return v
+
+    return read

@@ -134,19 +134,6 @@ class HealthScore(models.Model):
     def __str__(self) -> str:
         return f"{self.account_id}: {self.score} {self.color}"
 
-    def fingerprint(self) -> tuple[Any, ...]:
-        """What a recompute compares: equal fingerprints mean nothing to write (``digest`` is its hash)."""
-        return (
-            self.score,
-            self.color,
-            self.red_override,
-            self.drag,
-            self.stale,
-            self.requires_triage,
-            self.breakdown,
-            self.model_version,
-        )
-
 
 def inputs_digest(parts: tuple[Any, ...]) -> str:
     """A stable hash of what a score is computed from (the scorer is deterministic in it)."""

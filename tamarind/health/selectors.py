@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from tamarind import policy
 from tamarind.accounts.models import Account
-from tamarind.core.bulk import IdRange, id_filter
+from tamarind.core.bulk import IdRange, date_reader, datetime_reader, id_filter
 from tamarind.health.models import (
     HealthColor,
     HealthHistory,
@@ -60,20 +60,15 @@ class AccountHealthInputs:
 
 
 def _local_days() -> Any:
-    """A converter of raw-SQL datetimes (aware on PostgreSQL; naive UTC, or text, on SQLite) to local dates, with
-    the current time zone looked up once (``timezone.localdate`` looks it up per call: a tenth of a full run)."""
+    """A converter of raw-SQL timestamps to local dates (dates, as PostgreSQL gives them here, pass), with the
+    current time zone looked up once (``timezone.localdate`` looks it up per call: a tenth of a full run)."""
     tz = timezone.get_current_timezone()
+    aware = datetime_reader()
 
     def convert(value: Any) -> dt.date | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = dt.datetime.fromisoformat(value)
-        if isinstance(value, dt.datetime):
-            if value.tzinfo is None:
-                value = value.replace(tzinfo=dt.UTC)
-            return value.astimezone(tz).date()
-        return value
+        if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+            return value
+        return aware(value).astimezone(tz).date()
 
     return convert
 
@@ -119,7 +114,7 @@ def gather_inputs(account_ids: Sequence[int] | IdRange) -> dict[int, AccountHeal
         )
         engaged = dict(cursor.fetchall())
     facts = usage_facts(account_ids)
-    to_date = _date_value()
+    to_date = date_reader()
     local_day = _local_days()
     out: dict[int, AccountHealthInputs] = {}
     for pk, name, priority, customer_since, tam_id, sal_id, sa_id, manager_id in accounts:
@@ -152,13 +147,6 @@ def gather_inputs(account_ids: Sequence[int] | IdRange) -> dict[int, AccountHeal
             manager_id=manager_id,
         )
     return out
-
-
-def _date_value() -> Any:
-    """Raw SQL on SQLite may give a date as text."""
-    if connection.vendor == "sqlite":
-        return lambda v: dt.date.fromisoformat(v) if isinstance(v, str) else v
-    return lambda v: v
 
 
 def recent_runs(*, limit: int = 15) -> list[HealthRun]:

@@ -7,18 +7,16 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 
 from tamarind.accounts.models import Account
-from tamarind.core.bulk import IdRange, chunks, id_filter
+from tamarind.core.bulk import IdRange, chunks, date_reader, datetime_reader, id_filter
 from tamarind.usage.models import (
     OPEN_TICKET_STATUSES,
     MetricKind,
     SupportTicket,
-    TicketMonthly,
     TicketPriority,
     UsageMetric,
     UsageMonthly,
@@ -127,8 +125,8 @@ def _facts_for(
     previous: dict[int, dict[int, int]] = defaultdict(dict)
     for account_id, is_latest, metric_id, value in rollups:
         (current if is_latest else previous)[account_id][metric_id] = value
-    convert_day = _date_converter()
-    convert_at = _datetime_converter()
+    convert_day = date_reader()
+    convert_at = datetime_reader()
     out: dict[int, UsageFacts] = {}
     for account_id, licenses, latest_month, _, last_day, tickets_at in accounts:
         active = active_prev = None
@@ -158,37 +156,6 @@ def _facts_for(
             tickets_updated_at=convert_at(tickets_at),
         )
     return out
-
-
-def _date_converter() -> Any:
-    """Raw SQL on SQLite may give a date as text; PostgreSQL's driver gives dates."""
-    if connection.vendor == "sqlite":
-        return lambda v: dt.date.fromisoformat(v) if isinstance(v, str) else v
-    return lambda v: v
-
-
-def _datetime_converter() -> Any:
-    """Raw SQL on SQLite gives naive UTC datetimes (or text); PostgreSQL's driver gives aware ones."""
-    if connection.vendor == "sqlite":
-
-        def convert(v: Any) -> dt.datetime | None:
-            if isinstance(v, str):
-                v = dt.datetime.fromisoformat(v)
-            if isinstance(v, dt.datetime) and not timezone.is_aware(v):
-                return timezone.make_aware(v, dt.UTC)
-            return v
-
-        return convert
-    return lambda v: v
-
-
-def accounts_with_usage_since(day: dt.date) -> list[int]:
-    """Accounts with usage reported for ``day`` or later, or whose tickets changed since ``day`` began: the ones an
-    incremental recompute looks at. Reads the rollups only (indexed by last day)."""
-    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-    usage = set(UsageMonthly.objects.filter(last_day__gte=day).values_list("account_id", flat=True).distinct())
-    tickets = set(TicketMonthly.objects.filter(updated_at__gte=start).values_list("account_id", flat=True).distinct())
-    return sorted(usage | tickets)
 
 
 def usage_metrics() -> list[UsageMetric]:

@@ -51,15 +51,12 @@ def test_insert_instances_skips_what_a_unique_constraint_refuses(book):
     assert insert_instances([]) == 0
 
 
-def test_update_instances_and_rows(book):
-    from tamarind.core.bulk import bulk_update_rows, update_instances
+def test_bulk_update_rows(book):
+    from tamarind.core.bulk import bulk_update_rows
 
-    book.east.name, book.west.name = "East Coast", "Europe"
-    assert update_instances([book.east, book.west], ["name"]) == 2
-    assert set(Region.objects.values_list("name", flat=True)) == {"East Coast", "Europe"}
     assert bulk_update_rows(Region._meta.db_table, "id", ["name"], [(book.east.pk, "Atlantic")]) == 1
     assert Region.objects.get(pk=book.east.pk).name == "Atlantic"
-    assert update_instances([], ["name"]) == 0
+    assert bulk_update_rows(Region._meta.db_table, "id", ["name"], []) == 0
 
 
 def test_bulk_upsert_inserts_new_rows_and_updates_clashing_ones():
@@ -101,3 +98,20 @@ def test_id_filter_by_range_and_by_list():
     assert names(IdRange(ids[1], ids[3])) == ["R1", "R2", "R3"]
     assert names([ids[0], ids[4]]) == ["R0", "R4"]
     assert names([]) == []
+
+
+def test_readers_turn_raw_sql_values_into_dates_and_aware_datetimes():
+    import datetime as dt
+
+    from tamarind.core.bulk import date_reader, datetime_reader
+
+    day, at = date_reader(), datetime_reader()
+    assert day(None) is None and day(dt.date(2026, 3, 1)) == dt.date(2026, 3, 1)
+    assert day("2026-03-01") in ("2026-03-01", dt.date(2026, 3, 1))  # text comes back only from SQLite
+    aware = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+    assert at(None) is None and at(aware) == aware
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        assert day("2026-03-01") == dt.date(2026, 3, 1)
+        assert at("2026-03-01 12:00:00") == aware and at(dt.datetime(2026, 3, 1, 12)) == aware

@@ -1,4 +1,4 @@
-"""usage_facts (from the rollups, a constant number of queries) and accounts_with_usage_since."""
+"""usage_facts (from the rollups, a constant number of queries) and the usage state it reads."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tamarind.core.bulk import IdRange
 from tamarind.testing.factories import AccountFactory
 from tamarind.usage.models import UsageMetric, UsageState
 from tamarind.usage.rows import TicketRow, UsageRow
-from tamarind.usage.selectors import accounts_with_usage_since, usage_facts
+from tamarind.usage.selectors import usage_facts
 from tamarind.usage.services import tickets_ingest, usage_ingest_daily
 
 D = dt.date
@@ -69,15 +69,6 @@ def test_usage_facts_query_count_is_constant(book: Any, django_assert_num_querie
         push(book.admin, account.crm_id, [(f"2026-0{1 + i % 3}-0{1 + i}", "active_users", i)])
     with django_assert_num_queries(4):
         usage_facts([book.account.pk, *[a.pk for a in more]])
-
-
-@pytest.mark.django_db
-def test_accounts_with_usage_since(book: Any) -> None:
-    push(book.admin, book.account.crm_id, [("2026-03-10", "active_users", 5)])
-    push(book.admin, book.other_account.crm_id, [("2026-02-10", "active_users", 5)])
-    assert accounts_with_usage_since(D(2026, 3, 1)) == [book.account.pk]
-    assert accounts_with_usage_since(D(2026, 2, 1)) == sorted([book.account.pk, book.other_account.pk])
-    assert accounts_with_usage_since(D(2026, 4, 1)) == []
 
 
 @pytest.mark.django_db
