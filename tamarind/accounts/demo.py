@@ -8,7 +8,6 @@ service that real CRM files use. The same seed gives the same book (renewal date
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import math
@@ -26,6 +25,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from tamarind.accounts.models import Account
+from tamarind.core.csv_safe import SafeWriter
 from tamarind.imports.selectors import export_headers
 from tamarind.people.models import Region, Role, User
 from tamarind.people.services import region_create, user_create
@@ -479,7 +479,7 @@ def write_csv(plans: list[PlannedAccount], path: Path) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".accounts-", suffix=".csv")
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
+            writer = SafeWriter(fh)  # the escape every export writes, so the importer reads it back exactly
             writer.writerow(export_headers())
             writer.writerows(rows(plans))
         os.replace(tmp, path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from tamarind import policy
 from tamarind.audit import selectors
 from tamarind.audit.forms import AuditFilterForm
 from tamarind.audit.models import AuditEvent
+from tamarind.core.csv_safe import csv_lines
 from tamarind.core.http import request_user
 from tamarind.people.models import User
 
@@ -42,8 +42,6 @@ OBJECT_LINKS = {
     "people.user": ("people:detail", "person_id"),
     "people.region": ("people:region_detail", "region_id"),
 }
-# Spreadsheet programs run a cell that starts with one of these as a formula; names come from user input.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _gate(user: User) -> None:
@@ -83,41 +81,27 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/log.html", context)
 
 
-class _Echo:
-    """A file-like object whose ``write`` hands the line back, so csv.writer can feed a streaming response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _json(value: Any) -> str:
     return "" if value is None else json.dumps(value, sort_keys=True, default=str)
 
 
-def _rows(events: Any) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_COLUMNS)
+def _rows(events: Any) -> Iterator[list[str]]:
+    """The header, then one row per event; ``csv_lines`` escapes every cell (names come from user input)."""
+    yield list(EXPORT_COLUMNS)
     event: AuditEvent
     for event in events.iterator(chunk_size=2000):
-        yield writer.writerow(
-            [
-                event.at.astimezone(dt.UTC).isoformat(),
-                _cell(event.actor_name),
-                event.source,
-                event.request_id,
-                event.object_type,
-                event.object_id,
-                _cell(event.object_repr),
-                event.action,
-                _json(event.before),
-                _json(event.after),
-            ]
-        )
+        yield [
+            event.at.astimezone(dt.UTC).isoformat(),
+            event.actor_name,
+            event.source,
+            event.request_id,
+            event.object_type,
+            event.object_id,
+            event.object_repr,
+            event.action,
+            _json(event.before),
+            _json(event.after),
+        ]
 
 
 @login_required
@@ -128,7 +112,7 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     _gate(user)
     form = _filter_form(request)
     events = selectors.audit_events(user=user, filters=form.filters())
-    response = StreamingHttpResponse(_rows(events), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(_rows(events)), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().astimezone(dt.UTC).strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="tamarind-audit-{stamp}.csv"'
     return response

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tamarind import policy
+from tamarind.core.csv_safe import SafeWriter
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.http import request_user
 from tamarind.imports import selectors, services
@@ -110,13 +110,13 @@ def import_apply(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @login_required
 def import_errors_csv(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The job's errors as CSV: line, column, value, message."""
+    """The job's errors as CSV: line, column, value, message (cells escaped for spreadsheets, like every export)."""
     job = selectors.import_job_for_user(request.user, job_id)  # type: ignore[arg-type]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stem = job.file_name.rsplit(".", 1)[0] or "import"
     response["Content-Disposition"] = f'attachment; filename="{stem}-errors.csv"'
     response.write("\ufeff")  # so spreadsheet programs read the UTF-8 correctly
-    writer = csv.writer(response)
+    writer = SafeWriter(response)
     writer.writerow(["line", "column", "value", "message"])
     for error in job.errors or []:
         writer.writerow([error.get("line") or "", error.get("column", ""), error.get("value", ""), error["message"]])

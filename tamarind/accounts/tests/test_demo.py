@@ -219,3 +219,28 @@ def test_demo_story_is_deterministic_per_seed():
     assert len({color for _, color, _ in first.values() if color}) == 3
     assert load(5) == first
     assert load(6) != first
+
+
+@pytest.mark.django_db
+def test_demo_crm_file_is_written_through_the_shared_escape(tmp_path):
+    """The demo's CRM export is an export like any other: a cell a spreadsheet would run is escaped."""
+    import csv
+
+    from tamarind.accounts.demo import PlannedAccount, write_csv
+
+    plan = PlannedAccount(
+        crm_id="-D-1",
+        name="=HYPERLINK(1)",
+        region="@Region",
+        segment="Enterprise",
+        arr=60_000,
+        tier="Premium",
+        tier_rung=2,
+        licenses=10,
+        customer_since=dt.date(2025, 1, 1),
+        renewal=dt.date(2027, 1, 1),
+    )
+    path = write_csv([plan], tmp_path / "demo.csv")
+    with path.open(newline="", encoding="utf-8") as fh:
+        _, row = list(csv.reader(fh))
+    assert row[:2] == ["'-D-1", "'=HYPERLINK(1)"] and "'@Region" in row

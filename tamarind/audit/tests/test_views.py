@@ -181,3 +181,19 @@ def test_export_quotes_names_that_look_like_formulas(book, client_for):
     people_services.region_update(actor=book.admin, region=book.east, name="=cmd|calc")
     rows = export_rows(client_for(book.admin).get(reverse("audit:export")))
     assert rows[1][6] == "'=cmd|calc"
+
+
+def test_export_escapes_every_cell_through_the_shared_escape(book, client_for):
+    """A name that already starts like an escape gets one more apostrophe, so unescaping gives it back exactly;
+    every column goes through the one escape (core.csv_safe), not a chosen few."""
+    from tamarind.core.csv_safe import unescape_cell
+
+    people_services.region_update(actor=book.admin, region=book.east, name="'=cmd|calc")
+    with request_id_scope("-req"):
+        people_services.region_update(actor=book.admin, region=book.west, name="@west")
+    rows = export_rows(client_for(book.admin).get(reverse("audit:export")))
+    by_name = {unescape_cell(row[6]): row for row in rows[1:]}
+    assert by_name["'=cmd|calc"][6] == "''=cmd|calc"
+    assert by_name["@west"][6] == "'@west"
+    assert by_name["@west"][3] == "'-req"
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row)

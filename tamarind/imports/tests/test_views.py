@@ -141,6 +141,23 @@ def test_rejected_upload_shows_errors_and_the_error_report(book, client_for):
     assert lines[1] == '3,CARR (This Account),lots,"line 3: CARR (This Account) ""lots"" is not a number"'
 
 
+def test_error_report_escapes_cells_a_spreadsheet_would_run(book, client_for):
+    """The error report repeats the file's cells: one that starts a formula is written behind an apostrophe
+    (the shared escape of every export), so opening the report in a spreadsheet runs nothing."""
+    import csv
+    import io
+
+    client = client_for(book.admin)
+    upload(client, csv_text(GOOD_ROWS[1], "A-7,Seven,,Enterprise,=cmd|' /C calc'!A0,-5,,,,,,,"))
+    job = ImportJob.objects.get()
+    report = client.get(reverse("imports:errors", args=[job.pk])).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(report, newline="")))
+    values = {row[1]: row[2] for row in rows[1:]}
+    assert values["Region"] == "'=cmd|' /C calc'!A0"
+    assert values["CARR (This Account)"] == "'-5"
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row)
+
+
 def test_too_large_upload_is_413(book, client_for, settings):
     settings.TAMARIND_MAX_UPLOAD_BYTES = 100
     response = upload(client_for(book.admin), csv_text(*GOOD_ROWS))
