@@ -5,7 +5,9 @@ created, updated or left unchanged; the changes it finds go to a temporary stagi
 flat however large the upload. A row whose digest (its mapped cells in field order, plus the mapping's id and version) equals
 ``Account.import_hash`` is counted unchanged without being parsed, which is what makes a re-import cheap.
 A row whose digest differs is parsed and compared field by field with the stored account: equal values
-count as unchanged too (only the digest is refreshed), so an export imported back changes nothing. The
+count as unchanged too (only the digest is refreshed), so an export imported back changes nothing. Every
+cell is read through ``core.csv_safe.unescape_cell``, which takes off exactly the apostrophe the exports put
+in front of a cell a spreadsheet would run as a formula (and nothing else). The
 digest tracks what the CRM said, so a hand edit made in Tamarind after an import stays until the CRM's
 row for that account changes. A dry run stops after pass 1.
 
@@ -38,6 +40,7 @@ from django.core.validators import URLValidator
 from django.db import connection
 
 from tamarind.accounts.models import Account, EngagementModel, LifecycleStage, Priority, ProductTier, Segment
+from tamarind.core.csv_safe import unescape_cell
 from tamarind.imports.columns import (
     COLUMNS,
     COLUMNS_BY_FIELD,
@@ -312,6 +315,7 @@ class Importer:
                 header = next(reader, None)
                 if header is None:
                     raise FileRejected("the file is empty")
+                header = [unescape_cell(h.strip()) for h in header]
                 self._match_columns(header)
                 self._prepare_steps()
                 ncols = len(header)
@@ -334,6 +338,8 @@ class Importer:
                     previous_line = reader.line_num
                     n = len(cells)
                     crm = cells[crm_index].strip() if crm_index < n else ""
+                    if crm[:1] == "'":  # maybe our own export's escape (core.csv_safe): take it off
+                        crm = unescape_cell(crm)
                     if not crm:
                         if not any(c.strip() for c in cells):
                             continue  # a blank line
@@ -524,6 +530,8 @@ class Importer:
             cells = cells + [""] * (self._width - len(cells))
         for fld, attname, index, header, empty, memo in self._steps:
             raw = cells[index].strip()
+            if raw[:1] == "'":
+                raw = unescape_cell(raw)
             if not raw:
                 if empty is _REQUIRED:
                     self.result.add_error(line, header, "", f"line {line}: {header} is empty")

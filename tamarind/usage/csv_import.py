@@ -12,7 +12,8 @@ Usage files come in two shapes: long (``Account ID, Date, Metric, Value``) or wi
 column per metric, headed by its key or label, e.g. ``Active users``). Ticket files have ``Account ID, Ticket ID,
 Opened, Closed, Priority, Status``. A job's mapping may add header names under ``usage.<field>`` /
 ``tickets.<field>`` keys of its ``headers`` (e.g. ``{"usage.day": ["When"]}``); they are tried before the built-in
-names. Admins edit them on the mapping page's *Product usage* and *Support tickets* tabs.
+names. Admins edit them on the mapping page's *Product usage* and *Support tickets* tabs. Cells are read through
+``core.csv_safe.unescape_cell``, which undoes exactly the spreadsheet escape Tamarind's exports write.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from tamarind.core.csv_safe import unescape_cell
 from tamarind.core.errors import ValidationFailed
 from tamarind.imports.columns import CellError, header_key, parse_count, parse_date, value_key
 from tamarind.imports.importer import FileRejected, ImportResult, Progress, find_bad_utf8, shorten
@@ -264,7 +266,7 @@ class CsvIngest:
             if header is None:
                 raise FileRejected("the file is empty")
             if check:
-                self._match(header)
+                self._match([unescape_cell(h.strip()) for h in header])
             width = max([*self.index.values(), *(i for i, _, _ in self.metric_columns)]) + 1
             previous = reader.line_num
             for cells in reader:
@@ -286,7 +288,7 @@ class CsvIngest:
 
     def _cell(self, cells: list[str], field: str) -> str:
         index = self.index.get(field)
-        return cells[index].strip() if index is not None else ""
+        return unescape_cell(cells[index].strip()) if index is not None else ""
 
     def _error(self, line: int, field: str, raw: str, reason: str) -> None:
         header = self.header_of.get(field, field)
@@ -322,7 +324,7 @@ class CsvIngest:
         else:
             for index, key, header in self.metric_columns:
                 self.header_of.setdefault(f"metric:{key}", header)
-                pairs.append((key, cells[index].strip(), f"metric:{key}"))
+                pairs.append((key, unescape_cell(cells[index].strip()), f"metric:{key}"))
         out: list[UsageRow] = []
         for metric, raw_value, field in pairs:
             if "metric" in self.index and not metric:

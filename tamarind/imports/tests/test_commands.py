@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
@@ -13,7 +14,7 @@ from tamarind.audit.models import AuditEvent
 from tamarind.imports.models import ImportJob, ImportSource, ImportStatus
 from tamarind.imports.tests.conftest import GOOD_ROWS, csv_text
 from tamarind.people.models import Role
-from tamarind.testing.factories import AccountFactory, UserFactory, tier
+from tamarind.testing.factories import AccountFactory, RegionFactory, UserFactory, tier
 
 pytestmark = pytest.mark.django_db
 
@@ -141,6 +142,74 @@ def test_export_then_import_changes_nothing(book, tmp_path):
     assert AuditEvent.objects.count() == events
     out, _ = run("import", "accounts", str(target))  # and now by digest alone
     assert "0 changed" in out
+
+
+# Values a spreadsheet would run as formulas, values that start like the escape itself, and a plain apostrophe.
+TRICKY_NAMES = [
+    "=SUM(A1:A9)",
+    "+1 555 0100 Ltd",
+    "-Minus Corp",
+    "@Handle Inc",
+    "\t=tab first",
+    "\r=carriage return",
+    "'=already quoted",
+    "''-two apostrophes",
+    "'90s Revival",
+]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_export_escapes_formulas_and_import_reads_them_back_exactly(book, tmp_path):
+    region = RegionFactory(name="+Partners")
+    parent = AccountFactory(crm_id="-P-1", name="=Parent()", region=region)
+    for i, name in enumerate(TRICKY_NAMES):
+        AccountFactory(crm_id=f"@T-{i}", name=name, region=region, parent=parent)
+    target = tmp_path / "export.csv"
+    run("export", "accounts", str(target))
+    with target.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert not any(cell.startswith(FORMULA_START) for row in rows for cell in row)
+    by_crm = {row[0]: row for row in rows[1:]}
+    assert by_crm["'-P-1"][1] == "'=Parent()" and by_crm["'-P-1"][3] == "'+Partners"
+    assert by_crm["'@T-0"][2] == "'-P-1"
+    names = {row[1] for row in rows[1:]}
+    assert {"'=SUM(A1:A9)", "'\t=tab first", "'\r=carriage return"} <= names
+    assert {"''=already quoted", "'''-two apostrophes"} <= names  # one more apostrophe, taken off on import
+    assert "'90s Revival" in names  # not an escape: written as it is
+    events = AuditEvent.objects.count()
+
+    out, _ = run("import", "accounts", str(target))
+
+    assert out.startswith("0 changed") and f"unchanged {len(TRICKY_NAMES) + 3}" in out
+    assert AuditEvent.objects.count() == events
+    assert sorted(Account.objects.filter(parent=parent).values_list("name", flat=True)) == sorted(TRICKY_NAMES)
+    assert not Account.objects.filter(crm_id__startswith="'").exists()
+
+
+def test_import_creates_accounts_with_the_exported_values(book, tmp_path):
+    """The same file into a book without those accounts creates them with the values as they were."""
+    region = RegionFactory(name="-Minus Region")
+    for i, name in enumerate(TRICKY_NAMES):
+        AccountFactory(crm_id=f"=X-{i}", name=name, region=region)
+    target = tmp_path / "export.csv"
+    run("export", "accounts", str(target))
+    Account.objects.filter(region=region).delete()
+
+    out, _ = run("import", "accounts", str(target))
+
+    assert out.startswith(f"{len(TRICKY_NAMES)} changed: created {len(TRICKY_NAMES)}")
+    stored = dict(Account.objects.filter(region=region).values_list("crm_id", "name"))
+    assert stored == {f"=X-{i}": name for i, name in enumerate(TRICKY_NAMES)}
+
+
+def test_a_plain_leading_apostrophe_in_a_crm_file_stays(book, write_csv):
+    """Only the exporter's escape is undone: a CRM value that starts with an apostrophe and no formula is kept."""
+    path = write_csv(
+        csv_text("A-9,'Tis Ours,,Enterprise,AMER East,1000,,,,,,,", "A-8,'=Escaped,,Enterprise,AMER East,1,,,,,,,")
+    )
+    run("import", "accounts", str(path))
+    assert Account.objects.get(crm_id="A-9").name == "'Tis Ours"
+    assert Account.objects.get(crm_id="A-8").name == "=Escaped"
 
 
 def test_export_to_stdout(book):

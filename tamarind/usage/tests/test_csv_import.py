@@ -169,3 +169,23 @@ def test_a_mapping_names_headers_for_usage_files(book: Any, tmp_path: Path) -> N
     assert job.status == ImportStatus.SUCCEEDED, job.errors
     assert job.columns["matched"][:2] == [["account", "Customer"], ["day", "When"]]
     assert UsageDaily.objects.get().value == 7
+
+
+@pytest.mark.django_db
+def test_usage_and_ticket_files_read_cells_through_the_export_escape(book: Any, tmp_path: Path) -> None:
+    """A CRM id or ticket id that a Tamarind export wrote behind the spreadsheet escape (``'-7``, ``''=x``) is read
+    as the value it stands for; a plain leading apostrophe (``'T-3``) is part of the value and stays."""
+    from tamarind.testing.factories import AccountFactory
+
+    AccountFactory(crm_id="-7", region=book.east)
+    usage = "Account ID,Date,Metric,Value\n'-7,2026-03-01,active_users,10\n"
+    job = run(book, tmp_path, usage, "usage")
+    assert job.status == ImportStatus.SUCCEEDED, job.errors
+    assert UsageDaily.objects.get(account__crm_id="-7").value == 10
+    wide = "Account ID,Date,Active users\n'-7,2026-03-02,11\n"
+    assert run(book, tmp_path, wide, "usage").status == ImportStatus.SUCCEEDED
+    assert UsageDaily.objects.filter(account__crm_id="-7").count() == 2
+    tickets = "Account ID,Ticket ID,Opened\n'-7,''=T-1,2026-03-01\n'-7,'@T-2,2026-03-02\n'-7,'T-3,2026-03-03\n"
+    job = run(book, tmp_path, tickets, "tickets")
+    assert job.status == ImportStatus.SUCCEEDED, job.errors
+    assert sorted(SupportTicket.objects.values_list("external_id", flat=True)) == ["'=T-1", "'T-3", "@T-2"]

@@ -1,11 +1,11 @@
 """``tamarind export accounts [FILE]``: every account as a CRM CSV, in the format ``tamarind import`` reads.
 
-Export then import changes nothing. Writes to FILE, or to stdout when FILE is omitted or ``-``.
+Export then import changes nothing. Writes to FILE, or to stdout when FILE is omitted or ``-``. Cells a spreadsheet
+would run as a formula are escaped (``core.csv_safe``), and the importer takes exactly that escape off again.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 from pathlib import Path
@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tamarind.core.csv_safe import SafeWriter
 from tamarind.imports import selectors
 
 
@@ -48,7 +49,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _write(out: Any, rows: Any) -> int:
-        writer = csv.writer(out, lineterminator="\n")
+        writer = SafeWriter(out)
         count = -1  # the header is not an account
         for row in rows:
             writer.writerow(row)
