@@ -49,7 +49,8 @@ class ImportChangeOut(Schema):
 
 
 class ImportJobOut(Schema):
-    """An import job: its file, status and counts (counts are "would" counts for a dry run)."""
+    """An import job: its file, status and counts. For a dry run, and for a rejected file (`failed` with errors),
+    the counts are what the rows without errors would have done: nothing is written then."""
 
     id: int
     kind: str = Field("accounts", description="`accounts`, `usage` or `tickets`.")
@@ -71,7 +72,11 @@ class ImportJobOut(Schema):
     updated: int
     unchanged: int
     error_count: int
-    message: str = Field(..., description="The outcome in one line, e.g. `0 changed: created 0, updated 0, ...`.")
+    message: str = Field(
+        ...,
+        description="The outcome in one line, e.g. `3 changed: created 2, updated 1, ...`, "
+        "`dry run, nothing written: 3 would change: ...` or `The file was rejected (2 errors); nothing was imported.`",
+    )
     url: str = Field(..., description="The job's page in the web UI.")
 
     @staticmethod

@@ -166,7 +166,8 @@ class ImportJob(models.Model):
         return None
 
     def summary(self) -> str:
-        """``created 12, updated 3, unchanged 85, 0 errors (100 rows in 0.8s)``, the wording of the CLI."""
+        """The outcome in the wording of the CLI (see ``summary_line``): what changed, or, for a dry run or a
+        rejected file, what would have changed and that nothing was written."""
         return summary_line(
             created=self.created,
             updated=self.updated,
@@ -175,18 +176,39 @@ class ImportJob(models.Model):
             total=self.total,
             seconds=self.duration.total_seconds() if self.duration else 0.0,
             dry_run=self.dry_run,
+            rejected=self.status == ImportStatus.FAILED,
         )
 
 
 def summary_line(
-    *, created: int, updated: int, unchanged: int, errors: int, total: int, seconds: float, dry_run: bool = False
+    *,
+    created: int,
+    updated: int,
+    unchanged: int,
+    errors: int,
+    total: int,
+    seconds: float,
+    dry_run: bool = False,
+    rejected: bool = False,
 ) -> str:
+    """One line that says only what happened.
+
+    - imported: ``9 changed: created 7, updated 2, unchanged 90, 0 errors (100 rows in 1.2s)``
+    - dry run: ``dry run, nothing written: 9 would change: would create 7, update 2, leave 90 unchanged, 0 errors (...)``
+    - rejected (any error; nothing is written then): ``rejected, nothing written: 1 error; the rows without errors
+      would create 7, update 2, leave 90 unchanged (...)``, with ``dry run, `` in front for a dry run.
+    """
     changed = created + updated
-    head = f"dry run, nothing written: {changed} would change" if dry_run else f"{changed} changed"
     error_word = "error" if errors == 1 else "errors"
+    tail = f"({total} rows in {seconds:.1f}s)"
+    would = f"would create {created}, update {updated}, leave {unchanged} unchanged"
+    if rejected:
+        head = "dry run, rejected" if dry_run else "rejected"
+        return f"{head}, nothing written: {errors} {error_word}; the rows without errors {would} {tail}"
+    if dry_run:
+        return f"dry run, nothing written: {changed} would change: {would}, {errors} {error_word} {tail}"
     return (
-        f"{head}: created {created}, updated {updated}, unchanged {unchanged}, {errors} {error_word} "
-        f"({total} rows in {seconds:.1f}s)"
+        f"{changed} changed: created {created}, updated {updated}, unchanged {unchanged}, {errors} {error_word} {tail}"
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.core.management import ManagementUtility, call_command
@@ -47,6 +48,10 @@ def test_rejected_file_prints_every_error_and_fails(book, write_csv):
     with pytest.raises(CommandError, match=r"rejected \(2 errors\); nothing was imported"):
         call_command("import", "accounts", str(write_csv(csv_text(*rows))), stdout=io.StringIO(), stderr=err)
     lines = err.getvalue().splitlines()
+    assert lines[-1].startswith(
+        "rejected, nothing written: 2 errors; the rows without errors would create 2, update 0, leave 0 unchanged"
+    )
+    assert not any(re.search(r"\d+ changed|created \d", line) for line in lines)  # it said "2 changed: created 2"
     assert 'line 4: CARR (This Account) "lots" is not a number' in lines
     assert 'line 5: Technical Account Manager "Jane Nobody" is not a known person' in lines
     assert not Account.objects.filter(crm_id__in=["A-1", "A-2"]).exists()
@@ -79,7 +84,7 @@ def test_dry_run_mapping_and_actor_options(book, write_csv):
         "--mapping",
         "salesforce account report",
     )
-    assert out.startswith("dry run, nothing written: 2 would change: created 2")
+    assert out.startswith("dry run, nothing written: 2 would change: would create 2, update 0, leave 0 unchanged")
     assert not Account.objects.filter(crm_id="A-1").exists()
     job = ImportJob.objects.get()
     assert job.dry_run and job.created_by == other_admin and job.status == ImportStatus.SUCCEEDED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -103,7 +104,7 @@ def test_dry_run_previews_and_writes_nothing(book, write_csv, run_import):
     job = run_import(write_csv(csv_text(*GOOD_ROWS)), book.admin, dry_run=True)
     assert job.status == ImportStatus.SUCCEEDED
     assert (job.created, job.updated) == (2, 0)
-    assert job.message.startswith("dry run, nothing written: 2 would change: created 2")
+    assert job.message.startswith("dry run, nothing written: 2 would change: would create 2, update 0")
     assert [c["crm_id"] for c in job.changes] == ["A-1", "A-2"]
     assert ["Technical Account Manager", "", "Tara Tam"] in job.changes[0]["fields"]
     assert snapshot_counts() == before
@@ -131,6 +132,43 @@ def test_a_job_runs_once(book, write_csv, run_import):
 
 
 # --- Rejected files: the exact message, and nothing written ---------------------------------------------------
+
+
+def test_summary_of_a_rejected_file_says_nothing_was_written(book, write_csv, run_import):
+    """The rows without errors would have changed accounts, but nothing was: the summary must not say "changed"."""
+    job = run_import(write_csv(csv_text(*GOOD_ROWS, "A-3,Three,,Enterprise,AMER East,lots,,,,,,,")), book.admin)
+    assert job.status == ImportStatus.FAILED
+    summary = job.summary()
+    assert summary.startswith(
+        "rejected, nothing written: 1 error; the rows without errors would create 2, update 0, leave 0 unchanged"
+    )
+    assert not re.search(r"\d+ changed|created \d", summary)
+    dry = run_import(
+        write_csv(csv_text(*GOOD_ROWS, "A-3,Three,,Enterprise,AMER East,lots,,,,,,,")), book.admin, dry_run=True
+    )
+    assert dry.summary().startswith(
+        "dry run, rejected, nothing written: 1 error; the rows without errors would create 2"
+    )
+
+
+def test_summary_lines():
+    from tamarind.imports.models import summary_line
+
+    args = {"created": 7, "updated": 2, "unchanged": 90, "total": 100, "seconds": 1.25}
+    assert (
+        summary_line(**args, errors=0) == "9 changed: created 7, updated 2, unchanged 90, 0 errors (100 rows in 1.2s)"
+    )
+    assert summary_line(**args, errors=0, dry_run=True) == (
+        "dry run, nothing written: 9 would change: would create 7, update 2, leave 90 unchanged, 0 errors "
+        "(100 rows in 1.2s)"
+    )
+    assert summary_line(**args, errors=1, rejected=True) == (
+        "rejected, nothing written: 1 error; the rows without errors would create 7, update 2, leave 90 unchanged "
+        "(100 rows in 1.2s)"
+    )
+    assert summary_line(**args, errors=3, rejected=True, dry_run=True).startswith(
+        "dry run, rejected, nothing written: 3 errors; "
+    )
 
 
 def assert_rejected(job, *messages: str) -> None:

@@ -141,6 +141,20 @@ def test_rejected_upload_shows_errors_and_the_error_report(book, client_for):
     assert lines[1] == '3,CARR (This Account),lots,"line 3: CARR (This Account) ""lots"" is not a number"'
 
 
+def test_rejected_import_pages_say_would_not_did(book, client_for):
+    """A rejected import wrote nothing: its page and the history list say what the clean rows *would* have done."""
+    client = client_for(book.admin)
+    upload(client, csv_text(*GOOD_ROWS, "A-7,Seven,,Enterprise,AMER East,lots,,,,,,,"))
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.FAILED and job.created == 2
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert '<span class="label">would be created</span>' in page
+    assert '<span class="label">created</span>' not in page
+    assert "Changes it would make" in page
+    listing = client.get(reverse("imports:list")).content.decode()
+    assert 'title="Nothing written: the rows without errors would have created 2 and updated 0."' in listing
+
+
 def test_error_report_escapes_cells_a_spreadsheet_would_run(book, client_for):
     """The error report repeats the file's cells: one that starts a formula is written behind an apostrophe
     (the shared escape of every export), so opening the report in a spreadsheet runs nothing."""

@@ -1,7 +1,8 @@
 """``tamarind import accounts FILE [--dry-run] [--mapping NAME] [--as EMAIL]``: import a CRM export.
 
 Progress goes to stderr (a tqdm bar on a terminal, a plain counter otherwise); the summary to stdout.
-A rejected file prints every error and exits with status 1; nothing is written then.
+A rejected file prints every error, then what the rows without errors would have done and that nothing was
+written, and exits with status 1.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ class Command(BaseCommand):
             self.stderr.write(error["message"])
         if job.errors_truncated:
             self.stderr.write(f"... and {job.error_count - len(job.errors)} more errors")
-        self.stderr.write(job.summary())
+        if job.error_count:  # a file it checked: what the clean rows would have done, and that nothing was written
+            self.stderr.write(job.summary())
         raise CommandError(job.message or "The import failed.")
 
     def _actor(self, email: str | None) -> User:
