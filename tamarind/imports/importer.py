@@ -60,11 +60,13 @@ from tamarind.imports.columns import (
     value_key,
 )
 from tamarind.imports.models import MAX_STORED_CHANGES, MAX_STORED_ERRORS, ImportMapping, error_entry
+from tamarind.imports.unknowns import UnknownPerson, UnknownRefs, UnknownRegion
 from tamarind.people.models import Region, Role, User
 
 BATCH = 2000
 _MISS = object()
 _KEEP = object()  # an empty cell keeps the stored value
+_SKIP = object()  # an unknown owner the row is imported without
 _REQUIRED = object()  # an empty cell is an error
 PROGRESS_EVERY = 0.5  # seconds between progress reports
 
@@ -131,6 +133,7 @@ class ImportResult:
     columns: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     written: bool = False
+    unknown: dict[str, Any] = field(default_factory=dict)  # see unknowns.UnknownRefs.summary
 
     @property
     def ok(self) -> bool:
@@ -209,11 +212,11 @@ class Lookups:
         if "@" in raw:
             found = self.people_by_email.get(raw.strip().casefold())
             if found is None:
-                raise CellError("is not a known person")
+                raise UnknownPerson(raw)
             return found
         matches = self.people_by_name.get(" ".join(raw.split()).casefold())
         if not matches:
-            raise CellError("is not a known person")
+            raise UnknownPerson(raw)
         if len(matches) > 1:
             raise CellError(f"matches {len(matches)} people; use their email address")
         return matches[0]
@@ -246,6 +249,8 @@ class Importer:
         dry_run: bool = False,
         progress: Callable[[Progress], None] | None = None,
         source: str = "import",
+        create_regions: bool = False,
+        skip_unknown_owners: bool = False,
     ) -> None:
         self.path = Path(path)
         self.mapping = mapping
@@ -253,6 +258,7 @@ class Importer:
         self.dry_run = dry_run
         self.progress = progress
         self.source = source
+        self.unknown = UnknownRefs(create_regions=create_regions, skip_unknown_owners=skip_unknown_owners)
         self.result = ImportResult()
         self.size = self.path.stat().st_size
         self._last_progress = 0.0
@@ -265,19 +271,25 @@ class Importer:
         with tempfile.TemporaryFile(prefix="tamarind-import-") as staging:
             self.staging = staging
             self._check_file()
+            created_regions: dict[str, int] = {}
             if self.result.ok and not self.dry_run and (self.result.created or self.result.updated or self._rehash):
                 from tamarind.imports.writer import write_staged
 
                 self._report(self.result.total, self.size, "writing", force=True)
                 staging.seek(0)
-                write_staged(
+                new_regions = self.unknown.new_region_names()
+                region_ids = write_staged(
                     batches=self._staged_batches(),
                     new_crm_ids=self._new_crm_ids,
                     parent_crms={ref[2] for ref in self._parent_refs},
                     actor=self.actor,
                     source=self.source,
+                    new_regions=new_regions,
                 )
+                by_name = dict(zip(new_regions, region_ids, strict=True))
+                created_regions = {key: by_name[self.unknown.regions[key].value] for key in self.unknown.placeholders}
                 self.result.written = True
+        self.result.unknown = self.unknown.summary(error_count=self.result.error_count, created=created_regions)
         self.result.errors.sort(key=lambda e: e["line"] or 0)
         self.result.seconds = time.monotonic() - started
         return self.result
@@ -387,6 +399,9 @@ class Importer:
                 result.total += total
                 result.unchanged += skipped
         self._check_parents(seen)
+        too_many = self.unknown.too_many_regions()
+        if too_many:
+            result.add_error(None, self.header_of["region"], "", too_many)
         self._flush_staged()
         self._report(result.total, self.size, "reading", force=True)
 
@@ -431,7 +446,11 @@ class Importer:
             parsed = self._parse_row(line, cells, crm)
             if parsed is None:
                 continue
-            values, parent_crm = parsed
+            values, parent_crm, without = parsed
+            if without:
+                # Imported without an owner Tamarind lacks: keep no digest, so the next import of this file reads
+                # the row again and sets the owner once the person exists.
+                digest = ""
             current = stored.get(crm) if known else None
             if current is None:
                 # New (or deleted since this import began, which makes it new again).
@@ -442,8 +461,9 @@ class Importer:
                     self._parent_refs.append((line, "created", parent_crm))
                 self._preview_create(line, crm, values, parent_crm)
                 continue
-            for fld in KEEP_WHEN_EMPTY:
-                # An empty cell keeps the stored value; carry it so batched updates write it back unchanged.
+            for fld in (*KEEP_WHEN_EMPTY, *without):
+                # An empty cell (or an unknown owner left out) keeps the stored value; carry it so batched updates
+                # write it back unchanged.
                 if fld in self.index and ATTNAMES[fld] not in values:
                     values[ATTNAMES[fld]] = current[ATTNAMES[fld]]
             changed = [
@@ -517,10 +537,14 @@ class Importer:
             self._steps.append((fld, ATTNAMES[fld], index, self.header_of[fld], empty, memo))
         self._width = max(self.index.values()) + 1
 
-    def _parse_row(self, line: int, cells: list[str], crm: str) -> tuple[dict[str, Any], str | None] | None:
-        """The row's field values (by attribute name) and its parent's CRM id; None when it has errors."""
+    def _parse_row(
+        self, line: int, cells: list[str], crm: str
+    ) -> tuple[dict[str, Any], str | None, tuple[str, ...]] | None:
+        """The row's field values (by attribute name), its parent's CRM id and the owner fields it is imported
+        without (their person is unknown and the job skips unknown owners); None when it has errors."""
         values: dict[str, Any] = {"crm_id": crm}
         parent_crm: str | None = None
+        without: tuple[str, ...] = ()
         errors = 0
         amount_currency: str | None = None
         if len(crm) > MAX_LENGTHS["crm_id"]:
@@ -550,6 +574,14 @@ class Importer:
                         memo.clear()
                     memo[raw] = hit
                 if isinstance(hit, CellError):
+                    if isinstance(hit, UnknownRegion | UnknownPerson):
+                        hit = self._unknown(line, fld, hit)
+                        if hit is _SKIP:
+                            without = (*without, fld)
+                            continue
+                        if not isinstance(hit, CellError):  # a new region's placeholder id
+                            values[attname] = hit
+                            continue
                     self._row_error(line, fld, raw, str(hit))
                     errors += 1
                 else:
@@ -571,7 +603,19 @@ class Importer:
             return None
         if amount_currency and "currency" not in self.index:
             values["currency"] = amount_currency
-        return values, parent_crm
+        return values, parent_crm, without
+
+    def _unknown(self, line: int, fld: str, exc: UnknownRegion | UnknownPerson) -> Any:
+        """A cell naming a region or person Tamarind lacks: counted for the dry run's list (``unknowns``). Returns
+        the new region's placeholder id, ``_SKIP`` for an owner the line is imported without, or ``exc`` (an error).
+        """
+        if isinstance(exc, UnknownRegion):
+            try:
+                placeholder = self.unknown.region(line, exc)
+            except CellError as too_long:
+                return too_long
+            return exc if placeholder is None else placeholder
+        return _SKIP if self.unknown.owner(line, fld, exc.raw) else exc
 
     def _row_error(self, line: int, fld: str, raw: str, reason: str) -> None:
         header = self.header_of[fld]
@@ -584,9 +628,10 @@ class Importer:
                 raise CellError("is longer than 255 characters")
             return raw
         if fld == "region":
-            pk = lookups.regions.get(value_key(lookups.synonym(fld, raw)))
+            name = " ".join(lookups.synonym(fld, raw).split())
+            pk = lookups.regions.get(value_key(name))
             if pk is None:
-                raise CellError("is not a known region")
+                raise UnknownRegion(value_key(name), name)
             return pk
         if fld == "segment":
             value = SEGMENTS.get(value_key(lookups.synonym(fld, raw)))
@@ -648,6 +693,8 @@ class Importer:
         if value is None or value == "":
             return ""
         if fld == "region":
+            if value < 0:
+                return f"{self.unknown.new_region_names()[-value - 1]} (new region)"
             return lookups.region_names.get(value, str(value))
         if fld == "product_tier":
             return lookups.tier_names.get(value, str(value))

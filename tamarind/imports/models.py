@@ -100,6 +100,13 @@ class ImportJob(models.Model):
     mapping = models.ForeignKey(ImportMapping, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     mapping_version = models.PositiveIntegerField(default=0)
     dry_run = models.BooleanField(default=False)
+    create_regions = models.BooleanField(
+        default=False, help_text="Create the regions the file names that Tamarind does not know, with the import."
+    )
+    skip_unknown_owners = models.BooleanField(
+        default=False,
+        help_text="Import lines whose TAM, SAL / AE or SA Tamarind does not know without that owner.",
+    )
     status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
     stage = models.CharField(max_length=20, blank=True, help_text="reading, writing: what a running job is doing.")
     total = models.PositiveIntegerField(default=0, help_text="Data rows in the file.")
@@ -116,6 +123,11 @@ class ImportJob(models.Model):
     errors = models.JSONField(default=list, blank=True)
     changes = models.JSONField(default=list, blank=True, help_text="The first changes, as a preview.")
     columns = models.JSONField(default=dict, blank=True, help_text="Which header fed which field; ignored headers.")
+    unknown = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Regions and owners the file names that Tamarind does not know, with their line counts.",
+    )
 
     objects = ImportJobQuerySet.as_manager()
 
@@ -153,6 +165,18 @@ class ImportJob(models.Model):
         if not self.size:
             return 0
         return min(99, int(self.bytes_processed * 100 / self.size))
+
+    @property
+    def unknown_only(self) -> bool:
+        """Finished, and every error it has is a region or owner Tamarind does not know (which ``create_regions``
+        and ``skip_unknown_owners`` resolve): nothing else in the file stands in the way."""
+        unknown = self.unknown or {}
+        return (
+            self.status == ImportStatus.FAILED
+            and self.error_count > 0
+            and bool(unknown)
+            and self.error_count == unknown.get("region_errors", 0) + unknown.get("owner_errors", 0)
+        )
 
     @property
     def errors_truncated(self) -> bool:

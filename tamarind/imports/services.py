@@ -68,6 +68,15 @@ def _require_importer(actor: User | None) -> User:
     return actor
 
 
+def _check_options(actor: User, *, kind: str, create_regions: bool, skip_unknown_owners: bool) -> None:
+    """The import's options for what the file names that Tamarind lacks: account files only; creating regions is
+    the people policy's to allow (the same as creating one by hand)."""
+    if (create_regions or skip_unknown_owners) and kind != ImportKind.ACCOUNTS:
+        raise ValidationFailed({"kind": ["Creating regions and skipping unknown owners apply to account files only."]})
+    if create_regions and not policy.can_manage_people(actor):
+        raise PermissionDenied("Only admins create regions.")
+
+
 def max_upload_bytes() -> int:
     return int(settings.TAMARIND_MAX_UPLOAD_BYTES)
 
@@ -136,10 +145,16 @@ def import_job_create(
     mapping: ImportMapping | None = None,
     source: str = ImportSource.WEB,
     kind: str = ImportKind.ACCOUNTS,
+    create_regions: bool = False,
+    skip_unknown_owners: bool = False,
 ) -> ImportJob:
-    """Store an uploaded file and queue its import (run it with ``import_job_enqueue``)."""
+    """Store an uploaded file and queue its import (run it with ``import_job_enqueue``).
+
+    ``create_regions``: create the regions the file names that Tamarind lacks, in the import's transaction.
+    ``skip_unknown_owners``: import lines whose owner Tamarind lacks without that owner (see ``unknowns``)."""
     _require_importer(actor)
     _check_kind(kind)
+    _check_options(actor, kind=kind, create_regions=create_regions, skip_unknown_owners=skip_unknown_owners)
     mapping = mapping or import_mapping_default()
     path, size = store_upload(upload)
     return _new_job(
@@ -151,6 +166,8 @@ def import_job_create(
         mapping=mapping,
         dry_run=dry_run,
         kind=kind,
+        create_regions=create_regions,
+        skip_unknown_owners=skip_unknown_owners,
     )
 
 
@@ -168,10 +185,13 @@ def import_job_create_from_path(
     mapping: ImportMapping | None = None,
     source: str = ImportSource.CLI,
     kind: str = ImportKind.ACCOUNTS,
+    create_regions: bool = False,
+    skip_unknown_owners: bool = False,
 ) -> ImportJob:
     """A job over a file already on this machine (the command line): read in place, not copied."""
     _require_importer(actor)
     _check_kind(kind)
+    _check_options(actor, kind=kind, create_regions=create_regions, skip_unknown_owners=skip_unknown_owners)
     mapping = mapping or import_mapping_default()
     path = Path(path).resolve()
     if not path.is_file():
@@ -185,6 +205,8 @@ def import_job_create_from_path(
         mapping=mapping,
         dry_run=dry_run,
         kind=kind,
+        create_regions=create_regions,
+        skip_unknown_owners=skip_unknown_owners,
     )
 
 
@@ -198,6 +220,8 @@ def _new_job(
     mapping: ImportMapping | None,
     dry_run: bool,
     kind: str = ImportKind.ACCOUNTS,
+    create_regions: bool = False,
+    skip_unknown_owners: bool = False,
 ) -> ImportJob:
     """The queued job row both entry points create (an upload, or a file on this machine)."""
     return ImportJob.objects.create(
@@ -210,15 +234,44 @@ def _new_job(
         mapping=mapping,
         mapping_version=mapping.version if mapping else 0,
         dry_run=dry_run,
+        create_regions=create_regions,
+        skip_unknown_owners=skip_unknown_owners,
     )
 
 
 @transaction.atomic
-def import_job_apply(*, actor: User, job: ImportJob) -> ImportJob:
-    """After a clean dry run, a new job that imports the same stored file for real."""
+def import_job_apply(
+    *,
+    actor: User,
+    job: ImportJob,
+    create_regions: bool = False,
+    skip_unknown_owners: bool = False,
+    dry_run: bool = False,
+) -> ImportJob:
+    """Import for real (or, with ``dry_run``, check again) the file of a finished job, as a new job.
+
+    From a clean dry run, as it is. From a job refused only for regions and owners Tamarind does not know (its
+    other errors: none), with the options that resolve them: ``create_regions`` (the regions are created in the
+    import's transaction) and ``skip_unknown_owners``; options the job already had are kept."""
     _require_importer(actor)
-    if not job.dry_run or job.status != ImportStatus.SUCCEEDED:
-        raise ValidationFailed("Only a dry run that found no errors can be imported as it is.")
+    create_regions = create_regions or job.create_regions
+    skip_unknown_owners = skip_unknown_owners or job.skip_unknown_owners
+    _check_options(actor, kind=job.kind, create_regions=create_regions, skip_unknown_owners=skip_unknown_owners)
+    clean_dry_run = job.dry_run and job.status == ImportStatus.SUCCEEDED
+    if not (clean_dry_run or job.unknown_only):
+        raise ValidationFailed(
+            "Only a dry run that found no errors, or a file refused only for regions and owners Tamarind does not "
+            "know, can be imported as it is."
+        )
+    if not dry_run and job.unknown_only:
+        unknown = job.unknown or {}
+        missing = []
+        if unknown.get("region_errors") and not create_regions:
+            missing.append("create the regions it names")
+        if unknown.get("owner_errors") and not skip_unknown_owners:
+            missing.append("import the lines with unknown owners without them")
+        if missing:
+            raise ValidationFailed(f"The file would be refused again: choose to {' and to '.join(missing)}.")
     if not Path(job.stored_path).is_file():
         raise ValidationFailed(f"The file {job.file_name} is no longer on the server; upload it again.")
     return ImportJob.objects.create(
@@ -230,7 +283,9 @@ def import_job_apply(*, actor: User, job: ImportJob) -> ImportJob:
         size=job.size,
         mapping=job.mapping,
         mapping_version=job.mapping.version if job.mapping else 0,
-        dry_run=False,
+        dry_run=dry_run,
+        create_regions=create_regions,
+        skip_unknown_owners=skip_unknown_owners,
     )
 
 
@@ -257,6 +312,8 @@ def import_job_run(*, job_id: int, progress: Callable[[Progress], None] | None =
     actor = job.created_by
     if actor is None or not policy.can_import(actor):
         return _finish_failed(job, "The person who started this import may no longer import.")
+    if job.create_regions and not policy.can_manage_people(actor):
+        return _finish_failed(job, "The person who started this import may no longer create regions.")
     spec = MappingSpec.of(job.mapping)
     job.mapping_version = spec.version  # the mapping may have been edited since the upload
 
@@ -287,6 +344,7 @@ def import_job_run(*, job_id: int, progress: Callable[[Progress], None] | None =
     job.errors = result.errors
     job.changes = result.changes
     job.columns = result.columns
+    job.unknown = result.unknown
     job.rows_processed = result.total
     job.bytes_processed = job.size
     job.stage = ""
@@ -307,7 +365,7 @@ def import_job_run(*, job_id: int, progress: Callable[[Progress], None] | None =
     else:
         job.status = ImportStatus.FAILED
         n = result.error_count
-        job.message = f"The file was rejected ({n} {'error' if n == 1 else 'errors'}); nothing was imported."
+        job.message = rejected_message(n, result.unknown)
     job.save(
         update_fields=[
             "total",
@@ -318,6 +376,7 @@ def import_job_run(*, job_id: int, progress: Callable[[Progress], None] | None =
             "errors",
             "changes",
             "columns",
+            "unknown",
             "rows_processed",
             "bytes_processed",
             "stage",
@@ -336,7 +395,15 @@ def _run_kind(job: ImportJob, *, spec: MappingSpec, actor: User, progress: Calla
     ``tamarind.usage.csv_import`` (same result, same all-or-nothing and idempotency contract)."""
     path = Path(job.stored_path)
     if job.kind == ImportKind.ACCOUNTS:
-        return Importer(path=path, mapping=spec, actor=actor, dry_run=job.dry_run, progress=progress).run()
+        return Importer(
+            path=path,
+            mapping=spec,
+            actor=actor,
+            dry_run=job.dry_run,
+            progress=progress,
+            create_regions=job.create_regions,
+            skip_unknown_owners=job.skip_unknown_owners,
+        ).run()
     from tamarind.usage.csv_import import CsvIngest
 
     # A mapping may name headers for these kinds too, under "usage.<field>" / "tickets.<field>" keys.
@@ -349,6 +416,22 @@ def _run_kind(job: ImportJob, *, spec: MappingSpec, actor: User, progress: Calla
     return CsvIngest(
         path=path, kind=job.kind, actor=actor, dry_run=job.dry_run, progress=progress, headers=headers
     ).run()
+
+
+def rejected_message(errors: int, unknown: dict[str, Any]) -> str:
+    """``The file was rejected (14 errors: 2 regions and 1 owner Tamarind does not know); nothing was imported.``"""
+    counted = f"{errors} {'error' if errors == 1 else 'errors'}"
+    parts = []
+    if unknown.get("region_errors"):
+        n = unknown["regions_total"]
+        parts.append(f"{n} {'region' if n == 1 else 'regions'}")
+    if unknown.get("owner_errors"):
+        n = unknown["owners_total"]
+        parts.append(f"{n} {'owner' if n == 1 else 'owners'}")
+    if parts:
+        among = ":" if errors == unknown["region_errors"] + unknown["owner_errors"] else ", among them"
+        counted += f"{among} {' and '.join(parts)} Tamarind does not know"
+    return f"The file was rejected ({counted}); nothing was imported."
 
 
 def _finish_failed(job: ImportJob, message: str) -> ImportJob:

@@ -1,6 +1,8 @@
 """Pass 2 of an import: write the staged changes in one transaction, in batches, with their audit trail.
 
-Ids for new accounts are reserved before anything is written, so a child row resolves its parent even
+Regions the file names that Tamarind lacks are created first when the job asks for it (``create_regions``,
+through ``people.services.region_create``, audited like any region), in this same transaction: if the import
+fails they are gone with it. Ids for new accounts are reserved before anything is written, so a child row resolves its parent even
 when the parent comes later in the file (foreign keys are checked at commit). Each created or updated
 account gets one audit event (``source="import"``) and each TAM change a ``TamAssignment`` row.
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +30,7 @@ from tamarind.assignment import services as assignment_services
 from tamarind.audit.models import AuditAction, AuditEvent
 from tamarind.audit.services import build_event, jsonable
 from tamarind.core.bulk import bulk_insert, bulk_update_rows
+from tamarind.people import services as people_services
 from tamarind.people.models import User
 
 _FK = {"parent", "region", "product_tier", "tam", "sal", "sa"}
@@ -154,9 +157,13 @@ def write_staged(
     parent_crms: set[str],
     actor: User,
     source: str,
-) -> None:
+    new_regions: Sequence[str] = (),
+) -> list[int]:
     """Replay pass 1's staged records (see ``importer``): ``new_crm_ids`` in the order they are created,
-    ``parent_crms`` the parents that created or re-parented rows point at."""
+    ``parent_crms`` the parents that created or re-parented rows point at, ``new_regions`` the regions to create
+    first (a staged row names the i-th of them by the placeholder region id ``-(i + 1)``). Returns the new
+    regions' ids, in order."""
+    region_ids = [people_services.region_create(actor=actor, name=name, source=source).pk for name in new_regions]
     now = timezone.now()
     pk_of: dict[str, int] = dict(zip(new_crm_ids, reserve_account_ids(len(new_crm_ids)), strict=True))
     wanted = sorted(parent_crms.difference(pk_of))
@@ -175,6 +182,8 @@ def write_staged(
             kind = record[0]
             if kind == "c":
                 _, _line, crm, digest, values, parent_crm = record
+                if values["region_id"] < 0:
+                    values["region_id"] = region_ids[-values["region_id"] - 1]
                 row = {
                     **defaults,
                     **values,
@@ -190,6 +199,8 @@ def write_staged(
                     batch.tam_change(row["id"], None, row["tam_id"])
             elif kind == "u":
                 _, _line, pk, _crm, digest, values, parent_crm, changed, before = record
+                if values.get("region_id", 0) < 0:
+                    values["region_id"] = region_ids[-values["region_id"] - 1]
                 row = {**values, "id": pk, "import_hash": digest, "updated_at": batch.now_db}
                 if "parent" in changed:  # otherwise values carries the stored parent_id (or no parent column)
                     row["parent_id"] = pk_of[parent_crm] if parent_crm else None
@@ -215,3 +226,4 @@ def write_staged(
     # The same service every other account write ends in: rules, tasks, notifications and onboarding are
     # written in this transaction, so a failing import leaves none of them behind.
     assignment_services.qualification_refresh(actor=actor, account_ids=touched, tam_changes=tam_changes, source=source)
+    return region_ids

@@ -14,7 +14,7 @@ from tamarind.accounts.models import Account
 from tamarind.audit.models import AuditEvent
 from tamarind.imports.models import ImportJob, ImportSource, ImportStatus
 from tamarind.imports.tests.conftest import GOOD_ROWS, csv_text
-from tamarind.people.models import Role
+from tamarind.people.models import Region, Role
 from tamarind.testing.factories import AccountFactory, RegionFactory, UserFactory, tier
 
 pytestmark = pytest.mark.django_db
@@ -45,12 +45,13 @@ def test_rejected_file_prints_every_error_and_fails(book, write_csv):
         "A-4,Four,,Enterprise,AMER East,1,,Jane Nobody,,,,,",
     ]
     err = io.StringIO()
-    with pytest.raises(CommandError, match=r"rejected \(2 errors\); nothing was imported"):
+    with pytest.raises(
+        CommandError, match=r"rejected \(2 errors, among them 1 owner Tamarind does not know\); nothing was imported"
+    ):
         call_command("import", "accounts", str(write_csv(csv_text(*rows))), stdout=io.StringIO(), stderr=err)
     lines = err.getvalue().splitlines()
-    assert lines[-1].startswith(
-        "rejected, nothing written: 2 errors; the rows without errors would create 2, update 0, leave 0 unchanged"
-    )
+    summary = "rejected, nothing written: 2 errors; the rows without errors would create 2, update 0, leave 0 unchanged"
+    assert any(line.startswith(summary) for line in lines)
     assert not any(re.search(r"\d+ changed|created \d", line) for line in lines)  # it said "2 changed: created 2"
     assert 'line 4: CARR (This Account) "lots" is not a number' in lines
     assert 'line 5: Technical Account Manager "Jane Nobody" is not a known person' in lines
@@ -247,3 +248,39 @@ def test_progress_is_a_bar_on_a_terminal(book, write_csv, monkeypatch):
     reporter.close()
     assert "reading" in stream.getvalue() and "writing" in stream.getvalue() and "20 rows" in stream.getvalue()
     assert "|" in stream.getvalue()  # tqdm's bar
+
+
+FRESH_ROWS = [
+    "N-1,Nile,,Enterprise,APAC,90000,Premium,jane@new.example.com,,,,,",
+    "N-2,Niger,,Enterprise,APAC,90000,Premium,jane@new.example.com,,,,,",
+    "N-3,Congo,,Mid-Market,LATAM,60000,Premium,,,,,,",
+]
+
+
+def test_dry_run_lists_unknown_regions_and_owners_then_create_regions_imports(book, write_csv):
+    path = write_csv(csv_text(*FRESH_ROWS))
+    err = io.StringIO()
+    with pytest.raises(CommandError, match=r"5 errors: 2 regions and 1 owner Tamarind does not know"):
+        call_command("import", "accounts", str(path), "--dry-run", "--no-progress", stdout=io.StringIO(), stderr=err)
+    lines = err.getvalue().splitlines()
+    assert "regions not in Tamarind: APAC (2 lines), LATAM (1 line)" in lines
+    assert "  to create them with the import, run it again with --create-regions" in lines
+    assert "owners not in Tamarind: TAM jane@new.example.com (2 lines)" in lines
+    assert 'line 2: Region "APAC" is not a known region' in lines  # and each line still says so
+
+    with pytest.raises(CommandError, match=r"2 errors: 1 owner Tamarind does not know"):
+        run("import", "accounts", str(path), "--create-regions", "--no-progress")
+    assert not Region.objects.filter(name="APAC").exists()
+
+    out, _ = run("import", "accounts", str(path), "--create-regions", "--skip-unknown-owners", "--no-progress")
+    lines = out.splitlines()
+    assert lines[0].startswith("3 changed: created 3")
+    assert "regions created: APAC (2 lines), LATAM (1 line); give each a TAM Manager (People > Regions)" in lines
+    assert "imported without these owners, who are not in Tamarind: TAM jane@new.example.com (2 lines)" in lines
+    assert Account.objects.get(crm_id="N-1").region == Region.objects.get(name="APAC")
+
+
+def test_create_regions_refused_for_usage_files(book, write_csv):
+    path = write_csv("Account ID,Date,Metric,Value\n")
+    with pytest.raises(CommandError, match="account files only"):
+        run("import", "usage", str(path), "--create-regions")

@@ -1,8 +1,12 @@
-"""``tamarind import accounts FILE [--dry-run] [--mapping NAME] [--as EMAIL]``: import a CRM export.
+"""``tamarind import accounts FILE [--dry-run] [--create-regions] [--skip-unknown-owners] [--mapping NAME] [--as EMAIL]``.
+
+Imports a CRM export (or a usage or tickets file).
 
 Progress goes to stderr (a tqdm bar on a terminal, a plain counter otherwise); the summary to stdout.
 A rejected file prints every error, then what the rows without errors would have done and that nothing was
-written, and exits with status 1.
+written, and exits with status 1. Regions and owners the file names that Tamarind does not know are listed
+once, with their line counts; ``--create-regions`` creates those regions with the import (same transaction),
+``--skip-unknown-owners`` imports those lines without their unknown owners.
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tamarind import policy
 from tamarind.core.errors import ValidationFailed
 from tamarind.imports import selectors, services
 from tamarind.imports.importer import Progress
-from tamarind.imports.models import ImportSource, ImportStatus
+from tamarind.imports.models import ImportJob, ImportSource, ImportStatus
 from tamarind.people.models import Role, User
 
 
@@ -31,6 +36,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("file", type=Path, help="The CSV file.")
         parser.add_argument("--dry-run", action="store_true", help="Check and count the changes; write nothing.")
+        parser.add_argument(
+            "--create-regions",
+            action="store_true",
+            help="Create the regions the file names that Tamarind does not know, with the import (all or nothing).",
+        )
+        parser.add_argument(
+            "--skip-unknown-owners",
+            action="store_true",
+            help="Import lines whose TAM, SAL/AE or SA is not in Tamarind without that owner (new accounts get "
+            "none, existing ones keep theirs; importing the file again sets them once the people exist).",
+        )
         parser.add_argument("--mapping", metavar="NAME", help="Column mapping to use (default: the default mapping).")
         parser.add_argument(
             "--as",
@@ -58,8 +74,12 @@ class Command(BaseCommand):
                 mapping=mapping,
                 source=ImportSource.CLI,
                 kind=options["kind"],
+                create_regions=options["create_regions"],
+                skip_unknown_owners=options["skip_unknown_owners"],
             )
         except ValidationFailed as exc:
+            raise CommandError(str(exc)) from exc
+        except PermissionDenied as exc:
             raise CommandError(str(exc)) from exc
         reporter = None if options["no_progress"] else _Reporter(self.stderr._out, size=job.size)
         try:
@@ -69,6 +89,8 @@ class Command(BaseCommand):
                 reporter.close()
         if job.status == ImportStatus.SUCCEEDED:
             self.stdout.write(job.summary())
+            for line in unknown_lines(job):
+                self.stdout.write(line)
             return
         for error in job.errors or []:
             self.stderr.write(error["message"])
@@ -76,6 +98,8 @@ class Command(BaseCommand):
             self.stderr.write(f"... and {job.error_count - len(job.errors)} more errors")
         if job.error_count:  # a file it checked: what the clean rows would have done, and that nothing was written
             self.stderr.write(job.summary())
+            for line in unknown_lines(job):
+                self.stderr.write(line)
         raise CommandError(job.message or "The import failed.")
 
     def _actor(self, email: str | None) -> User:
@@ -90,6 +114,42 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError("There is no active admin to record the import for: create one, or pass --as EMAIL.")
         return user
+
+
+def _lines(n: int) -> str:
+    return f"{n} line" if n == 1 else f"{n} lines"
+
+
+def unknown_lines(job: ImportJob) -> list[str]:
+    """What the file names that Tamarind lacks, once each with its line count, and what to do about it."""
+    unknown = job.unknown or {}
+    out: list[str] = []
+    regions, owners = unknown.get("regions") or [], unknown.get("owners") or []
+    more_regions = unknown.get("regions_total", 0) - len(regions)
+    more_owners = unknown.get("owners_total", 0) - len(owners)
+    if regions:
+        listed = ", ".join(f"{r['name']} ({_lines(r['lines'])})" for r in regions)
+        listed += f", and {more_regions} more" if more_regions > 0 else ""
+        if unknown.get("regions_created"):
+            out.append(f"regions created: {listed}; give each a TAM Manager (People > Regions)")
+        elif unknown.get("create_regions"):
+            out.append(f"regions the import would create: {listed}")
+        else:
+            out.append(f"regions not in Tamarind: {listed}")
+            out.append("  to create them with the import, run it again with --create-regions")
+    if owners:
+        listed = ", ".join(f"{o['role']} {o['value']} ({_lines(o['lines'])})" for o in owners)
+        listed += f", and {more_owners} more" if more_owners > 0 else ""
+        if unknown.get("skip_unknown_owners"):
+            out.append(f"imported without these owners, who are not in Tamarind: {listed}")
+            out.append("  add them as people (People > Add a person), then import the file again to set them")
+        else:
+            out.append(f"owners not in Tamarind: {listed}")
+            out.append(
+                "  add them as people (People > Add a person) and import again, or run it again with "
+                "--skip-unknown-owners to import those lines without them"
+            )
+    return out
 
 
 class _Reporter:
