@@ -48,6 +48,40 @@ class ImportChangeOut(Schema):
     )
 
 
+class ImportUnknownRegionOut(Schema):
+    name: str = Field(..., description="The region as the file names it (after the mapping's synonyms).")
+    lines: int = Field(..., description="Lines of the file that name it.")
+    first_line: int
+    id: int | None = Field(None, description="The region's id once the import created it.")
+
+
+class ImportUnknownOwnerOut(Schema):
+    field: Literal["tam", "sal", "sa"]
+    role: str = Field(..., examples=["TAM"])
+    value: str = Field(..., description="The owner as the file names them (an email or a full name).")
+    lines: int
+    first_line: int
+
+
+class ImportUnknownOut(Schema):
+    """Regions and owners the file names that Tamarind does not know, each with how many lines name it."""
+
+    regions: list[ImportUnknownRegionOut] = Field(..., description="Most lines first (at most 200 listed).")
+    regions_total: int
+    owners: list[ImportUnknownOwnerOut] = Field(..., description="TAMs, then SAL / AEs, then SAs (at most 200).")
+    owners_total: int
+    region_lines: int
+    owner_lines: int = Field(..., description="Lines with at least one unknown owner.")
+    region_errors: int = Field(..., description="Errors of this run for unknown regions (0 when it creates them).")
+    owner_errors: int = Field(..., description="Errors of this run for unknown owners (0 when it skips them).")
+    other_errors: int = Field(
+        ..., description="Errors neither option resolves; when 0, uploading again with the options imports the file."
+    )
+    create_regions: bool
+    skip_unknown_owners: bool
+    regions_created: bool
+
+
 class ImportJobOut(Schema):
     """An import job: its file, status and counts. For a dry run, and for a rejected file (`failed` with errors),
     the counts are what the rows without errors would have done: nothing is written then."""
@@ -56,6 +90,10 @@ class ImportJobOut(Schema):
     kind: str = Field("accounts", description="`accounts`, `usage` or `tickets`.")
     status: ImportStatus
     dry_run: bool
+    create_regions: bool = Field(False, description="The import creates the regions the file names that are missing.")
+    skip_unknown_owners: bool = Field(
+        False, description="Lines whose TAM, SAL / AE or SA is not in Tamarind are imported without that owner."
+    )
     file_name: str
     size: int = Field(..., description="Bytes.")
     source: ImportSource
@@ -107,6 +145,13 @@ class ImportJobDetailOut(ImportJobOut):
     columns: dict[str, Any] = Field(
         ..., description="`matched`: [field, header] pairs in file order; `ignored`: headers not read."
     )
+    unknown: ImportUnknownOut | None = Field(
+        None, description="Regions and owners the file names that Tamarind does not know; null when none."
+    )
+
+    @staticmethod
+    def resolve_unknown(obj: ImportJob) -> dict[str, Any] | None:
+        return obj.unknown or None
 
     @staticmethod
     def resolve_errors(obj: ImportJob) -> list[dict[str, Any]]:
@@ -139,10 +184,17 @@ def upload_import(
     dry_run: Form[bool] = False,
     mapping: Form[str | None] = None,
     kind: Form[str] = "accounts",
+    create_regions: Form[bool] = False,
+    skip_unknown_owners: Form[bool] = False,
 ) -> Status:
     """Multipart upload (`file`, optional `dry_run`, `mapping` by name, `kind`: `accounts` (default), `usage` or
     `tickets`). Answers 202 with the job; poll
-    `GET /api/v1/imports/{id}` until `status` is `succeeded` or `failed`."""
+    `GET /api/v1/imports/{id}` until `status` is `succeeded` or `failed`.
+
+    A job's `unknown` lists the regions and owners the file names that Tamarind does not know. Upload again
+    with `create_regions` to create those regions with the import (in its transaction: a failed import keeps
+    none), and with `skip_unknown_owners` to import those lines without their unknown owners (new accounts get
+    none, existing ones keep theirs). Account files only."""
     user = request.user
     if not policy.can_import(user):  # type: ignore[arg-type]
         raise PermissionDenied("Only admins import CRM files.")
@@ -162,6 +214,8 @@ def upload_import(
             mapping=chosen,
             source=ImportSource.API,
             kind=kind,
+            create_regions=create_regions,
+            skip_unknown_owners=skip_unknown_owners,
         )
     except services.UploadTooLarge as exc:
         return Status(413, {"detail": str(exc).removeprefix("file: ")})

@@ -35,6 +35,18 @@ class UploadForm(forms.Form):
         label="Dry run",
         help_text="Check the file and preview the changes without writing anything.",
     )
+    create_regions = forms.BooleanField(
+        required=False,
+        label="Create missing regions",
+        help_text="Regions the file names that Tamarind does not have are created with the import (undone if it "
+        "fails). Account files only.",
+    )
+    skip_unknown_owners = forms.BooleanField(
+        required=False,
+        label="Import lines with unknown owners without them",
+        help_text="A TAM, SAL / AE or SA who is not in Tamarind is left out: new accounts get no owner, existing "
+        "ones keep theirs; importing the file again sets them once you have added the people.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

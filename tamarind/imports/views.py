@@ -66,6 +66,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 dry_run=form.cleaned_data["dry_run"],
                 mapping=form.cleaned_data["mapping"],
                 kind=form.cleaned_data["kind"] or "accounts",
+                create_regions=form.cleaned_data["create_regions"],
+                skip_unknown_owners=form.cleaned_data["skip_unknown_owners"],
             )
         except services.UploadTooLarge as exc:
             _apply_errors(form, exc, "file")
@@ -97,10 +99,18 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def import_apply(request: HttpRequest, job_id: int) -> HttpResponse:
-    """Import for real the file a clean dry run checked."""
+    """Import for real the file a clean dry run checked; or, for a file refused only for regions and owners
+    Tamarind lacks, import it (``action=import``) or check it again (``action=check``) with the options chosen:
+    ``create_regions``, ``skip_unknown_owners``."""
     dry = selectors.import_job_for_user(request.user, job_id)  # type: ignore[arg-type]
     try:
-        job = services.import_job_apply(actor=request.user, job=dry)  # type: ignore[arg-type]
+        job = services.import_job_apply(
+            actor=request.user,  # type: ignore[arg-type]
+            job=dry,
+            create_regions=bool(request.POST.get("create_regions")),
+            skip_unknown_owners=bool(request.POST.get("skip_unknown_owners")),
+            dry_run=request.POST.get("action") == "check",
+        )
     except ValidationFailed as exc:
         messages.error(request, str(exc))
         return redirect("imports:detail", job_id=dry.pk)

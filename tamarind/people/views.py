@@ -21,6 +21,7 @@ from tamarind.core.forms import add_service_errors
 from tamarind.core.http import request_user
 from tamarind.people import selectors, services
 from tamarind.people.forms import PeopleFilterForm, PersonForm, RegionForm, TokenForm
+from tamarind.people.models import Role
 
 PAGE_SIZE = 50
 
@@ -72,7 +73,10 @@ def person_create(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     if not policy.can_manage_people(user):
         raise PermissionDenied("Only admins add people.")
-    form = PersonForm(request.POST or None, initial={"role": "tam"})
+    # A link may carry what is known of the person (an import lists the owners it could not find that way).
+    initial = {"role": request.GET.get("role") if request.GET.get("role") in Role.values else Role.TAM}
+    initial.update({k: request.GET[k][:254] for k in ("email", "full_name") if request.GET.get(k)})
+    form = PersonForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -120,3 +120,37 @@ def test_every_job_source_lists_through_the_api(book, api_for, write_csv, run_im
         response = api_for(book.admin).get("/api/v1/imports/")
         assert response.status_code == 200, response.content
         assert response.json()[0]["source"] == source
+
+
+FRESH_ROWS = [
+    "N-1,Nile,,Enterprise,APAC,90000,Premium,jane@new.example.com,,,,,",
+    "N-2,Congo,,Mid-Market,LATAM,60000,Premium,,,,,,",
+]
+
+
+def test_unknown_regions_and_owners_then_upload_with_the_options(book, api_for):
+    from tamarind.people.models import Region
+
+    client = api_for(book.admin)
+    body = post_file(client, csv_text(*FRESH_ROWS), dry_run="true").json()
+    detail = client.get(f"{URL}{body['id']}").json()
+    unknown = detail["unknown"]
+    assert [(r["name"], r["lines"]) for r in unknown["regions"]] == [("APAC", 1), ("LATAM", 1)]
+    assert [(o["field"], o["value"], o["lines"]) for o in unknown["owners"]] == [("tam", "jane@new.example.com", 1)]
+    assert (unknown["region_errors"], unknown["owner_errors"], unknown["other_errors"]) == (2, 1, 0)
+    assert detail["message"].startswith("The file was rejected (3 errors: 2 regions and 1 owner")
+
+    response = post_file(client, csv_text(*FRESH_ROWS), create_regions="true", skip_unknown_owners="true")
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["status"] == "succeeded" and body["create_regions"] and body["skip_unknown_owners"]
+    assert body["created"] == 2 and Region.objects.filter(name__in=["APAC", "LATAM"]).count() == 2
+    detail = client.get(f"{URL}{body['id']}").json()
+    assert detail["unknown"]["regions_created"] and all(r["id"] for r in detail["unknown"]["regions"])
+    good = post_file(client, csv_text(*GOOD_ROWS)).json()
+    assert client.get(f"{URL}{good['id']}").json()["unknown"] is None
+
+
+def test_create_regions_flag_is_for_account_files(book, api_for):
+    response = post_file(api_for(book.admin), "Account ID,Date,Metric,Value\n", kind="usage", create_regions="true")
+    assert response.status_code == 400 and "account files only" in response.json()["detail"]

@@ -273,3 +273,112 @@ def test_admin_creates_a_mapping(book, client_for):
 def test_manager_cannot_create_mappings(book, client_for):
     response = client_for(book.manager).post(reverse("imports:mapping_create"), {"name": "X"})
     assert response.status_code == 403 and ImportMapping.objects.count() == 1
+
+
+# --- Unknown regions and owners ------------------------------------------------------------------------------------
+
+FRESH_ROWS = [
+    "N-1,Nile,,Enterprise,APAC,90000,Premium,jane@new.example.com,,,,,",
+    "N-2,Niger,,Enterprise,APAC,90000,Premium,Jane New,,,,,",
+    "N-3,Congo,,Mid-Market,LATAM,60000,Premium,,,,,,",
+]
+
+
+def test_dry_run_page_lists_unknown_regions_and_owners_and_offers_to_create_and_import(book, client_for):
+    from tamarind.people.models import Region
+
+    client = client_for(book.admin)
+    upload(client, csv_text(*FRESH_ROWS), dry_run="on")
+    dry = ImportJob.objects.get()
+    page = client.get(reverse("imports:detail", args=[dry.pk])).content.decode()
+    assert 'id="unknown-regions"' in page and "<td>APAC</td>" in page and "<td>LATAM</td>" in page
+    assert "3 lines name a region Tamarind does not have." in page
+    assert "jane@new.example.com" in page and "Jane New" in page
+    assert f"{reverse('people:create')}?role=tam&amp;email=jane%40new.example.com" in page
+    assert f"{reverse('people:create')}?role=tam&amp;full_name=Jane%20New" in page
+    assert "Create these regions and import" in page and 'name="skip_unknown_owners"' in page
+
+    # Creating the regions alone would leave the owners' lines refused: said so, and nothing is queued.
+    response = client.post(reverse("imports:apply", args=[dry.pk]), {"create_regions": "1", "action": "import"})
+    assert response["Location"] == reverse("imports:detail", args=[dry.pk])
+    assert ImportJob.objects.count() == 1 and not Region.objects.filter(name="APAC").exists()
+    assert (
+        "choose to import the lines with unknown owners without them"
+        in client.get(response["Location"]).content.decode()
+    )
+
+    # Check again with the choices: a new dry run, clean now, that creates nothing.
+    response = client.post(
+        reverse("imports:apply", args=[dry.pk]), {"create_regions": "1", "skip_unknown_owners": "1", "action": "check"}
+    )
+    check = ImportJob.objects.exclude(pk=dry.pk).get()
+    assert check.dry_run and check.create_regions and check.skip_unknown_owners
+    assert check.status == ImportStatus.SUCCEEDED and not Region.objects.filter(name="APAC").exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "The import will create two regions (3 lines) in the same transaction" in page
+    assert "Import this file now" in page
+
+    # And import it: the options carry over from the dry run.
+    response = client.post(reverse("imports:apply", args=[check.pk]))
+    job = ImportJob.objects.exclude(pk__in=[dry.pk, check.pk]).get()
+    assert job.status == ImportStatus.SUCCEEDED and not job.dry_run and job.create_regions
+    apac = Region.objects.get(name="APAC")
+    assert Account.objects.get(crm_id="N-1").region == apac
+    page = client.get(response["Location"]).content.decode()
+    assert f'href="{reverse("people:region_edit", args=[apac.pk])}">Set TAM Manager' in page
+    assert "were imported without these owners" in page
+
+
+def test_create_and_import_straight_from_the_refused_dry_run(book, client_for):
+    from tamarind.people.models import Region
+
+    client = client_for(book.admin)
+    upload(client, csv_text(FRESH_ROWS[2]), dry_run="on")
+    dry = ImportJob.objects.get()
+    page = client.get(reverse("imports:detail", args=[dry.pk])).content.decode()
+    assert "Create this region and import" in page and 'name="skip_unknown_owners"' not in page
+    client.post(reverse("imports:apply", args=[dry.pk]), {"create_regions": "1", "action": "import"})
+    assert Account.objects.get(crm_id="N-3").region == Region.objects.get(name="LATAM")
+
+
+def test_upload_form_takes_the_options(book, client_for):
+    client = client_for(book.admin)
+    assert b'name="create_regions"' in client.get(reverse("imports:upload")).content
+    upload(client, csv_text(*FRESH_ROWS), create_regions="on", skip_unknown_owners="on")
+    job = ImportJob.objects.get()
+    assert job.create_regions and job.skip_unknown_owners and job.status == ImportStatus.SUCCEEDED
+    response = upload(client, "Account ID,Date,Metric,Value\n", kind="usage", create_regions="on")
+    assert response.status_code == 400 and b"account files only" in response.content
+
+
+def test_a_file_with_other_errors_offers_no_create_and_import(book, client_for):
+    client = client_for(book.admin)
+    upload(client, csv_text(FRESH_ROWS[2], "N-9,Bad,,Enterprise,APAC,lots,,,,,,,"), dry_run="on")
+    job = ImportJob.objects.get()
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "<td>LATAM</td>" in page and 'id="unknown-form"' not in page
+    assert "The file has 1 other error (below) to fix first" in page
+
+
+def test_job_page_with_unknowns_queries_are_fixed(book, client_for, django_assert_num_queries):
+    unknown = {
+        "regions": [{"name": f"R{i}", "lines": 2, "first_line": i, "id": None} for i in range(40)],
+        "regions_total": 40,
+        "owners": [
+            {"field": "tam", "role": "TAM", "value": f"p{i}@x.com", "lines": 1, "first_line": i} for i in range(40)
+        ],
+        "owners_total": 40,
+        "region_lines": 80,
+        "owner_lines": 40,
+        "region_errors": 80,
+        "owner_errors": 40,
+        "other_errors": 0,
+        "create_regions": False,
+        "skip_unknown_owners": False,
+        "regions_created": False,
+    }
+    job = make_job(book, status=ImportStatus.FAILED, error_count=120, unknown=unknown, dry_run=True)
+    client = client_for(book.admin)
+    with django_assert_num_queries(3):
+        response = client.get(reverse("imports:detail", args=[job.pk]))
+    assert response.content.count(b"Add as TAM") == 40

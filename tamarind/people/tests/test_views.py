@@ -160,6 +160,17 @@ def test_admin_creates_a_person(book, client_for):
     assert AuditEvent.objects.for_object("people.user", person.pk).get().actor_id == book.admin.pk
 
 
+def test_add_person_form_is_prefilled_from_the_link(book, client_for):
+    """An import lists the owners Tamarind lacks with a link to add each, carrying what the file says about them."""
+    client = client_for(book.admin)
+    form = client.get(reverse("people:create"), {"role": "sal", "email": "sid@new.example.com"}).context["form"]
+    assert (form["role"].value(), form["email"].value()) == ("sal", "sid@new.example.com")
+    form = client.get(reverse("people:create"), {"role": "sa", "full_name": "Nina Nobody"}).context["form"]
+    assert (form["role"].value(), form["full_name"].value(), form["email"].value()) == ("sa", "Nina Nobody", None)
+    form = client.get(reverse("people:create"), {"role": "emperor"}).context["form"]
+    assert form["role"].value() == "tam"  # not a role: the usual default
+
+
 @pytest.mark.parametrize("who", NON_ADMINS)
 def test_non_admins_cannot_create_people(book, client_for, who):
     client = client_for(getattr(book, who))
