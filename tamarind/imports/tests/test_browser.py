@@ -110,3 +110,68 @@ def test_mapping_tabs_for_usage_and_ticket_files(page, live_server, book):
     page.locator("#mapping-tabs").get_by_role("link", name="Accounts").click()
     page.locator("textarea[name=headers_name]").wait_for()
     page.wait_for_load_state("networkidle")
+
+
+FRESH_EXPORT = [
+    "N-1,Nile Logistics,,Enterprise,APAC,90000,Premium,jane.new@example.com,Sid Sales,,2025-02-01,2027-02-01,300",
+    "N-2,Niger Foods,,Enterprise,APAC,120000,Ultimate,jane.new@example.com,,,2025-03-01,2027-03-01,800",
+    "N-3,Congo Mining,,Mid-Market,LATAM,60000,Premium,,sal@example.com,,2024-11-15,2026-11-15,150",
+    "N-4,Zambezi Power,,Enterprise,Public Sector,75000,Premium,Tara Tam,,Nina Nobody,2025-01-10,2027-01-10,200",
+    "N-5,Volga Retail,,Mid-Market,AMER East,55000,Premium,,,,2025-05-01,2027-05-01,90",
+]
+
+
+def test_dry_run_lists_unknown_regions_and_owners_then_creates_the_regions_and_imports(
+    page, live_server, book, tmp_path
+):
+    """A CRM export into an install that lacks its regions and some of its people: the dry run lists them once, with
+    how many lines name each; the admin ticks "without these owners" and creates the regions and imports in one step."""
+    from tamarind.people.models import Region
+
+    path = tmp_path / "crm-export.csv"
+    path.write_text(csv_text(*FRESH_EXPORT))
+    login(page, live_server, book.admin)
+    page.goto(f"{live_server.url}/imports/new/")
+    page.set_input_files("input[type=file]", str(path))
+    page.check("input[name=dry_run]")
+    page.click("text=Upload and import")
+    page.wait_for_selector("#job-body[data-status=failed]")
+
+    regions = page.locator("#unknown-regions").inner_text()
+    assert "APAC\t2\t2" in regions and "LATAM\t1\t4" in regions and "Public Sector\t1\t5" in regions
+    owners = page.locator("#unknown-owners").inner_text()
+    assert "TAM\tjane.new@example.com\t2\t2" in owners and "SAL / AE\tSid Sales\t1\t2" in owners
+    assert "Solutions Architect\tNina Nobody\t1\t5" in owners
+    add = page.get_by_role("link", name="Add as TAM")
+    assert add.get_attribute("href").endswith("/people/new/?role=tam&email=jane.new%40example.com")
+    assert "3 regions and 3 owners Tamarind does not know" in page.locator(".imp-outcome").inner_text()
+    screenshot(page, "import-unknown-regions-owners")
+
+    # The missing TAM: the link opens the add-person form with what the file says about her.
+    with page.context.expect_page() as popup:
+        add.click()
+    person_page = popup.value
+    person_page.wait_for_load_state()
+    assert person_page.input_value("input[name=email]") == "jane.new@example.com"
+    assert person_page.input_value("select[name=role]") == "tam"
+    person_page.fill("input[name=full_name]", "Jane New")
+    screenshot(person_page, "import-unknown-add-person")
+    person_page.click("button:has-text('Add person')")
+    person_page.wait_for_url("**/people/*/")
+    person_page.close()
+
+    page.check("input[name=skip_unknown_owners]")
+    page.click("text=Create these regions and import")
+    page.wait_for_selector("#job-body[data-status=succeeded]")
+    assert "Import complete: 5 accounts changed." in page.locator(".imp-outcome").inner_text()
+    assert "Created with this import" in page.locator("#unknown-regions").inner_text()
+    assert page.locator("#unknown-regions").get_by_role("link", name="Set TAM Manager").count() == 3
+    assert "were imported without these owners" in page.locator("#unknown-owners").inner_text()
+    screenshot(page, "import-unknown-regions-created")
+    assert set(Region.objects.values_list("name", flat=True)) >= {"APAC", "LATAM", "Public Sector"}
+    assert Account.objects.get(crm_id="N-2").region.name == "APAC"
+    assert Account.objects.get(crm_id="N-2").tam.full_name == "Jane New"  # added in between: she is no longer unknown
+    assert "jane.new@example.com" not in page.locator("#unknown-owners").inner_text()
+
+    page.locator("#unknown-regions").get_by_role("link", name="Set TAM Manager").first.click()
+    page.wait_for_url("**/people/regions/*/edit/")
