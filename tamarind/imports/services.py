@@ -327,9 +327,10 @@ def import_job_run(*, job_id: int, progress: Callable[[Progress], None] | None =
             result = _run_kind(job, spec=spec, actor=actor, progress=report)
     except FileNotFoundError:
         return _finish_failed(job, f"The file {job.file_name} is no longer on the server.")
-    except IntegrityError as exc:
+    except (IntegrityError, ValidationFailed) as exc:
         # Someone changed the account book between the check and the write (e.g. created an account
-        # with a CRM id of this file); the transaction rolled back, so running it again is safe.
+        # with a CRM id of this file, or a region the import was to create); the transaction rolled
+        # back, so running it again is safe.
         logger.warning("import job %s hit a conflicting change: %s", job.pk, exc)
         return _finish_failed(
             job, "The account book changed while this file was imported; nothing was imported. Run it again."

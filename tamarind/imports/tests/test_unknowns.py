@@ -201,3 +201,20 @@ def test_a_region_synonym_names_the_region_it_creates(book, write_csv):
     job = run(write_csv(csv_text(FRESH_ROWS[3].replace(",APAC,", ",AP,"))), book.admin, create_regions=True)
     assert job.status == ImportStatus.SUCCEEDED, job.errors
     assert Account.objects.get(crm_id="N-4").region.name == "Asia Pacific"
+
+
+def test_a_region_created_by_someone_else_meanwhile_fails_the_import_cleanly(book, write_csv, monkeypatch):
+    from tamarind.imports.importer import Importer
+    from tamarind.testing.factories import RegionFactory
+
+    check = Importer._check_file
+
+    def check_then_someone_creates_the_region(self):
+        check(self)
+        RegionFactory(name="APAC")
+
+    monkeypatch.setattr(Importer, "_check_file", check_then_someone_creates_the_region)
+    job = run(write_csv(csv_text(FRESH_ROWS[3])), book.admin, create_regions=True)
+    assert job.status == ImportStatus.FAILED
+    assert job.message == "The account book changed while this file was imported; nothing was imported. Run it again."
+    assert not Account.objects.filter(crm_id="N-4").exists() and Region.objects.filter(name="APAC").count() == 1
