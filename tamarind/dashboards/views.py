@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from tamarind import policy
 from tamarind.accounts.models import Account, Segment
+from tamarind.assignment.selectors import staffing_outcomes
 from tamarind.assignment.views import assign_from_list
 from tamarind.core.http import request_user
 from tamarind.dashboards import health_selectors, selectors
@@ -56,8 +57,10 @@ def onboarding_dashboard(request: HttpRequest) -> HttpResponse:
     filters = selectors.DashboardFilters.from_params(request.GET, user=user, regions=regions, today=today)
     dash = selectors.onboarding_dashboard(user, filters, regions=regions, today=today)
     pickers = _Pickers(_tams_by_region(dash.tam_choices))
+    # What assigning would do to each account's onboarding: the same rule the assignment service applies.
+    outcomes = staffing_outcomes(dash.unassigned_accounts)
     unassigned = [_row(user, o.account, pickers, record=o) for o in dash.unassigned_records] + [
-        _row(user, a, pickers) for a in dash.unassigned_accounts
+        _row(user, a, pickers, outcome=outcomes[a.pk]) for a in dash.unassigned_accounts
     ]
     context = {
         "dash": dash,
@@ -103,14 +106,15 @@ def _row(user: User, account: Account, pickers: _Pickers, record: Any = None, **
 def onboarding_assign(request: HttpRequest, account_id: int) -> HttpResponse:
     """Assign a TAM to an unassigned account from the dashboard (htmx swaps the row). The account service sets
     the TAM; its hook starts (or reassigns) the onboarding record and notifies the TAM."""
-    account, error, done = assign_from_list(request, account_id, back="dashboards:onboarding")
-    if done is not None:
-        return done
+    assigned = assign_from_list(request, account_id, back="dashboards:onboarding")
+    if assigned.done is not None:
+        return assigned.done
+    account, error = assigned.account, assigned.error
     user = request_user(request)
     tams = User.objects.active().tams().filter(region_id=account.region_id).order_by("full_name")
     record = account_onboarding(account=account)
     pickers = _Pickers(_tams_by_region(list(tams)))
-    context = _row(user, account, pickers, record=record, assigned=not error, error=error)
+    context = _row(user, account, pickers, record=record, assigned=not error, error=error, outcome=assigned.outcome)
     return render(request, "dashboards/_unassigned_row.html", context, status=400 if error else 200)
 
 

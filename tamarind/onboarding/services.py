@@ -174,11 +174,18 @@ def onboarding_start_many(*, actor: User | None, pairs: Iterable[tuple[int, int]
     A pair repeated for one account counts once (the last TAM wins). The TAMs must be active TAMs; the actor,
     when there is one, must be allowed to set each account's TAM.
     """
+    return len(onboarding_staff_many(actor=actor, pairs=pairs, source=source))
+
+
+@transaction.atomic
+def onboarding_staff_many(*, actor: User | None, pairs: Iterable[tuple[int, int]], source: str = "import") -> set[int]:
+    """``onboarding_start_many``, returning the accounts whose record was created or handed to the TAM: their TAM
+    was told by the onboarding's own notification ("You are onboarding ..."), so the caller tells the others."""
     wanted: dict[int, int] = {}
     for account_id, tam_id in pairs:
         wanted[int(account_id)] = int(tam_id)
     if not wanted:
-        return 0
+        return set()
     tams = {u.pk: u for u in User.objects.filter(pk__in=set(wanted.values()))}
     for tam_id in set(wanted.values()):
         tam = tams.get(tam_id)
@@ -188,7 +195,7 @@ def onboarding_start_many(*, actor: User | None, pairs: Iterable[tuple[int, int]
     today, now = _today(), timezone.now()
     events: list[AuditEvent] = []
     drafts: list[NotificationDraft] = []
-    changed = 0
+    changed: set[int] = set()
     for chunk in chunks(sorted(wanted), BATCH):
         accounts = {a.pk: a for a in Account.objects.filter(pk__in=chunk).select_related("region")}
         missing = set(chunk) - set(accounts)
@@ -255,9 +262,9 @@ def onboarding_start_many(*, actor: User | None, pairs: Iterable[tuple[int, int]
                     dedupe_key=_dedupe_key(o.pk, o.tam_id),
                 )
             )
-        changed += len(created) + len(moved)
+        changed.update(o.account_id for o in [*created, *(o for o, _ in moved)])
     audit_record_many(events)
-    notify_many(drafts)
+    notify_many(drafts, actor=actor)
     return changed
 
 
