@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from tamarind import policy
 from tamarind.accounts.models import Account
+from tamarind.accounts.selectors import BookScope, book_scope
 from tamarind.assignment.models import Qualification
 from tamarind.dashboards.expressions import DaysBetween, Median
 from tamarind.onboarding.metrics import METRICS, Measure, MetricDef, MetricState, TargetDays
@@ -328,6 +329,20 @@ def staffing_accounts(user: User, filters: DashboardFilters) -> QuerySet[Qualifi
         qs = qs.filter(account__region_id=filters.region)
     open_records = Onboarding.objects.filter(status__in=OPEN_STATUSES).values("account_id")
     return qs.exclude(account_id__in=open_records).order_by()
+
+
+def onboarding_scope(user: User, filters: DashboardFilters, *, regions: Iterable[Region]) -> BookScope | None:
+    """The caption of the unassigned figures: the book they come from, how many of its accounts have no TAM and how
+    many of those qualify for one (the rest never show as unassigned). ``None`` on a TAM's own dashboard. One
+    query (``accounts.selectors.book_scope``)."""
+    if not policy.can_view_staffing(user):
+        return None
+    accounts = Account.objects.visible_to(user)
+    label = policy.account_scope_label(user)
+    if filters.region is not None:
+        accounts = accounts.filter(region_id=filters.region)
+        label = next((r.name for r in regions if r.pk == filters.region), "One region")
+    return book_scope(accounts, label=label)
 
 
 def widget_unassigned_accounts(user: User, filters: DashboardFilters, *, limit: int = LIST_LIMIT) -> list[Account]:

@@ -64,6 +64,7 @@ def onboarding_dashboard(request: HttpRequest) -> HttpResponse:
     ]
     context = {
         "dash": dash,
+        "scope": selectors.onboarding_scope(user, filters, regions=regions),  # what "unassigned" is taken from
         "filters": filters,
         "unassigned": unassigned,
         "chart": chart_data(dash),
@@ -130,6 +131,7 @@ def health_dashboard(request: HttpRequest) -> HttpResponse:
     regions = health_selectors.health_regions(user)
     filters = health_selectors.HealthFilters.from_params(request.GET, user=user, regions=regions)
     dash = health_selectors.health_dashboard(user, filters, regions=regions)
+    scope = health_selectors.health_scope(user, filters, regions=regions, tams=dash.tam_choices)
     titles = {"region": "By region", "tam": "By TAM", "segment": "By segment", "priority": "By priority"}
     mix_sections = [
         {"key": key, "title": title, "lines": dash.mix[key]}
@@ -142,6 +144,7 @@ def health_dashboard(request: HttpRequest) -> HttpResponse:
     others.pop("indicator", None)
     context = {
         "dash": dash,
+        "scope": scope,  # the caption (dashboards/_health_scope.html): what the counts leave out
         "filters": filters,
         "segments": Segment.choices,
         "colors": health_selectors.COLUMNS,

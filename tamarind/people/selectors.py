@@ -17,6 +17,7 @@ from tamarind.people.models import ApiToken, Region, Role, User, UserQuerySet
 
 if TYPE_CHECKING:
     from tamarind.accounts.models import Account
+    from tamarind.accounts.selectors import BookScope
 
 # A book above this share of its target is "near capacity"; above 100% it is over.
 NEAR_CAPACITY_PCT = Decimal(90)
@@ -250,17 +251,18 @@ class RegionTotals:
     account_count: int
     book_arr: Decimal
     unassigned_count: int
+    scope: BookScope  # the same book counted by ``accounts.selectors.book_scope``, for the page's caption
 
 
 def region_totals(*, region: Region) -> RegionTotals:
-    """The region's whole book: accounts, ARR, and accounts without a TAM, in one query."""
+    """The region's whole book: accounts, ARR, accounts without a TAM and what health reporting leaves out, in one
+    query (``accounts.selectors.book_scope``, the count every page captions)."""
     from tamarind.accounts.models import Account
+    from tamarind.accounts.selectors import book_scope
 
-    totals = Account.objects.filter(region=region).aggregate(
-        n=Count("id"), arr=Sum("arr"), unassigned=Count("id", filter=Q(tam__isnull=True))
-    )
+    scope = book_scope(Account.objects.filter(region=region))
     return RegionTotals(
-        account_count=totals["n"], book_arr=Decimal(totals["arr"] or 0), unassigned_count=totals["unassigned"]
+        account_count=scope.accounts, book_arr=scope.arr, unassigned_count=scope.without_tam, scope=scope
     )
 
 
