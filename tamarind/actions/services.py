@@ -66,7 +66,9 @@ def _default_title(type_: str, account_name: str) -> str:
 
 
 @transaction.atomic
-def task_raise_many(drafts: Iterable[TaskDraft], *, source: str = "rule", actor: User | None = None) -> list[Task]:
+def task_raise_many(
+    drafts: Iterable[TaskDraft], *, source: str = "rule", actor: User | int | None = None
+) -> list[Task]:
     """Raise rule-created tasks in bulk; returns the tasks actually created (already-open ones are skipped).
 
     ``actor`` made the change the rule answers (a manager whose edit qualifies an account): the task is theirs
@@ -131,7 +133,8 @@ def task_raise_many(drafts: Iterable[TaskDraft], *, source: str = "rule", actor:
             for task in created
         ]
     )
-    _notify_assigned([t for t in created if actor is None or t.owner_id != actor.pk], actor=None)
+    actor_id = actor.pk if isinstance(actor, User) else actor
+    _notify_assigned([t for t in created if t.owner_id != actor_id], actor=None)
     return created
 
 
