@@ -270,5 +270,5 @@ def test_accounts_to_staff_promises_what_assigning_does(book, client_for, stage)
     )
     text = done.content.decode()
     assert "Assigned to Theo Tam" in text
-    assert ("onboarding started" in text) == (stage == LifecycleStage.ONBOARDING)
+    assert ("Onboarding started" in text) == (stage == LifecycleStage.ONBOARDING)
     assert "Theo Tam notified" in text
