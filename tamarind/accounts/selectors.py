@@ -303,8 +303,8 @@ class BookScope:
         return self._labelled(
             [
                 _n(self.accounts, "account"),
-                f"{self.without_tam:,} without a TAM, {self.qualifying_without_tam:,} of them qualify for one "
-                "(Accounts to staff)",
+                f"{self.without_tam:,} without a TAM, {self.qualifying_without_tam:,} of them "
+                f"{'qualifies' if self.qualifying_without_tam == 1 else 'qualify'} for one (Accounts to staff)",
             ]
         )
 
