@@ -91,6 +91,19 @@ def account_scope(user: User) -> Q | None:
     return Q(pk__in=[])
 
 
+def account_scope_label(user: User, *, own_only: bool = False) -> str:
+    """``account_scope`` in words, for the pages that count a book; ``own_only``: a dashboard that reviews the
+    accounts a TAM owns (``_dashboard_scope``) rather than the region's book they read on *Accounts*."""
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return "The whole book"
+    if user.role == Role.MANAGER:
+        region = managed_region(user)
+        return f"{region.name}'s book" if region is not None else "No region's book"
+    if user.role == Role.TAM and user.region_id and not own_only:
+        return f"{user.region.name}'s book and the accounts you own elsewhere"  # type: ignore[union-attr]
+    return "The accounts you own"
+
+
 def can_read_account(user: User, account: Account) -> bool:
     if not _active(user):
         return False

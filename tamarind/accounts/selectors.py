@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from tamarind import policy
-from tamarind.accounts.models import Account, AccountQuerySet, Segment, TamAssignment
+from tamarind.accounts.models import Account, AccountQuerySet, LifecycleStage, Segment, TamAssignment
 from tamarind.audit.models import AuditEvent
 from tamarind.core.params import getlist
 from tamarind.people.models import User
@@ -228,3 +228,112 @@ def account_tam_history(*, account: Account) -> list[TamAssignment]:
 
 def account_children(*, user: User, account: Account) -> AccountQuerySet:
     return Account.objects.visible_to(user).filter(parent=account).select_related("tam", "region").order_by("name")
+
+
+# --- Counting a book, and saying what a count leaves out -----------------------------------------------------------
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+@dataclass(frozen=True)
+class BookScope:
+    """A book of accounts counted once, with what each page's count leaves out of it (``book_scope``).
+
+    The pages that count accounts disagreed without saying why (issue 9): the health dashboard leaves will-churn
+    accounts out (domain section 6), a TAM's dashboards count the accounts they own while *Accounts* lists their
+    region's book, and most accounts without a TAM do not qualify for one. Each page captions its count from one
+    of these, so the figures can be checked against each other.
+    """
+
+    label: str
+    accounts: int
+    without_tam: int
+    will_churn: int
+    will_churn_without_tam: int
+    qualifying_without_tam: int
+    arr: Decimal = Decimal(0)
+
+    @property
+    def in_health_reporting(self) -> int:
+        return self.accounts - self.will_churn
+
+    @property
+    def in_health_reporting_without_tam(self) -> int:
+        return self.without_tam - self.will_churn_without_tam
+
+    def _labelled(self, parts: list[str]) -> list[str]:
+        if self.label:
+            parts[0] = f"{self.label}: {parts[0]}"
+        return parts
+
+    def _churn(self) -> list[str]:
+        return [f"{self.will_churn:,} will churn (out of health reporting)"] if self.will_churn else []
+
+    @property
+    def book_parts(self) -> list[str]:
+        """*Accounts*, a region's page: the whole book, with its will-churn accounts named."""
+        return self._labelled([_n(self.accounts, "account"), f"{self.without_tam:,} without a TAM", *self._churn()])
+
+    def regions_parts(self, regions: int) -> list[str]:
+        """The Regions page: every account sits in one region, so the regions' sum is the book."""
+        head = f"{_n(self.accounts, 'account')} in {_n(regions, 'region')}"
+        return self._labelled([head, f"{self.without_tam:,} without a TAM", *self._churn()])
+
+    @property
+    def health_parts(self) -> list[str]:
+        """The health dashboard: the accounts in health reporting, and the will-churn ones it leaves out."""
+        parts = [
+            f"{_n(self.in_health_reporting, 'account')} in health reporting",
+            f"{self.in_health_reporting_without_tam:,} without a TAM",
+        ]
+        if self.will_churn:
+            verb = "is" if self.will_churn == 1 else "are"
+            parts.append(
+                f"{_n(self.will_churn, 'will-churn account')} {verb} out of health reporting "
+                f"({self.accounts:,} in this book)"
+            )
+        return self._labelled(parts)
+
+    @property
+    def staffing_parts(self) -> list[str]:
+        """The onboarding dashboard: how many of the accounts without a TAM qualify for one (the rest are pooled
+        and digital customers, domain section 10, and never appear as unassigned)."""
+        return self._labelled(
+            [
+                _n(self.accounts, "account"),
+                f"{self.without_tam:,} without a TAM, {self.qualifying_without_tam:,} of them "
+                f"{'qualifies' if self.qualifying_without_tam == 1 else 'qualify'} for one (Accounts to staff)",
+            ]
+        )
+
+
+def book_scope(accounts: AccountQuerySet | Any, *, label: str = "") -> BookScope:
+    """Count ``accounts`` (a scope, before any page's own exclusion) and what the pages leave out. One query."""
+    from django.db.models import Count, Sum
+
+    churn = Q(lifecycle_stage=LifecycleStage.WILL_CHURN)
+    free = Q(tam__isnull=True)
+    row = accounts.order_by().aggregate(
+        accounts=Count("pk"),
+        without_tam=Count("pk", filter=free),
+        will_churn=Count("pk", filter=churn),
+        will_churn_without_tam=Count("pk", filter=churn & free),
+        qualifying_without_tam=Count("pk", filter=free & Q(qualification__qualifies=True)),
+        arr=Sum("arr"),
+    )
+    return BookScope(
+        label=label,
+        accounts=row["accounts"],
+        without_tam=row["without_tam"],
+        will_churn=row["will_churn"],
+        will_churn_without_tam=row["will_churn_without_tam"],
+        qualifying_without_tam=row["qualifying_without_tam"],
+        arr=Decimal(row["arr"] or 0),
+    )
+
+
+def book_scope_for(user: User) -> BookScope:
+    """``book_scope`` of what ``user`` reads on *Accounts* (``Account.objects.visible_to``)."""
+    return book_scope(Account.objects.visible_to(user), label=policy.account_scope_label(user))

@@ -86,9 +86,11 @@ def account_create(*, actor: User, data: dict[str, Any], source: str = "web") ->
         after=snapshot(account, AUDITED_FIELDS),
         source=source,
     )
+    moves = []
     if account.tam_id is not None:
         TamAssignment.objects.create(account=account, from_tam=None, to_tam_id=account.tam_id, changed_by=actor)
-    assignment_services.qualification_refresh(actor=actor, account_ids=[account.pk], source=source)
+        moves.append((account.pk, None, account.tam_id))
+    assignment_services.qualification_refresh(actor=actor, account_ids=[account.pk], tam_changes=moves, source=source)
     return account
 
 

@@ -42,6 +42,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "account-table":
         return render(request, "accounts/_table.html", context)
     context.update(
+        scope=selectors.book_scope_for(user),  # the caption: what the list counts, and what other pages leave out
         regions=Region.objects.order_by("name"),
         tiers=ProductTier.objects.order_by("rung", "name"),
         tams=User.objects.active().filter(role=Role.TAM).order_by("full_name"),

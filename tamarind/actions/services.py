@@ -66,8 +66,13 @@ def _default_title(type_: str, account_name: str) -> str:
 
 
 @transaction.atomic
-def task_raise_many(drafts: Iterable[TaskDraft], *, source: str = "rule") -> list[Task]:
+def task_raise_many(
+    drafts: Iterable[TaskDraft], *, source: str = "rule", actor: User | int | None = None
+) -> list[Task]:
     """Raise rule-created tasks in bulk; returns the tasks actually created (already-open ones are skipped).
+
+    ``actor`` made the change the rule answers (a manager whose edit qualifies an account): the task is theirs
+    all the same, but they are not notified of their own change.
 
     Deduplication is the database's: the partial unique constraint on (account, type, reason) among rule
     tasks not done, with ``INSERT ... ON CONFLICT DO NOTHING``. Two callers racing, or the same key twice in
@@ -128,7 +133,8 @@ def task_raise_many(drafts: Iterable[TaskDraft], *, source: str = "rule") -> lis
             for task in created
         ]
     )
-    _notify_assigned(created, actor=None)
+    actor_id = actor.pk if isinstance(actor, User) else actor
+    _notify_assigned([t for t in created if t.owner_id != actor_id], actor=None)
     return created
 
 

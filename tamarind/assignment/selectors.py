@@ -251,3 +251,67 @@ def account_standing(account: Account) -> Standing:
         qualifies=verdict.qualifies,
         reasons=[(vocab.describe(r.condition), r.holds) for r in verdict.results],
     )
+
+
+# --- What setting a TAM does to an account's onboarding ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnboardingOutcome:
+    """What setting a TAM does to the account's onboarding: ``start`` (a new record for the TAM), ``handover``
+    (the open record follows the TAM) or ``""`` (no record), and the words the pages show for it."""
+
+    action: str
+    note: str
+
+    @property
+    def onboards(self) -> bool:
+        return bool(self.action)
+
+
+def onboarding_outcome(*, qualifies: bool, lifecycle: str, open_record: bool, any_record: bool) -> OnboardingOutcome:
+    """The one rule the assignment service applies when a TAM is set, and that every page promises (domain §3-4).
+
+    - an open onboarding record follows the account's TAM, whatever the account's standing;
+    - a qualifying account in the Onboarding stage that was never onboarded gets its record (§3: once a TAM is set,
+      an onboarding record is created for that TAM);
+    - an account past onboarding (Adoption, Optimize and Grow, Will Churn) gets none: §4 ends an onboarding by
+      moving the account to Adoption, so its stage says it has been onboarded; a record would start with its
+      time-to-value clocks months past target. Nor does an account onboarded before, or one that does not qualify.
+    """
+    if open_record:
+        return OnboardingOutcome("handover", "Takes over its open onboarding")
+    if not qualifies:
+        return OnboardingOutcome("", "Does not qualify for a TAM: no onboarding record")
+    if lifecycle != LifecycleStage.ONBOARDING:
+        stage = LifecycleStage(lifecycle).label if lifecycle in LifecycleStage.values else lifecycle
+        return OnboardingOutcome("", f"Past onboarding ({stage}): no onboarding record")
+    if any_record:
+        return OnboardingOutcome("", "Onboarded before: no new onboarding record")
+    return OnboardingOutcome("start", "Starts onboarding")
+
+
+def onboarding_records(account_ids: Sequence[int]) -> dict[int, tuple[bool, bool]]:
+    """Account id -> (has an open onboarding record, has any), for ``onboarding_outcome``. One query per 5,000."""
+    from tamarind.onboarding.models import OPEN_STATUSES, Onboarding
+
+    found: dict[int, tuple[bool, bool]] = {}
+    for chunk in chunks(sorted(set(account_ids)), 5000):
+        for account_id, status in Onboarding.objects.filter(account_id__in=chunk).values_list("account_id", "status"):
+            was_open = found.get(account_id, (False, False))[0]
+            found[account_id] = (was_open or status in OPEN_STATUSES, True)
+    return found
+
+
+def staffing_outcomes(accounts: Sequence[Account], *, qualifies: bool = True) -> dict[int, OnboardingOutcome]:
+    """What assigning a TAM would do to each of ``accounts``' onboarding (the list pages' promise). One query."""
+    records = onboarding_records([a.pk for a in accounts])
+    return {
+        a.pk: onboarding_outcome(
+            qualifies=qualifies,
+            lifecycle=a.lifecycle_stage,
+            open_record=records.get(a.pk, (False, False))[0],
+            any_record=records.get(a.pk, (False, False))[1],
+        )
+        for a in accounts
+    }

@@ -8,10 +8,13 @@ the new verdict and only a change has consequences (domain section 3):
   TAM (and still onboarding) an onboarding record is created for that TAM; a disengagement flag is lifted;
 - stops qualifying: flagged for disengagement review (a task and a notification for the manager), nothing deleted.
 
-The TAM changes of the same write are passed in too: on an account that already qualified, setting the TAM
-closes the "Assign a TAM" task and starts onboarding; clearing it unassigns the onboarding record and raises the
-task again. Tasks and notifications carry dedupe keys backed by database constraints, and onboarding allows one
-open record per account, so repeating a write never repeats a consequence.
+The TAM changes of the same write are passed in too (``tam_changes``; a create with its TAM is a change from
+none), and every write that sets a TAM has the same consequences, whatever page, API route or import made it
+(``_tam_moves``): the "Assign a TAM" task is closed, the onboarding follows ``selectors.onboarding_outcome``
+(started for a qualifying account in the Onboarding stage, handed over when a record is open, none for an account
+past onboarding), the new TAM is notified and the former one told; clearing the TAM unassigns the open record and
+raises the task again. Tasks and notifications carry dedupe keys backed by database constraints, and onboarding
+allows one open record per account, so repeating a write never repeats a consequence.
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tamarind import policy
-from tamarind.accounts.models import Account, LifecycleStage
+from tamarind.accounts.models import Account
 from tamarind.actions import services as task_services
 from tamarind.actions.models import TaskType
 from tamarind.actions.services import TaskDraft
+from tamarind.assignment import selectors
 from tamarind.assignment.models import Qualification, RuleSetVersion
 from tamarind.assignment.rules import RuleError, RuleSpec, compile_rules, evaluate
 from tamarind.assignment.selectors import (
@@ -51,7 +55,6 @@ from tamarind.notifications import services as notification_services
 from tamarind.notifications.models import NotificationKind
 from tamarind.notifications.services import NotificationDraft
 from tamarind.onboarding import services as onboarding_services
-from tamarind.onboarding.models import Onboarding
 from tamarind.people.models import User
 
 TAM_TASK_REASON = "qualified"
@@ -209,8 +212,8 @@ def qualification_refresh(
     restamp: list[int] = []
     gained: list[_Change] = []
     lost: list[_Change] = []
-    standing: dict[int, _Change] = {}
-    moved = {account_id: to_tam for account_id, _from, to_tam in tam_changes}
+    moves: list[_Move] = []
+    moved = {account_id: (from_tam, to_tam) for account_id, from_tam, to_tam in tam_changes}
     total = len(account_ids) if account_ids is not None else Account.objects.count()
     for rows in account_rows(account_ids):
         for row in rows:
@@ -227,8 +230,8 @@ def qualification_refresh(
             tam_id, manager_id, name = row[N_FACTS + 1 : N_FACTS + 4]
             facts = facts_from_row(row[1 : N_FACTS + 1])
             change = _Change(pk, name, tam_id, manager_id, facts.lifecycle_stage, facts, flagged is not None)
-            if pk in moved and verdict:
-                standing[pk] = change
+            if pk in moved:
+                moves.append(_Move(change, bool(verdict), *moved[pk]))
             if prior == verdict:
                 continue
             if verdict:
@@ -244,14 +247,11 @@ def qualification_refresh(
     _record_changes(actor=actor, rules=live, gained=gained, lost=lost, now=now, source=source, inserted=inserts)
     result.newly_qualified = [c.account_id for c in gained]
     result.disqualified = [c.account_id for c in lost]
-    _consequences(actor=actor, rules=rules, gained=gained, lost=lost, now=now, source=source, result=result)
-    newly = set(result.newly_qualified)
+    _consequences(
+        actor=actor, rules=rules, gained=gained, lost=lost, now=now, source=source, result=result, moved=set(moved)
+    )
     _tam_moves(
-        actor=actor,
-        rules=rules,
-        moves=[(standing[pk], to_tam) for pk, to_tam in moved.items() if pk in standing and pk not in newly],
-        source=source,
-        result=result,
+        actor=actor, rules=rules, moves=moves, newly=set(result.newly_qualified), now=now, source=source, result=result
     )
     result.seconds = time.monotonic() - started
     return result
@@ -309,7 +309,11 @@ def _consequences(
     now: Any,
     source: str,
     result: RefreshResult,
+    moved: set[int],
 ) -> None:
+    """A change of standing: the manager hears of it; a newly qualifying account without a TAM gets the "Assign a
+    TAM" task, one that already had its TAM starts onboarding when the rule says so (``_tam_moves`` handles the
+    accounts whose TAM this same write set); one that stops qualifying is flagged for a disengagement review."""
     stamp = int(now.timestamp())
     tasks: list[TaskDraft] = []
     notes: list[NotificationDraft] = []
@@ -340,9 +344,9 @@ def _consequences(
         if c.tam_id is None:
             if c.manager_id is not None:
                 tasks.append(_assign_task(rules, c))
-        else:
+        elif c.account_id not in moved:
             pairs.append((c.account_id, c.tam_id))
-    pairs = _to_onboard(pairs, {c.account_id: c.lifecycle for c in gained})
+    pairs = _to_onboard(pairs, {c.account_id: c.lifecycle for c in gained}, qualifying={c.account_id for c in gained})
     for c in lost:
         if c.manager_id is None:
             continue
@@ -367,8 +371,8 @@ def _consequences(
                 dedupe_key=f"disqualified:{c.account_id}:{stamp}",
             )
         )
-    result.tasks += len(task_services.task_raise_many(tasks))
-    result.notifications += notification_services.notify_many(notes)
+    result.tasks += len(task_services.task_raise_many(tasks, actor=actor))
+    result.notifications += notification_services.notify_many(notes, actor=actor)
     if pairs:
         result.onboardings += onboarding_services.onboarding_start_many(actor=actor, pairs=pairs, source=source)
 
@@ -385,49 +389,142 @@ def _assign_task(rules: _Rules, c: _Change) -> TaskDraft:
     )
 
 
+@dataclass
+class _Move:
+    """One account whose TAM this write set or cleared, with its standing after the write."""
+
+    change: _Change
+    qualifies: bool
+    from_tam: int | None
+    to_tam: int | None
+
+
 def _tam_moves(
     *,
     actor: User | None,
     rules: _Rules,
-    moves: list[tuple[_Change, int | None]],
+    moves: list[_Move],
+    newly: set[int],
+    now: Any,
     source: str,
     result: RefreshResult,
 ) -> None:
-    """TAM changes on accounts that already qualified: staff them (onboarding) or put them back on the list."""
-    pairs: list[tuple[int, int]] = []
-    tasks: list[TaskDraft] = []
+    """The consequences of setting or clearing an account's TAM, the same whatever the write (a page, the API, a
+    CRM import, a create with its TAM):
+
+    - set: the "Assign a TAM" task is closed; the onboarding follows ``assignment.selectors.onboarding_outcome``
+      (an open record is handed to the TAM, a qualifying account in the Onboarding stage starts one, an account
+      past onboarding gets none); the new TAM is notified once (by the onboarding's notification when a record
+      was started or handed over, else by "You are now the TAM of ...");
+    - cleared: the open onboarding goes on unassigned, and a qualifying account is put back on the manager's list;
+    - the TAM the account leaves is told. The actor is never notified of their own change.
+    """
+    if not moves:
+        return
+    staffed = [m for m in moves if m.to_tam is not None]
     task_services.task_resolve_many(
-        account_ids=[c.account_id for c, to_tam in moves if to_tam is not None],
+        account_ids=[m.change.account_id for m in staffed],
         type=TaskType.ASSIGN_TAM,
         reason=TAM_TASK_REASON,
         actor=actor,
     )
-    for c, to_tam in moves:
-        if to_tam is not None:
-            pairs.append((c.account_id, to_tam))
+    records = selectors.onboarding_records([m.change.account_id for m in moves])
+    outcomes = {
+        m.change.account_id: selectors.onboarding_outcome(
+            qualifies=m.qualifies,
+            lifecycle=m.change.lifecycle,
+            open_record=records.get(m.change.account_id, (False, False))[0],
+            any_record=records.get(m.change.account_id, (False, False))[1],
+        )
+        for m in moves
+    }
+    pairs = [(m.change.account_id, m.to_tam) for m in staffed if outcomes[m.change.account_id].onboards]
+    told: set[int] = set()
+    if pairs:
+        told = onboarding_services.onboarding_staff_many(actor=actor, pairs=pairs, source=source)  # type: ignore[arg-type]
+        result.onboardings += len(told)
+    tasks: list[TaskDraft] = []
+    for m in moves:
+        if m.to_tam is not None:
             continue
         # Rare (a TAM cleared by hand or by a CRM file), so the account is read whole for the policy check.
-        account = Account.objects.select_related("region").get(pk=c.account_id)
+        account = Account.objects.select_related("region").get(pk=m.change.account_id)
         onboarding_services.onboarding_unassign(actor=actor, account=account, source=source)
-        if c.manager_id is not None:
-            tasks.append(_assign_task(rules, c))
-    result.tasks += len(task_services.task_raise_many(tasks))
-    pairs = _to_onboard(pairs, {c.account_id: c.lifecycle for c, _ in moves})
-    if pairs:
-        result.onboardings += onboarding_services.onboarding_start_many(actor=actor, pairs=pairs, source=source)
+        if m.qualifies and m.change.manager_id is not None and m.change.account_id not in newly:
+            tasks.append(_assign_task(rules, m.change))
+    result.tasks += len(task_services.task_raise_many(tasks, actor=actor))
+    result.notifications += notification_services.notify_many(
+        _tam_notes(actor=actor, moves=moves, outcomes=outcomes, told=told, now=now), actor=actor
+    )
 
 
-def _to_onboard(pairs: list[tuple[int, int]], lifecycle: dict[int, str]) -> list[tuple[int, int]]:
-    """The (account, TAM) pairs whose TAM starts or takes over an onboarding: accounts still in the Onboarding stage,
-    and any account whose onboarding record is open (say, left unassigned when its TAM was cleared). An account
-    long past onboarding that merely gets a new TAM gets no new onboarding record."""
+def _tam_notes(
+    *,
+    actor: User | None,
+    moves: list[_Move],
+    outcomes: dict[int, selectors.OnboardingOutcome],
+    told: set[int],
+    now: Any,
+) -> list[NotificationDraft]:
+    """The notifications of TAM changes: the new TAM (unless the onboarding already told them), the former one."""
+    by = str(actor) if actor is not None else "Tamarind"
+    stamp = int(now.timestamp())
+    leavers = [m for m in moves if m.from_tam is not None and m.from_tam != m.to_tam]
+    names: dict[int, str] = {}
+    if leavers:
+        wanted = {m.to_tam for m in leavers if m.to_tam is not None}
+        names = dict(User.objects.filter(pk__in=wanted).values_list("pk", "full_name")) if wanted else {}
+    notes: list[NotificationDraft] = []
+    for m in moves:
+        c = m.change
+        url = _account_url(c.account_id)
+        if m.to_tam is not None and c.account_id not in told:
+            notes.append(
+                NotificationDraft(
+                    recipient_id=m.to_tam,
+                    kind=NotificationKind.TAM_ASSIGNED,
+                    title=f"You are now the TAM of {c.name}",
+                    body=f"{by} made you the TAM of {c.name}. {outcomes[c.account_id].note}.",
+                    url=url,
+                    account_id=c.account_id,
+                    dedupe_key=f"tam:{c.account_id}:{m.to_tam}:{stamp}",
+                )
+            )
+        if m.from_tam is not None and m.from_tam != m.to_tam:
+            moved_to = names.get(m.to_tam) if m.to_tam is not None else None
+            notes.append(
+                NotificationDraft(
+                    recipient_id=m.from_tam,
+                    kind=NotificationKind.TAM_ASSIGNED,
+                    title=f"{c.name} moved to {moved_to}" if moved_to else f"{c.name} no longer has you as its TAM",
+                    body=f"{by} changed the TAM of {c.name}; it has left your book.",
+                    url=url,
+                    account_id=c.account_id,
+                    dedupe_key=f"tam-left:{c.account_id}:{m.from_tam}:{stamp}",
+                )
+            )
+    return notes
+
+
+def _to_onboard(
+    pairs: list[tuple[int, int]], lifecycle: dict[int, str], *, qualifying: set[int]
+) -> list[tuple[int, int]]:
+    """The (account, TAM) pairs whose TAM starts or takes over an onboarding (``selectors.onboarding_outcome``):
+    accounts still in the Onboarding stage, and any account whose onboarding record is open (say, left
+    unassigned when its TAM was cleared). An account long past onboarding gets no new onboarding record."""
     if not pairs:
         return []
-    later = [pk for pk, _ in pairs if lifecycle.get(pk) != LifecycleStage.ONBOARDING]
-    open_ids: set[int] = set()
-    for chunk in chunks(later, 5000):
-        open_ids.update(Onboarding.objects.filter(account_id__in=chunk).open().values_list("account_id", flat=True))
-    return [(pk, tam) for pk, tam in pairs if lifecycle.get(pk) == LifecycleStage.ONBOARDING or pk in open_ids]
+    records = selectors.onboarding_records([pk for pk, _ in pairs])
+    return [
+        (pk, tam)
+        for pk, tam in pairs
+        if selectors.onboarding_outcome(
+            qualifies=pk in qualifying,
+            lifecycle=lifecycle.get(pk, ""),
+            open_record=records.get(pk, (False, False))[0],
+            any_record=records.get(pk, (False, False))[1],
+        ).onboards
+    ]
 
 
 def qualification_refresh_stale() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -136,6 +137,12 @@ def _row_context(user: Any, account: Any, tams: list[Any], **extra: Any) -> dict
     return {"account": account, "tams": tams, "can_assign": policy.can_set_tam(user, account), **extra}
 
 
+def _outcome_before(account: Account) -> selectors.OnboardingOutcome:
+    """What assigning a TAM will do to ``account``'s onboarding, read before the assignment changes it."""
+    standing = Qualification.objects.filter(account=account).values_list("qualifies", flat=True).first()
+    return selectors.staffing_outcomes([account], qualifies=bool(standing))[account.pk]
+
+
 @login_required
 @require_http_methods(["GET"])
 def staffing(request: HttpRequest) -> HttpResponse:
@@ -145,24 +152,45 @@ def staffing(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("New accounts to staff is the TAM Managers' list.")
     to_staff = list(selectors.staffing_list(user)[:500])
     tams = selectors.tams_by_region()
+    outcomes = selectors.staffing_outcomes([q.account for q in to_staff])
     rows = [
-        _row_context(user, q.account, tams.get(q.account.region_id, []), qualified_at=q.qualified_at) for q in to_staff
+        _row_context(
+            user,
+            q.account,
+            tams.get(q.account.region_id, []),
+            qualified_at=q.qualified_at,
+            outcome=outcomes[q.account_id],
+        )
+        for q in to_staff
     ]
     context = {"rows": rows, "flagged": selectors.disengagement_list(user)[:200], "live": selectors.live_rules()}
     return render(request, "assignment/staffing.html", context)
 
 
-def assign_from_list(request: HttpRequest, account_id: int, *, back: str) -> tuple[Account, str, HttpResponse | None]:
-    """Assign the TAM posted from a list row (accounts to staff, the onboarding dashboard): the same service as the
-    account page, so its hook staffs the account (closes the task, starts or hands over onboarding).
+@dataclass
+class Assigned:
+    """What ``assign_from_list`` did: the account, the error to show ("" when saved), what the assignment did to
+    the onboarding (read before it), and for a plain (non-htmx) post the redirect to show."""
 
-    Returns the account, the error to show ("" when saved) and, for a plain (non-htmx) post, the redirect to
-    ``back`` with a message; an htmx caller renders its own row.
+    account: Account
+    error: str
+    outcome: selectors.OnboardingOutcome
+    done: HttpResponse | None
+
+
+def assign_from_list(request: HttpRequest, account_id: int, *, back: str) -> Assigned:
+    """Assign the TAM posted from a list row (accounts to staff, the onboarding dashboard): the same service as the
+    account page, the API and the CRM import, so the consequences are the same (the task closed, the onboarding
+    started or handed over when ``selectors.onboarding_outcome`` says so, the TAM notified).
+
+    For a plain (non-htmx) post ``done`` is the redirect to ``back`` with a message; an htmx caller renders its
+    own row.
     """
     user = request_user(request)
     account = account_selectors.account_for_user(user, account_id, write=True)
     if not policy.can_set_tam(user, account):
         raise PermissionDenied("Only the region's TAM Manager or an admin sets the TAM.")
+    outcome = _outcome_before(account)
     form = SetTamForm(request.POST)
     error = ""
     if form.is_valid() and form.cleaned_data["tam"] is not None:
@@ -173,25 +201,38 @@ def assign_from_list(request: HttpRequest, account_id: int, *, back: str) -> tup
     else:
         error = "Choose one of the region's TAMs."
     if request.headers.get("HX-Request"):
-        return account, error, None
+        return Assigned(account, error, outcome, None)
     if error:
         messages.error(request, f"{account.name}: {error}")
     else:
-        messages.success(request, f"{account.name}: TAM set to {account.tam}.")
-    return account, error, redirect(back)
+        messages.success(request, f"{account.name}: TAM set to {account.tam}, who is notified. {_done(outcome)}.")
+    return Assigned(account, error, outcome, redirect(back))
+
+
+def _done(outcome: selectors.OnboardingOutcome) -> str:
+    """The assignment's effect on the onboarding, in the past tense, for the message after it."""
+    return {"start": "Onboarding started", "handover": "Open onboarding handed over"}.get(outcome.action, outcome.note)
 
 
 @login_required
 @require_http_methods(["POST"])
 def staffing_assign(request: HttpRequest, account_id: int) -> HttpResponse:
     """Assign a TAM from New accounts to staff (htmx swaps the row)."""
-    account, error, done = assign_from_list(request, account_id, back="assignment:staffing")
-    if done is not None:
-        return done
+    assigned = assign_from_list(request, account_id, back="assignment:staffing")
+    if assigned.done is not None:
+        return assigned.done
+    account, error = assigned.account, assigned.error
     standing = Qualification.objects.filter(account=account).first()
     qualified_at = standing.qualified_at if standing else None
     tams = selectors.tams_by_region().get(account.region_id, [])
     context = _row_context(
-        request_user(request), account, tams, assigned=not error, error=error, qualified_at=qualified_at
+        request_user(request),
+        account,
+        tams,
+        assigned=not error,
+        error=error,
+        qualified_at=qualified_at,
+        outcome=assigned.outcome,
+        done=_done(assigned.outcome),
     )
     return render(request, "assignment/_staffing_row.html", context, status=400 if error else 200)

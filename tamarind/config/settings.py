@@ -44,6 +44,7 @@ ALLOWED_HOSTS = env_list("TAMARIND_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" i
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("TAMARIND_ALLOWED_HOSTS must list the host names Tamarind is served on.")
 CSRF_TRUSTED_ORIGINS = env_list("TAMARIND_CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "tamarind.core.views.csrf_failure"  # the styled 403, saying the form expired
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -83,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The product's 404 page with DEBUG on too (`make run`), instead of Django's technical one.
+    "tamarind.core.middleware.ProductNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "tamarind.config.urls"

@@ -22,3 +22,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]
+
+# The product's error pages (core/error.html, in the base layout with a way back and the request id).
+handler403 = "tamarind.core.views.permission_denied"
+handler404 = "tamarind.core.views.page_not_found"
+handler500 = "tamarind.core.views.server_error"

@@ -48,6 +48,7 @@ from django.utils import timezone
 
 from tamarind import policy
 from tamarind.accounts.models import Account, AccountQuerySet, LifecycleStage, Priority, Segment
+from tamarind.accounts.selectors import BookScope, book_scope
 from tamarind.dashboards import indicator_sql, indicators
 from tamarind.dashboards.selectors import param_id, param_text, parse_region_and_tam, regions_in
 from tamarind.health.models import HealthColor, Sentiment
@@ -119,8 +120,29 @@ def health_regions(user: User) -> list[Region]:
 
 
 def health_accounts(user: User, filters: HealthFilters) -> AccountQuerySet:
-    """The accounts on ``user``'s health dashboard under ``filters`` (no query runs here)."""
-    qs = Account.objects.exclude(lifecycle_stage=LifecycleStage.WILL_CHURN)
+    """The accounts on ``user``'s health dashboard under ``filters`` (no query runs here): the book under review,
+    less the will-churn accounts (out of health reporting, domain section 6)."""
+    return health_book(user, filters).exclude(lifecycle_stage=LifecycleStage.WILL_CHURN)
+
+
+def health_scope(
+    user: User, filters: HealthFilters, *, regions: Iterable[Region] = (), tams: Iterable[User] = ()
+) -> BookScope:
+    """The dashboard's caption: the book it reviews under ``filters``, how many accounts are in health reporting and
+    how many will-churn accounts it leaves out (``accounts.selectors.book_scope``). One query; ``regions`` and
+    ``tams`` (the filters' choices) name a filtered book."""
+    if filters.region is not None:
+        label = next((r.name for r in regions if r.pk == filters.region), "One region")
+    elif filters.tam is not None:
+        label = next((f"{u.full_name}'s accounts" for u in tams if u.pk == filters.tam), "One TAM's accounts")
+    else:
+        label = policy.account_scope_label(user, own_only=not policy.can_filter_dashboard_by_tam(user))
+    return book_scope(health_book(user, filters), label=label)
+
+
+def health_book(user: User, filters: HealthFilters) -> AccountQuerySet:
+    """The accounts ``user``'s health dashboard reviews under ``filters``, will-churn ones included."""
+    qs = Account.objects.all()
     scope = policy.health_dashboard_scope(user)
     if scope is not None:
         qs = qs.filter(scope)

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from tamarind import policy
 from tamarind.accounts.models import Account
+from tamarind.accounts.selectors import BookScope, book_scope
 from tamarind.assignment.models import Qualification
 from tamarind.dashboards.expressions import DaysBetween, Median
 from tamarind.onboarding.metrics import METRICS, Measure, MetricDef, MetricState, TargetDays
@@ -234,12 +235,26 @@ def widget_in_onboarding(records: OnboardingQuerySet, *, targets: TargetDays, to
 # --- Widget: time-to-value metrics ----------------------------------------------------------------------------
 
 
+def _error_q(m: MetricDef) -> Q:
+    """Records whose milestone is dated before its start: a data error (``metrics.date_order_error``); for time to
+    engage only before the purchase (a call before the onboarding start is engaged on day 0)."""
+    error = Q(**{f"{m.end_field}__lt": F(m.start_field)})
+    if m.floor_field is not None:
+        error &= Q(**{f"{m.floor_field}__isnull": False, f"{m.end_field}__lt": F(m.floor_field)})
+    return error
+
+
 def _reached_q(m: MetricDef) -> Q:
-    return Q(**{f"{m.start_field}__isnull": False, f"{m.end_field}__gte": F(m.start_field)})
+    reached = Q(**{f"{m.start_field}__isnull": False, f"{m.end_field}__isnull": False})
+    if m.floor_field is None:
+        return reached & Q(**{f"{m.end_field}__gte": F(m.start_field)})
+    return reached & ~_error_q(m)
 
 
-def _days(m: MetricDef) -> DaysBetween:
-    return DaysBetween(F(m.start_field), F(m.end_field))
+def _days(m: MetricDef) -> Any:
+    """Days from start to milestone; never negative (``metrics.measure``: an early engagement is 0 days)."""
+    days = DaysBetween(F(m.start_field), F(m.end_field))
+    return days if m.floor_field is None else Greatest(days, Value(0))
 
 
 def metric_aggregates(targets: TargetDays, today: dt.date) -> dict[str, Any]:
@@ -253,7 +268,7 @@ def metric_aggregates(targets: TargetDays, today: dt.date) -> dict[str, Any]:
         out[f"{m.key}__met"] = Count("pk", filter=reached & Q(LessThanOrEqual(days, target)))
         out[f"{m.key}__missed"] = Count("pk", filter=reached & Q(GreaterThan(days, target)))
         out[f"{m.key}__overdue"] = Count("pk", filter=Q(status__in=OPEN_STATUSES) & overdue_q(m, target, today))
-        out[f"{m.key}__errors"] = Count("pk", filter=Q(**{f"{m.end_field}__lt": F(m.start_field)}))
+        out[f"{m.key}__errors"] = Count("pk", filter=_error_q(m))
     return out
 
 
@@ -314,6 +329,20 @@ def staffing_accounts(user: User, filters: DashboardFilters) -> QuerySet[Qualifi
         qs = qs.filter(account__region_id=filters.region)
     open_records = Onboarding.objects.filter(status__in=OPEN_STATUSES).values("account_id")
     return qs.exclude(account_id__in=open_records).order_by()
+
+
+def onboarding_scope(user: User, filters: DashboardFilters, *, regions: Iterable[Region]) -> BookScope | None:
+    """The caption of the unassigned figures: the book they come from, how many of its accounts have no TAM and how
+    many of those qualify for one (the rest never show as unassigned). ``None`` on a TAM's own dashboard. One
+    query (``accounts.selectors.book_scope``)."""
+    if not policy.can_view_staffing(user):
+        return None
+    accounts = Account.objects.visible_to(user)
+    label = policy.account_scope_label(user)
+    if filters.region is not None:
+        accounts = accounts.filter(region_id=filters.region)
+        label = next((r.name for r in regions if r.pk == filters.region), "One region")
+    return book_scope(accounts, label=label)
 
 
 def widget_unassigned_accounts(user: User, filters: DashboardFilters, *, limit: int = LIST_LIMIT) -> list[Account]:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from tamarind import policy
 from tamarind.accounts.models import Account, Segment
+from tamarind.assignment.selectors import staffing_outcomes
 from tamarind.assignment.views import assign_from_list
 from tamarind.core.http import request_user
 from tamarind.dashboards import health_selectors, selectors
@@ -56,11 +57,14 @@ def onboarding_dashboard(request: HttpRequest) -> HttpResponse:
     filters = selectors.DashboardFilters.from_params(request.GET, user=user, regions=regions, today=today)
     dash = selectors.onboarding_dashboard(user, filters, regions=regions, today=today)
     pickers = _Pickers(_tams_by_region(dash.tam_choices))
+    # What assigning would do to each account's onboarding: the same rule the assignment service applies.
+    outcomes = staffing_outcomes(dash.unassigned_accounts)
     unassigned = [_row(user, o.account, pickers, record=o) for o in dash.unassigned_records] + [
-        _row(user, a, pickers) for a in dash.unassigned_accounts
+        _row(user, a, pickers, outcome=outcomes[a.pk]) for a in dash.unassigned_accounts
     ]
     context = {
         "dash": dash,
+        "scope": selectors.onboarding_scope(user, filters, regions=regions),  # what "unassigned" is taken from
         "filters": filters,
         "unassigned": unassigned,
         "chart": chart_data(dash),
@@ -103,14 +107,15 @@ def _row(user: User, account: Account, pickers: _Pickers, record: Any = None, **
 def onboarding_assign(request: HttpRequest, account_id: int) -> HttpResponse:
     """Assign a TAM to an unassigned account from the dashboard (htmx swaps the row). The account service sets
     the TAM; its hook starts (or reassigns) the onboarding record and notifies the TAM."""
-    account, error, done = assign_from_list(request, account_id, back="dashboards:onboarding")
-    if done is not None:
-        return done
+    assigned = assign_from_list(request, account_id, back="dashboards:onboarding")
+    if assigned.done is not None:
+        return assigned.done
+    account, error = assigned.account, assigned.error
     user = request_user(request)
     tams = User.objects.active().tams().filter(region_id=account.region_id).order_by("full_name")
     record = account_onboarding(account=account)
     pickers = _Pickers(_tams_by_region(list(tams)))
-    context = _row(user, account, pickers, record=record, assigned=not error, error=error)
+    context = _row(user, account, pickers, record=record, assigned=not error, error=error, outcome=assigned.outcome)
     return render(request, "dashboards/_unassigned_row.html", context, status=400 if error else 200)
 
 
@@ -126,6 +131,7 @@ def health_dashboard(request: HttpRequest) -> HttpResponse:
     regions = health_selectors.health_regions(user)
     filters = health_selectors.HealthFilters.from_params(request.GET, user=user, regions=regions)
     dash = health_selectors.health_dashboard(user, filters, regions=regions)
+    scope = health_selectors.health_scope(user, filters, regions=regions, tams=dash.tam_choices)
     titles = {"region": "By region", "tam": "By TAM", "segment": "By segment", "priority": "By priority"}
     mix_sections = [
         {"key": key, "title": title, "lines": dash.mix[key]}
@@ -138,6 +144,7 @@ def health_dashboard(request: HttpRequest) -> HttpResponse:
     others.pop("indicator", None)
     context = {
         "dash": dash,
+        "scope": scope,  # the caption (dashboards/_health_scope.html): what the counts leave out
         "filters": filters,
         "segments": Segment.choices,
         "colors": health_selectors.COLUMNS,

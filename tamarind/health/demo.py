@@ -823,6 +823,27 @@ def _risk(story: Story, rng: random.Random) -> dict[str, Any]:
     }
 
 
+def _case_for_an_onboarding_tam(chosen: list[Story], at_risk: Sequence[Story], *, keep: set[int]) -> None:
+    """Make sure a TAM with an onboarding under way has one of the cases (when one has an account due for triage):
+    ``tamarind logins`` prints first the TAMs whose book shows the most, and that book should have a triage case
+    to open. Swaps the last case not in ``keep`` for one of that TAM's (the TAM with the most accounts due)."""
+    from tamarind.onboarding.models import Onboarding
+
+    onboarding_tams = set(Onboarding.objects.open().filter(tam__isnull=False).values_list("tam_id", flat=True))
+    if any(s.account.tam_id in onboarding_tams for s in chosen):
+        return
+    candidates = [s for s in at_risk if s.account.tam_id in onboarding_tams and s not in chosen]
+    if not candidates:
+        return
+    book = Counter(s.account.tam_id for s in at_risk)
+    pick = min(candidates, key=lambda s: (-book[s.account.tam_id], s.account.crm_id))
+    swappable = [i for i, s in enumerate(chosen) if s.account.pk not in keep]
+    if swappable and len(chosen) >= MAX_CASES:
+        chosen[swappable[-1]] = pick
+    else:
+        chosen.append(pick)
+
+
 def plan_cases(stories: Sequence[Story], *, seed: int) -> list[DemoCase]:
     """Turn some of today's triage proposals into cases across the board's columns (a third of them, at most
     ``MAX_CASES``), two of them overdue and two with an escalation; close one won back (a recovered account) and
@@ -859,6 +880,7 @@ def plan_cases(stories: Sequence[Story], *, seed: int) -> list[DemoCase]:
     n_open = min(len(at_risk), MAX_CASES, max(2, round(len(at_risk) / 3)))
     rest = [s for s in at_risk if s.account.pk not in late_ids]
     chosen = late_ones + rng.sample(rest, max(min(n_open - len(late_ones), len(rest)), 0))
+    _case_for_an_onboarding_tam(chosen, at_risk, keep=late_ids)
     # The critical escalation goes to a customer with an open urgent ticket when there is one.
     chosen.sort(key=lambda s: (not s.urgent_open, s.account.crm_id))
     cases: list[DemoCase] = []

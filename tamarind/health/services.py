@@ -157,7 +157,7 @@ def sentiment_set(
     )
     # A fresh review answers the stale-review task, if one is open.
     task_resolve(account=account, type=TaskType.HEALTH_REVIEW, reason=STALE_REASON, actor=actor, source=source)
-    health_recompute_accounts(account_ids=[account.pk], source=source)
+    health_recompute_accounts(account_ids=[account.pk], source=source, actor=actor)
     return sentiment
 
 
@@ -425,11 +425,12 @@ def _consequences(
     if events:
         audit_record_many(events)
     if drafts:
-        out.notifications += notify_many(drafts)
+        # Whoever made the change (the TAM's sentiment, a call she logged) is not notified of it.
+        out.notifications += notify_many(drafts, actor=ctx.get("actor_id"))
     if tasks:
         out.tasks += len(task_raise_many(tasks, source=source))
     if proposals:
-        out.triage_proposals += len(triage_propose_many(proposals, source=source))
+        out.triage_proposals += len(triage_propose_many(proposals, source=source, actor=ctx.get("actor_id")))
 
 
 def _write_history(changes: list[Change], *, today: dt.date) -> None:
@@ -458,7 +459,13 @@ def _scopes(account_ids: Iterable[int], *, full: bool) -> list[Sequence[int] | I
 
 
 def _run(
-    account_ids: Iterable[int], *, kind: str, source: str, today: dt.date | None, run: HealthRun | None = None
+    account_ids: Iterable[int],
+    *,
+    kind: str,
+    source: str,
+    today: dt.date | None,
+    run: HealthRun | None = None,
+    actor: User | None = None,
 ) -> RecomputeResult:
     started = time.monotonic()
     today = today or timezone.localdate()
@@ -467,7 +474,7 @@ def _run(
         run = HealthRun.objects.create(kind=kind, source=source[:40], model_version=version.version)
     out = RecomputeResult(run_id=run.pk)
     spec = version.spec()
-    ctx: dict[str, Any] = {"spec": spec, "scorer": Scorer(spec)}
+    ctx: dict[str, Any] = {"spec": spec, "scorer": Scorer(spec), "actor_id": actor.pk if actor is not None else None}
     try:
         for scope in _scopes(account_ids, full=kind == RunKind.FULL):
             with transaction.atomic():
@@ -503,13 +510,14 @@ def _run(
 
 
 def health_recompute_accounts(
-    *, account_ids: Iterable[int], source: str, today: dt.date | None = None
+    *, account_ids: Iterable[int], source: str, today: dt.date | None = None, actor: User | None = None
 ) -> RecomputeResult:
-    """Rescore these accounts (the ones a data change touched); idempotent. Recorded as an incremental run."""
+    """Rescore these accounts (the ones a data change touched); idempotent. Recorded as an incremental run.
+    ``actor`` made the change (a sentiment, a call): a color change it causes notifies everyone but them."""
     ids = [int(pk) for pk in account_ids]
     if not ids:
         return RecomputeResult()
-    return _run(ids, kind=RunKind.INCREMENTAL, source=source, today=today)
+    return _run(ids, kind=RunKind.INCREMENTAL, source=source, today=today, actor=actor)
 
 
 def _acquire(name: str, token: str) -> bool:

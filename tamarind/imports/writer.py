@@ -197,6 +197,7 @@ def write_staged(
                 touched.append(row["id"])
                 if row["tam_id"] is not None:
                     batch.tam_change(row["id"], None, row["tam_id"])
+                    tam_changes.append((row["id"], None, row["tam_id"]))
             elif kind == "u":
                 _, _line, pk, _crm, digest, values, parent_crm, changed, before = record
                 if values.get("region_id", 0) < 0:

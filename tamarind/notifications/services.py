@@ -120,13 +120,15 @@ def notify(
     url: str = "",
     account: Account | None = None,
     dedupe_key: str = "",
+    actor: User | None = None,
 ) -> list[Notification]:
     """Notify each of ``recipients``; returns the notifications created.
 
     With a ``dedupe_key``, a recipient who already holds a notification with that key gets nothing new (not
-    even when the earlier one was read), so calling this twice for the same event notifies once.
+    even when the earlier one was read), so calling this twice for the same event notifies once. ``actor`` is
+    who made the change: they are never notified of their own change.
     """
-    people = {r.pk: r for r in recipients if r is not None}
+    people = {r.pk: r for r in recipients if r is not None and (actor is None or r.pk != actor.pk)}
     if not people:
         return []
     at = timezone.now()
@@ -168,17 +170,21 @@ def notify(
 
 
 @transaction.atomic
-def notify_many(items: Iterable[NotificationDraft]) -> int:
+def notify_many(items: Iterable[NotificationDraft], *, actor: User | int | None = None) -> int:
     """Create many notifications (imports, rules over a whole book): two queries per batch of 1,000.
 
     The same idempotency as ``notify``: drafts whose (recipient, dedupe_key) already exists, in the database
-    or earlier in ``items``, are skipped. Returns how many were created.
+    or earlier in ``items``, are skipped. ``actor`` (a person or their id) made the change: drafts addressed to
+    them are dropped, for nobody is notified of their own change. Returns how many were created.
     """
     at = timezone.now()
     created = 0
     batch: list[NotificationDraft] = []
     seen: set[tuple[int, str]] = set()
+    actor_id = actor.pk if isinstance(actor, User) else actor
     for draft in items:
+        if actor_id is not None and draft.recipient_id == actor_id:
+            continue
         if draft.dedupe_key:
             pair = (draft.recipient_id, draft.dedupe_key)
             if pair in seen:
@@ -459,14 +465,17 @@ def notify_handed_over(items: Iterable[Handover], *, actor: User | None, kind: s
     change itself is audited by the caller's service. Returns how many notifications were created."""
     by = "A rule" if actor is None else str(actor)
     return notify_many(
-        NotificationDraft(
-            recipient_id=item.recipient_id,
-            kind=kind,
-            title=item.title[:200],
-            body=f"{by} gave you this {item.noun}" + (f" about {item.about}." if item.about else "."),
-            url=item.url,
-            account_id=item.account_id,
-            dedupe_key=item.dedupe_key,
-        )
-        for item in items
+        (
+            NotificationDraft(
+                recipient_id=item.recipient_id,
+                kind=kind,
+                title=item.title[:200],
+                body=f"{by} gave you this {item.noun}" + (f" about {item.about}." if item.about else "."),
+                url=item.url,
+                account_id=item.account_id,
+                dedupe_key=item.dedupe_key,
+            )
+            for item in items
+        ),
+        actor=actor,
     )

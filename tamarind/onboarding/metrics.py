@@ -8,6 +8,9 @@
 
 A metric is counted in whole days from the earlier date to the later one. It is never negative by mistake: when
 the later date is before the earlier one the record holds a data error, reported as such and never as a number.
+One exception, time to engage: a call or meeting with the customer before the onboarding start (the SAL's kickoff,
+a call before the record was opened) means the customer was engaged from day 0, so it counts as 0 days, met. It is
+a data error only when dated before the purchase (the contract start, the metric's ``floor_field``).
 The targets come from ``OnboardingTargets`` (admin-editable), passed in as ``TargetDays``.
 """
 
@@ -39,6 +42,10 @@ class MetricDef:
     target: str  # attribute of TargetDays
     start_label: str
     end_label: str
+    # When set: an end before the start but not before this date counts as 0 days (reached on day 0); only an
+    # end before this date is a data error.
+    floor_field: str | None = None
+    floor_label: str = ""
 
 
 ENGAGE = MetricDef(
@@ -49,6 +56,8 @@ ENGAGE = MetricDef(
     "engage",
     "onboarding start",
     "first engagement",
+    floor_field="contract_start",
+    floor_label="contract start",
 )
 FIRST_VALUE = MetricDef(
     "time_to_first_value",
@@ -95,6 +104,7 @@ class Measure:
     target: int
     state: MetricState
     days: int | None
+    floor: dt.date | None = None
 
     @property
     def key(self) -> str:
@@ -133,7 +143,7 @@ class Measure:
     def error(self) -> str:
         if self.state != MetricState.DATA_ERROR:
             return ""
-        return date_order_error(self.metric, self.start, self.end)
+        return date_order_error(self.metric, self.start, self.end, floor=self.floor)
 
 
 def elapsed_days(start: dt.date | None, end: dt.date | None) -> int | None:
@@ -146,10 +156,26 @@ def elapsed_days(start: dt.date | None, end: dt.date | None) -> int | None:
     return (end - start).days
 
 
-def date_order_error(metric: MetricDef, start: dt.date | None, end: dt.date | None) -> str:
-    """A message when ``end`` is dated before ``start`` (a data error), else ``""``."""
-    if start is None or end is None or end >= start:
+def engaged_early(metric: MetricDef, start: dt.date | None, end: dt.date | None, floor: dt.date | None) -> bool:
+    """Whether ``end`` falls before ``start`` in the way ``metric`` counts as reached on day 0 (time to engage: a
+    call before the onboarding start, not before the purchase ``floor``)."""
+    if metric.floor_field is None or start is None or end is None or end >= start:
+        return False
+    return floor is None or end >= floor
+
+
+def date_order_error(
+    metric: MetricDef, start: dt.date | None, end: dt.date | None, *, floor: dt.date | None = None
+) -> str:
+    """A message when ``end`` is dated before ``start`` (a data error), else ``""``; for a metric with a floor
+    (time to engage), only when ``end`` is before the floor."""
+    if start is None or end is None or end >= start or engaged_early(metric, start, end, floor):
         return ""
+    if metric.floor_field is not None and floor is not None:
+        return (
+            f"{metric.end_label.capitalize()} ({end.isoformat()}) is before {metric.floor_label} "
+            f"({floor.isoformat()}): check the dates."
+        )
     return (
         f"{metric.end_label.capitalize()} ({end.isoformat()}) is before {metric.start_label} "
         f"({start.isoformat()}): check the dates."
@@ -164,19 +190,23 @@ def measure(
     target: int,
     today: dt.date,
     is_open: bool = True,
+    floor: dt.date | None = None,
 ) -> Measure:
-    """The state and figure of ``metric`` between ``start`` and ``end`` on ``today``."""
+    """The state and figure of ``metric`` between ``start`` and ``end`` on ``today``. ``floor`` is the record's
+    ``metric.floor_field`` date (the contract start, for time to engage)."""
     if start is not None and end is not None:
+        if engaged_early(metric, start, end, floor):
+            return Measure(metric, start, end, target, MetricState.MET, 0, floor)
         days = elapsed_days(start, end)
         if days is None:
-            return Measure(metric, start, end, target, MetricState.DATA_ERROR, None)
+            return Measure(metric, start, end, target, MetricState.DATA_ERROR, None, floor)
         state = MetricState.MET if days <= target else MetricState.MISSED
-        return Measure(metric, start, end, target, state, days)
+        return Measure(metric, start, end, target, state, days, floor)
     if start is None or not is_open or today < start:
-        return Measure(metric, start, end, target, MetricState.PENDING, None)
+        return Measure(metric, start, end, target, MetricState.PENDING, None, floor)
     running = (today - start).days
     state = MetricState.OVERDUE if running > target else MetricState.RUNNING
-    return Measure(metric, start, end, target, state, running)
+    return Measure(metric, start, end, target, state, running, floor)
 
 
 def measure_all(
@@ -191,6 +221,7 @@ def measure_all(
             target=getattr(targets, m.target),
             today=today,
             is_open=is_open,
+            floor=dates.get(m.floor_field) if m.floor_field else None,
         )
         for m in METRICS
     ]
@@ -200,7 +231,8 @@ def data_errors(dates: Mapping[str, dt.date | None]) -> dict[str, str]:
     """End-date field -> message, for every metric whose milestone is dated before its start."""
     out: dict[str, str] = {}
     for m in METRICS:
-        message = date_order_error(m, dates.get(m.start_field), dates.get(m.end_field))
+        floor = dates.get(m.floor_field) if m.floor_field else None
+        message = date_order_error(m, dates.get(m.start_field), dates.get(m.end_field), floor=floor)
         if message:
             out[m.end_field] = message
     return out

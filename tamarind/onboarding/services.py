@@ -106,6 +106,32 @@ def _new_record(*, account: Account, tam_id: int | None, today: dt.date, now: dt
     )
 
 
+def _engagement_window(onboarding: Onboarding) -> dt.date | None:
+    """The first day a call or meeting counts as this onboarding's first engagement: the purchase (contract start),
+    or the onboarding start when the purchase date is unknown. A call between the purchase and the onboarding start
+    is an engagement on day 0 (``metrics.ENGAGE``)."""
+    return onboarding.contract_start or onboarding.onboarding_start
+
+
+def _engaged_already(records: Sequence[Onboarding]) -> None:
+    """Give new records without a first engagement the customer's earliest call or meeting since the purchase:
+    an onboarding started after the kickoff (the SAL's, or before the TAM was set) is engaged from day 0. A record
+    not started moves to in progress, as a call logged after the start would move it. Before the records are
+    saved, so their creation's audit event carries it. One query per 5,000 records."""
+    from tamarind.timeline.selectors import first_engagements
+
+    since = {o.account_id: w for o in records if o.first_engagement is None and (w := _engagement_window(o))}
+    if not since:
+        return
+    found = first_engagements(since)
+    for o in records:
+        day = found.get(o.account_id)
+        if day is not None and o.first_engagement is None:
+            o.first_engagement = day
+            if o.status in (OnboardingStatus.NOT_STARTED, OnboardingStatus.SCHEDULED):
+                o.status = OnboardingStatus.IN_PROGRESS
+
+
 @transaction.atomic
 def onboarding_start(*, actor: User | None, account: Account, tam: User, source: str = "web") -> Onboarding | None:
     """Start the account's onboarding with ``tam``, or hand the open one to ``tam``. Idempotent.
@@ -128,6 +154,7 @@ def onboarding_start(*, actor: User | None, account: Account, tam: User, source:
     now = timezone.now()
     if current is None:
         onboarding = _new_record(account=account, tam_id=tam.pk, today=_today(), now=now)
+        _engaged_already([onboarding])
         try:
             with transaction.atomic():
                 onboarding.save()
@@ -174,11 +201,18 @@ def onboarding_start_many(*, actor: User | None, pairs: Iterable[tuple[int, int]
     A pair repeated for one account counts once (the last TAM wins). The TAMs must be active TAMs; the actor,
     when there is one, must be allowed to set each account's TAM.
     """
+    return len(onboarding_staff_many(actor=actor, pairs=pairs, source=source))
+
+
+@transaction.atomic
+def onboarding_staff_many(*, actor: User | None, pairs: Iterable[tuple[int, int]], source: str = "import") -> set[int]:
+    """``onboarding_start_many``, returning the accounts whose record was created or handed to the TAM: their TAM
+    was told by the onboarding's own notification ("You are onboarding ..."), so the caller tells the others."""
     wanted: dict[int, int] = {}
     for account_id, tam_id in pairs:
         wanted[int(account_id)] = int(tam_id)
     if not wanted:
-        return 0
+        return set()
     tams = {u.pk: u for u in User.objects.filter(pk__in=set(wanted.values()))}
     for tam_id in set(wanted.values()):
         tam = tams.get(tam_id)
@@ -188,7 +222,7 @@ def onboarding_start_many(*, actor: User | None, pairs: Iterable[tuple[int, int]
     today, now = _today(), timezone.now()
     events: list[AuditEvent] = []
     drafts: list[NotificationDraft] = []
-    changed = 0
+    changed: set[int] = set()
     for chunk in chunks(sorted(wanted), BATCH):
         accounts = {a.pk: a for a in Account.objects.filter(pk__in=chunk).select_related("region")}
         missing = set(chunk) - set(accounts)
@@ -213,6 +247,7 @@ def onboarding_start_many(*, actor: User | None, pairs: Iterable[tuple[int, int]
                 moved.append((current, current.tam_id))
                 current.tam_id = tam_id
                 current.updated_at = now
+        _engaged_already(created)
         Onboarding.objects.bulk_create(created, batch_size=BATCH)
         if moved:
             Onboarding.objects.bulk_update([o for o, _ in moved], ["tam", "updated_at"], batch_size=BATCH)
@@ -255,9 +290,9 @@ def onboarding_start_many(*, actor: User | None, pairs: Iterable[tuple[int, int]
                     dedupe_key=_dedupe_key(o.pk, o.tam_id),
                 )
             )
-        changed += len(created) + len(moved)
+        changed.update(o.account_id for o in [*created, *(o for o, _ in moved)])
     audit_record_many(events)
-    notify_many(drafts)
+    notify_many(drafts, actor=actor)
     return changed
 
 
@@ -408,6 +443,16 @@ def onboarding_update(
     for step_field, milestone in STEP_MILESTONES.items():
         if values.get(step_field) and milestone not in values and getattr(onboarding, milestone) is None:
             setattr(onboarding, milestone, values[step_field])
+    if (
+        onboarding.first_engagement is None
+        and "first_engagement" not in values
+        and {"contract_start", "onboarding_start"} & set(values)
+        and (window := _engagement_window(onboarding)) is not None
+    ):
+        # The window moved (a purchase date corrected, say): a call already logged may now be the first engagement.
+        from tamarind.timeline.selectors import first_engagements
+
+        onboarding.first_engagement = first_engagements({onboarding.account_id: window}).get(onboarding.account_id)
     after = snapshot(onboarding, ONBOARDING_FIELDS)
     changed = [f for f in ONBOARDING_FIELDS if before[f] != after[f]]
     if not changed:
@@ -456,13 +501,16 @@ def onboarding_record_engagement(
     *, actor: User | None, account: Account, on: dt.date, source: str = "web"
 ) -> Onboarding | None:
     """A call or meeting with the customer happened ``on`` a day: it is the first engagement of the account's
-    open onboarding when it falls on or after the onboarding start and before any first engagement recorded.
+    open onboarding when it falls on or after the purchase (contract start; the onboarding start when that is
+    unknown) and before any first engagement recorded. A call before the onboarding start is an engagement on
+    day 0 (``metrics.ENGAGE``), so the onboarding is not overdue for it.
 
     Returns the record it set, else ``None``. A record not started or scheduled moves to in progress. This
     follows from logging a timeline entry the actor was allowed to log, so the actor is recorded, not checked.
     """
     onboarding = Onboarding.objects.select_for_update().filter(account=account).open().first()
-    if onboarding is None or onboarding.onboarding_start is None or on < onboarding.onboarding_start:
+    window = _engagement_window(onboarding) if onboarding is not None else None
+    if onboarding is None or onboarding.onboarding_start is None or window is None or on < window:
         return None
     if onboarding.first_engagement is not None and onboarding.first_engagement <= on:
         return None

@@ -17,6 +17,7 @@ from tamarind.people.models import ApiToken, Region, Role, User, UserQuerySet
 
 if TYPE_CHECKING:
     from tamarind.accounts.models import Account
+    from tamarind.accounts.selectors import BookScope
 
 # A book above this share of its target is "near capacity"; above 100% it is over.
 NEAR_CAPACITY_PCT = Decimal(90)
@@ -250,17 +251,18 @@ class RegionTotals:
     account_count: int
     book_arr: Decimal
     unassigned_count: int
+    scope: BookScope  # the same book counted by ``accounts.selectors.book_scope``, for the page's caption
 
 
 def region_totals(*, region: Region) -> RegionTotals:
-    """The region's whole book: accounts, ARR, and accounts without a TAM, in one query."""
+    """The region's whole book: accounts, ARR, accounts without a TAM and what health reporting leaves out, in one
+    query (``accounts.selectors.book_scope``, the count every page captions)."""
     from tamarind.accounts.models import Account
+    from tamarind.accounts.selectors import book_scope
 
-    totals = Account.objects.filter(region=region).aggregate(
-        n=Count("id"), arr=Sum("arr"), unassigned=Count("id", filter=Q(tam__isnull=True))
-    )
+    scope = book_scope(Account.objects.filter(region=region))
     return RegionTotals(
-        account_count=totals["n"], book_arr=Decimal(totals["arr"] or 0), unassigned_count=totals["unassigned"]
+        account_count=scope.accounts, book_arr=scope.arr, unassigned_count=scope.without_tam, scope=scope
     )
 
 
@@ -286,3 +288,89 @@ def token_for_user(user: User, token_id: int | str) -> ApiToken:
     if token is None or not (token.user_id == user.pk or policy.can_manage_people(user)):
         raise Http404("No such token.")
     return token
+
+
+# --- Who to sign in as -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TamBook:
+    """A TAM's book at a glance: how many accounts, the health colors in it, onboardings under way, open triage
+    cases. ``tamarind logins`` prints the TAMs whose book shows the most of the product first."""
+
+    tam: User
+    accounts: int
+    colors: tuple[str, ...]
+    onboarding: int
+    triage: int
+
+    @property
+    def rank(self) -> tuple[int, int, int]:
+        """Bigger is more representative: what the book has to show (onboarding, triage, a mix of colors with some
+        green), then its size (up to a normal book's, so a TAM with one huge account never comes first)."""
+        shows = (self.onboarding > 0) + (self.triage > 0) + ("green" in self.colors) + (len(self.colors) >= 2)
+        return (shows, min(self.accounts, 25), -self.tam.pk)
+
+    @property
+    def summary(self) -> str:
+        parts = [f"{self.accounts} account{'' if self.accounts == 1 else 's'}"]
+        if self.colors:
+            parts[0] += f" ({', '.join(self.colors)})"
+        if self.onboarding:
+            parts.append(f"{self.onboarding} onboarding")
+        if self.triage:
+            parts.append(f"{self.triage} triage case{'' if self.triage == 1 else 's'}")
+        return " · ".join(parts)
+
+
+def representative_tams(*, limit: int = 3) -> list[TamBook]:
+    """The active TAMs whose books show the most (``TamBook.rank``), one per region first, then the next best.
+    Four grouped queries, whatever the book."""
+    from tamarind.accounts.models import Account
+    from tamarind.onboarding.models import Onboarding
+    from tamarind.triage.models import TriageCase
+
+    tams = list(User.objects.active().filter(role=Role.TAM).select_related("region").order_by("pk"))
+    if not tams:
+        return []
+    counts: dict[int, int] = {}
+    colors: dict[int, set[str]] = {}
+    for tam_id, color, n in (
+        Account.objects.filter(tam__in=tams).values_list("tam_id", "health__color").annotate(n=Count("pk")).order_by()
+    ):
+        counts[tam_id] = counts.get(tam_id, 0) + n
+        if color:
+            colors.setdefault(tam_id, set()).add(color)
+    onboarding = dict(
+        Onboarding.objects.open().filter(tam__in=tams).values_list("tam_id").annotate(n=Count("pk")).order_by()
+    )
+    triage = dict(
+        TriageCase.objects.open()
+        .filter(account__tam__in=tams)
+        .values_list("account__tam_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    order = ("green", "yellow", "red")
+    books = sorted(
+        (
+            TamBook(
+                tam=t,
+                accounts=counts.get(t.pk, 0),
+                colors=tuple(c for c in order if c in colors.get(t.pk, set())),
+                onboarding=onboarding.get(t.pk, 0),
+                triage=triage.get(t.pk, 0),
+            )
+            for t in tams
+        ),
+        key=lambda b: b.rank,
+        reverse=True,
+    )
+    chosen: list[TamBook] = []
+    regions: set[int | None] = set()
+    for book in books:  # the best of each region first, so the logins show different books
+        if len(chosen) < limit and book.tam.region_id not in regions:
+            chosen.append(book)
+            regions.add(book.tam.region_id)
+    chosen += [b for b in books if b not in chosen][: limit - len(chosen)]
+    return sorted(chosen, key=lambda b: b.rank, reverse=True)

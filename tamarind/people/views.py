@@ -16,6 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from tamarind import policy
+from tamarind.accounts.models import Account
+from tamarind.accounts.selectors import book_scope
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.forms import add_service_errors
 from tamarind.core.http import request_user
@@ -145,7 +147,15 @@ def region_list(request: HttpRequest) -> HttpResponse:
         "accounts": sum(r.account_count for r in regions),
         "arr": sum((Decimal(r.book_arr) for r in regions), Decimal(0)),
     }
-    context = {"regions": regions, "totals": totals, "can_manage": policy.can_manage_people(user)}
+    # Every account sits in one region, so the regions' sum is the whole book: the caption says so, with the
+    # figures the other pages count (``book_scope``).
+    scope = book_scope(Account.objects.all(), label="The whole book")
+    context = {
+        "regions": regions,
+        "totals": totals,
+        "can_manage": policy.can_manage_people(user),
+        "caption": scope.regions_parts(len(regions)),
+    }
     return render(request, "people/regions.html", context)
 
 

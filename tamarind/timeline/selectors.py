@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from django.utils import timezone
 
 from tamarind import policy
 from tamarind.accounts.models import Account
 from tamarind.people.models import User
-from tamarind.timeline.models import TimelineEntry, TimelineEntryQuerySet
+from tamarind.timeline.models import ENGAGEMENT_KINDS, TimelineEntry, TimelineEntryQuerySet
 
 PANEL_SIZE = 20
 
@@ -39,3 +42,30 @@ def account_panel(*, user: User, account: Account) -> dict[str, Any]:
         "timeline_can_log": can_log,
         "timeline_attendees": attendee_choices(user=user, account=account) if can_log else [],
     }
+
+
+def first_engagements(since: dict[int, dt.date]) -> dict[int, dt.date]:
+    """Account id -> the day of its earliest engagement (a call or meeting with customer attendees) on or after
+    ``since[account id]`` (its onboarding's contract start, or start when the purchase date is unknown).
+
+    One query per 5,000 accounts; only entries from the earliest of those days on are read.
+    """
+    found: dict[int, dt.date] = {}
+    ids = sorted(since)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        earliest = min(since[pk] for pk in chunk)
+        rows = (
+            TimelineEntry.objects.filter(
+                account_id__in=chunk,
+                kind__in=ENGAGEMENT_KINDS,
+                occurred_at__gte=dt.datetime.combine(earliest, dt.time.min, tzinfo=timezone.get_current_timezone()),
+            )
+            .exclude(external_attendees="")
+            .values_list("account_id", "occurred_at")
+        )
+        for account_id, at in rows:
+            day = timezone.localdate(at)
+            if day >= since[account_id] and (account_id not in found or day < found[account_id]):
+                found[account_id] = day
+    return found

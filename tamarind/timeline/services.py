@@ -123,5 +123,5 @@ def timeline_entry_create(*, actor: User, account: Account, data: dict[str, Any]
         # A call or meeting is the engagement measure's input: rescore the account now, not at the next full run.
         from tamarind.health.services import health_recompute_accounts
 
-        health_recompute_accounts(account_ids=[account.pk], source=source)
+        health_recompute_accounts(account_ids=[account.pk], source=source, actor=actor)
     return entry

@@ -150,7 +150,8 @@ class TriageCaseQuerySet(models.QuerySet["TriageCase"]):
         return self if scope is None else self.filter(scope)
 
     def with_related(self) -> TriageCaseQuerySet:
-        return self.select_related("account", "account__region", "account__tam", "owner")
+        # ``account__health``: a card shows the account's health now, not only the color the case opened with.
+        return self.select_related("account", "account__region", "account__tam", "account__health", "owner")
 
     def open(self) -> TriageCaseQuerySet:
         return self.exclude(status=CaseStatus.CLOSED)

@@ -368,7 +368,9 @@ def _due(color: str, requires_triage: bool) -> bool:
     return color == HealthColor.RED or (color == HealthColor.YELLOW and requires_triage)
 
 
-def triage_propose_many(items: Iterable[tuple[int, str, bool]], *, source: str = "health") -> list[Task]:
+def triage_propose_many(
+    items: Iterable[tuple[int, str, bool]], *, source: str = "health", actor: User | int | None = None
+) -> list[Task]:
     """The bulk form of ``triage_propose`` for a recompute over many accounts: ``items`` are
     ``(account_id, color, requires_triage)``; returns the tasks created. A few queries per 500 accounts
     (accounts with their TAM and region manager, open cases, then ``task_raise_many``), whatever the count."""
@@ -397,7 +399,8 @@ def triage_propose_many(items: Iterable[tuple[int, str, bool]], *, source: str =
                     title=f"Triage review: {account.name} is {color}",
                 )
             )
-    return task_raise_many(drafts, source=source) if drafts else []
+    # ``actor`` caused the color (a red sentiment of their own): the review task is theirs, without a notification.
+    return task_raise_many(drafts, source=source, actor=actor) if drafts else []
 
 
 def triage_propose(*, account_id: int, color: str, requires_triage: bool) -> Task | None:

@@ -96,3 +96,42 @@ def test_manager_staffs_a_new_account_inline(page, live_server, market):
     screenshot(page, "staffing-assigned")
     onboarding = Onboarding.objects.get(account__name="Contoso Pharma")
     assert onboarding.tam == market.tam2
+
+
+def test_each_row_says_what_assigning_does_and_it_does_it(page, live_server, market):
+    """Issue 9: an Adoption-stage account showed "Assigned" while nothing followed. Each row now says what assigning
+    does to the onboarding, and the TAM is notified either way."""
+    from tamarind.notifications.models import Notification
+
+    adopted = AccountFactory(
+        name="Litware Adoption",
+        region=market.east,
+        segment=Segment.ENTERPRISE,
+        arr=Decimal(150_000),
+        product_tier=tier("Gold"),
+        tam=None,
+        lifecycle_stage=LifecycleStage.ADOPTION,
+    )
+    services.qualification_refresh(actor=None, account_ids=[adopted.pk], source="test")
+    login(page, live_server, market.manager)
+    page.goto(f"{live_server.url}/assignment/staffing/")
+    onboarding_row = page.locator("#to-staff tbody tr", has_text="Northwind Traders")
+    adoption_row = page.locator("#to-staff tbody tr", has_text="Litware Adoption")
+    assert "Starts onboarding" in onboarding_row.inner_text()
+    assert "Past onboarding (Adoption): no onboarding record; the TAM is notified" in adoption_row.inner_text()
+    screenshot(page, "staffing-promises")
+
+    adoption_row.locator("select[name=tam]").select_option(label="Theo Tam")
+    adoption_row.get_by_role("button", name="Assign").click()
+    adoption_row.get_by_text("Assigned to Theo Tam").wait_for()
+    assert "Theo Tam notified · Past onboarding (Adoption): no onboarding record" in adoption_row.inner_text()
+    onboarding_row.locator("select[name=tam]").select_option(label="Tara Tam")
+    onboarding_row.get_by_role("button", name="Assign").click()
+    onboarding_row.get_by_text("Assigned to Tara Tam").wait_for()
+    assert "Tara Tam notified · Onboarding started" in onboarding_row.inner_text()
+    screenshot(page, "staffing-assigned-both")
+
+    assert not Onboarding.objects.filter(account=adopted).exists()
+    assert Onboarding.objects.get(account__name="Northwind Traders").tam == market.tam
+    assert Notification.objects.filter(recipient=market.tam2, account=adopted).count() == 1
+    assert Notification.objects.filter(recipient=market.tam, account__name="Northwind Traders").count() == 1

@@ -92,7 +92,8 @@ def test_completed_records_count_but_are_never_overdue(book):
 
 
 def test_reversed_dates_are_data_errors_not_figures(book):
-    make(book, onboarding_start=day(10), first_engagement=day(20))
+    # A first engagement before the purchase is a data error (one before the onboarding start alone is day 0).
+    make(book, contract_start=day(15), onboarding_start=day(10), first_engagement=day(20))
     make(book, onboarding_start=day(30), first_engagement=day(25))
     engage = metric(dashboard(book.admin).totals, "time_to_engage")
     assert engage.errors == 1 and engage.met == 1 and engage.median == pytest.approx(5.0)

@@ -173,13 +173,38 @@ def test_a_color_change_writes_the_timeline_notifies_and_proposes_triage(book: B
     system = TimelineEntry.objects.get(account=book.account, kind=EntryKind.SYSTEM)
     assert "Green → Red" in system.title
     recipients = set(Notification.objects.values_list("recipient_id", flat=True))
-    assert recipients == {book.tam.pk, book.sal.pk, book.sa.pk, book.manager.pk, book.director.pk}
+    # The TAM made the change (her sentiment): the rest of the account team hears of it, she does not.
+    assert recipients == {book.sal.pk, book.sa.pk, book.manager.pk, book.director.pk}
     assert AuditEvent.objects.filter(object_type="health.healthscore").count() == 1
     run = HealthRun.objects.order_by("-id").first()
-    assert run is not None and run.color_changes == 1 and run.notifications == 5
+    assert run is not None and run.color_changes == 1 and run.notifications == 4
     # one history point per day: the day's last score
     assert list(HealthHistory.objects.values_list("color", flat=True)) == ["red"]
     assert Task.objects.filter(account=book.account, type="triage_review").count() == 1
+
+
+def test_whoever_changes_the_sentiment_is_the_one_not_notified(book: Book) -> None:
+    sentiment_set(actor=book.tam, account=book.account, color="green", reason="Fine")
+    sentiment_set(actor=book.manager, account=book.account, color="yellow", reason="Budget review")
+    told = set(Notification.objects.values_list("recipient_id", flat=True))
+    assert book.tam.pk in told and book.manager.pk not in told
+
+
+def test_a_call_that_turns_an_account_green_does_not_notify_who_logged_it(book: Book) -> None:
+    from tamarind.timeline.services import timeline_entry_create
+
+    TimelineEntry.objects.create(
+        account=book.account, kind=EntryKind.CALL, title="QBR", occurred_at=timezone.now() - dt.timedelta(days=70)
+    )
+    health_recompute_accounts(account_ids=[book.account.pk], source="test")
+    assert HealthScore.objects.get(account=book.account).color == "red"  # engagement only: 70 days, red
+    Notification.objects.all().delete()  # the red first score's triage review task: not this test's concern
+    timeline_entry_create(
+        actor=book.tam, account=book.account, data={"kind": "call", "title": "Check-in", "external_attendees": "CTO"}
+    )
+    assert HealthScore.objects.get(account=book.account).color == "green"
+    told = set(Notification.objects.values_list("recipient_id", flat=True))
+    assert told == {book.sal.pk, book.sa.pk, book.manager.pk}
 
 
 def test_recipients_by_color(book: Book) -> None:

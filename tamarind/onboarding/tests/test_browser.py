@@ -79,7 +79,7 @@ def test_onboarding_list_for_a_manager(page, live_server, book):
     samples = [
         ("Initech", book.tam2, 5, {}),
         ("Umbrella", book.tam2, 50, {"first_engagement": ago(44), "first_value": ago(10)}),
-        ("Hooli", book.tam, 10, {"first_engagement": ago(12)}),  # first engagement before the start: data error
+        ("Hooli", book.tam, 10, {"first_engagement": ago(20)}),  # first engagement before the purchase: data error
         ("Stark Industries", None, 2, {}),
     ]
     for name, tam, started, dates in samples:

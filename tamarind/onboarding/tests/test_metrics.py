@@ -197,7 +197,7 @@ def test_data_errors_names_each_reversed_pair_by_its_later_field():
     }
     errors = data_errors(dates)
     assert set(errors) == {"first_engagement", "first_value"}
-    assert "before onboarding start" in errors["first_engagement"]
+    assert "before contract start" in errors["first_engagement"]
 
 
 def test_date_order_error_is_empty_for_ordered_or_missing_dates():

@@ -138,11 +138,11 @@ def test_unticking_a_step_clears_only_the_step(book, record):
 
 def test_reversed_dates_are_saved_and_flagged_but_block_completing(book, record):
     services.onboarding_update(actor=book.tam, onboarding=record, changes={"first_engagement": "2025-01-10"})
-    assert stored(record).first_engagement == dt.date(2025, 1, 10)  # before onboarding start (2025-01-20)
+    assert stored(record).first_engagement == dt.date(2025, 1, 10)  # before the purchase (2025-01-15)
     values = complete_values(onboarding_start=dt.date(2025, 1, 20), first_engagement=dt.date(2025, 1, 10))
     with pytest.raises(ValidationFailed) as exc:
         services.onboarding_update(actor=book.tam, onboarding=record, changes={**values, "status": "completed"})
-    assert "is before onboarding start" in exc.value.errors["first_engagement"][0]
+    assert "is before contract start" in exc.value.errors["first_engagement"][0]
     assert stored(record).status == "not_started"
 
 
@@ -220,9 +220,14 @@ def test_first_call_on_or_after_start_sets_first_engagement_and_starts_the_onboa
     assert event.actor == book.sal and event.after == {"first_engagement": "2025-01-20", "status": "in_progress"}
 
 
-def test_a_call_before_the_start_does_not_count(book, record):
-    assert services.onboarding_record_engagement(actor=None, account=book.account, on=dt.date(2025, 1, 19)) is None
+def test_a_call_before_the_purchase_does_not_count(book, record):
+    assert services.onboarding_record_engagement(actor=None, account=book.account, on=dt.date(2025, 1, 14)) is None
     assert stored(record).first_engagement is None
+
+
+def test_a_call_between_the_purchase_and_the_start_is_engaged_on_day_zero(book, record):
+    assert services.onboarding_record_engagement(actor=None, account=book.account, on=dt.date(2025, 1, 19))
+    assert stored(record).first_engagement == dt.date(2025, 1, 19)
 
 
 def test_a_later_call_does_not_move_the_first_engagement_an_earlier_one_does(book, record):

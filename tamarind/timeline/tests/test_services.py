@@ -138,9 +138,11 @@ def test_other_entries_do_not_count(book, onboarding, data):
     assert first_engagement(onboarding) is None
 
 
-def test_a_call_before_the_onboarding_start_does_not_count(book, onboarding):
-    log(book, occurred_at=at(dt.date(2025, 1, 19)), external_attendees="Jane")
+def test_a_call_before_the_purchase_does_not_count_one_before_the_onboarding_start_does(book, onboarding):
+    log(book, occurred_at=at(dt.date(2025, 1, 14)), external_attendees="Jane")  # contract start: 2025-01-15
     assert first_engagement(onboarding) is None
+    log(book, occurred_at=at(dt.date(2025, 1, 19)), external_attendees="Jane")  # engaged on day 0
+    assert first_engagement(onboarding) == dt.date(2025, 1, 19)
 
 
 def test_only_the_earliest_call_counts(book, onboarding):
