@@ -16,6 +16,14 @@ from tamarind.core.errors import ValidationFailed
 class BearerToken(HttpBearer):
     """``Authorization: Bearer tmd_...``; tokens are created on the web UI or with ``tamarind token create``."""
 
+    def __call__(self, request: HttpRequest) -> Any:
+        # ninja's own version logs a header of another scheme whole (``Basic ...``, ``Token tmd_...``, a bare
+        # token) when DEBUG is on; any such header is simply not ours, so it is ignored without a word.
+        scheme, _, token = request.headers.get(self.header, "").partition(" ")
+        if scheme.lower() != self.openapi_scheme:
+            return None
+        return self.authenticate(request, token)
+
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         from tamarind.people.services import token_authenticate
 
