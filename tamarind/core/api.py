@@ -38,11 +38,17 @@ class SessionAuth(APIKeyCookie):
 
     param_name = "sessionid"
 
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+    def __call__(self, request: HttpRequest) -> Any:
+        # The CSRF check guards what a session may do, so it only runs once a session has signed someone in:
+        # a write with no credentials, or a forged or revoked token, is unauthenticated (401) like a read, not
+        # "CSRF check Failed" (403). A signed-in browser's write without its CSRF token is still refused (403).
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active:
-            return user
-        return None
+        if user is None or not user.is_authenticated or not user.is_active:
+            return None
+        return super().__call__(request)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return getattr(request, "user", None)
 
 
 def build_api() -> NinjaAPI:
