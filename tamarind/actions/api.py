@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 from tamarind.actions import selectors, services
 from tamarind.actions.models import Task, TaskStatus, TaskType
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import InputSchema, PageQuery, actor, error_responses, paginate
+from tamarind.core.schemas import Id, InputSchema, PageQuery, actor, error_responses, paginate
 
 router = Router(tags=["Tasks"])
 
@@ -77,7 +77,7 @@ class TaskPage(Schema):
 # --- Input ----------------------------------------------------------------------------------------------------
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
-Ref = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Ref = Id
 
 
 class TaskCreateIn(InputSchema):
@@ -174,7 +174,7 @@ def task_create(request: HttpRequest, payload: TaskCreateIn) -> Status[Task]:
     description="404 when the task does not exist or is not yours, your team's (managers) or anyone's (directors, "
     "admins).",
 )
-def task_detail(request: HttpRequest, task_id: int) -> Task:
+def task_detail(request: HttpRequest, task_id: Id) -> Task:
     return selectors.task_for_user(actor(request), task_id)
 
 
@@ -187,7 +187,7 @@ def task_detail(request: HttpRequest, task_id: int) -> Task:
         "TAM Manager and admins may change a task; directors read it (403)."
     ),
 )
-def task_update(request: HttpRequest, task_id: int, payload: TaskPatchIn) -> Task:
+def task_update(request: HttpRequest, task_id: Id, payload: TaskPatchIn) -> Task:
     user = actor(request)
     task = selectors.task_for_user(user, task_id, write=True)
     return services.task_update(actor=user, task=task, changes=payload.changes(), source="api")

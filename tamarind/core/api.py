@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.middleware import body_too_large_message
 
 
 class BearerToken(HttpBearer):
@@ -76,6 +77,11 @@ def build_api() -> NinjaAPI:
     def invalid(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
         return api.create_response(request, {"detail": str(exc), "errors": exc.errors}, status=422)
 
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Bodies are refused earlier by RequestGuardMiddleware; an upload's form fields can only be measured here.
+        return api.create_response(request, {"detail": body_too_large_message()}, status=413)
+
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
         return api.create_response(
@@ -84,6 +90,10 @@ def build_api() -> NinjaAPI:
 
     @api.exception_handler(ValidationError)
     def bad_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        out_of_range = ("less_than_equal", "greater_than_equal")
+        if exc.errors and all(e.get("loc", [""])[0] == "path" and e.get("type") in out_of_range for e in exc.errors):
+            # An id in the path beyond what the database can hold names no row, like any other unknown id.
+            return api.create_response(request, {"detail": "Not found: there is no such id."}, status=404)
         messages = []
         for err in exc.errors:
             loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query"))

@@ -34,6 +34,7 @@ from django.utils import timezone
 from tamarind import policy
 from tamarind.accounts.models import Account
 from tamarind.assignment.models import Qualification
+from tamarind.core.values import DATE_RANGE_MESSAGE, date_out_of_range
 from tamarind.dashboards.expressions import DaysBetween, Median
 from tamarind.onboarding.metrics import METRICS, Measure, MetricDef, MetricState, TargetDays
 from tamarind.onboarding.models import OPEN_STATUSES, Onboarding, OnboardingQuerySet, OnboardingStatus
@@ -110,6 +111,9 @@ class DashboardFilters:
                 day = dt.date.fromisoformat(value)
             except ValueError:
                 f.errors[key] = f"{key} must be a date (YYYY-MM-DD), got {value!r}."
+                continue
+            if date_out_of_range(day):
+                f.errors[key] = f"{key}: {DATE_RANGE_MESSAGE}"
                 continue
             setattr(f, attr, day)
             f.period = "custom"

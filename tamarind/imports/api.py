@@ -16,6 +16,7 @@ from ninja.files import UploadedFile
 
 from tamarind import policy
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.schemas import Id, Offset, QuerySchema
 from tamarind.imports import selectors, services
 from tamarind.imports.models import ImportJob, ImportSource, ImportStatus
 
@@ -112,9 +113,9 @@ class ImportJobDetailOut(ImportJobOut):
         return obj.error_count > FIRST_ERRORS
 
 
-class ListQuery(Schema):
+class ListQuery(QuerySchema):
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 @router.get("/", response={200: list[ImportJobOut], 403: ErrorOut}, summary="List imports, newest first")
@@ -172,5 +173,5 @@ def upload_import(
     response={200: ImportJobDetailOut, 404: ErrorOut},
     summary="An import's status, counts and first errors",
 )
-def get_import(request: HttpRequest, job_id: int) -> ImportJob:
+def get_import(request: HttpRequest, job_id: Id) -> ImportJob:
     return selectors.import_job_for_user(request.user, job_id)  # type: ignore[arg-type]

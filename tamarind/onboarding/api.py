@@ -14,7 +14,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import InputSchema, PageQuery, actor, error_responses, paginate
+from tamarind.core.schemas import Id, InputSchema, PageQuery, actor, error_responses, paginate
 from tamarind.onboarding import selectors, services
 from tamarind.onboarding.metrics import Measure
 from tamarind.onboarding.models import STEPS, Onboarding, OnboardingStatus, OnboardingTargets
@@ -217,7 +217,7 @@ def onboarding_targets_update(request: HttpRequest, payload: TargetsPatchIn) -> 
     summary="Get an onboarding record",
     description="404 when it does not exist or its account is outside what you may read.",
 )
-def onboarding_detail(request: HttpRequest, onboarding_id: int) -> Onboarding:
+def onboarding_detail(request: HttpRequest, onboarding_id: Id) -> Onboarding:
     return selectors.onboarding_for_user(actor(request), onboarding_id)
 
 
@@ -230,7 +230,7 @@ def onboarding_detail(request: HttpRequest, onboarding_id: int) -> Onboarding:
         "others who read it get 403. Completing needs every milestone date (in order), notes and the score."
     ),
 )
-def onboarding_update(request: HttpRequest, onboarding_id: int, payload: OnboardingPatchIn) -> Onboarding:
+def onboarding_update(request: HttpRequest, onboarding_id: Id, payload: OnboardingPatchIn) -> Onboarding:
     user = actor(request)
     onboarding = selectors.onboarding_for_user(user, onboarding_id, write=True)
     return services.onboarding_update(actor=user, onboarding=onboarding, changes=payload.changes(), source="api")

@@ -48,3 +48,64 @@ def api_operations(*, methods: tuple[str, ...] | None = None) -> list[ApiOperati
             if methods is None or method in methods:
                 ops.append(ApiOperation(method, path, spec))
     return ops
+
+
+def probe_rows(book: Any) -> dict[str, int]:
+    """One row of each kind a path parameter names, made for ``book`` (admin's where personal), by id:
+    keys are parameter names, or ``<prefix>:<name>`` where two routers use one name (``job_id``)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from tamarind.actions.services import task_create
+    from tamarind.assignment.models import RuleSetVersion
+    from tamarind.imports.services import import_job_create
+    from tamarind.notifications.models import Notification
+    from tamarind.onboarding.services import onboarding_start
+    from tamarind.people.services import token_create
+    from tamarind.scheduler.models import JobRun, PeriodicJob
+    from tamarind.triage.services import case_open, escalation_open, step_add
+
+    admin = book.admin
+    task = task_create(actor=admin, data={"title": "Probe task", "account_id": book.account.pk})
+    onboarding = onboarding_start(actor=admin, account=book.account, tam=book.tam)
+    case = case_open(actor=admin, account=book.account)
+    step = step_add(actor=admin, case=case, text="Probe step")
+    escalation = escalation_open(actor=admin, account=book.account, data={"title": "Probe escalation"})
+    notification = Notification.objects.create(recipient=admin, title="Probe notification", account=book.account)
+    token, _ = token_create(actor=admin, user=admin, name="probe target")
+    upload = SimpleUploadedFile("probe.csv", b"crm_id,name\n", content_type="text/csv")
+    import_job = import_job_create(actor=admin, upload=upload, dry_run=True)
+    job = PeriodicJob.objects.order_by("pk").first()
+    run = JobRun.objects.create(job=job, scheduled_for=timezone.now()) if job else None
+    rules = RuleSetVersion.objects.order_by("-version").first()
+    rows = {
+        "account_id": book.account.pk,
+        "person_id": book.tam.pk,
+        "region_id": book.east.pk,
+        "token_id": token.pk,
+        "task_id": task.pk,
+        "notification_id": notification.pk,
+        "case_id": case.pk,
+        "step_id": step.pk,
+        "escalation_id": escalation.pk,
+        "imports:job_id": import_job.pk,
+    }
+    if onboarding is not None:
+        rows["onboarding_id"] = onboarding.pk
+    if job is not None and run is not None:
+        rows["scheduler:job_id"] = job.pk
+        rows["run_id"] = run.pk
+    if rules is not None:
+        rows["version"] = rules.version
+    return rows
+
+
+def row_ids_for(op: ApiOperation, rows: dict[str, int]) -> dict[str, int]:
+    """The ids of ``rows`` for the path parameters of ``op``."""
+    prefix = op.path.removeprefix("/api/v1/").split("/", 1)[0]
+    out = {}
+    for name in op.path_params:
+        value = rows.get(f"{prefix}:{name}", rows.get(name))
+        if value is not None:
+            out[name] = value
+    return out

@@ -16,7 +16,7 @@ from ninja import Body, Field, Query, Router, Schema, Status
 
 from tamarind import policy
 from tamarind.accounts.selectors import account_for_user
-from tamarind.core.schemas import InputSchema, PageQuery, actor, error_responses, paginate
+from tamarind.core.schemas import Id, InputSchema, PageQuery, actor, error_responses, paginate
 from tamarind.usage import selectors, services
 from tamarind.usage.models import SupportTicket, TicketPriority, TicketStatus, UsageMetric
 from tamarind.usage.rows import MAX_VALUE, TicketRow, UsageRow
@@ -202,7 +202,7 @@ def usage_metric_create(request: HttpRequest, payload: MetricIn) -> Status:
     summary="An account's usage",
     description="The usage facts the health score reads and the monthly rollups. 404 outside what you may read.",
 )
-def usage_account_detail(request: HttpRequest, account_id: int) -> dict[str, Any]:
+def usage_account_detail(request: HttpRequest, account_id: Id) -> dict[str, Any]:
     account = account_for_user(actor(request), account_id)
     facts = selectors.usage_facts([account.pk])[account.pk]
     out = {**facts.__dict__, "utilization": facts.utilization}
@@ -215,7 +215,7 @@ def usage_account_detail(request: HttpRequest, account_id: int) -> dict[str, Any
     summary="An account's support tickets",
     description="Newest first. 404 outside what you may read.",
 )
-def usage_account_tickets(request: HttpRequest, account_id: int, params: Query[PageQuery]) -> dict[str, Any]:
+def usage_account_tickets(request: HttpRequest, account_id: Id, params: Query[PageQuery]) -> dict[str, Any]:
     account = account_for_user(actor(request), account_id)
     qs = SupportTicket.objects.filter(account=account).order_by("-opened_at", "-id")
     return paginate(qs, page=params.page, page_size=params.page_size)

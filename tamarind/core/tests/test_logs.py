@@ -48,12 +48,14 @@ def captured_logs():
     swapped = []
     for handler in _all_handlers():
         if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
-            swapped.append((handler, handler.setStream(buf)))
+            # Not setStream(), which flushes the old stream: under pytest it may be a capture file closed since.
+            swapped.append((handler, handler.stream))
+            handler.stream = buf
     try:
         yield buf
     finally:
         for handler, stream in swapped:
-            handler.setStream(stream)
+            handler.stream = stream
 
 
 def test_every_configured_handler_redacts():
@@ -176,11 +178,16 @@ def test_exception_report_and_log_of_a_500_carry_no_secret(book, monkeypatch):
 def _gunicorn_request(raw_request: bytes, cfg):
     """One request through gunicorn's own parser, WSGI environ and response, into Tamarind's WSGI application,
     then gunicorn's access log: what a gunicorn sync worker does for each request, without the fork."""
+    from django.core.signals import request_finished, request_started
     from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
     from gunicorn.http import RequestParser
     from gunicorn.http import wsgi as gunicorn_wsgi
 
     ours, theirs = socket.socketpair()
+    # As Django's test client does: the request must not close the test's database connection (its transaction).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     try:
         ours.sendall(raw_request)
         req = next(iter(RequestParser(cfg, theirs, ("127.0.0.1", 50000))))
@@ -191,6 +198,8 @@ def _gunicorn_request(raw_request: bytes, cfg):
         cfg.logger_class(cfg).access(resp, req, environ, dt.timedelta(milliseconds=3))
         return resp.status
     finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
         ours.close()
         theirs.close()
 
