@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Schema
-from pydantic import AfterValidator, ConfigDict, field_validator
+from pydantic import ConfigDict, field_validator
 
 from tamarind.core.values import MAX_INT64, MIN_INT64, input_problem
 
@@ -32,10 +32,6 @@ def _checked(value: Any) -> Any:
     if problem:
         raise ValueError(problem[0].lower() + problem[1:])
     return value
-
-
-# Text from a form field or a query parameter declared outside a schema (NUL refused, like in every schema).
-Text = Annotated[str, AfterValidator(_checked)]
 
 
 class ErrorOut(Schema):

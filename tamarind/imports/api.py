@@ -17,6 +17,7 @@ from ninja.files import UploadedFile
 from tamarind import policy
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.schemas import Id, Offset, QuerySchema
+from tamarind.core.values import NUL_MESSAGE
 from tamarind.imports import selectors, services
 from tamarind.imports.models import ImportJob, ImportSource, ImportStatus
 
@@ -142,6 +143,9 @@ def upload_import(
     user = request.user
     if not policy.can_import(user):  # type: ignore[arg-type]
         raise PermissionDenied("Only admins import CRM files.")
+    for name, value in (("mapping", mapping), ("kind", kind)):
+        if value and "\x00" in value:  # the one form body of the API (JSON bodies are checked by their schemas)
+            raise ValidationFailed({name: [NUL_MESSAGE]})
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > services.max_upload_bytes() + UPLOAD_OVERHEAD:
         return Status(413, {"detail": services.upload_too_large_message(declared)})

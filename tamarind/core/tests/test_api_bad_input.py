@@ -313,3 +313,26 @@ def test_every_integer_the_api_accepts_is_documented_within_64_bits():
         for content in op.spec.get("requestBody", {}).get("content", {}).values():
             found += _unbounded_integers(content["schema"], components, f"{op} body")
     assert not found, "\n".join(found)
+
+
+def test_bad_values_in_upload_form_fields(book, admin_api):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    components = openapi_document()["components"]["schemas"]
+    problems: list[str] = []
+    probed = 0
+    for op in OPERATIONS:
+        content = op.spec.get("requestBody", {}).get("content", {})
+        if "multipart/form-data" not in content:
+            continue
+        schema = _resolve(content["multipart/form-data"]["schema"], components)
+        for name, prop in schema.get("properties", {}).items():
+            if _kinds(prop, components) & {"binary"}:
+                continue
+            for bad in [NUL, *BIG_INTS]:
+                probed += 1
+                data = {"file": SimpleUploadedFile("a.csv", b"crm_id\n"), name: str(bad)}
+                response = admin_api.post(op.url(10**9), data)
+                _assert_refused(op, response, f"{name}={bad!r}", name if bad == NUL else None, problems)
+    assert probed >= 9
+    assert not problems, "\n".join(problems)
