@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from tamarind.core.context import request_id_scope
 from tamarind.core.values import NUL_MESSAGE
@@ -32,9 +33,10 @@ class RequestIdMiddleware:
 
 def body_too_large_message() -> str:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    megabytes = f" ({limit / (1024 * 1024):.0f} MB)" if limit >= 1024 * 1024 else ""
     return (
-        f"The request body is larger than the {limit:,} bytes this server accepts "
-        f"({limit / (1024 * 1024):.0f} MB). Send less at once (several smaller batches)."
+        f"The request body is larger than the {limit:,} bytes{megabytes} this server accepts "
+        "(DATA_UPLOAD_MAX_MEMORY_SIZE). Send less at once, e.g. in several smaller batches."
     )
 
 
@@ -45,9 +47,11 @@ def refused(request: HttpRequest, status: int, title: str, message: str, field: 
         if field:
             body["errors"] = {field: [message]}
         return JsonResponse(body, status=status)
-    html = render_to_string(
-        "core/refused.html", {"title": title, "message": message, "field": field, "status": status}, request=request
-    )
+    # "Go back" returns to the page the form was on (same site only), else the browser's history is used.
+    referer = request.META.get("HTTP_REFERER", "")
+    back = referer if url_has_allowed_host_and_scheme(referer, {request.get_host()}) else ""
+    context = {"title": title, "message": message, "field": field, "status": status, "back": back}
+    html = render_to_string("core/refused.html", context, request=request)
     return HttpResponse(html, status=status)
 
 
