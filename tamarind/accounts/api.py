@@ -18,7 +18,17 @@ from tamarind import policy
 from tamarind.accounts import selectors, services
 from tamarind.accounts.models import Account, EngagementModel, LifecycleStage, Priority, ProductTier, Segment
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import Id, InputSchema, PageQuery, actor, error_responses, money, paginate
+from tamarind.core.schemas import (
+    Id,
+    InputSchema,
+    PageQuery,
+    PersonRef,
+    RegionRef,
+    actor,
+    error_responses,
+    money,
+    paginate,
+)
 from tamarind.people.models import Region, User
 
 router = Router(tags=["accounts"])
@@ -27,18 +37,9 @@ router = Router(tags=["accounts"])
 # --- Output ---------------------------------------------------------------------------------------------------
 
 
-class PersonRef(Schema):
-    id: int
-    full_name: str
-    email: str
+class AccountNameRef(Schema):
+    """An account by id and name (a parent; the account a history is of)."""
 
-
-class RegionRef(Schema):
-    id: int
-    name: str
-
-
-class AccountRef(Schema):
     id: int
     name: str
 
@@ -55,7 +56,7 @@ class AccountOut(Schema):
     id: int
     crm_id: str = Field(..., description="Unique id in the CRM the account came from.")
     name: str
-    parent: AccountRef | None = Field(None, description="The parent account, for a business unit.")
+    parent: AccountNameRef | None = Field(None, description="The parent account, for a business unit.")
     region: RegionRef
     segment: str = Field(..., description="`smb`, `mid_market` or `enterprise`.")
     arr: str = Field(
@@ -108,7 +109,7 @@ class TamAssignmentOut(Schema):
 
 
 class AccountHistoryOut(Schema):
-    account: AccountRef
+    account: AccountNameRef
     events: list[AuditEventOut] = Field(..., description="Audit events, newest first (at most 200).")
     tam_assignments: list[TamAssignmentOut] = Field(..., description="Every change of TAM, newest first.")
 

@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 from tamarind.actions import selectors, services
 from tamarind.actions.models import Task, TaskStatus, TaskType
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import Id, InputSchema, PageQuery, actor, error_responses, paginate
+from tamarind.core.schemas import AccountRef, Id, InputSchema, PageQuery, actor, error_responses, paginate
 
 router = Router(tags=["Tasks"])
 
@@ -22,15 +22,9 @@ router = Router(tags=["Tasks"])
 # --- Output ---------------------------------------------------------------------------------------------------
 
 
-class PersonRef(Schema):
+class TaskPersonRef(Schema):
     id: int
     full_name: str
-
-
-class AccountRef(Schema):
-    id: int
-    name: str
-    crm_id: str
 
 
 class TaskOut(Schema):
@@ -41,8 +35,8 @@ class TaskOut(Schema):
     type: str = Field(..., description="`assign_tam`, `onboarding_overdue`, `disengagement_review` or `follow_up`.")
     title: str
     account: AccountRef | None
-    owner: PersonRef
-    created_by: PersonRef | None = Field(None, description="Empty when a rule or a periodic job raised the task.")
+    owner: TaskPersonRef
+    created_by: TaskPersonRef | None = Field(None, description="Empty when a rule or a periodic job raised the task.")
     origin: str = Field(..., description="`rule` or `manual`.")
     reason: str = Field(..., description="What in particular the task is about; with account and type, its identity.")
     due_on: dt.date | None

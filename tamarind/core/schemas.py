@@ -41,6 +41,27 @@ class ErrorOut(Schema):
     errors: Any = Field(None, description="For 422 answers: the problems by field, when known.")
 
 
+class PersonRef(Schema):
+    """A person, as the routes that name one show them."""
+
+    id: int
+    full_name: str
+    email: str
+
+
+class RegionRef(Schema):
+    id: int
+    name: str
+
+
+class AccountRef(Schema):
+    """An account, as the routes that name one show it."""
+
+    id: int
+    name: str
+    crm_id: str
+
+
 def error_responses(*codes: int) -> dict[int, type[ErrorOut]]:
     """``response=`` entries documenting the error statuses a route can answer."""
     return dict.fromkeys(codes, ErrorOut)

@@ -35,7 +35,7 @@ class OnboardingDashboardQuery(QuerySchema):
     to: str | None = Field(None, description="Contract start on or before (YYYY-MM-DD).")
 
 
-class MetricOut(Schema):
+class DashboardMetricOut(Schema):
     key: str = Field(..., description="`time_to_engage`, `time_to_first_value` or `time_to_onboard`.")
     label: str
     target_days: int
@@ -59,7 +59,7 @@ class LineOut(Schema):
     over_target: int = Field(..., description="Open records past a target without the milestone.")
     unassigned_records: int = Field(..., description="Open records without a TAM (regions and totals only).")
     unassigned_accounts: int = Field(..., description="Qualifying accounts with no TAM and no open record.")
-    metrics: list[MetricOut]
+    metrics: list[DashboardMetricOut]
 
 
 class OverTargetOut(Schema):

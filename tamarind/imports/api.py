@@ -16,7 +16,7 @@ from ninja.files import UploadedFile
 
 from tamarind import policy
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import Id, Offset, QuerySchema
+from tamarind.core.schemas import ErrorOut, Id, Offset, QuerySchema
 from tamarind.core.values import NUL_MESSAGE
 from tamarind.imports import selectors, services
 from tamarind.imports.models import ImportJob, ImportSource, ImportStatus
@@ -25,10 +25,6 @@ router = Router(tags=["imports"])
 
 FIRST_ERRORS = 100
 UPLOAD_OVERHEAD = 64 * 1024
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class ImportErrorOut(Schema):

@@ -19,7 +19,7 @@ from tamarind.people.models import EmailNotifications
 router = Router(tags=["Notifications"])
 
 
-class AccountRef(Schema):
+class NotificationAccountRef(Schema):
     id: int
     name: str
 
@@ -30,7 +30,7 @@ class NotificationOut(Schema):
     title: str
     body: str
     url: str = Field(..., description="A path inside Tamarind the notification is about (may be empty).")
-    account: AccountRef | None = None
+    account: NotificationAccountRef | None = None
     created_at: dt.datetime
     read_at: dt.datetime | None = Field(None, description="When you marked it read; null while unread.")
     emailed_at: dt.datetime | None = Field(None, description="When it went out by email (alone or in a digest).")

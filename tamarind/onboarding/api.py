@@ -14,7 +14,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import Id, InputSchema, PageQuery, actor, error_responses, paginate
+from tamarind.core.schemas import AccountRef, Id, InputSchema, PageQuery, PersonRef, actor, error_responses, paginate
 from tamarind.onboarding import selectors, services
 from tamarind.onboarding.metrics import Measure
 from tamarind.onboarding.models import STEPS, Onboarding, OnboardingStatus, OnboardingTargets
@@ -25,19 +25,7 @@ router = Router(tags=["Onboarding"])
 # --- Output ---------------------------------------------------------------------------------------------------
 
 
-class PersonRef(Schema):
-    id: int
-    full_name: str
-    email: str
-
-
-class AccountRef(Schema):
-    id: int
-    name: str
-    crm_id: str
-
-
-class MetricOut(Schema):
+class OnboardingMetricOut(Schema):
     key: str = Field(..., description="`time_to_engage`, `time_to_first_value` or `time_to_onboard`.")
     label: str
     state: str = Field(
@@ -67,7 +55,7 @@ def _metric(m: Measure) -> dict[str, Any]:
     }
 
 
-class StepOut(Schema):
+class OnboardingStepOut(Schema):
     key: str
     label: str
     done_on: dt.date | None
@@ -86,13 +74,13 @@ class OnboardingOut(Schema):
     infrastructure_ready: dt.date | None
     first_value: dt.date | None
     onboarding_finish: dt.date | None = Field(None, description="The first cadence call.")
-    steps: list[StepOut]
+    steps: list[OnboardingStepOut]
     notes: str
     challenges: str
     highlights: str
     delay_reason: str
     experience_score: int | None = Field(None, description="1-5; required to complete.")
-    metrics: list[MetricOut]
+    metrics: list[OnboardingMetricOut]
     created_at: dt.datetime
     updated_at: dt.datetime
 

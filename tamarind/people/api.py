@@ -17,7 +17,17 @@ from ninja import Field, Query, Router, Schema, Status
 
 from tamarind import policy
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import Id, InputSchema, PageQuery, actor, error_responses, money, paginate
+from tamarind.core.schemas import (
+    Id,
+    InputSchema,
+    PageQuery,
+    PersonRef,
+    RegionRef,
+    actor,
+    error_responses,
+    money,
+    paginate,
+)
 from tamarind.people import selectors, services
 from tamarind.people.models import ApiToken, Region, Role, User
 
@@ -29,17 +39,6 @@ TOKENS = ["tokens"]
 
 
 # --- Output ---------------------------------------------------------------------------------------------------
-
-
-class RegionRef(Schema):
-    id: int
-    name: str
-
-
-class PersonRef(Schema):
-    id: int
-    full_name: str
-    email: str
 
 
 class PersonOut(Schema):

@@ -14,15 +14,11 @@ from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 
 from tamarind import policy
-from tamarind.core.schemas import Id, Offset, QuerySchema
+from tamarind.core.schemas import ErrorOut, Id, Offset, QuerySchema
 from tamarind.scheduler import selectors, services
 from tamarind.scheduler.models import JobRun, JobRunStatus, JobRunTrigger, PeriodicJob
 
 router = Router(tags=["Scheduler"])
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class RunOut(Schema):

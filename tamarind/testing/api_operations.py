@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -35,9 +36,12 @@ class ApiOperation:
 
 
 def openapi_document() -> dict[str, Any]:
+    """The document as published at ``/api/v1/openapi.json`` (JSON: status codes are strings)."""
+    from django.core.serializers.json import DjangoJSONEncoder
+
     from tamarind.core.api import api
 
-    return api.get_openapi_schema()
+    return json.loads(json.dumps(api.get_openapi_schema(), cls=DjangoJSONEncoder))
 
 
 def api_operations(*, methods: tuple[str, ...] | None = None) -> list[ApiOperation]:

@@ -11,17 +11,11 @@ from ninja import Field, Query, Router, Schema, Status
 
 from tamarind import policy
 from tamarind.accounts.selectors import account_for_user
-from tamarind.core.schemas import Id, InputSchema, PageQuery, actor, error_responses, paginate
+from tamarind.core.schemas import Id, InputSchema, PageQuery, PersonRef, actor, error_responses, paginate
 from tamarind.timeline import selectors, services
 from tamarind.timeline.models import LOGGED_KINDS, TimelineEntry
 
 router = Router(tags=["Timeline"])
-
-
-class PersonRef(Schema):
-    id: int
-    full_name: str
-    email: str
 
 
 class TimelineEntryOut(Schema):

@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from tamarind.accounts.selectors import account_for_user
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import Id, InputSchema, PageQuery, actor, error_responses, paginate
+from tamarind.core.schemas import AccountRef, Id, InputSchema, PageQuery, PersonRef, actor, error_responses, paginate
 from tamarind.triage import selectors, services
 from tamarind.triage.models import (
     CaseStatus,
@@ -39,19 +39,7 @@ router = Router(tags=["Triage"])
 # --- Output ---------------------------------------------------------------------------------------------------
 
 
-class PersonRef(Schema):
-    id: int
-    full_name: str
-    email: str
-
-
-class AccountRef(Schema):
-    id: int
-    name: str
-    crm_id: str
-
-
-class StepOut(Schema):
+class TriageStepOut(Schema):
     id: int
     text: str
     due_on: dt.date | None
@@ -101,7 +89,7 @@ class CaseOut(Schema):
 
 
 class CaseDetailOut(CaseOut):
-    steps: list[StepOut]
+    steps: list[TriageStepOut]
     notes: list[NoteOut]
 
     @staticmethod
@@ -236,7 +224,7 @@ def triage_case_update(request: HttpRequest, case_id: Id, payload: CasePatchIn) 
 
 @router.post(
     "/cases/{case_id}/steps",
-    response={201: StepOut, **error_responses(401, 403, 404, 422)},
+    response={201: TriageStepOut, **error_responses(401, 403, 404, 422)},
     summary="Add a next step to a case",
 )
 def triage_step_create(request: HttpRequest, case_id: Id, payload: StepIn) -> Status[TriageStep]:
@@ -248,7 +236,7 @@ def triage_step_create(request: HttpRequest, case_id: Id, payload: StepIn) -> St
 
 @router.patch(
     "/cases/{case_id}/steps/{step_id}",
-    response={200: StepOut, **error_responses(401, 403, 404, 422)},
+    response={200: TriageStepOut, **error_responses(401, 403, 404, 422)},
     summary="Mark a next step done (or not)",
 )
 def triage_step_update(request: HttpRequest, case_id: Id, step_id: Id, payload: StepPatchIn) -> TriageStep:

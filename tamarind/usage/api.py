@@ -51,7 +51,7 @@ class IngestOut(Schema):
     first_values: int = Field(0, description="Onboardings whose first value this batch set.")
 
 
-class MetricOut(Schema):
+class UsageMetricOut(Schema):
     key: str
     label: str
     kind: str = Field(..., description="`licenses`, `billable`, `active` or `use_case`.")
@@ -177,7 +177,7 @@ def usage_push_tickets(request: HttpRequest, rows: Body[list[TicketRowIn]]) -> d
 
 @router.get(
     "/metrics",
-    response={200: list[MetricOut], **error_responses(401)},
+    response={200: list[UsageMetricOut], **error_responses(401)},
     summary="List usage metrics",
     description="The built-in metrics and the use-case metrics admins added.",
 )
@@ -187,7 +187,7 @@ def usage_metric_list(request: HttpRequest) -> list[UsageMetric]:
 
 @router.post(
     "/metrics",
-    response={201: MetricOut, **error_responses(401, 403, 422)},
+    response={201: UsageMetricOut, **error_responses(401, 403, 422)},
     summary="Add a use-case metric",
     description="Admins only; audited.",
 )
