@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
@@ -12,6 +13,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.middleware import body_too_large_message
+from tamarind.core.schemas import ErrorOut
 
 
 class BearerToken(HttpBearer):
@@ -52,14 +54,60 @@ class SessionAuth(APIKeyCookie):
         return getattr(request, "user", None)
 
 
+# The error answers every operation may give, documented on each (with the shared ErrorOut body) by the rules
+# of ``error_statuses``; a route's own ``response=`` entries are kept.
+ERROR_ANSWERS = {
+    400: "Malformed request body: not JSON, or not JSON of the expected shape.",
+    401: "No valid credentials: a missing, forged or revoked token (or a token of a deactivated person).",
+    403: "Not allowed: you may read this but not change it (or a signed-in session's write sent no CSRF token).",
+    404: "No such row, or none that you may read.",
+    413: "The request body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE); `detail` gives it.",
+    422: "Invalid input: `detail` names each field or parameter at fault, `errors` lists them.",
+}
+
+
+def error_statuses(method: str, operation: dict[str, Any], path: str) -> set[int]:
+    """The error statuses an operation can answer, whatever its route declares."""
+    statuses = {422}  # any parameter (a NUL in the query string is refused on every route) or a service's refusal
+    if operation.get("security"):
+        statuses.add(401)
+    if "{" in path:
+        statuses.add(404)
+    if method != "get":
+        statuses.add(403)
+    if "requestBody" in operation:
+        statuses |= {400, 413}
+    return statuses
+
+
+class TamarindAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("ErrorOut", ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}"))
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status in error_statuses(method, operation, path):
+                    if status not in responses and str(status) not in responses:
+                        responses[status] = {
+                            "description": ERROR_ANSWERS[status],
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+                        }
+        return schema
+
+
 def build_api() -> NinjaAPI:
-    api = NinjaAPI(
+    api = TamarindAPI(
         title="Tamarind API",
         version="1",
         description=(
             "The account book and everything around it. Authenticate with `Authorization: Bearer <token>`; "
             "create a token under *API tokens* in the web UI or with `tamarind token create EMAIL`. "
-            'Errors are JSON: `{"detail": "..."}` with the right 4xx status.'
+            'Errors are JSON: `{"detail": "..."}` with the right 4xx status (each operation lists its own). '
+            "Integers are 64-bit; dates and times lie between 1900-01-01 and 2999-12-31; text may not contain NUL "
+            f"characters; a request body may be at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes "
+            "(DATA_UPLOAD_MAX_MEMORY_SIZE; an upload's file does not count)."
         ),
         auth=[BearerToken(), SessionAuth()],
         urls_namespace="api",
