@@ -89,7 +89,7 @@ class RequestGuardMiddleware:
         if api or request.method != "POST":
             return None  # the API's bodies are checked by its schemas (core.schemas)
         try:
-            fields = request.POST  # parsed here as the CSRF check would; the files are not read
+            fields = request.POST  # parsed here rather than by the CSRF check just after, as it would anyway
         except RequestDataTooBig:
             return refused(request, 413, "Too much at once", body_too_large_message())
         for key, values in fields.lists():

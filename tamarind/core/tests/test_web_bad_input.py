@@ -144,3 +144,33 @@ def test_an_upload_under_the_limit_is_not_refused_for_its_file_size(book, client
         reverse("imports:upload"), {"file": SimpleUploadedFile("a.csv", content), "dry_run": "on"}
     )
     assert response.status_code in (200, 302)
+
+
+FILTER_PARAMS = [
+    "q", "region", "tam", "owner", "account", "page", "page_size", "priority", "segment", "tier", "status", "type",
+    "from", "to", "date_from", "date_to", "period", "sort", "arr_min", "arr_max", "state", "scope", "job", "kind",
+    "overdue", "severity", "risk_reason", "color", "indicator", "show", "unread", "actor", "action", "object_type",
+    "renewal_from", "renewal_to", "version", "tab", "month",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "bad", [2**63, -(2**63) - 1, 10**30, "9999-12-31", "0001-01-01", "0001-01-01T00:00:00+14:00", "12/31/9999"]
+)
+def test_every_page_survives_filters_out_of_range(book, client_for, tmp_path, settings, bad):
+    """Every page a person opens, with every filter the pages read set to an integer beyond 64 bits or a date at
+    the calendar's ends: an answer (the filter refused or ignored), never a 500."""
+    from tamarind.tests.test_permission_matrix import ROWS, targets
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    t = targets(book, tmp_path)
+    client = client_for(book.admin)
+    client.raise_request_exception = False
+    pages = [row for row in ROWS if row.method == "get" and not row.api and row.expect["admin"] == 200]
+    assert len(pages) > 30
+    failures = []
+    for row in pages:
+        response = client.get(row.path(book, t), dict.fromkeys(FILTER_PARAMS, str(bad)))
+        if response.status_code >= 500:
+            failures.append(f"{row.name} {row.path(book, t)}: {response.status_code}")
+    assert not failures, "\n".join(failures)
