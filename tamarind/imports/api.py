@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from tamarind import policy
@@ -144,12 +145,12 @@ def upload_import(
             raise ValidationFailed({name: [NUL_MESSAGE]})
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > services.max_upload_bytes() + UPLOAD_OVERHEAD:
-        return Status(413, {"detail": services.upload_too_large_message(declared)})
+        raise HttpError(413, services.upload_too_large_message(declared))
     chosen = None
     if mapping:
         chosen = selectors.import_mapping_named(mapping)
         if chosen is None:
-            return Status(400, {"detail": f"There is no import mapping called “{mapping}”."})
+            raise HttpError(400, f"There is no import mapping called “{mapping}”.")
     try:
         job = services.import_job_create(
             actor=user,  # type: ignore[arg-type]
@@ -160,9 +161,9 @@ def upload_import(
             kind=kind,
         )
     except services.UploadTooLarge as exc:
-        return Status(413, {"detail": str(exc).removeprefix("file: ")})
+        raise HttpError(413, str(exc).removeprefix("file: ")) from None
     except ValidationFailed as exc:
-        return Status(400, {"detail": str(exc).removeprefix("file: ")})
+        raise HttpError(400, str(exc).removeprefix("file: ")) from None
     services.import_job_enqueue(job)
     job.refresh_from_db()
     return Status(202, job)
