@@ -18,7 +18,17 @@ from tamarind import policy
 from tamarind.accounts import selectors, services
 from tamarind.accounts.models import Account, EngagementModel, LifecycleStage, Priority, ProductTier, Segment
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import InputSchema, PageQuery, actor, error_responses, money, paginate
+from tamarind.core.schemas import (
+    Id,
+    InputSchema,
+    PageQuery,
+    PersonRef,
+    RegionRef,
+    actor,
+    error_responses,
+    money,
+    paginate,
+)
 from tamarind.people.models import Region, User
 
 router = Router(tags=["accounts"])
@@ -27,18 +37,9 @@ router = Router(tags=["accounts"])
 # --- Output ---------------------------------------------------------------------------------------------------
 
 
-class PersonRef(Schema):
-    id: int
-    full_name: str
-    email: str
+class AccountNameRef(Schema):
+    """An account by id and name (a parent; the account a history is of)."""
 
-
-class RegionRef(Schema):
-    id: int
-    name: str
-
-
-class AccountRef(Schema):
     id: int
     name: str
 
@@ -55,7 +56,7 @@ class AccountOut(Schema):
     id: int
     crm_id: str = Field(..., description="Unique id in the CRM the account came from.")
     name: str
-    parent: AccountRef | None = Field(None, description="The parent account, for a business unit.")
+    parent: AccountNameRef | None = Field(None, description="The parent account, for a business unit.")
     region: RegionRef
     segment: str = Field(..., description="`smb`, `mid_market` or `enterprise`.")
     arr: str = Field(
@@ -108,7 +109,7 @@ class TamAssignmentOut(Schema):
 
 
 class AccountHistoryOut(Schema):
-    account: AccountRef
+    account: AccountNameRef
     events: list[AuditEventOut] = Field(..., description="Audit events, newest first (at most 200).")
     tam_assignments: list[TamAssignmentOut] = Field(..., description="Every change of TAM, newest first.")
 
@@ -129,7 +130,7 @@ Engagement = Annotated[
     Field(description="Engagement model; empty for none."),
 ]
 Url = Annotated[str, Field(max_length=500, description="Collaboration space link (http/https), or empty.")]
-Ref = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Ref = Id
 TierName = Annotated[str, Field(min_length=1, max_length=60, description="Product tier by name (e.g. `Gold`).")]
 
 
@@ -277,7 +278,7 @@ def account_create(request: HttpRequest, payload: AccountCreateIn) -> Status[Acc
     summary="Get an account",
     description="404 when the account does not exist or is outside what you may read.",
 )
-def account_detail(request: HttpRequest, account_id: int) -> Account:
+def account_detail(request: HttpRequest, account_id: Id) -> Account:
     return selectors.account_for_user(actor(request), account_id)
 
 
@@ -291,7 +292,7 @@ def account_detail(request: HttpRequest, account_id: int) -> Account:
         "admins everything. Changing a field you may not change answers 403 and changes nothing."
     ),
 )
-def account_update(request: HttpRequest, account_id: int, payload: AccountPatchIn) -> Account:
+def account_update(request: HttpRequest, account_id: Id, payload: AccountPatchIn) -> Account:
     user = actor(request)
     account = selectors.account_for_user(user, account_id, write=True)
     changes = _resolve_references(user, payload.changes())
@@ -305,7 +306,7 @@ def account_update(request: HttpRequest, account_id: int, payload: AccountPatchI
     summary="Account history",
     description="The audit trail of the account (who changed what, when, from which request) and its TAM changes.",
 )
-def account_history(request: HttpRequest, account_id: int) -> dict[str, Any]:
+def account_history(request: HttpRequest, account_id: Id) -> dict[str, Any]:
     account = selectors.account_for_user(actor(request), account_id)
     return {
         "account": account,

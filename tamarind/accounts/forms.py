@@ -15,6 +15,7 @@ from tamarind.accounts.models import (
     ProductTier,
     Segment,
 )
+from tamarind.core.forms import DateField, IntegerField
 from tamarind.people.models import Region, Role, User
 
 
@@ -31,14 +32,14 @@ class AccountForm(forms.Form):
     arr = forms.DecimalField(label="ARR", min_value=0, max_digits=14, decimal_places=2)
     currency = forms.CharField(max_length=3, initial="USD")
     product_tier = forms.ModelChoiceField(queryset=ProductTier.objects.order_by("rung", "name"), required=False)
-    licenses = forms.IntegerField(label="Number of licenses", min_value=0)
+    licenses = IntegerField(label="Number of licenses", min_value=0)
     priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int)
     engagement_model = forms.ChoiceField(choices=[("", "—"), *EngagementModel.choices], required=False)
     tam = forms.ModelChoiceField(label="TAM", queryset=User.objects.none(), required=False)
     sal = forms.ModelChoiceField(label="SAL / AE", queryset=User.objects.none(), required=False)
     sa = forms.ModelChoiceField(label="SA", queryset=User.objects.none(), required=False)
-    customer_since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    next_renewal_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    customer_since = DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    next_renewal_date = DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     lifecycle_stage = forms.ChoiceField(choices=LifecycleStage.choices)
     collaboration_url = forms.URLField(
         label="Collaboration space", max_length=500, required=False, assume_scheme="https"

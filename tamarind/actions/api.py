@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 from tamarind.actions import selectors, services
 from tamarind.actions.models import Task, TaskStatus, TaskType
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import InputSchema, PageQuery, actor, error_responses, paginate
+from tamarind.core.schemas import AccountRef, Id, InputSchema, PageQuery, actor, error_responses, paginate
 
 router = Router(tags=["Tasks"])
 
@@ -22,15 +22,9 @@ router = Router(tags=["Tasks"])
 # --- Output ---------------------------------------------------------------------------------------------------
 
 
-class PersonRef(Schema):
+class TaskPersonRef(Schema):
     id: int
     full_name: str
-
-
-class AccountRef(Schema):
-    id: int
-    name: str
-    crm_id: str
 
 
 class TaskOut(Schema):
@@ -41,8 +35,8 @@ class TaskOut(Schema):
     type: str = Field(..., description="`assign_tam`, `onboarding_overdue`, `disengagement_review` or `follow_up`.")
     title: str
     account: AccountRef | None
-    owner: PersonRef
-    created_by: PersonRef | None = Field(None, description="Empty when a rule or a periodic job raised the task.")
+    owner: TaskPersonRef
+    created_by: TaskPersonRef | None = Field(None, description="Empty when a rule or a periodic job raised the task.")
     origin: str = Field(..., description="`rule` or `manual`.")
     reason: str = Field(..., description="What in particular the task is about; with account and type, its identity.")
     due_on: dt.date | None
@@ -77,7 +71,7 @@ class TaskPage(Schema):
 # --- Input ----------------------------------------------------------------------------------------------------
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
-Ref = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Ref = Id
 
 
 class TaskCreateIn(InputSchema):
@@ -174,7 +168,7 @@ def task_create(request: HttpRequest, payload: TaskCreateIn) -> Status[Task]:
     description="404 when the task does not exist or is not yours, your team's (managers) or anyone's (directors, "
     "admins).",
 )
-def task_detail(request: HttpRequest, task_id: int) -> Task:
+def task_detail(request: HttpRequest, task_id: Id) -> Task:
     return selectors.task_for_user(actor(request), task_id)
 
 
@@ -187,7 +181,7 @@ def task_detail(request: HttpRequest, task_id: int) -> Task:
         "TAM Manager and admins may change a task; directors read it (403)."
     ),
 )
-def task_update(request: HttpRequest, task_id: int, payload: TaskPatchIn) -> Task:
+def task_update(request: HttpRequest, task_id: Id, payload: TaskPatchIn) -> Task:
     user = actor(request)
     task = selectors.task_for_user(user, task_id, write=True)
     return services.task_update(actor=user, task=task, changes=payload.changes(), source="api")

@@ -9,6 +9,7 @@ from django import forms
 from tamarind.accounts.models import Account
 from tamarind.actions import selectors
 from tamarind.actions.models import TaskStatus, TaskType
+from tamarind.core.forms import DateField
 from tamarind.people.models import User
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -29,7 +30,7 @@ class TaskCreateForm(forms.Form):
         required=False, max_length=255, help_text="CRM id or name of an account you can see; leave empty for none."
     )
     owner = OwnerField(queryset=User.objects.none(), empty_label=None)
-    due_on = forms.DateField(label="Due", required=False, widget=DATE)
+    due_on = DateField(label="Due", required=False, widget=DATE)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -59,7 +60,7 @@ class TaskEditForm(forms.Form):
 
     title = forms.CharField(max_length=200)
     owner = OwnerField(queryset=User.objects.none(), empty_label=None)
-    due_on = forms.DateField(label="Due", required=False, widget=DATE)
+    due_on = DateField(label="Due", required=False, widget=DATE)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}))
 
     def __init__(self, *args: Any, user: User, current_owner: User, **kwargs: Any) -> None:
@@ -74,7 +75,7 @@ class TaskStatusForm(forms.Form):
     """A status button, or the snooze form (status ``snoozed`` with the day to wake up on)."""
 
     status = forms.ChoiceField(choices=TaskStatus.choices)
-    snoozed_until = forms.DateField(label="Snooze until", required=False, widget=DATE)
+    snoozed_until = DateField(label="Snooze until", required=False, widget=DATE)
 
     def changes(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.cleaned_data["status"]}

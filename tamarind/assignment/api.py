@@ -18,7 +18,7 @@ from tamarind.assignment import selectors, services
 from tamarind.assignment.models import Qualification, RuleSetVersion
 from tamarind.assignment.rules import RuleError
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import InputSchema, PageQuery, actor, error_responses, money, paginate
+from tamarind.core.schemas import Id, InputSchema, PageQuery, actor, error_responses, money, paginate
 
 router = Router(tags=["Qualification rules"])
 
@@ -117,7 +117,7 @@ def rule_live(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get("/v{version}", response={200: RuleVersionOut, **error_responses(401, 404, 422)}, summary="One rule version")
-def rule_detail(request: HttpRequest, version: int) -> dict[str, Any]:
+def rule_detail(request: HttpRequest, version: Id) -> dict[str, Any]:
     _require_reader(request)
     return _out(selectors.rule_version(version), selectors.vocabulary(), selectors.live_rules())
 

@@ -8,6 +8,7 @@ from django import forms
 
 from tamarind.audit.models import AuditAction
 from tamarind.audit.selectors import SYSTEM_ACTOR, AuditFilters
+from tamarind.core.forms import DateField
 from tamarind.people.forms import PlainLabelsForm
 
 
@@ -17,8 +18,8 @@ class AuditFilterForm(PlainLabelsForm):
     object_type = forms.ChoiceField(required=False, label="Object type")
     action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AuditAction.choices])
     actor = forms.ChoiceField(required=False)
-    date_from = forms.DateField(required=False, label="From (UTC)", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To (UTC)", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = DateField(required=False, label="From (UTC)", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = DateField(required=False, label="To (UTC)", widget=forms.DateInput(attrs={"type": "date"}))
     request_id = forms.CharField(required=False, max_length=64, label="Request id")
     q = forms.CharField(
         required=False,

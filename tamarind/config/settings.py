@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "tamarind.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check, which reads the form: oversized bodies (413) and NUL characters, refused clearly.
+    "tamarind.core.middleware.RequestGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -222,14 +224,33 @@ EMAIL_TIMEOUT = int(os.environ.get("TAMARIND_EMAIL_TIMEOUT", "30"))
 # Where people reach Tamarind, for the links in emails (notifications, digests).
 TAMARIND_BASE_URL = os.environ.get("TAMARIND_BASE_URL", "http://localhost:8000")
 
+# Every handler carries the redacting filter (tamarind.core.logs): no token, Authorization value, password or
+# session/CSRF cookie reaches a log. Django's own handlers are replaced (not kept beside ours) for the same reason.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "redact_secrets": {"()": "tamarind.core.logs.RedactSecretsFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]},
+        "mail_admins": {
+            "class": "tamarind.core.logs.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "redact_secrets"],
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("TAMARIND_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": ["console", "mail_admins"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
+# Exception reports (the debug page, error emails) hide secret-named POST fields and locals too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "tamarind.core.logs.SecretsReporterFilter"
 
 # Domain defaults (../shared/domain.md). Every figure here is a default an admin can override in the
 # product's configuration pages; code reads them through tamarind.core.config, never as literals.

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.middleware import body_too_large_message
+from tamarind.core.schemas import ErrorOut
 
 
 class BearerToken(HttpBearer):
     """``Authorization: Bearer tmd_...``; tokens are created on the web UI or with ``tamarind token create``."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        # ninja's own version logs a header of another scheme whole (``Basic ...``, ``Token tmd_...``, a bare
+        # token) when DEBUG is on; any such header is simply not ours, so it is ignored without a word.
+        scheme, _, token = request.headers.get(self.header, "").partition(" ")
+        if scheme.lower() != self.openapi_scheme:
+            return None
+        return self.authenticate(request, token)
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         from tamarind.people.services import token_authenticate
@@ -30,21 +41,73 @@ class SessionAuth(APIKeyCookie):
 
     param_name = "sessionid"
 
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+    def __call__(self, request: HttpRequest) -> Any:
+        # The CSRF check guards what a session may do, so it only runs once a session has signed someone in:
+        # a write with no credentials, or a forged or revoked token, is unauthenticated (401) like a read, not
+        # "CSRF check Failed" (403). A signed-in browser's write without its CSRF token is still refused (403).
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active:
-            return user
-        return None
+        if user is None or not user.is_authenticated or not user.is_active:
+            return None
+        return super().__call__(request)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return getattr(request, "user", None)
+
+
+# The error answers every operation may give, documented on each (with the shared ErrorOut body) by the rules
+# of ``error_statuses``; a route's own ``response=`` entries are kept.
+ERROR_ANSWERS = {
+    400: "Malformed request body: not JSON, or not JSON of the expected shape.",
+    401: "No valid credentials: a missing, forged or revoked token (or a token of a deactivated person).",
+    403: "Not allowed: you may read this but not change it (or a signed-in session's write sent no CSRF token).",
+    404: "No such row, or none that you may read.",
+    413: "The request body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE); `detail` gives it.",
+    422: "Invalid input: `detail` names each field or parameter at fault, `errors` lists them.",
+}
+
+
+def error_statuses(method: str, operation: dict[str, Any], path: str) -> set[int]:
+    """The error statuses an operation can answer, whatever its route declares."""
+    statuses = {422}  # any parameter (a NUL in the query string is refused on every route) or a service's refusal
+    if operation.get("security"):
+        statuses.add(401)
+    if "{" in path:
+        statuses.add(404)
+    if method != "get":
+        statuses.add(403)
+    if "requestBody" in operation:
+        statuses |= {400, 413}
+    return statuses
+
+
+class TamarindAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("ErrorOut", ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}"))
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status in error_statuses(method, operation, path):
+                    if status not in responses and str(status) not in responses:
+                        responses[status] = {
+                            "description": ERROR_ANSWERS[status],
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+                        }
+        return schema
 
 
 def build_api() -> NinjaAPI:
-    api = NinjaAPI(
+    api = TamarindAPI(
         title="Tamarind API",
         version="1",
         description=(
             "The account book and everything around it. Authenticate with `Authorization: Bearer <token>`; "
             "create a token under *API tokens* in the web UI or with `tamarind token create EMAIL`. "
-            'Errors are JSON: `{"detail": "..."}` with the right 4xx status.'
+            'Errors are JSON: `{"detail": "..."}` with the right 4xx status (each operation lists its own). '
+            "Integers are 64-bit; dates and times lie between 1900-01-01 and 2999-12-31; text may not contain NUL "
+            f"characters; a request body may be at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes "
+            "(DATA_UPLOAD_MAX_MEMORY_SIZE; an upload's file does not count)."
         ),
         auth=[BearerToken(), SessionAuth()],
         urls_namespace="api",
@@ -62,6 +125,11 @@ def build_api() -> NinjaAPI:
     def invalid(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
         return api.create_response(request, {"detail": str(exc), "errors": exc.errors}, status=422)
 
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Bodies are refused earlier by RequestGuardMiddleware; an upload's form fields can only be measured here.
+        return api.create_response(request, {"detail": body_too_large_message()}, status=413)
+
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
         return api.create_response(
@@ -70,6 +138,10 @@ def build_api() -> NinjaAPI:
 
     @api.exception_handler(ValidationError)
     def bad_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        out_of_range = ("less_than_equal", "greater_than_equal")
+        if exc.errors and all(e.get("loc", [""])[0] == "path" and e.get("type") in out_of_range for e in exc.errors):
+            # An id in the path beyond what the database can hold names no row, like any other unknown id.
+            return api.create_response(request, {"detail": "Not found: there is no such id."}, status=404)
         messages = []
         for err in exc.errors:
             loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query"))

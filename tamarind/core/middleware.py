@@ -4,9 +4,13 @@ import re
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from tamarind.core.context import request_id_scope
+from tamarind.core.values import NUL_MESSAGE
 
 # A caller-supplied id is kept only when it is short and plain, so it cannot smuggle text into logs.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -25,6 +29,73 @@ class RequestIdMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = rid
         return response
+
+
+def body_too_large_message() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    megabytes = f" ({limit / (1024 * 1024):.0f} MB)" if limit >= 1024 * 1024 else ""
+    return (
+        f"The request body is larger than the {limit:,} bytes{megabytes} this server accepts "
+        "(DATA_UPLOAD_MAX_MEMORY_SIZE). Send less at once, e.g. in several smaller batches."
+    )
+
+
+def refused(request: HttpRequest, status: int, title: str, message: str, field: str | None = None) -> HttpResponse:
+    """A refusal before any view ran: JSON for the API (``{"detail", "errors"}``), a page for a person."""
+    if request.path.startswith("/api/"):
+        body: dict[str, object] = {"detail": f"{field}: {message}" if field else message}
+        if field:
+            body["errors"] = {field: [message]}
+        return JsonResponse(body, status=status)
+    # "Go back" returns to the page the form was on (same site only), else the browser's history is used.
+    referer = request.META.get("HTTP_REFERER", "")
+    back = referer if url_has_allowed_host_and_scheme(referer, {request.get_host()}) else ""
+    context = {"title": title, "message": message, "field": field, "status": status, "back": back}
+    html = render_to_string("core/refused.html", context, request=request)
+    return HttpResponse(html, status=status)
+
+
+class RequestGuardMiddleware:
+    """Refuses, before any view or the CSRF check reads the request, what no view could handle:
+
+    - a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (uploads excepted: their files are not counted) is a 413 naming
+      the limit (Django would answer an HTML 400, or a 500 where it surfaced inside a view);
+    - a NUL character in the path, a query parameter or a web form's field is a 422 (API) or 400 (page) naming
+      the parameter: PostgreSQL cannot store or even compare such text.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.check(request) or self.get_response(request)
+
+    def check(self, request: HttpRequest) -> HttpResponse | None:
+        api = request.path.startswith("/api/")
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        multipart = request.content_type == "multipart/form-data"
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if limit is not None and declared > limit and not multipart:
+            return refused(request, 413, "Too much at once", body_too_large_message())
+        nul_status = 422 if api else 400
+        if "\x00" in request.path:
+            return refused(request, nul_status, "Not a valid address", f"The address: {NUL_MESSAGE}", None)
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                return refused(request, nul_status, "Not a valid request", NUL_MESSAGE, key.replace("\x00", ""))
+        if api or request.method != "POST":
+            return None  # the API's bodies are checked by its schemas (core.schemas)
+        try:
+            fields = request.POST  # parsed here rather than by the CSRF check just after, as it would anyway
+        except RequestDataTooBig:
+            return refused(request, 413, "Too much at once", body_too_large_message())
+        for key, values in fields.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                return refused(request, nul_status, "Not a valid form", NUL_MESSAGE, key.replace("\x00", ""))
+        return None
 
 
 class ProductNotFoundMiddleware:

@@ -17,7 +17,7 @@ from ninja import Field, Query, Router, Schema
 
 from tamarind import policy
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import actor, error_responses, money
+from tamarind.core.schemas import QuerySchema, actor, error_responses, money
 from tamarind.dashboards import health_selectors, selectors
 
 LIST_LIMIT_HEALTH = health_selectors.LIST_LIMIT
@@ -25,7 +25,7 @@ LIST_LIMIT_HEALTH = health_selectors.LIST_LIMIT
 router = Router(tags=["Dashboards"])
 
 
-class OnboardingDashboardQuery(Schema):
+class OnboardingDashboardQuery(QuerySchema):
     region: str | None = Field(None, description="A region id (directors and admins; managers see their region).")
     tam: str | None = Field(None, description="A TAM's person id (not for TAMs, whose dashboard is their own).")
     period: str | None = Field(
@@ -35,7 +35,7 @@ class OnboardingDashboardQuery(Schema):
     to: str | None = Field(None, description="Contract start on or before (YYYY-MM-DD).")
 
 
-class MetricOut(Schema):
+class DashboardMetricOut(Schema):
     key: str = Field(..., description="`time_to_engage`, `time_to_first_value` or `time_to_onboard`.")
     label: str
     target_days: int
@@ -59,7 +59,7 @@ class LineOut(Schema):
     over_target: int = Field(..., description="Open records past a target without the milestone.")
     unassigned_records: int = Field(..., description="Open records without a TAM (regions and totals only).")
     unassigned_accounts: int = Field(..., description="Qualifying accounts with no TAM and no open record.")
-    metrics: list[MetricOut]
+    metrics: list[DashboardMetricOut]
 
 
 class OverTargetOut(Schema):
@@ -235,7 +235,7 @@ def onboarding_dashboard(request: HttpRequest, params: Query[OnboardingDashboard
 # --- Customer Health Dashboard ------------------------------------------------------------------------------------
 
 
-class HealthDashboardQuery(Schema):
+class HealthDashboardQuery(QuerySchema):
     region: str | None = Field(None, description="A region id (directors and admins; managers see their region).")
     tam: str | None = Field(None, description="A TAM's person id (not for TAMs, whose dashboard is their own).")
     segment: str | None = Field(None, description="`smb`, `mid_market` or `enterprise`.")

@@ -35,6 +35,7 @@ from tamarind import policy
 from tamarind.accounts.models import Account
 from tamarind.accounts.selectors import BookScope, book_scope
 from tamarind.assignment.models import Qualification
+from tamarind.core.values import DATE_RANGE_MESSAGE, date_out_of_range
 from tamarind.dashboards.expressions import DaysBetween, Median
 from tamarind.onboarding.metrics import METRICS, Measure, MetricDef, MetricState, TargetDays
 from tamarind.onboarding.models import OPEN_STATUSES, Onboarding, OnboardingQuerySet, OnboardingStatus
@@ -111,6 +112,9 @@ class DashboardFilters:
                 day = dt.date.fromisoformat(value)
             except ValueError:
                 f.errors[key] = f"{key} must be a date (YYYY-MM-DD), got {value!r}."
+                continue
+            if date_out_of_range(day):
+                f.errors[key] = f"{key}: {DATE_RANGE_MESSAGE}"
                 continue
             setattr(f, attr, day)
             f.period = "custom"

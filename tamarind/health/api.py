@@ -11,7 +11,7 @@ from ninja import Field, Router, Schema, Status
 
 from tamarind import policy
 from tamarind.accounts.selectors import account_for_user
-from tamarind.core.schemas import InputSchema, actor, error_responses
+from tamarind.core.schemas import Id, InputSchema, actor, error_responses
 from tamarind.health import selectors, services
 from tamarind.health.models import HealthModelVersion, Sentiment
 
@@ -88,7 +88,7 @@ class ModelVersionIn(InputSchema):
     description="Score, color, each measure's breakdown, the daily history and recent sentiments. 404 outside "
     "what you may read.",
 )
-def health_detail(request: HttpRequest, account_id: int) -> dict[str, Any]:
+def health_detail(request: HttpRequest, account_id: Id) -> dict[str, Any]:
     account = account_for_user(actor(request), account_id)
     health = selectors.account_score(account_id=account.pk)
     return {
@@ -113,7 +113,7 @@ def health_detail(request: HttpRequest, account_id: int) -> dict[str, Any]:
     summary="Set the TAM sentiment",
     description="The account's TAM, its region's manager and admins; others who read the account get 403.",
 )
-def sentiment_create(request: HttpRequest, account_id: int, payload: SentimentIn) -> Status[Sentiment]:
+def sentiment_create(request: HttpRequest, account_id: Id, payload: SentimentIn) -> Status[Sentiment]:
     user = actor(request)
     account = account_for_user(user, account_id)
     if not policy.can_set_sentiment(user, account):

@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 
+from tamarind.core.forms import IntegerField
 from tamarind.health.models import HealthColor
 from tamarind.health.spec import (
     COLOR_LABELS,
@@ -78,22 +79,22 @@ class HealthModelForm(forms.Form):
     note = forms.CharField(
         required=False, max_length=NOTE_MAX, label="Why this version", help_text="Kept with the version."
     )
-    band_green = forms.IntegerField(label="Green from", widget=_small(min=1, max=100))
-    band_yellow = forms.IntegerField(label="Yellow from", widget=_small(min=1, max=100))
-    score_green = forms.IntegerField(label="Green", widget=_small(min=0, max=100))
-    score_yellow = forms.IntegerField(label="Yellow", widget=_small(min=0, max=100))
-    score_red = forms.IntegerField(label="Red", widget=_small(min=0, max=100))
+    band_green = IntegerField(label="Green from", widget=_small(min=1, max=100))
+    band_yellow = IntegerField(label="Yellow from", widget=_small(min=1, max=100))
+    score_green = IntegerField(label="Green", widget=_small(min=0, max=100))
+    score_yellow = IntegerField(label="Yellow", widget=_small(min=0, max=100))
+    score_red = IntegerField(label="Red", widget=_small(min=0, max=100))
     red_sentiment_override = forms.BooleanField(required=False, label="A Red TAM sentiment makes the whole score Red")
-    staleness_days = forms.IntegerField(label="A TAM sentiment is stale after (days)", widget=_small(min=1))
+    staleness_days = IntegerField(label="A TAM sentiment is stale after (days)", widget=_small(min=1))
     utilization_share = forms.DecimalField(label="License utilization share (%)", widget=_small(min=0, max=100))
     adoption_share = forms.DecimalField(label="Use-case adoption share (%)", widget=_small(min=0, max=100))
     adoption_green = forms.DecimalField(label="Green from (% of use cases adopted)", widget=_small(min=0, max=100))
     adoption_yellow = forms.DecimalField(label="Yellow from (% of use cases adopted)", widget=_small(min=0, max=100))
-    support_green = forms.IntegerField(label="Green up to (tickets a month)", widget=_small(min=0))
-    support_yellow = forms.IntegerField(label="Yellow up to (tickets a month)", widget=_small(min=0))
+    support_green = IntegerField(label="Green up to (tickets a month)", widget=_small(min=0))
+    support_yellow = IntegerField(label="Yellow up to (tickets a month)", widget=_small(min=0))
     urgent_is_red = forms.BooleanField(required=False, label="An open urgent ticket makes it Red")
-    u_rows = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ROWS)
-    u_cols = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_COLUMNS)
+    u_rows = IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ROWS)
+    u_cols = IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_COLUMNS)
 
     def __init__(self, data: Any = None, *, definition: dict[str, Any], **kwargs: Any) -> None:
         """``definition`` fills an unbound form (with one empty row and column to add); a bound form takes its
@@ -116,14 +117,14 @@ class HealthModelForm(forms.Form):
                 label=MEASURE_LABELS[key], widget=_small(min=0, max=100, **{"data-weight": key})
             )
         for p in PRIORITIES:
-            self.fields[f"eng_{p}_green"] = forms.IntegerField(
+            self.fields[f"eng_{p}_green"] = IntegerField(
                 required=False, label=f"Priority {p}: Green up to (days)", widget=_small(min=0)
             )
-            self.fields[f"eng_{p}_yellow"] = forms.IntegerField(
+            self.fields[f"eng_{p}_yellow"] = IntegerField(
                 required=False, label=f"Priority {p}: Yellow up to (days)", widget=_small(min=0)
             )
         for j in range(1, cols):
-            self.fields[f"m_{j}"] = forms.IntegerField(
+            self.fields[f"m_{j}"] = IntegerField(
                 required=False, label=f"Column {j + 1}: from month", widget=_small(min=1)
             )
         for i in range(rows):

@@ -45,6 +45,7 @@ from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record, audit_record_many, build_event
 from tamarind.core.bulk import IdRange, bulk_update_rows, bulk_upsert, chunks, id_filter
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.values import NUL_MESSAGE
 from tamarind.health.models import (
     HealthColor,
     HealthHistory,
@@ -130,8 +131,10 @@ def sentiment_set(
     errors: dict[str, list[str]] = {}
     if color not in HealthColor.values:
         errors["color"] = [f"Choose one of: {', '.join(HealthColor.values)}."]
-    text = reason.replace("\x00", "").strip() if isinstance(reason, str) else ""
-    if not text:
+    text = reason.strip() if isinstance(reason, str) else ""
+    if "\x00" in text:
+        errors["reason"] = [NUL_MESSAGE]
+    elif not text:
         errors["reason"] = ["Say why: a sentiment needs a reason."]
     elif len(text) > REASON_MAX:
         errors["reason"] = [f"At most {REASON_MAX} characters."]

@@ -12,10 +12,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from tamarind import policy
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.schemas import ErrorOut, Id, Offset, QuerySchema
+from tamarind.core.values import NUL_MESSAGE
 from tamarind.imports import selectors, services
 from tamarind.imports.models import ImportJob, ImportSource, ImportStatus
 
@@ -23,10 +26,6 @@ router = Router(tags=["imports"])
 
 FIRST_ERRORS = 100
 UPLOAD_OVERHEAD = 64 * 1024
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class ImportErrorOut(Schema):
@@ -162,9 +161,9 @@ class ImportJobDetailOut(ImportJobOut):
         return obj.error_count > FIRST_ERRORS
 
 
-class ListQuery(Schema):
+class ListQuery(QuerySchema):
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 @router.get("/", response={200: list[ImportJobOut], 403: ErrorOut}, summary="List imports, newest first")
@@ -198,14 +197,17 @@ def upload_import(
     user = request.user
     if not policy.can_import(user):  # type: ignore[arg-type]
         raise PermissionDenied("Only admins import CRM files.")
+    for name, value in (("mapping", mapping), ("kind", kind)):
+        if value and "\x00" in value:  # the one form body of the API (JSON bodies are checked by their schemas)
+            raise ValidationFailed({name: [NUL_MESSAGE]})
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > services.max_upload_bytes() + UPLOAD_OVERHEAD:
-        return Status(413, {"detail": services.upload_too_large_message(declared)})
+        raise HttpError(413, services.upload_too_large_message(declared))
     chosen = None
     if mapping:
         chosen = selectors.import_mapping_named(mapping)
         if chosen is None:
-            return Status(400, {"detail": f"There is no import mapping called “{mapping}”."})
+            raise HttpError(400, f"There is no import mapping called “{mapping}”.")
     try:
         job = services.import_job_create(
             actor=user,  # type: ignore[arg-type]
@@ -218,9 +220,9 @@ def upload_import(
             skip_unknown_owners=skip_unknown_owners,
         )
     except services.UploadTooLarge as exc:
-        return Status(413, {"detail": str(exc).removeprefix("file: ")})
+        raise HttpError(413, str(exc).removeprefix("file: ")) from None
     except ValidationFailed as exc:
-        return Status(400, {"detail": str(exc).removeprefix("file: ")})
+        raise HttpError(400, str(exc).removeprefix("file: ")) from None
     services.import_job_enqueue(job)
     job.refresh_from_db()
     return Status(202, job)
@@ -231,5 +233,5 @@ def upload_import(
     response={200: ImportJobDetailOut, 404: ErrorOut},
     summary="An import's status, counts and first errors",
 )
-def get_import(request: HttpRequest, job_id: int) -> ImportJob:
+def get_import(request: HttpRequest, job_id: Id) -> ImportJob:
     return selectors.import_job_for_user(request.user, job_id)  # type: ignore[arg-type]

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from tamarind.accounts.models import EngagementModel, LifecycleStage, Segment
+from tamarind.core.values import MAX_DATE, MIN_DATE, date_out_of_range
+
+DATE_RANGE_CELL = f"is not between {MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}"
 
 
 class CellError(ValueError):
@@ -202,9 +205,12 @@ def parse_date(raw: str) -> dt.date:
             raise CellError("is not a date")
         month, day, year = (int(g) for g in match.groups())
     try:
-        return dt.date(year, month, day)
+        value = dt.date(year, month, day)
     except ValueError:
         raise CellError("is not a date") from None
+    if date_out_of_range(value):
+        raise CellError(DATE_RANGE_CELL)
+    return value
 
 
 # --- Choices -----------------------------------------------------------------------------------------------

@@ -142,6 +142,8 @@ class ImportResult:
     def add_error(self, line: int | None, column: str, value: str, message: str) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_STORED_ERRORS:
+            # A NUL is shown as the NUL symbol: the errors are stored as JSON, which PostgreSQL refuses NUL in.
+            column, value, message = (t.replace("\x00", "\u2400") for t in (column, value, message))
             self.errors.append(error_entry(line=line, column=column, value=value, message=message))
 
 
@@ -164,6 +166,9 @@ def find_bad_utf8(path: Path) -> tuple[int, int]:
             if not chunk:
                 return 0, offset
             offset += len(chunk)
+
+
+NUL_CELL = "contains a NUL character"
 
 
 def shorten(value: str, limit: int = 80) -> str:
@@ -327,7 +332,8 @@ class Importer:
                 header = next(reader, None)
                 if header is None:
                     raise FileRejected("the file is empty")
-                header = [unescape_cell(h.strip()) for h in header]
+                # NUL is shown (never stored) as a visible symbol
+                header = [unescape_cell(h.strip()).replace("\x00", "\u2400") for h in header]
                 self._match_columns(header)
                 self._prepare_steps()
                 ncols = len(header)
@@ -550,10 +556,17 @@ class Importer:
         if len(crm) > MAX_LENGTHS["crm_id"]:
             self._row_error(line, "crm_id", crm, "is longer than 64 characters")
             errors += 1
+        elif "\x00" in crm:
+            self._row_error(line, "crm_id", crm, NUL_CELL)
+            errors += 1
         if len(cells) < self._width:
             cells = cells + [""] * (self._width - len(cells))
         for fld, attname, index, header, empty, memo in self._steps:
             raw = cells[index].strip()
+            if "\x00" in raw:  # PostgreSQL cannot store it: refused, naming the line and column
+                self._row_error(line, fld, raw, NUL_CELL)
+                errors += 1
+                continue
             if raw[:1] == "'":
                 raw = unescape_cell(raw)
             if not raw:

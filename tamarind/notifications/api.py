@@ -11,7 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from tamarind.core.schemas import InputSchema, PageQuery, actor, error_responses, paginate
+from tamarind.core.schemas import Id, InputSchema, PageQuery, actor, error_responses, paginate
 from tamarind.notifications import selectors, services
 from tamarind.notifications.models import Notification, NotificationKind
 from tamarind.people.models import EmailNotifications
@@ -19,7 +19,7 @@ from tamarind.people.models import EmailNotifications
 router = Router(tags=["Notifications"])
 
 
-class AccountRef(Schema):
+class NotificationAccountRef(Schema):
     id: int
     name: str
 
@@ -30,7 +30,7 @@ class NotificationOut(Schema):
     title: str
     body: str
     url: str = Field(..., description="A path inside Tamarind the notification is about (may be empty).")
-    account: AccountRef | None = None
+    account: NotificationAccountRef | None = None
     created_at: dt.datetime
     read_at: dt.datetime | None = Field(None, description="When you marked it read; null while unread.")
     emailed_at: dt.datetime | None = Field(None, description="When it went out by email (alone or in a digest).")
@@ -112,7 +112,7 @@ def notification_settings_update(request: HttpRequest, payload: NotificationSett
     response={200: NotificationOut, **error_responses(401, 404, 422)},
     summary="Get one of your notifications",
 )
-def notification_detail(request: HttpRequest, notification_id: int) -> Notification:
+def notification_detail(request: HttpRequest, notification_id: Id) -> Notification:
     return selectors.notification_for_user(actor(request), notification_id)
 
 
@@ -122,7 +122,7 @@ def notification_detail(request: HttpRequest, notification_id: int) -> Notificat
     summary="Mark one of your notifications read",
     description="Marking a read notification again changes nothing.",
 )
-def notification_read(request: HttpRequest, notification_id: int) -> Notification:
+def notification_read(request: HttpRequest, notification_id: Id) -> Notification:
     user = actor(request)
     notification = selectors.notification_for_user(user, notification_id)
     services.notification_mark_read(actor=user, notification=notification)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import InputSchema, PageQuery, actor, error_responses, paginate
+from tamarind.core.schemas import AccountRef, Id, InputSchema, PageQuery, PersonRef, actor, error_responses, paginate
 from tamarind.onboarding import selectors, services
 from tamarind.onboarding.metrics import Measure
 from tamarind.onboarding.models import STEPS, Onboarding, OnboardingStatus, OnboardingTargets
@@ -25,19 +25,7 @@ router = Router(tags=["Onboarding"])
 # --- Output ---------------------------------------------------------------------------------------------------
 
 
-class PersonRef(Schema):
-    id: int
-    full_name: str
-    email: str
-
-
-class AccountRef(Schema):
-    id: int
-    name: str
-    crm_id: str
-
-
-class MetricOut(Schema):
+class OnboardingMetricOut(Schema):
     key: str = Field(..., description="`time_to_engage`, `time_to_first_value` or `time_to_onboard`.")
     label: str
     state: str = Field(
@@ -67,7 +55,7 @@ def _metric(m: Measure) -> dict[str, Any]:
     }
 
 
-class StepOut(Schema):
+class OnboardingStepOut(Schema):
     key: str
     label: str
     done_on: dt.date | None
@@ -86,13 +74,13 @@ class OnboardingOut(Schema):
     infrastructure_ready: dt.date | None
     first_value: dt.date | None
     onboarding_finish: dt.date | None = Field(None, description="The first cadence call.")
-    steps: list[StepOut]
+    steps: list[OnboardingStepOut]
     notes: str
     challenges: str
     highlights: str
     delay_reason: str
     experience_score: int | None = Field(None, description="1-5; required to complete.")
-    metrics: list[MetricOut]
+    metrics: list[OnboardingMetricOut]
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -217,7 +205,7 @@ def onboarding_targets_update(request: HttpRequest, payload: TargetsPatchIn) -> 
     summary="Get an onboarding record",
     description="404 when it does not exist or its account is outside what you may read.",
 )
-def onboarding_detail(request: HttpRequest, onboarding_id: int) -> Onboarding:
+def onboarding_detail(request: HttpRequest, onboarding_id: Id) -> Onboarding:
     return selectors.onboarding_for_user(actor(request), onboarding_id)
 
 
@@ -230,7 +218,7 @@ def onboarding_detail(request: HttpRequest, onboarding_id: int) -> Onboarding:
         "others who read it get 403. Completing needs every milestone date (in order), notes and the score."
     ),
 )
-def onboarding_update(request: HttpRequest, onboarding_id: int, payload: OnboardingPatchIn) -> Onboarding:
+def onboarding_update(request: HttpRequest, onboarding_id: Id, payload: OnboardingPatchIn) -> Onboarding:
     user = actor(request)
     onboarding = selectors.onboarding_for_user(user, onboarding_id, write=True)
     return services.onboarding_update(actor=user, onboarding=onboarding, changes=payload.changes(), source="api")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from tamarind.core.forms import DateField, IntegerField
 from tamarind.onboarding.models import DATE_FIELDS, TARGET_FIELDS, Onboarding, OnboardingStatus, OnboardingTargets
 
 _ONBOARDING_FIELDS = {f.name: f for f in Onboarding._meta.fields}
@@ -15,7 +16,7 @@ SCORE_CHOICES = [("", "—"), *((str(n), str(n)) for n in range(1, 6))]
 
 def _date_field(name: str) -> forms.DateField:
     model_field = _ONBOARDING_FIELDS[name]
-    return forms.DateField(
+    return DateField(
         label=str(model_field.verbose_name).capitalize(),
         required=False,
         help_text=str(model_field.help_text),
@@ -60,9 +61,9 @@ def onboarding_initial(onboarding: Onboarding) -> dict[str, Any]:
 
 
 class OnboardingTargetsForm(forms.Form):
-    engage_days = forms.IntegerField(min_value=1, max_value=3650)
-    first_value_days = forms.IntegerField(min_value=1, max_value=3650)
-    onboard_days = forms.IntegerField(min_value=1, max_value=3650)
+    engage_days = IntegerField(min_value=1, max_value=3650)
+    first_value_days = IntegerField(min_value=1, max_value=3650)
+    onboard_days = IntegerField(min_value=1, max_value=3650)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -76,4 +77,4 @@ class StepForm(forms.Form):
     """One checklist tick: ``done`` on or off, and the day it was done (default today)."""
 
     done = forms.BooleanField(required=False)
-    on = forms.DateField(required=False)
+    on = DateField(required=False)

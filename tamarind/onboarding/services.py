@@ -8,6 +8,7 @@ moves the account to Adoption. Actor ``None`` is the system (rules, imports run 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -25,6 +26,7 @@ from tamarind.audit.models import AuditAction, AuditEvent
 from tamarind.audit.services import audit_record, audit_record_many, build_event, snapshot
 from tamarind.core.bulk import chunks
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.values import DATE_RANGE_MESSAGE, NUL_MESSAGE, date_out_of_range
 from tamarind.notifications.models import NotificationKind
 from tamarind.notifications.services import NotificationDraft, notify, notify_many
 from tamarind.onboarding.metrics import METRICS, data_errors
@@ -346,13 +348,13 @@ def _clean_date(value: Any, name: str) -> dt.date | None:
         return None
     if isinstance(value, dt.datetime):
         raise ValidationFailed({name: ["Enter a date, not a date and time."]})
-    if isinstance(value, dt.date):
-        return value
     if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
+        with contextlib.suppress(ValueError):
+            value = dt.date.fromisoformat(value.strip())
+    if isinstance(value, dt.date):
+        if date_out_of_range(value):
+            raise ValidationFailed({name: [DATE_RANGE_MESSAGE]})
+        return value
     raise ValidationFailed({name: [f"Enter a date (YYYY-MM-DD), not {str(value)[:40]!r}."]})
 
 
@@ -361,8 +363,10 @@ def _clean_text(value: Any, name: str) -> str:
         return ""
     if not isinstance(value, str):
         raise ValidationFailed({name: ["Enter text."]})
-    # NUL cannot be stored by PostgreSQL; trailing space is noise.
-    value = value.replace("\x00", "").strip()
+    # NUL cannot be stored by PostgreSQL (refused, not dropped); trailing space is noise.
+    if "\x00" in value:
+        raise ValidationFailed({name: [NUL_MESSAGE]})
+    value = value.strip()
     limit = TEXT_FIELDS[name]
     if limit is not None and len(value) > limit:
         raise ValidationFailed({name: [f"At most {limit} characters."]})

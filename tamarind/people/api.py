@@ -17,7 +17,17 @@ from ninja import Field, Query, Router, Schema, Status
 
 from tamarind import policy
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import InputSchema, PageQuery, actor, error_responses, money, paginate
+from tamarind.core.schemas import (
+    Id,
+    InputSchema,
+    PageQuery,
+    PersonRef,
+    RegionRef,
+    actor,
+    error_responses,
+    money,
+    paginate,
+)
 from tamarind.people import selectors, services
 from tamarind.people.models import ApiToken, Region, Role, User
 
@@ -29,17 +39,6 @@ TOKENS = ["tokens"]
 
 
 # --- Output ---------------------------------------------------------------------------------------------------
-
-
-class RegionRef(Schema):
-    id: int
-    name: str
-
-
-class PersonRef(Schema):
-    id: int
-    full_name: str
-    email: str
 
 
 class PersonOut(Schema):
@@ -109,7 +108,7 @@ class TokenCreatedOut(TokenOut):
 Email = Annotated[str, Field(min_length=3, max_length=254)]
 FullName = Annotated[str, Field(min_length=1, max_length=150)]
 Capacity = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, description="ARR capacity target.")]
-Ref = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Ref = Id
 RegionName = Annotated[str, Field(min_length=1, max_length=80)]
 
 
@@ -222,7 +221,7 @@ def person_create(request: HttpRequest, payload: PersonCreateIn) -> Status[User]
     tags=PEOPLE,
     summary="Get a person",
 )
-def person_detail(request: HttpRequest, person_id: int) -> User:
+def person_detail(request: HttpRequest, person_id: Id) -> User:
     return selectors.person_for_user(actor(request), person_id)
 
 
@@ -233,7 +232,7 @@ def person_detail(request: HttpRequest, person_id: int) -> User:
     summary="Change a person",
     description="Admins only. Send only the fields to change. Nobody changes their own role or deactivates themselves.",
 )
-def person_update(request: HttpRequest, person_id: int, payload: PersonPatchIn) -> User:
+def person_update(request: HttpRequest, person_id: Id, payload: PersonPatchIn) -> User:
     user = actor(request)
     person = selectors.person_for_user(user, person_id, write=True)
     changes = payload.changes()
@@ -278,7 +277,7 @@ def region_create(request: HttpRequest, payload: RegionCreateIn) -> Status[Regio
     tags=REGIONS,
     summary="Get a region",
 )
-def region_detail(request: HttpRequest, region_id: int) -> Region:
+def region_detail(request: HttpRequest, region_id: Id) -> Region:
     return selectors.region_for_user(actor(request), region_id)
 
 
@@ -289,7 +288,7 @@ def region_detail(request: HttpRequest, region_id: int) -> Region:
     summary="Change a region",
     description="Admins only: rename it and/or set its TAM Manager (`manager_id`, null for none).",
 )
-def region_update(request: HttpRequest, region_id: int, payload: RegionPatchIn) -> Region:
+def region_update(request: HttpRequest, region_id: Id, payload: RegionPatchIn) -> Region:
     user = actor(request)
     region = selectors.region_for_user(user, region_id, write=True)
     changes = payload.changes()
@@ -337,7 +336,7 @@ def token_create(request: HttpRequest, payload: TokenCreateIn) -> Status[dict[st
     summary="Revoke an API token",
     description="Revoke one of your tokens (admins: anyone's). Revoking twice is harmless.",
 )
-def token_revoke(request: HttpRequest, token_id: int) -> Status[None]:
+def token_revoke(request: HttpRequest, token_id: Id) -> Status[None]:
     user = actor(request)
     token = selectors.token_for_user(user, token_id)
     services.token_revoke(actor=user, token=token)

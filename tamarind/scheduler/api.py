@@ -14,14 +14,11 @@ from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 
 from tamarind import policy
+from tamarind.core.schemas import ErrorOut, Id, Offset, QuerySchema
 from tamarind.scheduler import selectors, services
 from tamarind.scheduler.models import JobRun, JobRunStatus, JobRunTrigger, PeriodicJob
 
 router = Router(tags=["Scheduler"])
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class RunOut(Schema):
@@ -94,11 +91,11 @@ class JobOut(Schema):
         return reverse("scheduler:job", args=[obj.pk])
 
 
-class RunQuery(Schema):
+class RunQuery(QuerySchema):
     job: str | None = Field(None, description="Only runs of the job with this key.")
     status: JobRunStatus | None = None
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 @router.get("/jobs", response={200: list[JobOut], 403: ErrorOut}, summary="List periodic jobs")
@@ -107,7 +104,7 @@ def scheduler_job_list(request: HttpRequest) -> list[PeriodicJob]:
 
 
 @router.get("/jobs/{job_id}", response={200: JobOut, 404: ErrorOut}, summary="A periodic job")
-def scheduler_job_detail(request: HttpRequest, job_id: int) -> PeriodicJob:
+def scheduler_job_detail(request: HttpRequest, job_id: Id) -> PeriodicJob:
     return selectors.periodic_job_for_user(request.user, job_id)  # type: ignore[arg-type]
 
 
@@ -116,7 +113,7 @@ def scheduler_job_detail(request: HttpRequest, job_id: int) -> PeriodicJob:
     response={202: RunOut, 404: ErrorOut, 422: ErrorOut},
     summary="Run a periodic job now",
 )
-def scheduler_job_run_now(request: HttpRequest, job_id: int) -> Status:
+def scheduler_job_run_now(request: HttpRequest, job_id: Id) -> Status:
     """Queue a run at once (enabled or not). 422 while another run of the job is queued or running."""
     job = selectors.periodic_job_for_user(request.user, job_id)  # type: ignore[arg-type]
     run = services.periodic_job_run_now(actor=request.user, job=job, source="api")  # type: ignore[arg-type]
@@ -137,5 +134,5 @@ def scheduler_run_list(request: HttpRequest, params: Query[RunQuery]) -> list[Jo
 
 
 @router.get("/runs/{run_id}", response={200: RunOut, 404: ErrorOut}, summary="A run")
-def scheduler_run_detail(request: HttpRequest, run_id: int) -> JobRun:
+def scheduler_run_detail(request: HttpRequest, run_id: Id) -> JobRun:
     return selectors.job_run_for_user(request.user, run_id)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from tamarind.core.forms import DateTimeField, IntegerField
 from tamarind.scheduler.models import PeriodicJob
 
 UNITS: dict[str, int] = {"minutes": 60, "hours": 3600, "days": 86400}
@@ -23,10 +24,10 @@ def split_interval(every: dt.timedelta) -> tuple[int, str]:
 
 
 class PeriodicJobForm(forms.Form):
-    every_value = forms.IntegerField(label="Every", min_value=1, max_value=527_040)
+    every_value = IntegerField(label="Every", min_value=1, max_value=527_040)
     every_unit = forms.ChoiceField(label="Unit", choices=[(u, u) for u in UNITS])
     enabled = forms.BooleanField(label="Enabled", required=False, help_text="Off: the tick skips it (Run now works).")
-    next_due_at = forms.DateTimeField(
+    next_due_at = DateTimeField(
         label="Next run",
         required=False,
         help_text="Leave as it is to keep the schedule; a time in the past runs it at the next tick.",

@@ -11,17 +11,11 @@ from ninja import Field, Query, Router, Schema, Status
 
 from tamarind import policy
 from tamarind.accounts.selectors import account_for_user
-from tamarind.core.schemas import InputSchema, PageQuery, actor, error_responses, paginate
+from tamarind.core.schemas import Id, InputSchema, PageQuery, PersonRef, actor, error_responses, paginate
 from tamarind.timeline import selectors, services
 from tamarind.timeline.models import LOGGED_KINDS, TimelineEntry
 
 router = Router(tags=["Timeline"])
-
-
-class PersonRef(Schema):
-    id: int
-    full_name: str
-    email: str
 
 
 class TimelineEntryOut(Schema):
@@ -49,7 +43,7 @@ class TimelineEntryPage(Schema):
 
 
 Kind = Literal[LOGGED_KINDS]  # type: ignore[valid-type]
-Ref = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Ref = Id
 
 
 class TimelineEntryIn(InputSchema):
@@ -74,7 +68,7 @@ class TimelineEntryIn(InputSchema):
     summary="An account's timeline",
     description="The entries of an account you may read, newest first. 404 outside what you may read.",
 )
-def timeline_entry_list(request: HttpRequest, account_id: int, params: Query[PageQuery]) -> dict[str, Any]:
+def timeline_entry_list(request: HttpRequest, account_id: Id, params: Query[PageQuery]) -> dict[str, Any]:
     account = account_for_user(actor(request), account_id)
     return paginate(selectors.timeline_entries(account=account), page=params.page, page_size=params.page_size)
 
@@ -88,7 +82,7 @@ def timeline_entry_list(request: HttpRequest, account_id: int, params: Query[Pag
         "account get 403."
     ),
 )
-def timeline_entry_create(request: HttpRequest, account_id: int, payload: TimelineEntryIn) -> Status[TimelineEntry]:
+def timeline_entry_create(request: HttpRequest, account_id: Id, payload: TimelineEntryIn) -> Status[TimelineEntry]:
     user = actor(request)
     account = account_for_user(user, account_id)
     if not policy.can_log_timeline(user, account):

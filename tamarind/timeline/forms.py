@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from tamarind.core.forms import DateTimeField
 from tamarind.people.models import User
 from tamarind.timeline.models import LOGGED_KINDS, EntryKind
 
@@ -16,7 +17,7 @@ class TimelineEntryForm(forms.Form):
     """Parses the quick entry; the rules (kind, not in the future, attendees) are the service's."""
 
     kind = forms.ChoiceField(choices=[(k, EntryKind(k).label) for k in LOGGED_KINDS], initial=EntryKind.CALL)
-    occurred_at = forms.DateTimeField(
+    occurred_at = DateTimeField(
         label="When",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

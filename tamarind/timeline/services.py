@@ -15,6 +15,7 @@ from tamarind.accounts.models import Account
 from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record, snapshot
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.values import DATE_RANGE_MESSAGE, NUL_MESSAGE, date_out_of_range
 from tamarind.onboarding.services import onboarding_record_engagement
 from tamarind.people.models import User
 from tamarind.timeline.models import ENGAGEMENT_KINDS, ENTRY_FIELDS, LOGGED_KINDS, EntryKind, TimelineEntry
@@ -29,7 +30,9 @@ def _text(value: Any, name: str, *, max_length: int | None = None) -> str:
         return ""
     if not isinstance(value, str):
         raise ValidationFailed({name: ["Enter text."]})
-    value = value.replace("\x00", "").strip()
+    if "\x00" in value:
+        raise ValidationFailed({name: [NUL_MESSAGE]})
+    value = value.strip()
     if max_length is not None and len(value) > max_length:
         raise ValidationFailed({name: [f"At most {max_length} characters."]})
     return value
@@ -48,6 +51,8 @@ def _when(value: Any) -> dt.datetime:
         value = dt.datetime.combine(value, dt.time(12, 0))
     if not isinstance(value, dt.datetime):
         raise ValidationFailed({"occurred_at": ["Enter a date and time."]})
+    if date_out_of_range(value):  # before any time zone arithmetic, which could leave the calendar
+        raise ValidationFailed({"occurred_at": [DATE_RANGE_MESSAGE]})
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     if timezone.localdate(value) > timezone.localdate():

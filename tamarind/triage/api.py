@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from tamarind.accounts.selectors import account_for_user
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import InputSchema, PageQuery, actor, error_responses, paginate
+from tamarind.core.schemas import AccountRef, Id, InputSchema, PageQuery, PersonRef, actor, error_responses, paginate
 from tamarind.triage import selectors, services
 from tamarind.triage.models import (
     CaseStatus,
@@ -39,19 +39,7 @@ router = Router(tags=["Triage"])
 # --- Output ---------------------------------------------------------------------------------------------------
 
 
-class PersonRef(Schema):
-    id: int
-    full_name: str
-    email: str
-
-
-class AccountRef(Schema):
-    id: int
-    name: str
-    crm_id: str
-
-
-class StepOut(Schema):
+class TriageStepOut(Schema):
     id: int
     text: str
     due_on: dt.date | None
@@ -101,7 +89,7 @@ class CaseOut(Schema):
 
 
 class CaseDetailOut(CaseOut):
-    steps: list[StepOut]
+    steps: list[TriageStepOut]
     notes: list[NoteOut]
 
     @staticmethod
@@ -129,13 +117,13 @@ class CaseCreateIn(InputSchema):
     """Open a case (the account's TAM, its region's manager, admins). Defaults: the account's renewal date, its
     TAM as owner, its current health color. 422 when the account already has an open case."""
 
-    account_id: int
+    account_id: Id
     health_color: HealthColor = None  # type: ignore[assignment]
     risk_type: RiskType = None  # type: ignore[assignment]
     risk_reason: RiskReason = None  # type: ignore[assignment]
     classification: Classification = None  # type: ignore[assignment]
     renewal_date: dt.date | None = None
-    owner_id: int | None = None
+    owner_id: Id | None = None
     summary: Text = None  # type: ignore[assignment]
 
 
@@ -149,7 +137,7 @@ class CasePatchIn(InputSchema):
     risk_reason: RiskReason | None = None
     classification: Classification | None = None
     renewal_date: dt.date | None = None
-    owner_id: int = None  # type: ignore[assignment]
+    owner_id: Id = None  # type: ignore[assignment]
     summary: Text = None  # type: ignore[assignment]
     note: Text = None  # type: ignore[assignment]
 
@@ -218,7 +206,7 @@ def triage_case_create(request: HttpRequest, payload: CaseCreateIn) -> Status[Tr
     summary="Get a triage case",
     description="With its next steps and updates. 404 when its account is outside what you may read.",
 )
-def triage_case_detail(request: HttpRequest, case_id: int) -> TriageCase:
+def triage_case_detail(request: HttpRequest, case_id: Id) -> TriageCase:
     return selectors.case_for_user(actor(request), case_id)
 
 
@@ -228,7 +216,7 @@ def triage_case_detail(request: HttpRequest, case_id: int) -> TriageCase:
     summary="Change, move or close a triage case",
     description="The account's TAM, its region's manager and admins may; other readers get 403.",
 )
-def triage_case_update(request: HttpRequest, case_id: int, payload: CasePatchIn) -> TriageCase:
+def triage_case_update(request: HttpRequest, case_id: Id, payload: CasePatchIn) -> TriageCase:
     user = actor(request)
     case = selectors.case_for_user(user, case_id, write=True)
     return services.case_update(actor=user, case=case, changes=_none_to_blank(payload.changes()), source="api")
@@ -236,10 +224,10 @@ def triage_case_update(request: HttpRequest, case_id: int, payload: CasePatchIn)
 
 @router.post(
     "/cases/{case_id}/steps",
-    response={201: StepOut, **error_responses(401, 403, 404, 422)},
+    response={201: TriageStepOut, **error_responses(401, 403, 404, 422)},
     summary="Add a next step to a case",
 )
-def triage_step_create(request: HttpRequest, case_id: int, payload: StepIn) -> Status[TriageStep]:
+def triage_step_create(request: HttpRequest, case_id: Id, payload: StepIn) -> Status[TriageStep]:
     user = actor(request)
     case = selectors.case_for_user(user, case_id, write=True)
     step = services.step_add(actor=user, case=case, text=payload.text, due_on=payload.due_on, source="api")
@@ -248,10 +236,10 @@ def triage_step_create(request: HttpRequest, case_id: int, payload: StepIn) -> S
 
 @router.patch(
     "/cases/{case_id}/steps/{step_id}",
-    response={200: StepOut, **error_responses(401, 403, 404, 422)},
+    response={200: TriageStepOut, **error_responses(401, 403, 404, 422)},
     summary="Mark a next step done (or not)",
 )
-def triage_step_update(request: HttpRequest, case_id: int, step_id: int, payload: StepPatchIn) -> TriageStep:
+def triage_step_update(request: HttpRequest, case_id: Id, step_id: Id, payload: StepPatchIn) -> TriageStep:
     user = actor(request)
     case = selectors.case_for_user(user, case_id, write=True)
     step = case.steps.filter(pk=step_id).first() if abs(step_id) < 2**63 else None
@@ -330,11 +318,11 @@ class EscalationPage(Schema):
 
 
 class EscalationCreateIn(InputSchema):
-    account_id: int
+    account_id: Id
     title: Annotated[str, Field(min_length=1, max_length=200)]
     severity: Severity = Severity.MEDIUM
     description: Text = ""
-    owner_id: int | None = None
+    owner_id: Id | None = None
 
 
 class EscalationPatchIn(InputSchema):
@@ -344,13 +332,13 @@ class EscalationPatchIn(InputSchema):
     severity: Severity = None  # type: ignore[assignment]
     status: EscalationStatus = None  # type: ignore[assignment]
     description: Text = None  # type: ignore[assignment]
-    owner_id: int = None  # type: ignore[assignment]
+    owner_id: Id = None  # type: ignore[assignment]
     note: Text = None  # type: ignore[assignment]
 
 
 class EscalationListQuery(PageQuery):
     state: str = Field("open", description="`open` (default) or `all`.")
-    account: int | None = Field(None, description="An account id.")
+    account: Id | None = Field(None, description="An account id.")
 
 
 class SettingsOut(Schema):
@@ -410,7 +398,7 @@ def triage_escalation_create(request: HttpRequest, payload: EscalationCreateIn) 
     description="With its update cadence and its updates and changes, newest first. 404 when its account is "
     "outside what you may read.",
 )
-def triage_escalation_detail(request: HttpRequest, escalation_id: int) -> Escalation:
+def triage_escalation_detail(request: HttpRequest, escalation_id: Id) -> Escalation:
     return selectors.escalation_for_user(actor(request), escalation_id)
 
 
@@ -419,7 +407,7 @@ def triage_escalation_detail(request: HttpRequest, escalation_id: int) -> Escala
     response={200: EscalationOut, **error_responses(401, 403, 404, 422)},
     summary="Update, change or resolve an escalation",
 )
-def triage_escalation_update(request: HttpRequest, escalation_id: int, payload: EscalationPatchIn) -> Escalation:
+def triage_escalation_update(request: HttpRequest, escalation_id: Id, payload: EscalationPatchIn) -> Escalation:
     user = actor(request)
     esc = selectors.escalation_for_user(user, escalation_id, write=True)
     return services.escalation_update(actor=user, escalation=esc, changes=payload.changes(), source="api")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from tamarind.core.forms import DateField, IntegerField
 from tamarind.people.models import User
 from tamarind.triage.models import (
     SETTINGS_FIELDS,
@@ -32,7 +33,7 @@ class CaseForm(forms.Form):
     risk_type = forms.ChoiceField(label="Risk type", choices=_blank(RiskType.choices), required=False)
     risk_reason = forms.ChoiceField(label="Risk reason", choices=_blank(RiskReason.choices), required=False)
     classification = forms.ChoiceField(choices=_blank(Classification.choices), required=False)
-    renewal_date = forms.DateField(label="Renewal date", required=False, widget=DATE)
+    renewal_date = DateField(label="Renewal date", required=False, widget=DATE)
     summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def changes(self) -> dict[str, Any]:
@@ -54,7 +55,7 @@ class MoveForm(forms.Form):
 
 class StepForm(forms.Form):
     text = forms.CharField(label="Next step", max_length=500)
-    due_on = forms.DateField(label="By", required=False, widget=DATE)
+    due_on = DateField(label="By", required=False, widget=DATE)
 
 
 class NoteForm(forms.Form):
@@ -143,6 +144,6 @@ class SettingsForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in SETTINGS_FIELDS:
-            self.fields[name] = forms.IntegerField(
+            self.fields[name] = IntegerField(
                 label=str(_SETTINGS[name].verbose_name).capitalize(), min_value=1, max_value=3650
             )

@@ -16,7 +16,7 @@ from ninja import Body, Field, Query, Router, Schema, Status
 
 from tamarind import policy
 from tamarind.accounts.selectors import account_for_user
-from tamarind.core.schemas import InputSchema, PageQuery, actor, error_responses, paginate
+from tamarind.core.schemas import Id, InputSchema, PageQuery, actor, error_responses, paginate
 from tamarind.usage import selectors, services
 from tamarind.usage.models import SupportTicket, TicketPriority, TicketStatus, UsageMetric
 from tamarind.usage.rows import MAX_VALUE, TicketRow, UsageRow
@@ -51,7 +51,7 @@ class IngestOut(Schema):
     first_values: int = Field(0, description="Onboardings whose first value this batch set.")
 
 
-class MetricOut(Schema):
+class UsageMetricOut(Schema):
     key: str
     label: str
     kind: str = Field(..., description="`licenses`, `billable`, `active` or `use_case`.")
@@ -177,7 +177,7 @@ def usage_push_tickets(request: HttpRequest, rows: Body[list[TicketRowIn]]) -> d
 
 @router.get(
     "/metrics",
-    response={200: list[MetricOut], **error_responses(401)},
+    response={200: list[UsageMetricOut], **error_responses(401)},
     summary="List usage metrics",
     description="The built-in metrics and the use-case metrics admins added.",
 )
@@ -187,7 +187,7 @@ def usage_metric_list(request: HttpRequest) -> list[UsageMetric]:
 
 @router.post(
     "/metrics",
-    response={201: MetricOut, **error_responses(401, 403, 422)},
+    response={201: UsageMetricOut, **error_responses(401, 403, 422)},
     summary="Add a use-case metric",
     description="Admins only; audited.",
 )
@@ -202,7 +202,7 @@ def usage_metric_create(request: HttpRequest, payload: MetricIn) -> Status:
     summary="An account's usage",
     description="The usage facts the health score reads and the monthly rollups. 404 outside what you may read.",
 )
-def usage_account_detail(request: HttpRequest, account_id: int) -> dict[str, Any]:
+def usage_account_detail(request: HttpRequest, account_id: Id) -> dict[str, Any]:
     account = account_for_user(actor(request), account_id)
     facts = selectors.usage_facts([account.pk])[account.pk]
     out = {**facts.__dict__, "utilization": facts.utilization}
@@ -215,7 +215,7 @@ def usage_account_detail(request: HttpRequest, account_id: int) -> dict[str, Any
     summary="An account's support tickets",
     description="Newest first. 404 outside what you may read.",
 )
-def usage_account_tickets(request: HttpRequest, account_id: int, params: Query[PageQuery]) -> dict[str, Any]:
+def usage_account_tickets(request: HttpRequest, account_id: Id, params: Query[PageQuery]) -> dict[str, Any]:
     account = account_for_user(actor(request), account_id)
     qs = SupportTicket.objects.filter(account=account).order_by("-opened_at", "-id")
     return paginate(qs, page=params.page, page_size=params.page_size)

@@ -32,8 +32,9 @@ from django.utils import timezone
 
 from tamarind.core.csv_safe import unescape_cell
 from tamarind.core.errors import ValidationFailed
-from tamarind.imports.columns import CellError, header_key, parse_count, parse_date, value_key
-from tamarind.imports.importer import FileRejected, ImportResult, Progress, find_bad_utf8, shorten
+from tamarind.core.values import date_out_of_range
+from tamarind.imports.columns import DATE_RANGE_CELL, CellError, header_key, parse_count, parse_date, value_key
+from tamarind.imports.importer import NUL_CELL, FileRejected, ImportResult, Progress, find_bad_utf8, shorten
 from tamarind.people.models import User
 from tamarind.usage.models import TicketPriority, TicketStatus, UsageMetric
 from tamarind.usage.rows import RowError, TicketRow, UsageRow, check_ticket_rows, check_usage_rows
@@ -91,8 +92,12 @@ def parse_moment(raw: str) -> dt.datetime:
     except ValueError:
         try:
             value = dt.datetime.combine(parse_date(text), dt.time.min)
-        except CellError:
+        except CellError as exc:
+            if str(exc) == DATE_RANGE_CELL:
+                raise
             raise CellError("is not a date and time") from None
+    if date_out_of_range(value):  # before any time zone arithmetic, which would leave the calendar
+        raise CellError(DATE_RANGE_CELL)
     if value.tzinfo is None:
         value = timezone.make_aware(value)
     return value
@@ -265,6 +270,7 @@ class CsvIngest:
             header = next(reader, None)
             if header is None:
                 raise FileRejected("the file is empty")
+            header = [h.replace("\x00", "\u2400") for h in header]  # shown, never stored, as NUL
             if check:
                 self._match([unescape_cell(h.strip()) for h in header])
             width = max([*self.index.values(), *(i for i, _, _ in self.metric_columns)]) + 1
@@ -298,6 +304,15 @@ class CsvIngest:
     def _parse(self, line: int, cells: list[str], seen: dict[tuple[str, ...], int], *, check: bool) -> list[Any]:
         """The row(s) of one line (a wide usage line holds one per metric column); errors recorded in pass 1."""
         report = self._error if check else (lambda *a: None)
+        nul = [(f, cells[i]) for f, i in self.index.items() if "\x00" in cells[i]]
+        for i, key, header in self.metric_columns:
+            self.header_of.setdefault(f"metric:{key}", header)
+            if "\x00" in cells[i]:
+                nul.append((f"metric:{key}", cells[i]))
+        if nul:  # PostgreSQL cannot store it: the line is refused, naming each such cell
+            for field, raw in nul:
+                report(line, field, raw.strip(), NUL_CELL)
+            return []
         account = self._cell(cells, "account")
         bad = False
         if not account:

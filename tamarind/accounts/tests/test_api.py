@@ -133,9 +133,15 @@ def test_list_bad_parameters_are_422_naming_the_parameter(book, api_for, params,
     assert field in response.json()["detail"]
 
 
-@pytest.mark.parametrize("params", [{"q": "a\x00b"}, {"arr_min": "1e400"}, {"arr_max": "-1e400"}, {"q": "%' OR 1=1"}])
+@pytest.mark.parametrize("params", [{"arr_min": "1e400"}, {"arr_max": "-1e400"}, {"q": "%' OR 1=1"}])
 def test_list_odd_but_valid_parameters_do_not_fail(book, api_for, params):
     assert api_for(book.admin).get(LIST, params).status_code == 200
+
+
+def test_list_refuses_nul_in_a_parameter(book, api_for):
+    response = api_for(book.admin).get(LIST, {"q": "a\x00b"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == "q: Must not contain NUL characters."
 
 
 def test_pagination(book, api_for):

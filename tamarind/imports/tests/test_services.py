@@ -505,3 +505,35 @@ def test_parent_already_in_tamarind(book, write_csv, run_import):
     job = run_import(write_csv(csv_text("A-1,Child,P-1,Enterprise,AMER East,1,,,,,,,")), book.admin)
     assert job.status == ImportStatus.SUCCEEDED
     assert Account.objects.get(crm_id="A-1").parent == parent
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        (
+            GOOD_ROWS[1].replace("2026-12-31", "9999-12-31"),
+            "Next Renewal Date",
+            "is not between 1900-01-01 and 2999-12-31",
+        ),
+        (
+            GOOD_ROWS[1].replace("2023-06-01", "0001-01-01"),
+            "Customer Since",
+            "is not between 1900-01-01 and 2999-12-31",
+        ),
+        (GOOD_ROWS[1].replace("Initech,", "Ini\x00tech,"), "Account Name", "contains a NUL character"),
+    ],
+)
+def test_calendar_edge_dates_and_nul_cells_name_their_line(book, write_csv, run_import, row, column, message):
+    job = run_import(write_csv(csv_text(GOOD_ROWS[0], row)), book.admin)
+    assert job.status == ImportStatus.FAILED
+    assert [(e["line"], e["column"]) for e in job.errors] == [(3, column)]
+    assert message in job.errors[0]["message"]
+    assert not Account.objects.filter(crm_id__in=["A-1", "A-2"]).exists()
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_a_header_is_shown_not_stored(book, write_csv, run_import):
+    job = run_import(write_csv(csv_text(*(row + ",x" for row in GOOD_ROWS), header=HEADER + ",No\x00tes")), book.admin)
+    assert job.status == ImportStatus.SUCCEEDED, job.errors
+    assert job.columns["ignored"] == ["No\u2400tes"]

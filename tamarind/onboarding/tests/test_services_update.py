@@ -51,7 +51,7 @@ def test_tam_records_dates_notes_and_status(book, record):
     services.onboarding_update(
         actor=book.tam,
         onboarding=record,
-        changes={"status": "in_progress", "infrastructure_ready": "2025-02-01", "challenges": " SSO \x00"},
+        changes={"status": "in_progress", "infrastructure_ready": "2025-02-01", "challenges": " SSO "},
     )
     saved = stored(record)
     assert saved.status == "in_progress" and saved.infrastructure_ready == dt.date(2025, 2, 1)
@@ -96,6 +96,9 @@ def test_manager_and_admin_write(book, record, who):
         ({"experience_score": True}, "experience_score"),
         ({"delay_reason": "x" * 501}, "delay_reason"),
         ({"notes": 12}, "notes"),
+        ({"challenges": " SSO \x00"}, "challenges"),
+        ({"first_value": "9999-12-31"}, "first_value"),
+        ({"first_value": dt.date(1, 1, 1)}, "first_value"),
         ({"tam": 1}, "__all__"),
         ({"account": 1}, "__all__"),
     ],

@@ -189,3 +189,54 @@ def test_usage_and_ticket_files_read_cells_through_the_export_escape(book: Any, 
     job = run(book, tmp_path, tickets, "tickets")
     assert job.status == ImportStatus.SUCCEEDED, job.errors
     assert sorted(SupportTicket.objects.values_list("external_id", flat=True)) == ["'=T-1", "'T-3", "@T-2"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "12/31/9999"])
+def test_a_usage_date_at_the_calendars_end_names_its_line(book: Any, tmp_path: Path, day: str) -> None:
+    crm = book.account.crm_id
+    text = f"Account ID,Date,Metric,Value\n{crm},2026-03-01,active_users,10\n{crm},{day},active_users,11\n"
+    job = run(book, tmp_path, text, "usage")
+    assert job.status == ImportStatus.FAILED
+    assert [e["line"] for e in job.errors] == [3]
+    assert job.errors[0]["message"] == f'line 3: Date "{day}" is not between 1900-01-01 and 2999-12-31'
+    assert not UsageDaily.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("opened", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "9999-12-31"])
+def test_a_ticket_time_at_the_calendars_end_names_its_line(book: Any, tmp_path: Path, opened: str) -> None:
+    crm = book.account.crm_id
+    text = f"Account ID,Ticket ID,Opened,Closed,Priority,Status\n{crm},Z-1,{opened},,P1,New\n"
+    job = run(book, tmp_path, text, "tickets")
+    assert job.status == ImportStatus.FAILED
+    assert [e["message"] for e in job.errors] == [f'line 2: Opened "{opened}" is not between 1900-01-01 and 2999-12-31']
+    assert not SupportTicket.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "text", "message"),
+    [
+        ("usage", "Account ID,Date,Metric,Value\n{crm},2026-03-01,active\x00users,10\n", "line 2: Metric"),
+        ("tickets", "Account ID,Ticket ID,Opened\n{crm},Z\x001,2026-03-01\n", "line 2: Ticket ID"),
+    ],
+)
+def test_a_nul_character_in_a_cell_names_its_line_and_column(
+    book: Any, tmp_path: Path, kind: str, text: str, message: str
+) -> None:
+    job = run(book, tmp_path, text.format(crm=book.account.crm_id), kind)
+    assert job.status == ImportStatus.FAILED
+    assert len(job.errors) == 1 and job.errors[0]["line"] == 2
+    assert job.errors[0]["message"].startswith(message) and "NUL" in job.errors[0]["message"]
+    assert not UsageDaily.objects.exists() and not SupportTicket.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_a_wide_files_metric_cell_or_header(book: Any, tmp_path: Path) -> None:
+    crm = book.account.crm_id
+    job = run(book, tmp_path, f"Account ID,Date,Active users,No\x00tes\n{crm},2026-03-01,4\x002,x\n", "usage")
+    assert job.status == ImportStatus.FAILED
+    assert [(e["line"], e["column"]) for e in job.errors] == [(2, "Active users")]
+    assert "NUL" in job.errors[0]["message"]
+    assert job.columns["ignored"] == ["No\u2400tes"]

@@ -18,20 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=int(os.environ.get("TAMARIND_WEB_THREADS", "4")))
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        argv = [
-            "gunicorn",
-            "tamarind.config.wsgi:application",
-            "--bind",
-            opts["bind"],
-            "--workers",
-            str(opts["workers"]),
-            "--threads",
-            str(opts["threads"]),
-            "--access-logfile",
-            "-",
-            "--timeout",
-            "120",
-        ]
+        argv = gunicorn_argv(bind=opts["bind"], workers=opts["workers"], threads=opts["threads"])
         from gunicorn.app.wsgiapp import run
 
         self.stdout.write(f"Tamarind is serving on http://{opts['bind']}/")
@@ -40,3 +27,24 @@ class Command(BaseCommand):
 
         sys.argv = argv
         run()
+
+
+def gunicorn_argv(*, bind: str, workers: int, threads: int) -> list[str]:
+    """gunicorn's command line for ``tamarind serve``."""
+    return [
+        "gunicorn",
+        "tamarind.config.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--access-logfile",
+        "-",
+        # Redacts tokens, passwords and cookies in the access and error logs (the query string, the referer).
+        "--logger-class",
+        "tamarind.core.logs.GunicornLogger",
+        "--timeout",
+        "120",
+    ]

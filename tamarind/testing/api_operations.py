@@ -1,0 +1,115 @@
+"""Every operation of the published API (from its OpenAPI document), for tests that walk them all."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+WRITE_METHODS = ("post", "put", "patch", "delete")
+
+
+@dataclass(frozen=True)
+class ApiOperation:
+    method: str  # lower case, as in the OpenAPI document
+    path: str  # the template, e.g. ``/api/v1/triage/cases/{case_id}``
+    spec: dict[str, Any]
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"{(\w+)}", self.path)
+
+    def url(self, value: Any = 1, **values: Any) -> str:
+        """The path with each parameter replaced by ``values[name]`` (``value`` for the others)."""
+        return re.sub(r"{(\w+)}", lambda m: str(values.get(m.group(1), value)), self.path)
+
+    def query_params(self) -> list[dict[str, Any]]:
+        return [p for p in self.spec.get("parameters", []) if p["in"] == "query"]
+
+    def body_content_type(self) -> str | None:
+        content = self.spec.get("requestBody", {}).get("content", {})
+        return next(iter(content), None)
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document as published at ``/api/v1/openapi.json`` (JSON: status codes are strings)."""
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from tamarind.core.api import api
+
+    return json.loads(json.dumps(api.get_openapi_schema(), cls=DjangoJSONEncoder))
+
+
+def api_operations(*, methods: tuple[str, ...] | None = None) -> list[ApiOperation]:
+    """The documented operations, in document order (optionally only ``methods``)."""
+    ops = []
+    for path, items in openapi_document()["paths"].items():
+        for method, spec in items.items():
+            if methods is None or method in methods:
+                ops.append(ApiOperation(method, path, spec))
+    return ops
+
+
+def probe_rows(book: Any) -> dict[str, int]:
+    """One row of each kind a path parameter names, made for ``book`` (admin's where personal), by id:
+    keys are parameter names, or ``<prefix>:<name>`` where two routers use one name (``job_id``)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from tamarind.actions.services import task_create
+    from tamarind.assignment.models import RuleSetVersion
+    from tamarind.imports.services import import_job_create
+    from tamarind.notifications.models import Notification
+    from tamarind.onboarding.services import onboarding_start
+    from tamarind.people.services import token_create
+    from tamarind.scheduler.models import JobRun, PeriodicJob
+    from tamarind.triage.services import case_open, escalation_open, step_add
+
+    admin = book.admin
+    task = task_create(actor=admin, data={"title": "Probe task", "account_id": book.account.pk})
+    onboarding = onboarding_start(actor=admin, account=book.account, tam=book.tam)
+    case = case_open(actor=admin, account=book.account)
+    step = step_add(actor=admin, case=case, text="Probe step")
+    escalation = escalation_open(actor=admin, account=book.account, data={"title": "Probe escalation"})
+    notification = Notification.objects.create(recipient=admin, title="Probe notification", account=book.account)
+    token, _ = token_create(actor=admin, user=admin, name="probe target")
+    upload = SimpleUploadedFile("probe.csv", b"crm_id,name\n", content_type="text/csv")
+    import_job = import_job_create(actor=admin, upload=upload, dry_run=True)
+    job = PeriodicJob.objects.order_by("pk").first()
+    run = JobRun.objects.create(job=job, scheduled_for=timezone.now()) if job else None
+    rules = RuleSetVersion.objects.order_by("-version").first()
+    rows = {
+        "account_id": book.account.pk,
+        "person_id": book.tam.pk,
+        "region_id": book.east.pk,
+        "token_id": token.pk,
+        "task_id": task.pk,
+        "notification_id": notification.pk,
+        "case_id": case.pk,
+        "step_id": step.pk,
+        "escalation_id": escalation.pk,
+        "imports:job_id": import_job.pk,
+    }
+    if onboarding is not None:
+        rows["onboarding_id"] = onboarding.pk
+    if job is not None and run is not None:
+        rows["scheduler:job_id"] = job.pk
+        rows["run_id"] = run.pk
+    if rules is not None:
+        rows["version"] = rules.version
+    return rows
+
+
+def row_ids_for(op: ApiOperation, rows: dict[str, int]) -> dict[str, int]:
+    """The ids of ``rows`` for the path parameters of ``op``."""
+    prefix = op.path.removeprefix("/api/v1/").split("/", 1)[0]
+    out = {}
+    for name in op.path_params:
+        value = rows.get(f"{prefix}:{name}", rows.get(name))
+        if value is not None:
+            out[name] = value
+    return out
