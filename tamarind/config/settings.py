@@ -122,11 +122,14 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("TAMARIND_SQLITE_PATH", str(VAR_DIR / "tamarind.sqlite3")),
             "OPTIONS": {
-                # WAL lets the worker write while the web process reads; a busy timeout instead of
-                # "database is locked" errors under light concurrency.
+                # WAL lets the worker write while the web process reads. SQLite has one writer at a time:
+                # IMMEDIATE takes the write lock when a transaction begins (a read transaction upgraded to a
+                # write fails at once, without waiting, if another writer committed meanwhile), and a writer
+                # waits up to TAMARIND_SQLITE_TIMEOUT seconds for it before "database is locked" (then the
+                # web answers 503 and the worker retries). Long jobs commit in short transactions.
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                "timeout": float(os.environ.get("TAMARIND_SQLITE_TIMEOUT", "20")),
             },
         }
     }
