@@ -207,6 +207,9 @@ else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # How often `tamarind worker` runs the scheduler tick (claims due periodic jobs), in seconds.
 TAMARIND_SCHEDULER_TICK_SECONDS = float(os.environ.get("TAMARIND_SCHEDULER_TICK_SECONDS", "60"))
+# A running job (import, periodic run, health recompute) whose worker has not written its heartbeat for this many
+# seconds is failed as lost by the scheduler tick, and what it held released. Heartbeats come every tenth of it.
+TAMARIND_JOB_LEASE_SECONDS = float(os.environ.get("TAMARIND_JOB_LEASE_SECONDS", "300"))
 
 EMAIL_BACKEND = os.environ.get("TAMARIND_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("TAMARIND_EMAIL_HOST", "localhost")

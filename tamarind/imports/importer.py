@@ -35,7 +35,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
-from django.db import connection
+from django.db import connection, transaction
 
 from tamarind.accounts.models import Account, EngagementModel, LifecycleStage, Priority, ProductTier, Segment
 from tamarind.imports.columns import (
@@ -243,6 +243,7 @@ class Importer:
         dry_run: bool = False,
         progress: Callable[[Progress], None] | None = None,
         source: str = "import",
+        written: Callable[[], None] | None = None,
     ) -> None:
         self.path = Path(path)
         self.mapping = mapping
@@ -250,6 +251,7 @@ class Importer:
         self.dry_run = dry_run
         self.progress = progress
         self.source = source
+        self.written = written  # called last in the write transaction (the job marks itself "written")
         self.result = ImportResult()
         self.size = self.path.stat().st_size
         self._last_progress = 0.0
@@ -267,13 +269,16 @@ class Importer:
 
                 self._report(self.result.total, self.size, "writing", force=True)
                 staging.seek(0)
-                write_staged(
-                    batches=self._staged_batches(),
-                    new_crm_ids=self._new_crm_ids,
-                    parent_crms={ref[2] for ref in self._parent_refs},
-                    actor=self.actor,
-                    source=self.source,
-                )
+                with transaction.atomic():
+                    write_staged(
+                        batches=self._staged_batches(),
+                        new_crm_ids=self._new_crm_ids,
+                        parent_crms={ref[2] for ref in self._parent_refs},
+                        actor=self.actor,
+                        source=self.source,
+                    )
+                    if self.written is not None:
+                        self.written()
                 self.result.written = True
         self.result.errors.sort(key=lambda e: e["line"] or 0)
         self.result.seconds = time.monotonic() - started

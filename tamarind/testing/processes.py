@@ -244,3 +244,34 @@ class TcpProxy:
 
     def close(self) -> None:
         self.cut()
+
+
+def database_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a process over the suite's kind of database: this run's PostgreSQL test database (the
+    test must be transactional, so the process sees its rows and they are flushed after it), or a fresh SQLite
+    file."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return sqlite_env(tmp_path, **extra)
+    s = connection.settings_dict
+    env = base_env(tmp_path)
+    env["DATABASE_URL"] = (
+        f"postgres://{s['USER']}:{s['PASSWORD'] or ''}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    )
+    env.update(extra)
+    return env
+
+
+def query(env: dict[str, str], sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` (``%s`` placeholders) read from the process's database over a connection of the test's own."""
+    if "DATABASE_URL" in env:
+        import psycopg
+
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+            return list(conn.execute(sql, params).fetchall())  # type: ignore[arg-type]
+    conn = sqlite3.connect(env["TAMARIND_SQLITE_PATH"], timeout=10)
+    try:
+        return list(conn.execute(sql.replace("%s", "?"), params).fetchall())
+    finally:
+        conn.close()

@@ -112,6 +112,7 @@ class CsvIngest:
         dry_run: bool = False,
         progress: Callable[[Progress], None] | None = None,
         headers: dict[str, list[str]] | None = None,
+        written: Callable[[], None] | None = None,
     ) -> None:
         self.path = Path(path)
         self.kind = kind
@@ -119,6 +120,7 @@ class CsvIngest:
         self.dry_run = dry_run
         self.progress = progress
         self.extra_headers = headers or {}
+        self.written = written  # called last in the write transaction (the job marks itself "written")
         self.result = ImportResult()
         self.size = self.path.stat().st_size
         self.columns = USAGE_COLUMNS if kind == "usage" else TICKET_COLUMNS
@@ -159,6 +161,8 @@ class CsvIngest:
                 )
                 if self.dry_run:
                     raise _Rollback(outcome)
+                if self.written is not None:
+                    self.written()
         except _Rollback as rollback:
             outcome = rollback.args[0]
         except ValidationFailed as exc:  # the book changed between the passes (an account went away)

@@ -39,12 +39,6 @@ job_run_enqueue(run_id=run.pk)
 print(run.pk)
 """
 
-STATUS = """
-import sys
-from tamarind.scheduler.models import JobRun
-print(JobRun.objects.get(pk=int(sys.argv[-1])).status)
-"""
-
 
 def queue_run(env: dict[str, str]) -> int:
     return int(tamarind(env, "shell", "-c", QUEUE).split()[-1])
