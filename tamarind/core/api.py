@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.middleware import database_busy_response
+from tamarind.core.resilience import is_db_unavailable
 
 
 class BearerToken(HttpBearer):
@@ -61,6 +64,14 @@ def build_api() -> NinjaAPI:
     @api.exception_handler(ValidationFailed)
     def invalid(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
         return api.create_response(request, {"detail": str(exc), "errors": exc.errors}, status=422)
+
+    @api.exception_handler(OperationalError)
+    @api.exception_handler(InterfaceError)
+    def database_busy(request: HttpRequest, exc: Exception) -> HttpResponse:
+        """A busy or unreachable database: 503 with Retry-After (core.middleware); any other database error is a bug."""
+        if is_db_unavailable(exc):
+            return database_busy_response(request, exc)
+        raise exc
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
