@@ -12,13 +12,18 @@ job, a periodic run) is its own business; their heartbeats cover a worker that d
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
 import random
+import socket
 import time
 from typing import Any
 
+from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
+from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
@@ -56,8 +61,8 @@ class ResilientWorker(Worker):
         while self.unrecorded:
             task_id, reason = self.unrecorded[0]
             now = timezone.now()
-            DBTaskResult.objects.filter(pk=task_id, status="RUNNING").update(
-                status="FAILED",
+            DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.RUNNING).update(
+                status=TaskResultStatus.FAILED,
                 finished_at=now,
                 exception_class_path="django.db.utils.OperationalError",
                 traceback=f"The worker lost the database while saving this task's outcome: {reason}",
@@ -118,3 +123,35 @@ def run_db_worker(*, worker_id: str, interval: float, batch: bool, queues: list[
     )
     worker.configure_signals()
     worker.run()
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it exists, as another user's process
+    return False
+
+
+def task_results_fail_lost(*, now: dt.datetime) -> int:
+    """Fail the django-tasks-db task rows left "running" by a worker process of this machine that no longer exists
+    (killed): the database backend has no lease of its own. Rows of workers on other machines are left to their
+    machine's tick. Called by every scheduler tick (``scheduler.services.lost_work_fail``); returns how many."""
+    if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
+        return 0
+    host = socket.gethostname()
+    failed = 0
+    for pk, worker_ids in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).values_list("pk", "worker_ids"):
+        last = str((worker_ids or [""])[-1])
+        _, _, pid = last.rpartition(":")
+        if not pid.isdigit() or f"{host}:{pid}"[:64] != last or not _process_gone(int(pid)):
+            continue
+        failed += DBTaskResult.objects.filter(pk=pk, status=TaskResultStatus.RUNNING).update(
+            status=TaskResultStatus.FAILED,
+            finished_at=now,
+            exception_class_path="tamarind.core.dbworker.WorkerLost",
+            traceback=f"Worker lost: the process {last} that ran this task is gone (killed, or its machine restarted).",
+        )
+    return failed

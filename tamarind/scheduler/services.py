@@ -159,7 +159,8 @@ def scheduler_tick(*, now: dt.datetime | None = None, worker: str = "") -> list[
 
 
 def lost_work_fail(*, now: dt.datetime) -> dict[str, int]:
-    """Fail every piece of work whose worker is gone: the scheduler's own runs (``runs_lost``) and what each app's
+    """Fail every piece of work whose worker is gone: the scheduler's own runs (``runs_lost``), the task rows of
+    dead workers on this machine (``core.dbworker.task_results_fail_lost``) and what each app's
     ``REAPERS`` (dotted paths in its ``periodic.py``) find: functions ``(*, now) -> int`` that fail their app's
     running work whose heartbeat is older than the lease, with the reason, and release what it held.
 
@@ -167,7 +168,8 @@ def lost_work_fail(*, now: dt.datetime) -> dict[str, int]:
     failure goes up to the caller (the tick's loop retries it). Returns how many each reaper failed (when any).
     """
     failed: dict[str, int] = {}
-    for path in ["tamarind.scheduler.services.runs_lost", *reaper_paths()]:
+    own = ["tamarind.scheduler.services.runs_lost", "tamarind.core.dbworker.task_results_fail_lost"]
+    for path in [*own, *reaper_paths()]:
         try:
             with transaction.atomic():
                 count = int(import_string(path)(now=now))
