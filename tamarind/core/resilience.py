@@ -176,14 +176,16 @@ def bookkeeping_write(
     """Make a bookkeeping write (one a read does on the side) if the database lets it within ``wait`` seconds.
 
     Behind a long writer it is skipped with a log line instead of failing the request or holding it up; the
-    next read makes it. Returns whether it was made. Runs in its own transaction (a savepoint inside one).
+    next read makes it. Returns whether it was made. Inside a caller's transaction it is simply part of it: on
+    SQLite that transaction holds the write lock already (IMMEDIATE), and on PostgreSQL a failure would abort it.
     """
-    outer = connections[using].in_atomic_block
+    conn = connections[using]
+    if conn.in_atomic_block:
+        write()
+        return True
     try:
         with _sqlite_busy_timeout(using, wait), transaction.atomic(using=using):
-            conn = connections[using]
-            # SET LOCAL lasts to the end of the whole transaction: set it only when this block is the transaction.
-            if conn.vendor == "postgresql" and not outer:
+            if conn.vendor == "postgresql":
                 with conn.cursor() as cursor:  # a row lock another transaction holds: wait this long at most
                     cursor.execute("SET LOCAL lock_timeout = %s", [f"{int(wait * 1000)}ms"])
             write()

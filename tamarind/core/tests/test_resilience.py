@@ -176,3 +176,32 @@ def test_pause_for_writers_leaves_sqlite_free_between_transactions(scratch):
     started = time.monotonic()
     pause_for_writers(using=SCRATCH)
     assert time.monotonic() - started >= 0.09
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL's row locks")
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_bookkeeping_write_gives_way_to_a_row_lock(caplog):
+    from django.db.backends.postgresql.base import DatabaseWrapper as PgWrapper
+
+    from tamarind.people.models import Region
+
+    region = Region.objects.create(name="Busy")
+    other = PgWrapper({**connection.settings_dict}, alias="pg-writer")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("UPDATE people_region SET name = 'Writer' WHERE id = %s", [region.pk])
+            started = time.monotonic()
+            made = bookkeeping_write(
+                lambda: Region.objects.filter(pk=region.pk).update(name="Reader"), what="the region's name"
+            )
+            waited = time.monotonic() - started
+            cursor.execute("COMMIT")
+    finally:
+        other.close()
+    assert made is False and waited < 2
+    assert "skipped the region's name: the database is busy" in caplog.text
+    assert Region.objects.get(pk=region.pk).name == "Writer"
+    with connection.cursor() as mine:  # SET LOCAL ended with its transaction
+        mine.execute("SHOW lock_timeout")
+        assert mine.fetchone()[0] == "0"
