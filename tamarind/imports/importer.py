@@ -241,17 +241,17 @@ class Importer:
         mapping: MappingSpec,
         actor: User,
         dry_run: bool = False,
+        written: Callable[[], None] | None = None,
         progress: Callable[[Progress], None] | None = None,
         source: str = "import",
-        written: Callable[[], None] | None = None,
     ) -> None:
         self.path = Path(path)
         self.mapping = mapping
         self.actor = actor
         self.dry_run = dry_run
+        self.written = written  # called last in the write transaction (the job marks itself "written")
         self.progress = progress
         self.source = source
-        self.written = written  # called last in the write transaction (the job marks itself "written")
         self.result = ImportResult()
         self.size = self.path.stat().st_size
         self._last_progress = 0.0

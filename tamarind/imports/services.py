@@ -275,53 +275,50 @@ def import_job_run(*, job_id: int, progress: Callable[[Progress], None] | None =
     spec = MappingSpec.of(job.mapping)
     job.mapping_version = spec.version  # the mapping may have been edited since the upload
 
-    with Pulse(partial(_job_beat, job_id=job.pk), name=f"import job {job.pk}") as pulse:
+    pulse = Pulse(partial(_job_beat, job_id=job.pk), name=f"import job {job.pk}")
 
-        def report(p: Progress) -> None:
-            fields = {"rows_processed": p.rows, "bytes_processed": p.bytes, "stage": p.stage}
-            if connection.in_atomic_block:
-                # Inside the import's write transaction: from the pulse's own connection, or nobody would see it.
-                pulse.update(**fields)
-            else:
-                ImportJob.objects.filter(pk=job.pk).update(**fields, heartbeat_at=timezone.now())
-            if progress is not None:
-                progress(p)
+    def report(p: Progress) -> None:
+        fields = {"rows_processed": p.rows, "bytes_processed": p.bytes, "stage": p.stage}
+        if connection.in_atomic_block:
+            # Inside the import's write transaction: from the pulse's own connection, or nobody would see it.
+            pulse.update(**fields)
+        else:
+            ImportJob.objects.filter(pk=job.pk).update(**fields, heartbeat_at=timezone.now())
+        if progress is not None:
+            progress(p)
 
-        def written() -> None:
-            # In the import's write transaction, its last statement: after a crash, "written" tells the reaper the
-            # import's changes were committed (they are whole: one transaction), only its counts were not.
-            ImportJob.objects.filter(pk=job.pk).update(stage=WRITTEN)
+    def written() -> None:
+        # In the import's write transaction, its last statement: after a crash, "written" tells the reaper the
+        # import's changes were committed (they are whole: one transaction), only its counts were not.
+        ImportJob.objects.filter(pk=job.pk).update(stage=WRITTEN)
 
-        try:
-            with request_id_scope(f"import-{job.pk}"):
-                result = _run_kind(job, spec=spec, actor=actor, progress=report, written=written)
-        except FileNotFoundError:
-            return _finish_failed(job, f"The file {job.file_name} is no longer on the server.")
-        except IntegrityError as exc:
-            # Someone changed the account book between the check and the write (e.g. created an account
-            # with a CRM id of this file); the transaction rolled back, so running it again is safe.
-            logger.warning("import job %s hit a conflicting change: %s", job.pk, exc)
-            return _finish_failed(
-                job, "The account book changed while this file was imported; nothing was imported. Run it again."
-            )
-        except OperationalError as exc:
-            if not is_db_unavailable(exc):
-                logger.exception("import job %s failed", job.pk)
-                _finish_failed(
-                    job, "The import stopped on an internal error; nothing was imported. See the server log."
-                )
-                raise
-            # Its transaction rolled back. If the database is still away, this fails too and the tick fails the job
-            # as lost once its heartbeat is old enough.
-            logger.warning("import job %s: the database was unavailable (%s)", job.pk, describe(exc))
-            return _finish_failed(
-                job,
-                f"The database was busy or unreachable ({describe(exc)[:200]}); nothing was imported. Run it again.",
-            )
-        except Exception:
+    try:
+        with request_id_scope(f"import-{job.pk}"), pulse:
+            result = _run_kind(job, spec=spec, actor=actor, progress=report, written=written)
+    except FileNotFoundError:
+        return _finish_failed(job, f"The file {job.file_name} is no longer on the server.")
+    except IntegrityError as exc:
+        # Someone changed the account book between the check and the write (e.g. created an account
+        # with a CRM id of this file); the transaction rolled back, so running it again is safe.
+        logger.warning("import job %s hit a conflicting change: %s", job.pk, exc)
+        return _finish_failed(
+            job, "The account book changed while this file was imported; nothing was imported. Run it again."
+        )
+    except OperationalError as exc:
+        if not is_db_unavailable(exc):
             logger.exception("import job %s failed", job.pk)
             _finish_failed(job, "The import stopped on an internal error; nothing was imported. See the server log.")
             raise
+        # Its transaction rolled back. If the database is still away, this fails too and the tick fails the job as
+        # lost once its heartbeat is old enough.
+        logger.warning("import job %s: the database was unavailable (%s)", job.pk, describe(exc))
+        return _finish_failed(
+            job, f"The database was busy or unreachable ({describe(exc)[:200]}); nothing was imported. Run it again."
+        )
+    except Exception:
+        logger.exception("import job %s failed", job.pk)
+        _finish_failed(job, "The import stopped on an internal error; nothing was imported. See the server log.")
+        raise
     job.total = result.total
     job.created, job.updated, job.unchanged = result.created, result.updated, result.unchanged
     job.error_count = result.error_count
@@ -402,6 +399,17 @@ def _run_kind(
     ).run()
 
 
+def _finish_failed(job: ImportJob, message: str) -> ImportJob:
+    now = timezone.now()
+    job.status = ImportStatus.FAILED
+    job.message = message[:500]
+    job.stage = ""
+    job.finished_at = now
+    job.duration = now - (job.started_at or now)
+    job.save(update_fields=["status", "message", "stage", "finished_at", "duration"])
+    return job
+
+
 def import_jobs_fail_lost(*, now: dt.datetime) -> int:
     """Fail the import jobs whose worker is gone (running, no heartbeat for the lease), saying so and what became
     of the file: an import writes in one transaction, which died with its worker unless the job had reached
@@ -429,17 +437,6 @@ def import_jobs_fail_lost(*, now: dt.datetime) -> int:
             duration=max(dt.timedelta(0), last_sign - started),  # known to have run until its last heartbeat
         )
     return failed
-
-
-def _finish_failed(job: ImportJob, message: str) -> ImportJob:
-    now = timezone.now()
-    job.status = ImportStatus.FAILED
-    job.message = message[:500]
-    job.stage = ""
-    job.finished_at = now
-    job.duration = now - (job.started_at or now)
-    job.save(update_fields=["status", "message", "stage", "finished_at", "duration"])
-    return job
 
 
 # --- Mappings -----------------------------------------------------------------------------------------------
