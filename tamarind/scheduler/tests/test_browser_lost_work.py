@@ -14,7 +14,7 @@ from tamarind.core.heartbeat import lease
 from tamarind.health.models import HealthLock, HealthRun, RunKind
 from tamarind.imports.models import ImportJob, ImportStatus
 from tamarind.scheduler.models import JobRun, JobRunStatus, JobRunTrigger, PeriodicJob
-from tamarind.scheduler.services import scheduler_tick
+from tamarind.scheduler.services import periodic_jobs_sync, scheduler_tick
 from tamarind.testing.browser import login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,6 +38,7 @@ def test_lost_import_run_and_recompute_show_why_and_run_now_works_again(page, li
         heartbeat_at=beat,
         worker=WORKER,
     )
+    periodic_jobs_sync()  # an earlier transactional test's flush took the rows migrate made
     health_job = PeriodicJob.objects.get(key="health.recompute_all")
     run = JobRun.objects.create(
         job=health_job,

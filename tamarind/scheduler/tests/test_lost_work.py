@@ -17,7 +17,7 @@ from tamarind.core.heartbeat import lease
 from tamarind.health.models import HealthLock, HealthRun, RunKind, RunStatus
 from tamarind.imports.models import ImportJob, ImportStatus
 from tamarind.scheduler.models import JobRun, JobRunStatus, JobRunTrigger, PeriodicJob
-from tamarind.scheduler.services import periodic_job_run_now, scheduler_tick
+from tamarind.scheduler.services import periodic_job_run_now, periodic_jobs_sync, scheduler_tick
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,7 @@ def left_behind(book):
         heartbeat_at=KILLED,
         worker=WORKER,
     )
+    periodic_jobs_sync()  # the rows migrate made (a transactional test's flush may have taken them)
     health_job = PeriodicJob.objects.get(key="health.recompute_all")
     run = JobRun.objects.create(
         job=health_job,
