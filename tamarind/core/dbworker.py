@@ -12,6 +12,7 @@ job, a periodic run) is its own business; their heartbeats cover a worker that d
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -103,7 +104,8 @@ class ResilientWorker(Worker):
             if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                 logger.info("worker %s: ran %d tasks; exiting.", self.worker_id, self._run_tasks)
                 return
-            close_old_connections()
+            with contextlib.suppress(*DATABASE_ERRORS):  # a broken connection is closed at the next pass anyway
+                close_old_connections()
             if self.running and task_result is None:
                 time.sleep(self.interval)
 

@@ -30,8 +30,8 @@ def tick_once(worker: str, *, outage: Outage | None = None) -> int:
 
     With ``outage``, a database failure counts in that streak (logged once per streak) instead of being logged
     with its traceback each time."""
-    close_old_connections()
     try:
+        close_old_connections()
         runs = scheduler_tick(worker=worker)
     except DATABASE_ERRORS as exc:
         if outage is None:
