@@ -86,7 +86,10 @@ def test_a_worker_killed_while_writing_an_import_leaves_nothing_and_the_job_is_f
 
         # The file was never the problem: run again, it imports whole.
         again = int(tamarind(queue, "shell", "-c", SEED).split()[-1])
-        wait_until(lambda: job_row(env, again)[0] == "succeeded", timeout=120, what="the import run again")
+        try:
+            wait_until(lambda: job_row(env, again)[0] == "succeeded", timeout=120, what="the import run again")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: job {job_row(env, again)}; the worker said:\n{second.output[-4000:]}") from None
         assert written_rows(env)["accounts"] == ROWS
         assert second.stop() == 0
     finally:
