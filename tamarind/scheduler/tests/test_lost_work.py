@@ -18,6 +18,7 @@ from tamarind.health.models import HealthLock, HealthRun, RunKind, RunStatus
 from tamarind.imports.models import ImportJob, ImportStatus
 from tamarind.scheduler.models import JobRun, JobRunStatus, JobRunTrigger, PeriodicJob
 from tamarind.scheduler.services import periodic_job_run_now, periodic_jobs_sync, scheduler_tick
+from tamarind.testing.browser import seed_defaults
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,8 @@ def left_behind(book):
         heartbeat_at=KILLED,
         worker=WORKER,
     )
-    periodic_jobs_sync()  # the rows migrate made (a transactional test's flush may have taken them)
+    seed_defaults()  # what migrate seeds (the health model, the rules): a transactional test's flush may have taken it
+    periodic_jobs_sync()
     health_job = PeriodicJob.objects.get(key="health.recompute_all")
     run = JobRun.objects.create(
         job=health_job,
