@@ -99,13 +99,16 @@ def test_inside_a_transaction_a_pulse_writes_there_at_once():
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="SQLite has one writer: see core.heartbeat")
 @pytest.mark.django_db(transaction=True)
-def test_others_see_the_heartbeat_while_the_job_holds_a_long_transaction(book):
+def test_others_see_the_heartbeat_while_the_job_holds_a_long_transaction():
     from tamarind.imports.models import ImportJob, ImportStatus
     from tamarind.imports.services import _job_beat
+    from tamarind.people.models import Region, Role
+    from tamarind.testing.factories import UserFactory
 
     started = timezone.now() - dt.timedelta(minutes=1)
+    admin = UserFactory(role=Role.ADMIN)
     job = ImportJob.objects.create(
-        created_by=book.admin, file_name="f.csv", stored_path="/x", status=ImportStatus.RUNNING, heartbeat_at=started
+        created_by=admin, file_name="f.csv", stored_path="/x", status=ImportStatus.RUNNING, heartbeat_at=started
     )
     s = connection.settings_dict
     url = f"postgres://{s['USER']}:{s['PASSWORD'] or ''}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
@@ -121,8 +124,7 @@ def test_others_see_the_heartbeat_while_the_job_holds_a_long_transaction(book):
         assert not pulse.inline  # started outside a transaction, as import_job_run starts it
         with transaction.atomic():
             # The job's long write transaction: it has written rows nobody else sees yet.
-            book.account.name = "Renamed in a long transaction"
-            book.account.save(update_fields=["name"])
+            Region.objects.create(name="Written in a long transaction")
             wait_for(lambda: seen()[0] > started + dt.timedelta(seconds=30))
             pulse.update(rows_processed=123, stage="writing")
             wait_for(lambda: seen()[1] == 123)
