@@ -23,12 +23,13 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
+# The worker runs under its supervisor, which starts a new one if it ever ends; stopping the server stops both.
 run: install
 	$(BIN)/tamarind migrate --noinput
 	$(BIN)/tamarind demo --if-empty
 	$(BIN)/tamarind logins --url http://127.0.0.1:$(PORT)/ --password $(DEMO_PASSWORD)
 	@echo "Email goes to files under var/mail/ unless TAMARIND_EMAIL_BACKEND says otherwise (see README)."
-	@$(RUN_ENV) $(BIN)/tamarind worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@$(RUN_ENV) $(BIN)/tamarind worker --supervise & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(RUN_ENV) PORT=$(PORT) $(BIN)/tamarind serve
 
 # The whole suite: unit and integration tests, then the browser tests in Chromium.

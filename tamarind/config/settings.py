@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tamarind.core.middleware.RequestIdMiddleware",
+    "tamarind.core.middleware.DatabaseBusyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before the CSRF check, which reads the form: oversized bodies (413) and NUL characters, refused clearly.
@@ -127,11 +128,14 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("TAMARIND_SQLITE_PATH", str(VAR_DIR / "tamarind.sqlite3")),
             "OPTIONS": {
-                # WAL lets the worker write while the web process reads; a busy timeout instead of
-                # "database is locked" errors under light concurrency.
+                # WAL lets the worker write while the web process reads. SQLite has one writer at a time:
+                # IMMEDIATE takes the write lock when a transaction begins (a read transaction upgraded to a
+                # write fails at once, without waiting, if another writer committed meanwhile), and a writer
+                # waits up to TAMARIND_SQLITE_TIMEOUT seconds for it before "database is locked" (then the
+                # web answers 503 and the worker retries). Long jobs commit in short transactions.
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                "timeout": float(os.environ.get("TAMARIND_SQLITE_TIMEOUT", "20")),
             },
         }
     }
@@ -209,6 +213,9 @@ else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # How often `tamarind worker` runs the scheduler tick (claims due periodic jobs), in seconds.
 TAMARIND_SCHEDULER_TICK_SECONDS = float(os.environ.get("TAMARIND_SCHEDULER_TICK_SECONDS", "60"))
+# A running job (import, periodic run, health recompute) whose worker has not written its heartbeat for this many
+# seconds is failed as lost by the scheduler tick, and what it held released. Heartbeats come every tenth of it.
+TAMARIND_JOB_LEASE_SECONDS = float(os.environ.get("TAMARIND_JOB_LEASE_SECONDS", "300"))
 
 EMAIL_BACKEND = os.environ.get("TAMARIND_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("TAMARIND_EMAIL_HOST", "localhost")

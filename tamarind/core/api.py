@@ -6,13 +6,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.middleware import body_too_large_message
+from tamarind.core.middleware import body_too_large_message, database_busy_response
+from tamarind.core.resilience import is_db_unavailable
 from tamarind.core.schemas import ErrorOut
 
 
@@ -63,12 +65,14 @@ ERROR_ANSWERS = {
     404: "No such row, or none that you may read.",
     413: "The request body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE); `detail` gives it.",
     422: "Invalid input: `detail` names each field or parameter at fault, `errors` lists them.",
+    503: "The database is busy (a long job holds its write lock) or unreachable; nothing was changed. Retry after "
+    "the seconds the `Retry-After` header gives.",
 }
 
 
 def error_statuses(method: str, operation: dict[str, Any], path: str) -> set[int]:
     """The error statuses an operation can answer, whatever its route declares."""
-    statuses = {422}  # any parameter (a NUL in the query string is refused on every route) or a service's refusal
+    statuses = {422, 503}  # any parameter (a NUL in the query string is refused on every route) or a service's refusal
     if operation.get("security"):
         statuses.add(401)
     if "{" in path:
@@ -129,6 +133,14 @@ def build_api() -> NinjaAPI:
     def too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
         # Bodies are refused earlier by RequestGuardMiddleware; an upload's form fields can only be measured here.
         return api.create_response(request, {"detail": body_too_large_message()}, status=413)
+
+    @api.exception_handler(OperationalError)
+    @api.exception_handler(InterfaceError)
+    def database_busy(request: HttpRequest, exc: Exception) -> HttpResponse:
+        """A busy or unreachable database: 503 with Retry-After (core.middleware); any other database error is a bug."""
+        if is_db_unavailable(exc):
+            return database_busy_response(request, exc)
+        raise exc
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:

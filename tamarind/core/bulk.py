@@ -252,6 +252,37 @@ def bulk_update_rows(table: str, key: str, columns: list[str], rows: list[tuple[
         return len(rows)
 
 
+def update_instances(objs: Sequence[models.Model], fields: Sequence[str], *, batch_size: int = 5000) -> int:
+    """Save ``fields`` of many instances of one model (by primary key) the fast way; returns how many rows changed.
+    Like ``insert_instances``: values as they are on the instances, no ``save()``, no signals. Django's
+    ``bulk_update`` took 80% of a 98,000-row usage import's write transaction, all of it under SQLite's write lock."""
+    if not objs:
+        return 0
+    model = type(objs[0])
+    meta = model._meta
+    chosen = [meta.get_field(name) for name in fields]
+    columns = [str(f.column) for f in chosen]  # type: ignore[union-attr]
+    steps = [(f.attname, _preparer(f)) for f in chosen]  # type: ignore[union-attr, arg-type]
+    pk = meta.pk
+    assert pk is not None
+    updated = 0
+    for chunk in chunks(objs, batch_size):
+        rows = []
+        for o in chunk:
+            values = o.__dict__
+            rows.append(
+                (
+                    values[pk.attname],
+                    *(
+                        values[name] if prep is None or values[name] is None else prep(values[name])
+                        for name, prep in steps
+                    ),
+                )
+            )
+        updated += bulk_update_rows(meta.db_table, str(pk.column), columns, rows)
+    return updated
+
+
 def date_reader() -> Callable[[Any], Any]:
     """How a DATE read by raw SQL becomes a ``date``: SQLite may give text (an alias or an aggregate loses the
     column's type); PostgreSQL's driver gives dates."""

@@ -1,6 +1,9 @@
 """Periodic work as data: what an app declares in ``tamarind/<app>/periodic.py``.
 
-Each app with periodic work keeps ``JOBS: list[PeriodicSpec]`` in its ``periodic.py``. The scheduler app creates
+Each app with periodic work keeps ``JOBS: list[PeriodicSpec]`` in its ``periodic.py``. An app whose jobs run long
+also lists ``REAPERS``: dotted paths of functions ``(*, now) -> int`` that every scheduler tick calls to fail that
+app's running work whose heartbeat is older than the lease (its worker died; see ``core.heartbeat``), with the
+reason, and release what it held; they return how many they failed. The scheduler app creates
 one ``PeriodicJob`` row per spec that has none (after ``migrate`` and when a worker starts) and never overwrites the
 interval or the enabled flag an admin has set on the row. Model-free on purpose: apps import this without
 importing the scheduler.

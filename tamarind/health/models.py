@@ -185,6 +185,9 @@ class HealthRun(models.Model):
     source = models.CharField(max_length=40, blank=True)
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
     started_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the process running it last said it is alive (see core.heartbeat)."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     seconds = models.FloatField(default=0)
     accounts = models.PositiveIntegerField(default=0)
@@ -203,7 +206,8 @@ class HealthRun(models.Model):
 
 
 class HealthLock(models.Model):
-    """A named lease: the full recompute takes ``full`` so only one runs at a time (see ``services``)."""
+    """A named lease: the full recompute takes ``full`` so only one runs at a time (see ``services``). The run's
+    heartbeat renews it; a lease not renewed for ``TAMARIND_JOB_LEASE_SECONDS`` is free for the next run."""
 
     name = models.CharField(max_length=40, primary_key=True)
     holder = models.CharField(max_length=64, blank=True)

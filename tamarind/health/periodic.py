@@ -13,3 +13,6 @@ JOBS = [
         "stale sentiments raise health review tasks.",
     )
 ]
+
+# Called by every scheduler tick: fail recomputes whose worker is gone and free the lock they held.
+REAPERS = ["tamarind.health.services.health_runs_fail_lost"]

@@ -19,7 +19,10 @@ A sentiment that turns stale raises a "health review" task for the TAM (deduplic
 
 One full run at a time: a lease on the ``HealthLock`` row named ``full``, taken by a single conditional UPDATE
 (free, or its lease expired) so it works alike on PostgreSQL and SQLite without holding a transaction open for the
-whole run; a run that finds it taken records itself as skipped. A crashed run's lease expires after ``LEASE``.
+whole run; a run that finds it taken records itself as skipped. The run's heartbeat (``core.heartbeat``) renews the
+lease; a run whose worker died stops renewing it, so within ``TAMARIND_JOB_LEASE_SECONDS`` the scheduler tick (or
+the next full run) fails that run as lost and the lock is free again. Between two chunks a run leaves SQLite's write
+lock free for a moment (``core.resilience.pause_for_writers``), so requests waiting to write get their turn.
 """
 
 from __future__ import annotations
@@ -29,11 +32,13 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -45,6 +50,8 @@ from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record, audit_record_many, build_event
 from tamarind.core.bulk import IdRange, bulk_update_rows, bulk_upsert, chunks, id_filter
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.heartbeat import Pulse, lease, lost_reason
+from tamarind.core.resilience import pause_for_writers
 from tamarind.core.values import NUL_MESSAGE
 from tamarind.health.models import (
     HealthColor,
@@ -71,7 +78,6 @@ from tamarind.triage.services import triage_propose_many
 CHUNK = 1000
 # A full run reads ranges of the book: bigger chunks, fewer round trips (each chunk is its own transaction).
 FULL_CHUNK = 5000
-LEASE = dt.timedelta(hours=1)
 FULL_LOCK = "full"
 REASON_MAX = 2000
 STALE_REASON = "stale_sentiment"
@@ -461,6 +467,14 @@ def _scopes(account_ids: Iterable[int], *, full: bool) -> list[Sequence[int] | I
     return list(chunks(ids, CHUNK))
 
 
+def _run_beat(fields: dict[str, Any], *, run_id: int, lock_token: str) -> None:
+    """A running recompute's heartbeat (``core.heartbeat.Pulse``): the run's, and the full run's lease renewed."""
+    now = timezone.now()
+    HealthRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(heartbeat_at=now)
+    if lock_token:
+        HealthLock.objects.filter(name=FULL_LOCK, holder=lock_token).update(locked_until=now + lease())
+
+
 def _run(
     account_ids: Iterable[int],
     *,
@@ -469,19 +483,25 @@ def _run(
     today: dt.date | None,
     run: HealthRun | None = None,
     actor: User | None = None,
+    lock_token: str = "",
 ) -> RecomputeResult:
     started = time.monotonic()
     today = today or timezone.localdate()
     version = live_version()
     if run is None:
-        run = HealthRun.objects.create(kind=kind, source=source[:40], model_version=version.version)
+        run = HealthRun.objects.create(
+            kind=kind, source=source[:40], model_version=version.version, heartbeat_at=timezone.now()
+        )
     out = RecomputeResult(run_id=run.pk)
     spec = version.spec()
     ctx: dict[str, Any] = {"spec": spec, "scorer": Scorer(spec), "actor_id": actor.pk if actor is not None else None}
+    beat = partial(_run_beat, run_id=run.pk, lock_token=lock_token)
     try:
-        for scope in _scopes(account_ids, full=kind == RunKind.FULL):
-            with transaction.atomic():
-                _recompute_chunk(scope, version=version, today=today, source=source, out=out, ctx=ctx)
+        with Pulse(beat, name=f"health {kind} run {run.pk}"):
+            for scope in _scopes(account_ids, full=kind == RunKind.FULL):
+                with transaction.atomic():
+                    _recompute_chunk(scope, version=version, today=today, source=source, out=out, ctx=ctx)
+                pause_for_writers()
     except Exception as exc:
         run.status, run.error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
         raise
@@ -530,9 +550,32 @@ def _acquire(name: str, token: str) -> bool:
     taken = (
         HealthLock.objects.filter(name=name)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(holder=token, locked_until=now + LEASE)
+        .update(holder=token, locked_until=now + lease())
     )
     return taken == 1
+
+
+def health_runs_fail_lost(*, now: dt.datetime) -> int:
+    """Fail the recomputes whose process is gone (running, no heartbeat for the lease) with the reason, and free
+    the locks whose lease ran out. Each chunk of a run is its own transaction, so the chunks it finished stay (they
+    are whole, correct scores) and the one it was in died with it. A reaper of the scheduler tick (``periodic.py``);
+    returns how many runs it failed."""
+    stale = (
+        HealthRun.objects.filter(status=RunStatus.RUNNING)
+        .annotate(last_sign=Coalesce("heartbeat_at", "started_at"))
+        .filter(last_sign__lt=now - lease())
+        .values_list("pk", "last_sign", "started_at")
+    )
+    failed = 0
+    for pk, last_sign, started_at in stale:
+        failed += HealthRun.objects.filter(pk=pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED,
+            finished_at=now,
+            seconds=max(0.0, (last_sign - started_at).total_seconds()),  # known to have run until its last beat
+            error=lost_reason(last_sign) + " The chunks it finished are kept; the next full run rescores the rest.",
+        )
+    HealthLock.objects.filter(locked_until__lt=now).exclude(holder="").update(holder="", locked_until=None)
+    return failed
 
 
 def _release(name: str, token: str) -> None:
@@ -542,6 +585,7 @@ def _release(name: str, token: str) -> None:
 def health_recompute_all(*, source: str = "scheduler", today: dt.date | None = None) -> RecomputeResult:
     """Rescore every account: the hourly job. Skipped (and recorded so) while another full run holds the lock."""
     token = uuid.uuid4().hex
+    health_runs_fail_lost(now=timezone.now())  # a run whose worker died does not hold the lock any longer
     if not _acquire(FULL_LOCK, token):
         run = HealthRun.objects.create(
             kind=RunKind.FULL, source=source[:40], status=RunStatus.SKIPPED, finished_at=timezone.now()
@@ -549,7 +593,7 @@ def health_recompute_all(*, source: str = "scheduler", today: dt.date | None = N
         return RecomputeResult(run_id=run.pk, status=RunStatus.SKIPPED)
     try:
         ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
-        return _run(ids, kind=RunKind.FULL, source=source, today=today)
+        return _run(ids, kind=RunKind.FULL, source=source, today=today, lock_token=token)
     finally:
         _release(FULL_LOCK, token)
 

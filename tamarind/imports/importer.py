@@ -37,7 +37,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
-from django.db import connection
+from django.db import connection, transaction
 
 from tamarind.accounts.models import Account, EngagementModel, LifecycleStage, Priority, ProductTier, Segment
 from tamarind.core.csv_safe import unescape_cell
@@ -252,6 +252,7 @@ class Importer:
         mapping: MappingSpec,
         actor: User,
         dry_run: bool = False,
+        written: Callable[[], None] | None = None,
         progress: Callable[[Progress], None] | None = None,
         source: str = "import",
         create_regions: bool = False,
@@ -261,6 +262,7 @@ class Importer:
         self.mapping = mapping
         self.actor = actor
         self.dry_run = dry_run
+        self.written = written  # called last in the write transaction (the job marks itself "written")
         self.progress = progress
         self.source = source
         self.unknown = UnknownRefs(create_regions=create_regions, skip_unknown_owners=skip_unknown_owners)
@@ -283,14 +285,17 @@ class Importer:
                 self._report(self.result.total, self.size, "writing", force=True)
                 staging.seek(0)
                 new_regions = self.unknown.new_region_names()
-                region_ids = write_staged(
-                    batches=self._staged_batches(),
-                    new_crm_ids=self._new_crm_ids,
-                    parent_crms={ref[2] for ref in self._parent_refs},
-                    actor=self.actor,
-                    source=self.source,
-                    new_regions=new_regions,
-                )
+                with transaction.atomic():
+                    region_ids = write_staged(
+                        batches=self._staged_batches(),
+                        new_crm_ids=self._new_crm_ids,
+                        parent_crms={ref[2] for ref in self._parent_refs},
+                        actor=self.actor,
+                        source=self.source,
+                        new_regions=new_regions,
+                    )
+                    if self.written is not None:
+                        self.written()
                 by_name = dict(zip(new_regions, region_ids, strict=True))
                 created_regions = {key: by_name[self.unknown.regions[key].value] for key in self.unknown.placeholders}
                 self.result.written = True

@@ -119,6 +119,10 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration = models.DurationField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True, help_text="The process running it (host:pid).")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its worker last said it is alive (see core.heartbeat)."
+    )
     message = models.CharField(max_length=500, blank=True, help_text="The outcome in one line.")
     errors = models.JSONField(default=list, blank=True)
     changes = models.JSONField(default=list, blank=True, help_text="The first changes, as a preview.")

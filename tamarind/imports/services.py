@@ -6,16 +6,19 @@ is the front door every caller uses (web, API, CLI, the background task), and ch
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -24,6 +27,8 @@ from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record, snapshot
 from tamarind.core.context import request_id_scope
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.heartbeat import Pulse, lease, lost_reason, process_name
+from tamarind.core.resilience import describe, is_db_unavailable
 from tamarind.imports.columns import (
     COLUMNS,
     COLUMNS_BY_FIELD,
@@ -56,6 +61,8 @@ BINARY_SIGNATURES: dict[bytes, str] = {
     b"\xff\xd8\xff": "an image",
 }
 MAPPING_FIELDS = ("name", "description", "is_default", "headers", "synonyms", "version")
+# The stage of a job whose write transaction is committing (see ``import_job_run``).
+WRITTEN = "written"
 
 
 class UploadTooLarge(ValidationFailed):
@@ -296,15 +303,23 @@ def import_job_enqueue(job: ImportJob) -> None:
     run_import_job.enqueue(job.pk)
 
 
+def _job_beat(fields: dict[str, Any], *, job_id: int) -> None:
+    """A running import's heartbeat (``core.heartbeat.Pulse``), with any progress the pulse carries."""
+    ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).update(heartbeat_at=timezone.now(), **fields)
+
+
 def import_job_run(*, job_id: int, progress: Callable[[Progress], None] | None = None) -> ImportJob:
     """Run a queued job to the end and record the outcome on it. A job that is not queued is left alone.
 
     Not atomic itself: the job's progress must be visible while it runs; the import's writes happen in
-    one transaction inside ``writer.write_staged``.
+    one transaction inside ``writer.write_staged``. While it runs, its heartbeat is written every few seconds
+    from a connection of its own (``core.heartbeat``): a job whose worker dies is failed as lost by the scheduler
+    tick, and its write transaction, never committed, leaves nothing behind.
     """
     job = ImportJob.objects.select_related("created_by", "mapping").get(pk=job_id)
+    now = timezone.now()
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, started_at=timezone.now(), stage="reading"
+        status=ImportStatus.RUNNING, started_at=now, stage="reading", worker=process_name(), heartbeat_at=now
     )
     if not claimed:
         return job
@@ -317,14 +332,26 @@ def import_job_run(*, job_id: int, progress: Callable[[Progress], None] | None =
     spec = MappingSpec.of(job.mapping)
     job.mapping_version = spec.version  # the mapping may have been edited since the upload
 
+    pulse = Pulse(partial(_job_beat, job_id=job.pk), name=f"import job {job.pk}")
+
     def report(p: Progress) -> None:
-        ImportJob.objects.filter(pk=job.pk).update(rows_processed=p.rows, bytes_processed=p.bytes, stage=p.stage)
+        fields = {"rows_processed": p.rows, "bytes_processed": p.bytes, "stage": p.stage}
+        if connection.in_atomic_block:
+            # Inside the import's write transaction: from the pulse's own connection, or nobody would see it.
+            pulse.update(**fields)
+        else:
+            ImportJob.objects.filter(pk=job.pk).update(**fields, heartbeat_at=timezone.now())
         if progress is not None:
             progress(p)
 
+    def written() -> None:
+        # In the import's write transaction, its last statement: after a crash, "written" tells the reaper the
+        # import's changes were committed (they are whole: one transaction), only its counts were not.
+        ImportJob.objects.filter(pk=job.pk).update(stage=WRITTEN)
+
     try:
-        with request_id_scope(f"import-{job.pk}"):
-            result = _run_kind(job, spec=spec, actor=actor, progress=report)
+        with request_id_scope(f"import-{job.pk}"), pulse:
+            result = _run_kind(job, spec=spec, actor=actor, progress=report, written=written)
     except FileNotFoundError:
         return _finish_failed(job, f"The file {job.file_name} is no longer on the server.")
     except (IntegrityError, ValidationFailed) as exc:
@@ -334,6 +361,17 @@ def import_job_run(*, job_id: int, progress: Callable[[Progress], None] | None =
         logger.warning("import job %s hit a conflicting change: %s", job.pk, exc)
         return _finish_failed(
             job, "The account book changed while this file was imported; nothing was imported. Run it again."
+        )
+    except OperationalError as exc:
+        if not is_db_unavailable(exc):
+            logger.exception("import job %s failed", job.pk)
+            _finish_failed(job, "The import stopped on an internal error; nothing was imported. See the server log.")
+            raise
+        # Its transaction rolled back. If the database is still away, this fails too and the tick fails the job as
+        # lost once its heartbeat is old enough.
+        logger.warning("import job %s: the database was unavailable (%s)", job.pk, describe(exc))
+        return _finish_failed(
+            job, f"The database was busy or unreachable ({describe(exc)[:200]}); nothing was imported. Run it again."
         )
     except Exception:
         logger.exception("import job %s failed", job.pk)
@@ -391,9 +429,17 @@ def import_job_run(*, job_id: int, progress: Callable[[Progress], None] | None =
     return job
 
 
-def _run_kind(job: ImportJob, *, spec: MappingSpec, actor: User, progress: Callable[[Progress], None]) -> ImportResult:
+def _run_kind(
+    job: ImportJob,
+    *,
+    spec: MappingSpec,
+    actor: User,
+    progress: Callable[[Progress], None],
+    written: Callable[[], None] | None = None,
+) -> ImportResult:
     """The engine for the job's kind: accounts through ``importer``, usage and tickets through
-    ``tamarind.usage.csv_import`` (same result, same all-or-nothing and idempotency contract)."""
+    ``tamarind.usage.csv_import`` (same result, same all-or-nothing and idempotency contract). ``written`` is
+    called as the last statement of the import's write transaction."""
     path = Path(job.stored_path)
     if job.kind == ImportKind.ACCOUNTS:
         return Importer(
@@ -404,6 +450,7 @@ def _run_kind(job: ImportJob, *, spec: MappingSpec, actor: User, progress: Calla
             progress=progress,
             create_regions=job.create_regions,
             skip_unknown_owners=job.skip_unknown_owners,
+            written=written,
         ).run()
     from tamarind.usage.csv_import import CsvIngest
 
@@ -415,7 +462,7 @@ def _run_kind(job: ImportJob, *, spec: MappingSpec, actor: User, progress: Calla
         if k.startswith(prefix)
     }
     return CsvIngest(
-        path=path, kind=job.kind, actor=actor, dry_run=job.dry_run, progress=progress, headers=headers
+        path=path, kind=job.kind, actor=actor, dry_run=job.dry_run, progress=progress, headers=headers, written=written
     ).run()
 
 
@@ -444,6 +491,35 @@ def _finish_failed(job: ImportJob, message: str) -> ImportJob:
     job.duration = now - (job.started_at or now)
     job.save(update_fields=["status", "message", "stage", "finished_at", "duration"])
     return job
+
+
+def import_jobs_fail_lost(*, now: dt.datetime) -> int:
+    """Fail the import jobs whose worker is gone (running, no heartbeat for the lease), saying so and what became
+    of the file: an import writes in one transaction, which died with its worker unless the job had reached
+    ``written``. A reaper of the scheduler tick (``periodic.py``); returns how many it failed."""
+    stale = (
+        ImportJob.objects.filter(status=ImportStatus.RUNNING)
+        .annotate(last_sign=Coalesce("heartbeat_at", "started_at", "created_at"))
+        .filter(last_sign__lt=now - lease())
+        .values_list("pk", "last_sign", "worker", "stage", "dry_run", "started_at")
+    )
+    failed = 0
+    for pk, last_sign, worker, stage, dry_run, started_at in stale:
+        if stage == WRITTEN:
+            outcome = "The import had been saved: its changes are in the book; only its counts were not recorded."
+        elif dry_run:
+            outcome = "It was a dry run: nothing was written. Run it again."
+        else:
+            outcome = "Its write transaction died with it: nothing was imported. Run it again."
+        started = started_at or last_sign
+        failed += ImportJob.objects.filter(pk=pk, status=ImportStatus.RUNNING).update(
+            status=ImportStatus.FAILED,
+            message=f"{lost_reason(last_sign, worker)} {outcome}"[:500],
+            stage="",
+            finished_at=max(now, started),
+            duration=max(dt.timedelta(0), last_sign - started),  # known to have run until its last heartbeat
+        )
+    return failed
 
 
 # --- Mappings -----------------------------------------------------------------------------------------------

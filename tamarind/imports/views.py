@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tamarind import policy
 from tamarind.core.csv_safe import SafeWriter
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.heartbeat import lease
 from tamarind.core.http import request_user
 from tamarind.imports import selectors, services
 from tamarind.imports.columns import COLUMNS, SYNONYM_FIELDS, default_headers
@@ -83,6 +84,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 def _job_context(job: ImportJob) -> dict[str, Any]:
     return {
         "job": job,
+        "lease_minutes": max(1, round(lease().total_seconds() / 60)),
         "shown_errors": (job.errors or [])[:SHOWN_ERRORS],
         "more_errors": max(0, job.error_count - SHOWN_ERRORS),
     }

@@ -15,10 +15,13 @@ from tamarind import policy
 from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record, snapshot
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.resilience import bookkeeping_write
 from tamarind.people.models import TOKEN_PREFIX, ApiToken, Region, Role, User, hash_token
 
 USER_FIELDS = ("email", "full_name", "role", "region", "capacity_arr", "is_active")
 REGION_FIELDS = ("name", "manager")
+# A token's last use is recorded at most this often (seconds): a busy API client does not write on every read.
+TOKEN_TOUCH_SECONDS = 60
 
 
 def _require_admin(actor: User | None) -> None:
@@ -223,7 +226,8 @@ def token_revoke(*, actor: User, token: ApiToken) -> None:
 
 
 def token_authenticate(raw: str) -> User | None:
-    """The active user behind a bearer token, or None. Touches ``last_used_at`` at most once a minute."""
+    """The active user behind a bearer token, or None. Touches ``last_used_at`` at most once a minute, and only
+    when the database lets it at once (``core.resilience.bookkeeping_write``)."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
     # The user comes with what the access policy reads (region, managed region), as for a session user.
@@ -236,6 +240,9 @@ def token_authenticate(raw: str) -> User | None:
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > TOKEN_TOUCH_SECONDS:
+        # Bookkeeping on what may be a read: behind a long writer it is skipped (and logged), never a failed read.
+        bookkeeping_write(
+            lambda: ApiToken.objects.filter(pk=token.pk).update(last_used_at=now), what="the API token's last use"
+        )
     return token.user

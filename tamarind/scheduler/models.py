@@ -103,6 +103,9 @@ class JobRun(models.Model):
     worker = models.CharField(max_length=200, blank=True, help_text="The process that ran it.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its worker last said it is alive (see core.heartbeat)."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     duration = models.DurationField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True, help_text="The summary the job returned.")

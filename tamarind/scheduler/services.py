@@ -14,18 +14,18 @@ import datetime as dt
 import importlib
 import json
 import logging
-import os
-import socket
 import time
 import traceback
 from collections.abc import Iterable
 from functools import partial
+from types import ModuleType
 from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -34,14 +34,17 @@ from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record
 from tamarind.core.context import request_id_scope
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.heartbeat import Pulse, lease, lost_reason, process_name
 from tamarind.core.periodic import PeriodicSpec
+from tamarind.core.resilience import DATABASE_ERRORS
 from tamarind.people.models import User
 from tamarind.scheduler.models import MAX_EVERY, MIN_EVERY, JobRun, JobRunStatus, JobRunTrigger, PeriodicJob
 
 logger = logging.getLogger(__name__)
 
-# A run still queued or running after this long is presumed lost (its worker died): "Run now" no longer waits on it.
-STALE_AFTER = dt.timedelta(hours=1)
+# A run still queued this long after it was queued is presumed lost (no worker took it, or the queue dropped it).
+# A running run is lost when its heartbeat is older than the lease (``core.heartbeat``).
+QUEUED_LOST_AFTER = dt.timedelta(hours=1)
 # The end of a traceback is the part that says what went wrong; keep that much.
 MAX_ERROR_CHARS = 20_000
 JOB_FIELDS = ("every", "enabled", "next_due_at")
@@ -49,25 +52,37 @@ JOB_FIELDS = ("every", "enabled", "next_due_at")
 
 def worker_id() -> str:
     """This process's name in run records: host and process id."""
-    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+    return process_name()
 
 
 # --- registering the jobs apps declare ------------------------------------------------------------------------
 
 
-def periodic_specs() -> list[PeriodicSpec]:
-    """Every ``PeriodicSpec`` in the ``JOBS`` list of an installed Tamarind app's ``periodic.py``."""
-    specs: dict[str, PeriodicSpec] = {}
+def _periodic_modules() -> list[ModuleType]:
+    """The ``periodic.py`` module of every installed Tamarind app that has one."""
+    modules = []
     for config in apps.get_app_configs():
         if not config.name.startswith("tamarind."):
             continue
         module_name = f"{config.name}.periodic"
         try:
-            module = importlib.import_module(module_name)
+            modules.append(importlib.import_module(module_name))
         except ModuleNotFoundError as exc:
             if exc.name != module_name:
                 raise
-            continue
+    return modules
+
+
+def reaper_paths() -> list[str]:
+    """The dotted paths in the ``REAPERS`` lists of the apps' ``periodic.py`` (see ``lost_work_fail``)."""
+    return [path for module in _periodic_modules() for path in getattr(module, "REAPERS", [])]
+
+
+def periodic_specs() -> list[PeriodicSpec]:
+    """Every ``PeriodicSpec`` in the ``JOBS`` list of an installed Tamarind app's ``periodic.py``."""
+    specs: dict[str, PeriodicSpec] = {}
+    for module in _periodic_modules():
+        module_name = module.__name__
         for spec in getattr(module, "JOBS", []):
             if spec.key in specs:
                 raise ImproperlyConfigured(f"Two periodic jobs are called {spec.key!r} ({module_name} and another).")
@@ -130,17 +145,47 @@ def next_slot(slot: dt.datetime, every: dt.timedelta, now: dt.datetime) -> dt.da
     return slot + every * ((now - slot) // every + 1)
 
 
-@transaction.atomic
 def scheduler_tick(*, now: dt.datetime | None = None, worker: str = "") -> list[JobRun]:
-    """Claim every enabled job that is due, record a queued run for each, and hand the runs to the task backend.
+    """Fail the work whose worker was lost (``lost_work_fail``), then claim every enabled job that is due, record a
+    queued run for each, and hand the runs to the task backend.
 
     Idempotent per due slot: a slot another worker (or an earlier tick) claimed is not claimed again. Jobs are
     claimed in key order within one transaction, so two concurrent ticks lock rows in the same order. The runs
     are enqueued once the transaction commits.
     """
     now = now or timezone.now()
-    worker = worker or worker_id()
-    runs_lost(now=now)
+    lost_work_fail(now=now)
+    return _claim_due(now=now, worker=worker or worker_id())
+
+
+def lost_work_fail(*, now: dt.datetime) -> dict[str, int]:
+    """Fail every piece of work whose worker is gone: the scheduler's own runs (``runs_lost``), the task rows of
+    dead workers on this machine (``core.dbworker.task_results_fail_lost``) and what each app's
+    ``REAPERS`` (dotted paths in its ``periodic.py``) find: functions ``(*, now) -> int`` that fail their app's
+    running work whose heartbeat is older than the lease, with the reason, and release what it held.
+
+    Each in its own short transaction. A reaper that fails on a bug is logged and the others still run; a database
+    failure goes up to the caller (the tick's loop retries it). Returns how many each reaper failed (when any).
+    """
+    failed: dict[str, int] = {}
+    own = ["tamarind.scheduler.services.runs_lost", "tamarind.core.dbworker.task_results_fail_lost"]
+    for path in [*own, *reaper_paths()]:
+        try:
+            with transaction.atomic():
+                count = int(import_string(path)(now=now))
+        except DATABASE_ERRORS:
+            raise
+        except Exception:
+            logger.exception("scheduler: %s failed", path)
+            continue
+        if count:
+            logger.warning("scheduler: %s failed %d piece(s) of work whose worker was lost", path, count)
+            failed[path] = count
+    return failed
+
+
+@transaction.atomic
+def _claim_due(*, now: dt.datetime, worker: str) -> list[JobRun]:
     runs: list[JobRun] = []
     for job in PeriodicJob.objects.due(now).order_by("pk").only("pk", "every", "next_due_at"):
         slot = job.next_due_at
@@ -158,19 +203,40 @@ def scheduler_tick(*, now: dt.datetime | None = None, worker: str = "") -> list[
 
 
 def runs_lost(*, now: dt.datetime) -> int:
-    """Fail the runs queued or running for longer than ``STALE_AFTER``: their worker stopped (killed, or the machine
-    went down) and would never record an end. Jobs are idempotent, so the next slot redoes the work; a run that was
-    in fact only slow still records its own end over this. Returns how many were failed."""
-    hours = int(STALE_AFTER.total_seconds() // 3600)
-    return (
-        JobRun.objects.active()
-        .filter(created_at__lt=now - STALE_AFTER)
-        .update(
+    """Fail the runs whose worker is gone: running with no heartbeat for the lease (killed, or the machine went
+    down), or still queued ``QUEUED_LOST_AFTER`` after they were queued (no worker took them, or the queue dropped
+    them). Jobs are idempotent, so the next slot redoes the work; a run that was in fact only slow still records its
+    own end over this. Returns how many were failed."""
+    stale = (
+        JobRun.objects.filter(status=JobRunStatus.RUNNING)
+        .annotate(last_sign=Coalesce("heartbeat_at", "started_at", "created_at"))
+        .filter(last_sign__lt=now - lease())
+        .values_list("pk", "last_sign", "worker", "started_at")
+    )
+    failed = 0
+    for pk, last_sign, worker, started_at in stale:
+        failed += JobRun.objects.filter(pk=pk, status=JobRunStatus.RUNNING).update(
             status=JobRunStatus.FAILED,
             finished_at=now,
-            error=f"Lost: still queued or running after {hours} hour(s); its worker probably stopped.",
+            # How long it is known to have run: until its worker last said it was alive.
+            duration=max(dt.timedelta(0), last_sign - (started_at or last_sign)),
+            error=lost_reason(last_sign, worker),
         )
+    hours = int(QUEUED_LOST_AFTER.total_seconds() // 3600)
+    failed += JobRun.objects.filter(status=JobRunStatus.QUEUED, created_at__lt=now - QUEUED_LOST_AFTER).update(
+        status=JobRunStatus.FAILED,
+        finished_at=now,
+        error=(
+            f"Lost: still queued after {hours} hour{'s' if hours != 1 else ''}; no worker took it "
+            "(is `tamarind worker` running?), or the queue dropped it."
+        ),
     )
+    return failed
+
+
+def _run_beat(fields: dict[str, Any], *, run_id: int) -> None:
+    """The heartbeat of a running run (``core.heartbeat.Pulse``)."""
+    JobRun.objects.filter(pk=run_id, status=JobRunStatus.RUNNING).update(heartbeat_at=timezone.now(), **fields)
 
 
 def job_run_enqueue(*, run_id: int) -> None:
@@ -210,7 +276,7 @@ def periodic_job_run(*, run_id: int, worker: str = "") -> JobRun:
     """
     started_at = timezone.now()
     claimed = JobRun.objects.filter(pk=run_id, status=JobRunStatus.QUEUED).update(
-        status=JobRunStatus.RUNNING, started_at=started_at, worker=worker or worker_id()
+        status=JobRunStatus.RUNNING, started_at=started_at, heartbeat_at=started_at, worker=worker or worker_id()
     )
     run = JobRun.objects.select_related("job").get(pk=run_id)
     if not claimed:
@@ -218,7 +284,7 @@ def periodic_job_run(*, run_id: int, worker: str = "") -> JobRun:
     clock = time.monotonic()
     try:
         func = import_string(run.job.func)
-        with request_id_scope(f"periodic-{run.pk}"):
+        with request_id_scope(f"periodic-{run.pk}"), Pulse(partial(_run_beat, run_id=run.pk), name=f"run {run.pk}"):
             result = func()
     except Exception:
         logger.exception("periodic job %s (run %s) failed", run.job.key, run.pk)
@@ -256,13 +322,14 @@ def _require_manager(actor: User | None) -> User:
 def periodic_job_run_now(*, actor: User, job: PeriodicJob, source: str = "web") -> JobRun:
     """Queue a run of ``job`` at once ("Run now"), enabled or not, leaving its schedule as it is.
 
-    Refused while another run of the job is queued or running (unless that one is older than ``STALE_AFTER`` and
-    presumed lost), so a double click runs it once.
+    Refused while another run of the job is queued or running, so a double click runs it once; a run whose worker
+    was lost (``runs_lost``) is failed first rather than waited for.
     """
     _require_manager(actor)
     job = PeriodicJob.objects.select_for_update().get(pk=job.pk)
     now = timezone.now()
-    active = job.runs.active().filter(created_at__gte=now - STALE_AFTER).order_by("-created_at").first()
+    runs_lost(now=now)
+    active = job.runs.active().order_by("-created_at").first()
     if active is not None:
         raise ValidationFailed(
             f"{job.key} already has a run {active.get_status_display().lower()} "

@@ -155,7 +155,9 @@ def test_the_tick_fails_runs_whose_worker_was_lost(tally, django_capture_on_comm
     scheduler_tick(now=T0 - dt.timedelta(seconds=1))  # nothing due: the sweep still runs
     lost.refresh_from_db()
     recent.refresh_from_db()
-    assert lost.status == JobRunStatus.FAILED and "worker probably stopped" in lost.error
+    # Its worker never wrote a heartbeat (a run from before heartbeats): the last sign of life is when it was queued.
+    assert lost.status == JobRunStatus.FAILED
+    assert lost.error.startswith("Worker lost: no heartbeat since 2026-03-02 07:00:00")
     assert lost.finished_at == T0 - dt.timedelta(seconds=1)
     assert recent.status == JobRunStatus.QUEUED
     # A lost run no longer blocks the schedule, and running it late records its own end.
@@ -322,8 +324,8 @@ def test_run_now_twice_queues_once(book, tally, django_capture_on_commit_callbac
         services.periodic_job_run_now(actor=book.admin, job=tally)
         with pytest.raises(ValidationFailed, match="already has a run queued"):
             services.periodic_job_run_now(actor=book.admin, job=tally)
-    # A run stuck for longer than STALE_AFTER (its worker died) no longer blocks Run now.
-    JobRun.objects.update(created_at=timezone.now() - services.STALE_AFTER - dt.timedelta(minutes=1))
+    # A run still queued after QUEUED_LOST_AFTER (no worker took it) no longer blocks Run now.
+    JobRun.objects.update(created_at=timezone.now() - services.QUEUED_LOST_AFTER - dt.timedelta(minutes=1))
     with django_capture_on_commit_callbacks(execute=False):
         services.periodic_job_run_now(actor=book.admin, job=tally)
     assert JobRun.objects.filter(job=tally).count() == 2
