@@ -14,7 +14,7 @@ from tamarind import policy
 from tamarind.accounts.models import Account, AccountQuerySet, Segment, TamAssignment
 from tamarind.audit.models import AuditEvent
 from tamarind.core.params import getlist
-from tamarind.people.models import User
+from tamarind.people.models import Role, User
 
 # Sort keys offered to users -> ORM ordering. The id tie-breaker keeps pagination stable.
 SORTS: dict[str, tuple[str, ...]] = {
@@ -155,6 +155,16 @@ def _rungs_of(tier_ids: list[int]) -> list[int]:
 def account_list(*, user: User, filters: AccountFilters) -> AccountQuerySet:
     """The accounts ``user`` may read, filtered and sorted, owners loaded in the same query."""
     return filters.apply(Account.objects.visible_to(user).with_owners())
+
+
+def tam_picker(account: Account) -> list[tuple[int, str, str | None]]:
+    """The TAMs the account page's "Assign TAM" offers, as (id, name, region name): the active TAMs of the
+    account's region (the ones its TAM Manager leads, as on the dashboards' pickers), and its current TAM wherever
+    they are, by name. One query, plain rows (a region may have hundreds of TAMs)."""
+    wanted = Q(role=Role.TAM, is_active=True, region_id=account.region_id)
+    if account.tam_id is not None:
+        wanted |= Q(pk=account.tam_id)
+    return list(User.objects.filter(wanted).order_by("full_name", "pk").values_list("pk", "full_name", "region__name"))
 
 
 def account_for_user(user: User, account_id: int | str, *, write: bool = False) -> Account:

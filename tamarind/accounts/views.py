@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from tamarind import policy
 from tamarind.accounts import selectors, services
 from tamarind.accounts.forms import AccountForm, SetTamForm, account_initial
-from tamarind.accounts.models import Priority, ProductTier, Segment
+from tamarind.accounts.models import Account, Priority, ProductTier, Segment
 from tamarind.assignment.selectors import account_standing
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.forms import add_service_errors
@@ -59,8 +63,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     context = {
         "account": account,
         "can_write": policy.can_write_account(user, account),
-        "can_set_tam": policy.can_set_tam(user, account),
-        "tam_form": SetTamForm(initial={"tam": account.tam_id}),
+        **_owners(user, account, SetTamForm(initial={"tam": account.tam_id})),
         "children": selectors.account_children(user=user, account=account)[:50],
         "history": selectors.account_history(account=account),
         "tam_history": selectors.account_tam_history(account=account),
@@ -143,5 +146,22 @@ def account_set_tam(request: HttpRequest, account_id: int) -> HttpResponse:
                 return redirect("accounts:detail", account_id=account.pk)
     else:
         status = 400
-    context = {"account": account, "can_set_tam": True, "tam_form": form, "saved": status == 200}
+    context = _owners(user, account, form, saved=status == 200)
     return render(request, "accounts/_owners.html", context, status=status)
+
+
+def _owners(user: User, account: Account, form: SetTamForm, *, saved: bool = False) -> dict[str, Any]:
+    """The owners panel: the account, and for who sets its TAM the form and the picker's <option>s, built once in
+    Python rather than by the template (a region may have hundreds of TAMs)."""
+    can_set = policy.can_set_tam(user, account)
+    context: dict[str, Any] = {"account": account, "can_set_tam": can_set, "tam_form": form, "saved": saved}
+    if can_set:
+        home = account.region.name if account.region_id else None
+        context["tam_options"] = mark_safe(  # noqa: S308 (every value is escaped)
+            "".join(
+                f'<option value="{pk}"{" selected" if pk == account.tam_id else ""}>{escape(name)}'
+                f"{escape(f' ({region})') if region and region != home else ''}</option>"
+                for pk, name, region in selectors.tam_picker(account)
+            )
+        )
+    return context

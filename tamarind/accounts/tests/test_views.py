@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from tamarind.accounts.models import Account, TamAssignment
 from tamarind.audit.models import AuditEvent
-from tamarind.testing.factories import AccountFactory, tier
+from tamarind.people.models import Role
+from tamarind.testing.factories import AccountFactory, UserFactory, tier
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +122,37 @@ def test_detail_query_count_is_constant(book, client_for):
     with CaptureQueriesContext(connection) as large:
         c.get(detail(book.account))
     assert len(large) == len(small)
+
+
+@pytest.mark.parametrize("who", ["admin", "manager"])
+def test_detail_query_count_is_constant_as_tams_grow(book, client_for, who):
+    """The "Assign TAM" picker lists the region's TAMs in one query, however many there are."""
+    c = client_for(getattr(book, who))
+    with CaptureQueriesContext(connection) as small:
+        assert c.get(detail(book.account)).status_code == 200
+    UserFactory.create_batch(12, role=Role.TAM, region=book.east)
+    UserFactory.create_batch(12, role=Role.TAM, region=book.west)
+    with CaptureQueriesContext(connection) as large:
+        assert c.get(detail(book.account)).status_code == 200
+    assert len(large) == len(small)
+
+
+def test_detail_tam_picker_offers_the_regions_tams_and_the_current_one(book, client_for):
+    from tamarind.accounts.services import account_update
+
+    east_tam = UserFactory(full_name="Erin <East>", role=Role.TAM, region=book.east)
+    UserFactory(full_name="Wes West", role=Role.TAM, region=book.west)
+    UserFactory(full_name="Ina Inactive", role=Role.TAM, region=book.east, is_active=False)
+    body = client_for(book.manager).get(detail(book.account)).content.decode()
+    picker = body[body.index('id="id_tam_assign"') : body.index("</select>", body.index('id="id_tam_assign"'))]
+    assert "Erin &lt;East&gt;" in picker and "Theo Tam" in picker
+    assert f'<option value="{book.tam.pk}" selected>Tara Tam</option>' in picker
+    assert "Wes West" not in picker and "Ina Inactive" not in picker
+    # A TAM from another region who owns the account is offered too, with their region.
+    account_update(actor=book.admin, account=book.account, changes={"tam": book.other_tam})
+    body = client_for(book.admin).get(detail(book.account)).content.decode()
+    assert f'<option value="{book.other_tam.pk}" selected>Olga Tam (EMEA)</option>' in body
+    assert str(east_tam.pk) in body
 
 
 # --- edit ---------------------------------------------------------------------------------------------------
