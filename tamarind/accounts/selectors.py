@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -33,6 +34,15 @@ SORTS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_SORT = "name"
 MAX_ID = 2**63 - 1
+# The health filter's values: a color of the current score, or "none" for accounts not scored yet.
+HEALTH_CHOICES: tuple[tuple[str, str], ...] = (
+    ("green", "Green"),
+    ("yellow", "Yellow"),
+    ("red", "Red"),
+    ("none", "Not scored"),
+)
+# Which accounts the list shows: "all" the user may read, or "mine" (the accounts they own as TAM).
+SCOPES: tuple[tuple[str, str], ...] = (("mine", "My accounts"), ("all", "All accounts I can see"))
 
 
 @dataclass
@@ -48,12 +58,18 @@ class AccountFilters:
     priority: list[int] = field(default_factory=list)
     arr_min: Decimal | None = None
     arr_max: Decimal | None = None
+    health: list[str] = field(default_factory=list)
+    renewal_from: dt.date | None = None
+    renewal_to: dt.date | None = None
+    scope: str = "all"
     sort: str = DEFAULT_SORT
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_params(cls, params: Any) -> AccountFilters:
-        """Parse a QueryDict (or dict of lists); bad values are dropped and reported in ``errors``."""
+    def from_params(cls, params: Any, *, default_scope: str = "all") -> AccountFilters:
+        """Parse a QueryDict (or dict of lists); bad values are dropped and reported in ``errors``.
+
+        ``default_scope`` is the list shown when the parameters do not say (``policy.account_default_list``)."""
         f = cls()
         # NUL cannot occur in stored text, and PostgreSQL refuses it in a query: drop it.
         f.q = (params.get("q") or "").replace("\x00", "").strip()[:200]
@@ -71,6 +87,25 @@ class AccountFilters:
                 f.errors["segment"] = f"Unknown segment {seg!r}."
         f.arr_min = _decimal(params.get("arr_min"), "arr_min", f.errors)
         f.arr_max = _decimal(params.get("arr_max"), "arr_max", f.errors)
+        colors = dict(HEALTH_CHOICES)
+        for color in getlist(params, "health"):
+            if color.lower() in colors:
+                f.health.append(color.lower())
+            else:
+                f.errors["health"] = f"health must be one of {', '.join(colors)}, got {color!r}."
+        f.renewal_from = _date(params.get("renewal_from"), "renewal_from", f.errors)
+        f.renewal_to = _date(params.get("renewal_to"), "renewal_to", f.errors)
+        if f.renewal_from and f.renewal_to and f.renewal_from > f.renewal_to:
+            f.errors["renewal_to"] = (
+                f"renewal_to ({f.renewal_to.isoformat()}) is before renewal_from ({f.renewal_from.isoformat()})."
+            )
+            f.renewal_to = None
+        scope = _text(params.get("scope")) or default_scope
+        if scope in dict(SCOPES):
+            f.scope = scope
+        else:
+            f.errors["scope"] = f"scope must be mine or all, got {scope!r}."
+            f.scope = default_scope
         sort = params.get("sort") or DEFAULT_SORT
         if sort in SORTS:
             f.sort = sort
@@ -99,6 +134,16 @@ class AccountFilters:
             qs = qs.filter(arr__gte=self.arr_min)
         if self.arr_max is not None:
             qs = qs.filter(arr__lte=self.arr_max)
+        if self.health:
+            cond = Q(health__color__in=[c for c in self.health if c != "none"])
+            if "none" in self.health:
+                # Not scored: no score row yet, or a row without a color (no measure had data).
+                cond |= Q(health__isnull=True) | Q(health__color="")
+            qs = qs.filter(cond)
+        if self.renewal_from is not None:
+            qs = qs.filter(next_renewal_date__gte=self.renewal_from)
+        if self.renewal_to is not None:
+            qs = qs.filter(next_renewal_date__lte=self.renewal_to)
         return qs.order_by(*SORTS[self.sort])
 
     @property
@@ -113,6 +158,9 @@ class AccountFilters:
             or self.priority
             or self.arr_min is not None
             or self.arr_max is not None
+            or self.health
+            or self.renewal_from is not None
+            or self.renewal_to is not None
         )
 
 
@@ -146,6 +194,23 @@ def _decimal(raw: Any, key: str, errors: dict[str, str]) -> Decimal | None:
     return value
 
 
+def _text(raw: Any) -> str:
+    if isinstance(raw, list):
+        raw = raw[0] if raw else ""
+    return str(raw or "").replace("\x00", "").strip()[:100]
+
+
+def _date(raw: Any, key: str, errors: dict[str, str]) -> dt.date | None:
+    value = _text(raw)
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        errors[key] = f"{key} must be a date (YYYY-MM-DD), got {value!r}."
+        return None
+
+
 def _rungs_of(tier_ids: list[int]) -> list[int]:
     from tamarind.accounts.models import ProductTier
 
@@ -153,8 +218,22 @@ def _rungs_of(tier_ids: list[int]) -> list[int]:
 
 
 def account_list(*, user: User, filters: AccountFilters) -> AccountQuerySet:
-    """The accounts ``user`` may read, filtered and sorted, owners loaded in the same query."""
-    return filters.apply(Account.objects.visible_to(user).with_owners())
+    """The accounts ``user`` may read ("mine": those they own as TAM), filtered and sorted, owners and the health
+    color loaded in the same query."""
+    qs = Account.objects.visible_to(user)
+    if filters.scope == "mine":
+        qs = qs.filter(tam_id=user.pk)
+    return filters.apply(qs.with_owners().with_health())
+
+
+def tam_choices(user: User) -> list[User]:
+    """The TAMs ``user`` may filter the account list by: the active TAMs who own an account they may read (a TAM
+    also sees themselves), by name."""
+    scope = policy.tam_filter_scope(user)
+    qs = User.objects.active().filter(role=Role.TAM)
+    if scope is not None:
+        qs = qs.filter(scope)
+    return list(qs.only("pk", "full_name").order_by("full_name", "pk"))
 
 
 def tam_picker(account: Account) -> list[tuple[int, str, str | None]]:
@@ -173,7 +252,7 @@ def account_for_user(user: User, account_id: int | str, *, write: bool = False) 
         pk = int(account_id)
     except (TypeError, ValueError):
         raise Http404("No such account.") from None
-    account = Account.objects.with_owners().filter(pk=pk).first()
+    account = Account.objects.with_owners().with_health().filter(pk=pk).first()
     if account is None or not policy.can_read_account(user, account):
         raise Http404("No such account.")
     if write and not policy.can_write_account(user, account):

@@ -24,7 +24,7 @@ from tamarind.core.forms import add_service_errors
 from tamarind.core.http import request_user
 from tamarind.health.panels import account_health
 from tamarind.onboarding.selectors import account_panel as onboarding_panel
-from tamarind.people.models import Region, Role, User
+from tamarind.people.models import Region, User
 from tamarind.timeline.panels import account_timeline
 
 PAGE_SIZE = 50
@@ -34,23 +34,30 @@ PAGE_SIZE = 50
 @require_http_methods(["GET"])
 def account_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    filters = selectors.AccountFilters.from_params(request.GET)
+    default_scope = policy.account_default_list(user)
+    filters = selectors.AccountFilters.from_params(request.GET, default_scope=default_scope)
     accounts = selectors.account_list(user=user, filters=filters)
     page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Those who own accounts choose between theirs and everything they may read; they land on theirs.
+    scopes = selectors.SCOPES if default_scope == "mine" else None
     context = {
         "page": page,
         "filters": filters,
         "sort": filters.sort,
+        "mine": filters.scope == "mine",
+        "scopes": scopes,
         "can_create": policy.can_create_account(user),
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "account-table":
-        return render(request, "accounts/_table.html", context)
+        # The scope tabs' links carry the filters: swapped out of band with the table.
+        return render(request, "accounts/_table.html", {**context, "oob": True})
     context.update(
         regions=Region.objects.order_by("name"),
         tiers=ProductTier.objects.order_by("rung", "name"),
-        tams=User.objects.active().filter(role=Role.TAM).order_by("full_name"),
+        tams=selectors.tam_choices(user),
         segments=Segment.choices,
         priorities=Priority.choices,
+        health_choices=selectors.HEALTH_CHOICES,
     )
     return render(request, "accounts/list.html", context)
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from tamarind.accounts.models import Account, TamAssignment
 from tamarind.audit.models import AuditEvent
 from tamarind.people.models import Role
-from tamarind.testing.factories import AccountFactory, UserFactory, tier
+from tamarind.testing.factories import PASSWORD, AccountFactory, UserFactory, tier
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +81,158 @@ def test_list_query_count_is_constant(book, client_for):
     with CaptureQueriesContext(connection) as large:
         assert c.get(url).status_code == 200
     assert len(large) == len(small)
+
+
+def scored(account, color, score):
+    from tamarind.health.models import HealthScore
+
+    HealthScore.objects.create(account=account, score=score, color=color, model_version=1)
+    return account
+
+
+def names_in(response):
+    import re
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    table = body[body.index('id="accounts"') :] if 'id="accounts"' in body else ""
+    return sorted(re.findall(r'<a href="/accounts/\d+/">([^<]+)</a>', table))
+
+
+def test_tam_lands_on_my_accounts_after_login_and_on_home(book, client):
+    AccountFactory(name="Colleague Co", region=book.east, tam=book.tam2)
+    response = client.post(reverse("login"), {"username": "tam@example.com", "password": PASSWORD}, follow=True)
+    assert response.redirect_chain and response.redirect_chain[-1][0] == reverse("accounts:list")
+    body = response.content.decode()
+    assert "<h1>My accounts</h1>" in body
+    assert names_in(response) == ["Acme Corp"]
+    home = client.get("/", follow=True)
+    assert "<h1>My accounts</h1>" in home.content.decode() and names_in(home) == ["Acme Corp"]
+    # "All accounts I can see" shows the region's book; the choice is kept by paging and sorting links.
+    everything = client.get(reverse("accounts:list"), {"scope": "all"})
+    assert names_in(everything) == ["Acme Corp", "Colleague Co"]
+    assert "<h1>Accounts</h1>" in everything.content.decode()
+    assert "scope=all" in everything.content.decode().split('id="accounts"')[1]  # paging and sorting keep it
+
+
+def test_tam_with_no_accounts_is_told_how_to_see_the_book(book, client_for):
+    from tamarind.people.models import Role
+
+    newcomer = UserFactory(full_name="Nina New", role=Role.TAM, region=book.east)
+    body = client_for(newcomer).get(reverse("accounts:list")).content.decode()
+    assert "You own no accounts yet." in body and "?scope=all" in body
+
+
+@pytest.mark.parametrize("who", ["admin", "director", "manager", "sal"])
+def test_others_land_on_every_account_they_may_read(book, client_for, who):
+    body = client_for(getattr(book, who)).get("/", follow=True).content.decode()
+    assert "<h1>Accounts</h1>" in body and 'id="account-scope"' not in body
+
+
+def test_list_filters_by_health_color_and_shows_it(book, client_for):
+    scored(book.account, "red", 30)
+    scored(AccountFactory(name="Fine Co", region=book.east), "green", 90)
+    AccountFactory(name="New Co", region=book.east)  # not scored yet
+    c = client_for(book.manager)
+    response = c.get(reverse("accounts:list"))
+    body = response.content.decode()
+    assert '<span class="badge red" title="Health score 30">Red</span>' in body
+    assert '<span class="muted" title="Not scored yet">—</span>' in body
+    assert names_in(c.get(reverse("accounts:list"), {"health": "red"})) == ["Acme Corp"]
+    assert names_in(c.get(reverse("accounts:list"), {"health": "none"})) == ["New Co"]
+    assert names_in(c.get(f"{reverse('accounts:list')}?health=green&health=none")) == ["Fine Co", "New Co"]
+
+
+def test_list_filters_by_renewal_date_range(book, client_for):
+    import datetime as dt
+
+    Account.objects.filter(pk=book.account.pk).update(next_renewal_date=dt.date(2027, 3, 1))
+    AccountFactory(name="Later Co", region=book.east, next_renewal_date=dt.date(2027, 9, 1))
+    AccountFactory(name="Undated Co", region=book.east, next_renewal_date=None)
+    c = client_for(book.manager)
+    url = reverse("accounts:list")
+    assert names_in(c.get(url, {"renewal_from": "2027-01-01", "renewal_to": "2027-06-30"})) == ["Acme Corp"]
+    assert names_in(c.get(url, {"renewal_from": "2027-03-02"})) == ["Later Co"]
+    assert names_in(c.get(url, {"renewal_to": "2027-03-01"})) == ["Acme Corp"]  # inclusive
+    # The calendar's ends are dates like any other.
+    assert names_in(c.get(url, {"renewal_from": "0001-01-01", "renewal_to": "9999-12-31"})) == [
+        "Acme Corp",
+        "Later Co",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"health": "purple"}, "health must be one of green, yellow, red, none, got &#x27;purple&#x27;."),
+        ({"renewal_from": "next week"}, "renewal_from must be a date (YYYY-MM-DD), got &#x27;next week&#x27;."),
+        ({"renewal_to": "2027-02-30"}, "renewal_to must be a date (YYYY-MM-DD), got &#x27;2027-02-30&#x27;."),
+        (
+            {"renewal_from": "2000-06-01", "renewal_to": "2000-01-01"},
+            "renewal_to (2000-01-01) is before renewal_from (2000-06-01).",
+        ),
+        ({"scope": "theirs"}, "scope must be mine or all, got &#x27;theirs&#x27;."),
+        ({"renewal_from": "99999-01-01"}, "renewal_from must be a date (YYYY-MM-DD), got &#x27;99999-01-01&#x27;."),
+    ],
+)
+def test_list_bad_new_filter_values_get_a_clear_message_not_a_500(book, client_for, params, message):
+    response = client_for(book.manager).get(reverse("accounts:list"), params)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert names_in(response) == ["Acme Corp"]  # the bad value is ignored, the rest of the list stands
+
+
+@pytest.mark.parametrize("params", [{"renewal_from": "2000-01-01\x00"}, {"health": "RED"}, {"health": "red,none"}])
+def test_list_odd_but_valid_new_filter_values_work(book, client_for, params):
+    scored(book.account, "red", 30)
+    response = client_for(book.manager).get(reverse("accounts:list"), params)
+    assert names_in(response) == ["Acme Corp"]
+
+
+@pytest.mark.parametrize("who", ["manager", "tam", "sal"])
+def test_list_tam_filter_offers_only_the_tams_the_user_can_see(book, client_for, who):
+    from tamarind.people.models import Role
+
+    UserFactory(full_name="Wanda West", role=Role.TAM, region=book.west)
+    body = client_for(getattr(book, who)).get(reverse("accounts:list"), {"scope": "all"}).content.decode()
+    picker = body[body.index('id="id_tam"') : body.index("</select>", body.index('id="id_tam"'))]
+    assert "Tara Tam" in picker
+    assert "Olga Tam" not in picker and "Wanda West" not in picker
+
+
+def test_list_tam_filter_offers_every_active_tam_to_admins(book, client_for):
+    from tamarind.people.models import Role
+
+    UserFactory(full_name="Wanda West", role=Role.TAM, region=book.west)
+    UserFactory(full_name="Gone Tam", role=Role.TAM, region=book.west, is_active=False)
+    body = client_for(book.admin).get(reverse("accounts:list")).content.decode()
+    picker = body[body.index('id="id_tam"') : body.index("</select>", body.index('id="id_tam"'))]
+    assert all(name in picker for name in ("Tara Tam", "Theo Tam", "Olga Tam", "Wanda West"))
+    assert "Gone Tam" not in picker
+
+
+@pytest.mark.parametrize("who", ["admin", "manager", "tam"])
+def test_list_query_count_is_constant_with_the_new_filters(book, client_for, who):
+    from tamarind.people.models import Role
+
+    c = client_for(getattr(book, who))
+    url = reverse("accounts:list")
+    params = {"health": ["red", "none"], "renewal_from": "2000-01-01", "sort": "tam", "scope": "all"}
+    for account in AccountFactory.create_batch(4, region=book.east, tam=book.tam):
+        scored(account, "red", 20)
+    with CaptureQueriesContext(connection) as small:
+        assert c.get(url, params).status_code == 200
+    tams = UserFactory.create_batch(6, role=Role.TAM, region=book.east)
+    for i, account in enumerate(AccountFactory.create_batch(60, region=book.east, tam=book.tam)):
+        account.tam = tams[i % 6]
+        account.save(update_fields=["tam"])
+        if i % 2:
+            scored(account, "red", 20)
+    AccountFactory.create_batch(30, region=book.west, tam=book.other_tam)
+    with CaptureQueriesContext(connection) as large:
+        response = c.get(url, params)
+    assert response.status_code == 200 and len(large) == len(small)
+    assert len(names_in(response)) == 50
 
 
 # --- detail -------------------------------------------------------------------------------------------------
