@@ -263,7 +263,7 @@ def account_list(request: HttpRequest, params: Query[AccountListQuery]) -> dict[
     if filters.errors:
         raise ValidationFailed({key: [msg] for key, msg in filters.errors.items()})
     qs = selectors.account_list(user=actor(request), filters=filters)
-    return paginate(qs, page=params.page, page_size=params.page_size)
+    return paginate(selectors.AccountRows(qs, owners=True), page=params.page, page_size=params.page_size)
 
 
 @router.post(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, overload
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -218,12 +219,54 @@ def _rungs_of(tier_ids: list[int]) -> list[int]:
 
 
 def account_list(*, user: User, filters: AccountFilters) -> AccountQuerySet:
-    """The accounts ``user`` may read ("mine": those they own as TAM), filtered and sorted, owners and the health
-    color loaded in the same query."""
+    """The accounts ``user`` may read ("mine": those they own as TAM), filtered and sorted; nothing loaded beside
+    them (``AccountRows`` pages it)."""
     qs = Account.objects.visible_to(user)
     if filters.scope == "mine":
         qs = qs.filter(tam_id=user.pk)
-    return filters.apply(qs.with_owners().with_health())
+    return filters.apply(qs)
+
+
+class AccountRows:
+    """An account list as a paginator reads it (``count()`` and a slice), fetched in two steps: the page's ids
+    under the list's filters and order, then those accounts with what their rows show (``load``: owners and the
+    health color). The first step sorts only the keys, so a sort through a join (TAM, region) keeps the cheap
+    top-N sort instead of sorting every matching row whole, and the second joins only the page's rows."""
+
+    ordered = True
+
+    def __init__(self, qs: AccountQuerySet, *, owners: bool = False) -> None:
+        self.qs = qs
+        self.owners = owners
+
+    def count(self) -> int:
+        return self.qs.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[Account]:
+        return iter(self[:])
+
+    @overload
+    def __getitem__(self, key: int) -> Account: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> list[Account]: ...
+
+    def __getitem__(self, key: int | slice) -> Account | list[Account]:
+        if isinstance(key, int):
+            one = self[key : key + 1]
+            if not one:
+                raise IndexError(key)
+            return one[0]
+        ids = list(self.qs.values_list("pk", flat=True)[key])
+        if not ids:
+            return []
+        rows = Account.objects.filter(pk__in=ids).with_health()
+        rows = rows.with_owners() if self.owners else rows.for_rows()
+        found = {a.pk: a for a in rows.order_by()}
+        return [found[pk] for pk in ids if pk in found]
 
 
 def tam_choices(user: User) -> list[User]:

@@ -37,7 +37,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
     default_scope = policy.account_default_list(user)
     filters = selectors.AccountFilters.from_params(request.GET, default_scope=default_scope)
     accounts = selectors.account_list(user=user, filters=filters)
-    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.AccountRows(accounts), PAGE_SIZE).get_page(request.GET.get("page"))
     # Those who own accounts choose between theirs and everything they may read; they land on theirs.
     scopes = selectors.SCOPES if default_scope == "mine" else None
     context = {
