@@ -54,7 +54,9 @@ def onboarding_dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     regions = selectors.dashboard_regions(user)
     filters = selectors.DashboardFilters.from_params(request.GET, user=user, regions=regions, today=today)
-    dash = selectors.onboarding_dashboard(user, filters, regions=regions, today=today)
+    dash = selectors.onboarding_dashboard(
+        user, filters, regions=regions, today=today, tam_page=selectors.page_number(request.GET.get("tam_page"))
+    )
     pickers = _Pickers(_tams_by_region(dash.tam_choices))
     unassigned = [_row(user, o.account, pickers, record=o) for o in dash.unassigned_records] + [
         _row(user, a, pickers) for a in dash.unassigned_accounts
