@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest, TruncMonth
@@ -491,7 +491,7 @@ class OnboardingDashboard:
     unassigned_accounts: list[Account]
     chart: list[ChartMonth]
     region_choices: list[Region]
-    tam_choices: list[User]
+    tam_choices: list[TamRow]
     tam_page: int = 1
     tam_pages: int = 1
     tams_total: int = 0
@@ -513,19 +513,48 @@ def _counts_into(line: Line, row: Mapping[str, Any]) -> None:
         line.by_status[s] = line.by_status.get(s, 0) + row[f"status_{s}"]
 
 
-def dashboard_tams(user: User, region_ids: Iterable[int], extra_ids: Iterable[int]) -> list[User]:
-    """The TAMs the dashboard lists: a TAM themselves; others the active TAMs of the regions covered and any TAM
-    who holds records on it (an inactive one, or one from elsewhere)."""
-    if user.role == Role.TAM:
-        return [user]
-    scope = policy.onboarding_dashboard_region_scope(user)
-    where = Q(is_active=True) if scope is None else Q(is_active=True, region_id__in=list(region_ids))
-    return list(
-        User.objects.filter(role=Role.TAM)
-        .filter(where | Q(pk__in=list(extra_ids)))
-        .select_related("region")
+class TamRow(NamedTuple):
+    """A TAM as the dashboard lists them (its lines, the TAM filter, the assign pickers): plain values, since an
+    admin's dashboard at 100,000 accounts lists some 2,000 TAMs."""
+
+    pk: int
+    full_name: str
+    region_id: int | None
+    region_name: str | None
+    is_active: bool
+
+    def person(self) -> User:
+        """The TAM as an (unsaved) ``User`` with their region, for a line of the table."""
+        person = User(pk=self.pk, full_name=self.full_name, region_id=self.region_id, is_active=self.is_active)
+        if self.region_id is not None:
+            person.region = Region(pk=self.region_id, name=self.region_name or "")
+        return person
+
+
+def _tam_rows(where: Q) -> list[TamRow]:
+    rows = (
+        User.objects.filter(where)
         .order_by("full_name", "pk")
+        .values_list("pk", "full_name", "region_id", "region__name", "is_active")
     )
+    return [TamRow(*row) for row in rows]
+
+
+def region_tams(region_id: int) -> list[TamRow]:
+    """The active TAMs of a region, by name: whom an "assign a TAM" picker offers for its accounts."""
+    return _tam_rows(Q(role=Role.TAM, is_active=True, region_id=region_id))
+
+
+def dashboard_tams(user: User, region_ids: Iterable[int], extra_ids: Iterable[int]) -> list[TamRow]:
+    """The TAMs the dashboard lists: a TAM themselves; others the active TAMs of the regions covered and any TAM
+    who holds records on it (an inactive one, or one from elsewhere). One query, by name."""
+    if user.role == Role.TAM:
+        where = Q(pk=user.pk)
+    else:
+        scope = policy.onboarding_dashboard_region_scope(user)
+        where = Q(is_active=True) if scope is None else Q(is_active=True, region_id__in=list(region_ids))
+        where = Q(role=Role.TAM) & (where | Q(pk__in=list(extra_ids)))
+    return _tam_rows(where)
 
 
 def tams_with_records(records: OnboardingQuerySet) -> set[int | None]:
@@ -566,7 +595,7 @@ def onboarding_dashboard(
     }
     tam_ids = tams_with_records(records)
     all_tams = dashboard_tams(user, [r.pk for r in regions], [pk for pk in tam_ids if pk is not None])
-    listed: list[User | None] = [None] if None in tam_ids else []
+    listed: list[TamRow | None] = [None] if None in tam_ids else []
     listed += [
         t
         for t in all_tams
@@ -586,7 +615,7 @@ def onboarding_dashboard(
             tam_lines[None] = Line(key="tam-none", label="Unassigned", metrics=figures(per_tam.get(None), targets))
         else:
             tam_lines[t.pk] = Line(
-                key=f"tam-{t.pk}", label=t.full_name, tam=t, metrics=figures(per_tam.get(t.pk), targets)
+                key=f"tam-{t.pk}", label=t.full_name, tam=t.person(), metrics=figures(per_tam.get(t.pk), targets)
             )
     for cell in cells:
         _counts_into(totals, cell)

@@ -102,7 +102,11 @@ def test_manager_reviews_filters_and_assigns(page, live_server, team):
 
     # Assign the orphaned record inline.
     row = page.locator("#dashboard-unassigned tbody tr", has_text="Orphaned Onboarding Ltd")
-    row.locator("select[name=tam]").select_option(label="Theo Tam")
+    picker = row.locator("select[name=tam]")
+    assert picker.locator("option").count() == 1  # the region's TAMs are copied in when the picker is first used
+    picker.focus()
+    assert picker.locator("option").all_inner_texts() == ["— choose a TAM —", "Tara Tam", "Theo Tam"]
+    picker.select_option(label="Theo Tam")
     row.get_by_role("button", name="Assign").click()
     done = page.locator("#dashboard-unassigned tbody tr", has_text="Orphaned Onboarding Ltd")
     done.get_by_text("Assigned to Theo Tam").wait_for()
@@ -112,6 +116,7 @@ def test_manager_reviews_filters_and_assigns(page, live_server, team):
 
     # And the qualifying account: its onboarding starts for the TAM.
     row = page.locator("#dashboard-unassigned tbody tr", has_text="Bright Future Inc")
+    row.locator("select[name=tam]").focus()
     row.locator("select[name=tam]").select_option(label="Tara Tam")
     row.get_by_role("button", name="Assign").click()
     page.locator("#dashboard-unassigned tbody tr", has_text="Bright Future Inc").get_by_text(

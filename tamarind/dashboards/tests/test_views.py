@@ -173,6 +173,24 @@ def test_query_count_does_not_grow_with_the_tams(book, client_for, who):
     assert len(tam_labels(body)) == 25
 
 
+def test_unassigned_pickers_share_their_regions_options(book, client_for):
+    """A hundred unassigned rows of a region with hundreds of TAMs would repeat its options in every picker: the
+    page writes them once per region and each picker names them."""
+    from tamarind.people.models import Role
+    from tamarind.testing.factories import UserFactory
+
+    UserFactory.create_batch(40, role=Role.TAM, region=book.east)
+    for _ in range(10):
+        record(book.east, None)
+        qualifying(book.east)
+    body = client_for(book.admin).get(URL).content.decode()
+    assert body.count(f'<template id="tam-options-{book.east.pk}">') == 1
+    assert body.count(f'data-tam-options="tam-options-{book.east.pk}"') == 20
+    template = body[body.index(f'<template id="tam-options-{book.east.pk}">') : body.index("</template>")]
+    assert template.count("<option ") == 42  # Tara, Theo and the forty
+    assert body.count(f'<option value="{book.tam.pk}">Tara Tam</option>') == 1
+
+
 # --- inline assignment ---------------------------------------------------------------------------------------------
 
 
