@@ -173,6 +173,19 @@ def test_query_count_does_not_grow_with_the_tams(book, client_for, who):
     assert len(tam_labels(body)) == 25
 
 
+def test_tam_filter_lists_the_tams_and_keeps_the_choice(book, client_for):
+    from tamarind.people.models import Role
+    from tamarind.testing.factories import UserFactory
+
+    UserFactory(full_name="Zoe <Z> Tam", role=Role.TAM, region=book.west)
+    body = client_for(book.admin).get(URL, {"tam": book.tam2.pk}).content.decode()
+    select = body[body.index('id="id_tam"') : body.index("</select>", body.index('id="id_tam"'))]
+    assert f'<option value="{book.tam2.pk}" selected>Theo Tam</option>' in select
+    assert f'<option value="{book.tam.pk}">Tara Tam</option>' in select and "Zoe &lt;Z&gt; Tam" in select
+    select = client_for(book.manager).get(URL).content.decode().split('id="id_tam"')[1].split("</select>")[0]
+    assert "Tara Tam" in select and "Olga Tam" not in select and "Zoe" not in select
+
+
 def test_unassigned_pickers_share_their_regions_options(book, client_for):
     """A hundred unassigned rows of a region with hundreds of TAMs would repeat its options in every picker: the
     page writes them once per region and each picker names them."""
@@ -188,7 +201,8 @@ def test_unassigned_pickers_share_their_regions_options(book, client_for):
     assert body.count(f'data-tam-options="tam-options-{book.east.pk}"') == 20
     template = body[body.index(f'<template id="tam-options-{book.east.pk}">') : body.index("</template>")]
     assert template.count("<option ") == 42  # Tara, Theo and the forty
-    assert body.count(f'<option value="{book.tam.pk}">Tara Tam</option>') == 1
+    unassigned = body[body.index('id="dashboard-unassigned"') : body.index('id="dashboard-over-target"')]
+    assert unassigned.count(f'<option value="{book.tam.pk}">Tara Tam</option>') == 1
 
 
 # --- inline assignment ---------------------------------------------------------------------------------------------
