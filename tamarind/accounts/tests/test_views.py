@@ -211,6 +211,17 @@ def test_list_tam_filter_offers_every_active_tam_to_admins(book, client_for):
     assert "Gone Tam" not in picker
 
 
+def test_list_tam_filter_keeps_the_choice_and_escapes_names(book, client_for):
+    from tamarind.people.models import Role
+
+    odd = UserFactory(full_name="Ann <b>Bold</b>", role=Role.TAM, region=book.east)
+    body = client_for(book.admin).get(reverse("accounts:list"), {"tam": [book.tam2.pk, odd.pk]}).content.decode()
+    picker = body[body.index('id="id_tam"') : body.index("</select>", body.index('id="id_tam"'))]
+    assert f'<option value="{book.tam2.pk}" selected>Theo Tam</option>' in picker
+    assert f'<option value="{odd.pk}" selected>Ann &lt;b&gt;Bold&lt;/b&gt;</option>' in picker
+    assert f'<option value="{book.tam.pk}">Tara Tam</option>' in picker
+
+
 @pytest.mark.parametrize("who", ["admin", "manager", "tam"])
 def test_list_query_count_is_constant_with_the_new_filters(book, client_for, who):
     from tamarind.people.models import Role
