@@ -50,7 +50,8 @@ REFERENCE = {
         WHERE {scope} h.stale AND a.lifecycle_stage <> 'will_churn'""",
     "renewals in 90 days without a TAM": """
         SELECT count(*), coalesce(sum(a.arr), 0) FROM accounts_account a
-        WHERE {scope} a.tam_id IS NULL AND a.next_renewal_date BETWEEN %(today)s AND %(until)s""",
+        WHERE {scope} a.tam_id IS NULL AND a.next_renewal_date BETWEEN %(today)s AND %(until)s
+        AND a.lifecycle_stage <> 'will_churn'""",
 }
 
 
@@ -217,8 +218,12 @@ def main() -> None:
         print(f"(ignoring {' '.join(unknown)})")
     where, fresh = prepare_environment(args)
 
+    import warnings
+
     import django
 
+    # WhiteNoise warns that the static root was never collected: the bench renders without collecting.
+    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
