@@ -295,7 +295,9 @@ def account_for_user(user: User, account_id: int | str, *, write: bool = False) 
         pk = int(account_id)
     except (TypeError, ValueError):
         raise Http404("No such account.") from None
-    account = Account.objects.with_owners().with_health().filter(pk=pk).first()
+    # Region, tier, parent and TAM joined; the SAL/AE and the SA are read where a page shows them (one small query
+    # each), rather than by every page that fetches an account.
+    account = Account.objects.for_rows().with_health().filter(pk=pk).first()
     if account is None or not policy.can_read_account(user, account):
         raise Http404("No such account.")
     if write and not policy.can_write_account(user, account):
