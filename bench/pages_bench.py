@@ -1,6 +1,6 @@
 """Page benchmark at scale: whole pages against the reference regional query set, in one run.
 
-    .venv/bin/python bench/pages_bench.py [--accounts 100000] [--runs 30] [--reuse]
+    .venv/bin/python bench/pages_bench.py [--accounts 100000] [--runs 30] [--reuse] [--pages onboarding,account]
 
 The database: ``BENCH_DATABASE_URL`` when set (used as it is: migrated, and seeded only when it has no accounts);
 otherwise a database of its own, ``tamarind_bench_pages`` on PostgreSQL (``BENCH_PAGES_PG_DB``; dropped, created
@@ -120,11 +120,15 @@ class Result:
         return p95(self.ours) / p95(self.ref) if p95(self.ref) else float("inf")
 
 
-def pages(account_ids: list[int]) -> list[tuple[str, Callable[[int], str]]]:
-    """(label, the URL of run ``i``) for each page. The account page walks ``account_ids``, one per run."""
+PAGE_KEYS = ("health", "onboarding", "list", "list-filtered", "list-sorted", "account")
+
+
+def pages(account_ids: list[int], only: list[str]) -> list[tuple[str, Callable[[int], str]]]:
+    """(label, the URL of run ``i``) for each page (those of ``only``, by ``PAGE_KEYS``, when given). The account
+    page walks ``account_ids``, one per run."""
     today = dt.date.today()
     until = today + dt.timedelta(days=180)
-    return [
+    every = [
         ("health dashboard", lambda i: "/dashboards/health/"),
         ("onboarding dashboard", lambda i: "/dashboards/onboarding/"),
         ("accounts list: first page", lambda i: "/accounts/"),
@@ -135,9 +139,12 @@ def pages(account_ids: list[int]) -> list[tuple[str, Callable[[int], str]]]:
         ("accounts list: by TAM, page 3", lambda i: "/accounts/?sort=tam&page=3"),
         ("account page", lambda i: f"/accounts/{account_ids[i % len(account_ids)]}/"),
     ]
+    return [page for key, page in zip(PAGE_KEYS, every, strict=True) if not only or key in only]
 
 
-def bench_role(role: str, user: Any, region_id: int | None, account_ids: list[int], runs: int) -> list[Result]:
+def bench_role(
+    role: str, user: Any, region_id: int | None, account_ids: list[int], runs: int, only: list[str]
+) -> list[Result]:
     from django.test import Client
 
     client = Client()
@@ -149,7 +156,7 @@ def bench_role(role: str, user: Any, region_id: int | None, account_ids: list[in
         assert response.status_code == 200, (url, response.status_code)
 
     results = []
-    for label, url_of in pages(account_ids):
+    for label, url_of in pages(account_ids, only):
         statements = common.capture(lambda url_of=url_of: fetch(url_of(0)))
         for i in range(3):
             fetch(url_of(i))
@@ -213,7 +220,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--reuse", action="store_true", help="Keep the bench database when it holds this book.")
     parser.add_argument("--sqlite", action="store_true", help="Use SQLite even when PostgreSQL is reachable.")
+    parser.add_argument("--pages", default="", help=f"Only these pages, comma-separated: {', '.join(PAGE_KEYS)}.")
     args, unknown = parser.parse_known_args()
+    only = [key.strip() for key in args.pages.split(",") if key.strip()]
+    if set(only) - set(PAGE_KEYS):
+        parser.error(f"--pages takes {', '.join(PAGE_KEYS)}")
     if unknown:
         print(f"(ignoring {' '.join(unknown)})")
     where, fresh = prepare_environment(args)
@@ -259,8 +270,8 @@ def main() -> None:
     print("Reference: the 4-widget regional query set (health mix, ARR by color, stale count, renewals in 90 days")
     print("without a TAM) as plain SQL over the same scope. Ratio = page p95 / reference p95; target <= 3x.")
     print_header()
-    results = bench_role("admin", admin, None, account_ids, args.runs)
-    results += bench_role("manager", manager, region_id, account_ids, args.runs)
+    results = bench_role("admin", admin, None, account_ids, args.runs, only)
+    results += bench_role("manager", manager, region_id, account_ids, args.runs, only)
     over = [r for r in results if r.ratio > TARGET_RATIO]
     print(
         f"\ntarget: page p95 <= {TARGET_RATIO:g}x the reference's p95, per page and role: "
