@@ -56,8 +56,9 @@ browser-deps:
 	  else echo "Install Debian's chromium (apt-get install chromium) to run the browser tests." >&2; exit 1; fi; \
 	fi
 
+# Every benchmark in bench/, or one: `make bench BENCH=pages` (pages at 100,000 accounts), `make bench BENCH=load`.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(if $(BENCH),--only $(BENCH))
 
 lint: install
 	$(BIN)/ruff check tamarind bench

@@ -19,12 +19,9 @@ sys.path.insert(0, str(ROOT))
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
-def prepare_environment(
-    database: str, *, sqlite_name: str, force_sqlite: bool = False, tasks: str = "immediate"
-) -> str:
-    """Point Django (before it is set up) at a fresh bench database: PostgreSQL ``database``, dropped and recreated,
-    or, when PostgreSQL is not reachable or ``force_sqlite``, ``var/bench/<sqlite_name>``. Production settings (no SQL
-    log kept in memory); emails stay in memory; ``tasks`` is the task backend. Returns where, in words."""
+def bench_settings(tasks: str = "immediate") -> None:
+    """Production settings (no SQL log kept in memory) for a benchmark, before Django is set up; emails stay in
+    memory; ``tasks`` is the task backend. The database is set apart."""
     os.environ.update(
         DJANGO_SETTINGS_MODULE="tamarind.config.settings",
         TAMARIND_DEBUG="0",
@@ -34,6 +31,15 @@ def prepare_environment(
         TAMARIND_LOG_LEVEL="WARNING",
         TAMARIND_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
     )
+
+
+def prepare_environment(
+    database: str, *, sqlite_name: str, force_sqlite: bool = False, tasks: str = "immediate"
+) -> str:
+    """Point Django (before it is set up) at a fresh bench database: PostgreSQL ``database``, dropped and recreated,
+    or, when PostgreSQL is not reachable or ``force_sqlite``, ``var/bench/<sqlite_name>``. Production settings (no SQL
+    log kept in memory); emails stay in memory; ``tasks`` is the task backend. Returns where, in words."""
+    bench_settings(tasks)
     reason = "--sqlite given"
     if not force_sqlite:
         try:

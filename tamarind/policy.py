@@ -104,6 +104,23 @@ def account_scope_label(user: User, *, own_only: bool = False) -> str:
     return "The accounts you own"
 
 
+def account_default_list(user: User) -> str:
+    """Which account list a person lands on: a TAM the accounts they own ("mine"), others all they may read."""
+    return "mine" if user.role == Role.TAM else "all"
+
+
+def tam_filter_scope(user: User) -> Q | None:
+    """A filter on User for the TAMs ``user`` may filter the account list by (``None``: every TAM): those who own
+    an account ``user`` may read, and a TAM themselves."""
+    scope = account_scope(user)
+    if scope is None:
+        return None
+    from tamarind.accounts.models import Account
+
+    owners = Q(pk__in=Account.objects.filter(scope, tam__isnull=False).values("tam_id"))
+    return owners | Q(pk=user.pk) if user.role == Role.TAM else owners
+
+
 def can_read_account(user: User, account: Account) -> bool:
     if not _active(user):
         return False

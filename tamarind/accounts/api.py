@@ -76,12 +76,20 @@ class AccountOut(Schema):
     next_renewal_date: dt.date | None
     lifecycle_stage: str = Field(..., description="`onboarding`, `adoption`, `optimize_grow` or `will_churn`.")
     collaboration_url: str = Field(..., description="Link to the shared collaboration space, or empty.")
+    health: str | None = Field(
+        None, description="The color of the current health score (`green`, `yellow`, `red`); null when not scored."
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
 
     @staticmethod
     def resolve_arr(obj: Account) -> str | None:
         return money(obj.arr)
+
+    @staticmethod
+    def resolve_health(obj: Account) -> str | None:
+        # Loaded with the account (``with_health``); an account saved just now has no score yet.
+        return getattr(obj, "health_color", None) or None
 
 
 class AccountPage(Schema):
@@ -194,6 +202,12 @@ class AccountListQuery(PageQuery):
     priority: list[str] = Field([], description="Priorities 1-4.")
     arr_min: str = Field("", description="Lowest ARR, inclusive.")
     arr_max: str = Field("", description="Highest ARR, inclusive.")
+    health: list[str] = Field(
+        [], description="Health colors of the current score: `green`, `yellow`, `red`, or `none` (not scored yet)."
+    )
+    renewal_from: str = Field("", description="Next renewal on or after this date (YYYY-MM-DD).")
+    renewal_to: str = Field("", description="Next renewal on or before this date (YYYY-MM-DD).")
+    scope: str = Field("all", description="`all`: every account you may read; `mine`: the accounts you own as TAM.")
     sort: str = Field(selectors.DEFAULT_SORT, description="One of: " + ", ".join(f"`{s}`" for s in selectors.SORTS))
 
 
@@ -250,7 +264,7 @@ def account_list(request: HttpRequest, params: Query[AccountListQuery]) -> dict[
     if filters.errors:
         raise ValidationFailed({key: [msg] for key, msg in filters.errors.items()})
     qs = selectors.account_list(user=actor(request), filters=filters)
-    return paginate(qs, page=params.page, page_size=params.page_size)
+    return paginate(selectors.AccountRows(qs, owners=True), page=params.page, page_size=params.page_size)
 
 
 @router.post(

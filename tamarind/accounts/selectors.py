@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, overload
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -14,7 +16,7 @@ from tamarind import policy
 from tamarind.accounts.models import Account, AccountQuerySet, LifecycleStage, Segment, TamAssignment
 from tamarind.audit.models import AuditEvent
 from tamarind.core.params import getlist
-from tamarind.people.models import User
+from tamarind.people.models import Role, User
 
 # Sort keys offered to users -> ORM ordering. The id tie-breaker keeps pagination stable.
 SORTS: dict[str, tuple[str, ...]] = {
@@ -33,6 +35,15 @@ SORTS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_SORT = "name"
 MAX_ID = 2**63 - 1
+# The health filter's values: a color of the current score, or "none" for accounts not scored yet.
+HEALTH_CHOICES: tuple[tuple[str, str], ...] = (
+    ("green", "Green"),
+    ("yellow", "Yellow"),
+    ("red", "Red"),
+    ("none", "Not scored"),
+)
+# Which accounts the list shows: "all" the user may read, or "mine" (the accounts they own as TAM).
+SCOPES: tuple[tuple[str, str], ...] = (("mine", "My accounts"), ("all", "All accounts I can see"))
 
 
 @dataclass
@@ -48,12 +59,18 @@ class AccountFilters:
     priority: list[int] = field(default_factory=list)
     arr_min: Decimal | None = None
     arr_max: Decimal | None = None
+    health: list[str] = field(default_factory=list)
+    renewal_from: dt.date | None = None
+    renewal_to: dt.date | None = None
+    scope: str = "all"
     sort: str = DEFAULT_SORT
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_params(cls, params: Any) -> AccountFilters:
-        """Parse a QueryDict (or dict of lists); bad values are dropped and reported in ``errors``."""
+    def from_params(cls, params: Any, *, default_scope: str = "all") -> AccountFilters:
+        """Parse a QueryDict (or dict of lists); bad values are dropped and reported in ``errors``.
+
+        ``default_scope`` is the list shown when the parameters do not say (``policy.account_default_list``)."""
         f = cls()
         # NUL cannot occur in stored text, and PostgreSQL refuses it in a query: drop it.
         f.q = (params.get("q") or "").replace("\x00", "").strip()[:200]
@@ -71,6 +88,25 @@ class AccountFilters:
                 f.errors["segment"] = f"Unknown segment {seg!r}."
         f.arr_min = _decimal(params.get("arr_min"), "arr_min", f.errors)
         f.arr_max = _decimal(params.get("arr_max"), "arr_max", f.errors)
+        colors = dict(HEALTH_CHOICES)
+        for color in getlist(params, "health"):
+            if color.lower() in colors:
+                f.health.append(color.lower())
+            else:
+                f.errors["health"] = f"health must be one of {', '.join(colors)}, got {color!r}."
+        f.renewal_from = _date(params.get("renewal_from"), "renewal_from", f.errors)
+        f.renewal_to = _date(params.get("renewal_to"), "renewal_to", f.errors)
+        if f.renewal_from and f.renewal_to and f.renewal_from > f.renewal_to:
+            f.errors["renewal_to"] = (
+                f"renewal_to ({f.renewal_to.isoformat()}) is before renewal_from ({f.renewal_from.isoformat()})."
+            )
+            f.renewal_to = None
+        scope = _text(params.get("scope")) or default_scope
+        if scope in dict(SCOPES):
+            f.scope = scope
+        else:
+            f.errors["scope"] = f"scope must be mine or all, got {scope!r}."
+            f.scope = default_scope
         sort = params.get("sort") or DEFAULT_SORT
         if sort in SORTS:
             f.sort = sort
@@ -99,6 +135,16 @@ class AccountFilters:
             qs = qs.filter(arr__gte=self.arr_min)
         if self.arr_max is not None:
             qs = qs.filter(arr__lte=self.arr_max)
+        if self.health:
+            cond = Q(health__color__in=[c for c in self.health if c != "none"])
+            if "none" in self.health:
+                # Not scored: no score row yet, or a row without a color (no measure had data).
+                cond |= Q(health__isnull=True) | Q(health__color="")
+            qs = qs.filter(cond)
+        if self.renewal_from is not None:
+            qs = qs.filter(next_renewal_date__gte=self.renewal_from)
+        if self.renewal_to is not None:
+            qs = qs.filter(next_renewal_date__lte=self.renewal_to)
         return qs.order_by(*SORTS[self.sort])
 
     @property
@@ -113,6 +159,9 @@ class AccountFilters:
             or self.priority
             or self.arr_min is not None
             or self.arr_max is not None
+            or self.health
+            or self.renewal_from is not None
+            or self.renewal_to is not None
         )
 
 
@@ -146,6 +195,23 @@ def _decimal(raw: Any, key: str, errors: dict[str, str]) -> Decimal | None:
     return value
 
 
+def _text(raw: Any) -> str:
+    if isinstance(raw, list):
+        raw = raw[0] if raw else ""
+    return str(raw or "").replace("\x00", "").strip()[:100]
+
+
+def _date(raw: Any, key: str, errors: dict[str, str]) -> dt.date | None:
+    value = _text(raw)
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        errors[key] = f"{key} must be a date (YYYY-MM-DD), got {value!r}."
+        return None
+
+
 def _rungs_of(tier_ids: list[int]) -> list[int]:
     from tamarind.accounts.models import ProductTier
 
@@ -153,8 +219,74 @@ def _rungs_of(tier_ids: list[int]) -> list[int]:
 
 
 def account_list(*, user: User, filters: AccountFilters) -> AccountQuerySet:
-    """The accounts ``user`` may read, filtered and sorted, owners loaded in the same query."""
-    return filters.apply(Account.objects.visible_to(user).with_owners())
+    """The accounts ``user`` may read ("mine": those they own as TAM), filtered and sorted; nothing loaded beside
+    them (``AccountRows`` pages it)."""
+    qs = Account.objects.visible_to(user)
+    if filters.scope == "mine":
+        qs = qs.filter(tam_id=user.pk)
+    return filters.apply(qs)
+
+
+class AccountRows:
+    """An account list as a paginator reads it (``count()`` and a slice), fetched in two steps: the page's ids
+    under the list's filters and order, then those accounts with what their rows show (``load``: owners and the
+    health color). The first step sorts only the keys, so a sort through a join (TAM, region) keeps the cheap
+    top-N sort instead of sorting every matching row whole, and the second joins only the page's rows."""
+
+    ordered = True
+
+    def __init__(self, qs: AccountQuerySet, *, owners: bool = False) -> None:
+        self.qs = qs
+        self.owners = owners
+
+    def count(self) -> int:
+        return self.qs.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[Account]:
+        return iter(self[:])
+
+    @overload
+    def __getitem__(self, key: int) -> Account: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> list[Account]: ...
+
+    def __getitem__(self, key: int | slice) -> Account | list[Account]:
+        if isinstance(key, int):
+            one = self[key : key + 1]
+            if not one:
+                raise IndexError(key)
+            return one[0]
+        ids = list(self.qs.values_list("pk", flat=True)[key])
+        if not ids:
+            return []
+        rows = Account.objects.filter(pk__in=ids).with_health()
+        rows = rows.with_owners() if self.owners else rows.for_rows()
+        found = {a.pk: a for a in rows.order_by()}
+        return [found[pk] for pk in ids if pk in found]
+
+
+def tam_choices(user: User) -> list[tuple[int, str]]:
+    """The TAMs ``user`` may filter the account list by, as (id, name): the active TAMs who own an account they may
+    read (a TAM also sees themselves), by name. Plain rows: an admin's list offers some 2,000 at 100,000 accounts."""
+    scope = policy.tam_filter_scope(user)
+    qs = User.objects.active().filter(role=Role.TAM)
+    if scope is not None:
+        qs = qs.filter(scope)
+    return list(qs.order_by("full_name", "pk").values_list("pk", "full_name"))
+
+
+def tam_picker(account: Account) -> list[tuple[int, str, str | None]]:
+    """The TAMs the account page's "Assign TAM" offers, as (id, name, region name): the active TAMs of the
+    account's region (the ones its TAM Manager leads, as on the dashboards' pickers), and its current TAM wherever
+    they are, by name. One query, plain rows (a region may have hundreds of TAMs)."""
+    wanted = Q(role=Role.TAM, is_active=True, region_id=account.region_id)
+    if account.tam_id is not None:
+        wanted |= Q(pk=account.tam_id)
+    return list(User.objects.filter(wanted).order_by("full_name", "pk").values_list("pk", "full_name", "region__name"))
 
 
 def account_for_user(user: User, account_id: int | str, *, write: bool = False) -> Account:
@@ -163,7 +295,9 @@ def account_for_user(user: User, account_id: int | str, *, write: bool = False) 
         pk = int(account_id)
     except (TypeError, ValueError):
         raise Http404("No such account.") from None
-    account = Account.objects.with_owners().filter(pk=pk).first()
+    # Region, tier, parent and TAM joined; the SAL/AE and the SA are read where a page shows them (one small query
+    # each), rather than by every page that fetches an account.
+    account = Account.objects.for_rows().with_health().filter(pk=pk).first()
     if account is None or not policy.can_read_account(user, account):
         raise Http404("No such account.")
     if write and not policy.can_write_account(user, account):
@@ -334,6 +468,10 @@ def book_scope(accounts: AccountQuerySet | Any, *, label: str = "") -> BookScope
     )
 
 
-def book_scope_for(user: User) -> BookScope:
-    """``book_scope`` of what ``user`` reads on *Accounts* (``Account.objects.visible_to``)."""
-    return book_scope(Account.objects.visible_to(user), label=policy.account_scope_label(user))
+def book_scope_for(user: User, *, own_only: bool = False) -> BookScope:
+    """``book_scope`` of what ``user`` reads on *Accounts* (``Account.objects.visible_to``); ``own_only``: of the
+    accounts they own as TAM (*My accounts*)."""
+    accounts = Account.objects.visible_to(user)
+    if own_only:
+        accounts = accounts.filter(tam=user)
+    return book_scope(accounts, label=policy.account_scope_label(user, own_only=own_only))

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from tamarind import policy
 from tamarind.accounts import selectors, services
 from tamarind.accounts.forms import AccountForm, SetTamForm, account_initial
-from tamarind.accounts.models import Priority, ProductTier, Segment
+from tamarind.accounts.models import Account, Priority, ProductTier, Segment
 from tamarind.assignment.selectors import account_standing
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.forms import add_service_errors
 from tamarind.core.http import request_user
 from tamarind.health.panels import account_health
 from tamarind.onboarding.selectors import account_panel as onboarding_panel
-from tamarind.people.models import Region, Role, User
+from tamarind.people.models import Region, User
 from tamarind.timeline.panels import account_timeline
 
 PAGE_SIZE = 50
@@ -30,24 +34,38 @@ PAGE_SIZE = 50
 @require_http_methods(["GET"])
 def account_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    filters = selectors.AccountFilters.from_params(request.GET)
+    default_scope = policy.account_default_list(user)
+    filters = selectors.AccountFilters.from_params(request.GET, default_scope=default_scope)
     accounts = selectors.account_list(user=user, filters=filters)
-    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.AccountRows(accounts), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Those who own accounts choose between theirs and everything they may read; they land on theirs.
+    scopes = selectors.SCOPES if default_scope == "mine" else None
     context = {
         "page": page,
         "filters": filters,
         "sort": filters.sort,
+        "mine": filters.scope == "mine",
+        "scopes": scopes,
         "can_create": policy.can_create_account(user),
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "account-table":
-        return render(request, "accounts/_table.html", context)
+        # The scope tabs' links carry the filters: swapped out of band with the table.
+        return render(request, "accounts/_table.html", {**context, "oob": True})
     context.update(
-        scope=selectors.book_scope_for(user),  # the caption: what the list counts, and what other pages leave out
+        # The caption: what the list counts, and what other pages leave out.
+        scope=selectors.book_scope_for(user, own_only=filters.scope == "mine"),
         regions=Region.objects.order_by("name"),
         tiers=ProductTier.objects.order_by("rung", "name"),
-        tams=User.objects.active().filter(role=Role.TAM).order_by("full_name"),
+        # Joined in Python: a template loop over an admin's thousands of TAMs costs tens of milliseconds.
+        tam_options=mark_safe(  # noqa: S308 (every name is escaped)
+            "".join(
+                f'<option value="{pk}"{" selected" if pk in filters.tam else ""}>{escape(name)}</option>'
+                for pk, name in selectors.tam_choices(user)
+            )
+        ),
         segments=Segment.choices,
         priorities=Priority.choices,
+        health_choices=selectors.HEALTH_CHOICES,
     )
     return render(request, "accounts/list.html", context)
 
@@ -60,8 +78,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     context = {
         "account": account,
         "can_write": policy.can_write_account(user, account),
-        "can_set_tam": policy.can_set_tam(user, account),
-        "tam_form": SetTamForm(initial={"tam": account.tam_id}),
+        **_owners(user, account, SetTamForm(initial={"tam": account.tam_id})),
         "children": selectors.account_children(user=user, account=account)[:50],
         "history": selectors.account_history(account=account),
         "tam_history": selectors.account_tam_history(account=account),
@@ -144,5 +161,22 @@ def account_set_tam(request: HttpRequest, account_id: int) -> HttpResponse:
                 return redirect("accounts:detail", account_id=account.pk)
     else:
         status = 400
-    context = {"account": account, "can_set_tam": True, "tam_form": form, "saved": status == 200}
+    context = _owners(user, account, form, saved=status == 200)
     return render(request, "accounts/_owners.html", context, status=status)
+
+
+def _owners(user: User, account: Account, form: SetTamForm, *, saved: bool = False) -> dict[str, Any]:
+    """The owners panel: the account, and for who sets its TAM the form and the picker's <option>s, built once in
+    Python rather than by the template (a region may have hundreds of TAMs)."""
+    can_set = policy.can_set_tam(user, account)
+    context: dict[str, Any] = {"account": account, "can_set_tam": can_set, "tam_form": form, "saved": saved}
+    if can_set:
+        home = account.region.name if account.region_id else None
+        context["tam_options"] = mark_safe(  # noqa: S308 (every value is escaped)
+            "".join(
+                f'<option value="{pk}"{" selected" if pk == account.tam_id else ""}>{escape(name)}'
+                f"{escape(f' ({region})') if region and region != home else ''}</option>"
+                for pk, name, region in selectors.tam_picker(account)
+            )
+        )
+    return context

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, cast
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -110,7 +110,15 @@ class PageQuery(QuerySchema):
     )
 
 
-def paginate(qs: QuerySet[Any], *, page: int, page_size: int) -> dict[str, Any]:
+class Countable(Protocol):
+    """What ``paginate`` reads: a queryset, or anything that counts and slices like one."""
+
+    def count(self) -> int: ...
+
+    def __getitem__(self, key: slice) -> Any: ...
+
+
+def paginate(qs: QuerySet[Any] | Countable, *, page: int, page_size: int) -> dict[str, Any]:
     """``{count, page, page_size, results}`` in two queries whatever the size of ``qs``."""
     count = qs.count()
     offset = (page - 1) * page_size

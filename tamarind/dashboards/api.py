@@ -33,6 +33,9 @@ class OnboardingDashboardQuery(QuerySchema):
     )
     from_: str | None = Field(None, alias="from", description="Contract start on or after (YYYY-MM-DD).")
     to: str | None = Field(None, description="Contract start on or before (YYYY-MM-DD).")
+    tam_page: int = Field(
+        1, ge=1, le=2**63 - 1, description=f"The page of `tams`, {selectors.TAM_PAGE_SIZE} lines a page."
+    )
 
 
 class DashboardMetricOut(Schema):
@@ -115,7 +118,14 @@ class OnboardingDashboardOut(Schema):
     filters: FiltersOut
     totals: LineOut
     regions: list[LineOut]
-    tams: list[LineOut]
+    tams: list[LineOut] = Field(
+        ...,
+        description=f"One page ({selectors.TAM_PAGE_SIZE} lines) of the per-TAM figures: `Unassigned` first (open "
+        "records without a TAM), then the TAMs by name.",
+    )
+    tam_page: int = Field(..., description="The page of `tams` (a page past the end answers the last).")
+    tam_pages: int
+    tams_total: int = Field(..., description="Per-TAM lines over all pages.")
     over_target: list[OverTargetOut] = Field(..., description=f"The {selectors.LIST_LIMIT} most overdue.")
     unassigned_records: list[UnassignedRecordOut]
     unassigned_accounts: list[UnassignedAccountOut]
@@ -184,7 +194,7 @@ def onboarding_dashboard(request: HttpRequest, params: Query[OnboardingDashboard
     filters = selectors.DashboardFilters.from_params(raw, user=user, regions=regions, today=today)
     if filters.errors:
         raise ValidationFailed({k: [v] for k, v in filters.errors.items()})
-    dash = selectors.onboarding_dashboard(user, filters, regions=regions, today=today)
+    dash = selectors.onboarding_dashboard(user, filters, regions=regions, today=today, tam_page=params.tam_page)
     return {
         "today": today,
         "targets": {
@@ -202,6 +212,9 @@ def onboarding_dashboard(request: HttpRequest, params: Query[OnboardingDashboard
         "totals": _line(dash.totals),
         "regions": [_line(line) for line in dash.regions],
         "tams": [_line(line) for line in dash.tams],
+        "tam_page": dash.tam_page,
+        "tam_pages": dash.tam_pages,
+        "tams_total": dash.tams_total,
         "over_target": [_over(row) for row in dash.over_target],
         "unassigned_records": [
             {

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest, TruncMonth
@@ -45,6 +45,8 @@ from tamarind.people.models import Region, Role, User
 MAX_ID = 2**63 - 1
 LIST_LIMIT = 50
 CHART_MONTHS = 12
+# TAM lines per page of the "By TAM" table: a region has hundreds of TAMs at 100,000 accounts.
+TAM_PAGE_SIZE = 25
 
 # Contract-start periods offered by the filter: key -> (label, whole months back, counting the current one).
 PERIODS: dict[str, tuple[str, int | None]] = {
@@ -144,6 +146,16 @@ def param_text(value: Any) -> str:
     if isinstance(value, list):
         value = value[0] if value else ""
     return str(value or "").replace("\x00", "").strip()[:100]
+
+
+def page_number(value: Any) -> int:
+    """A page number from a query parameter: a positive whole number, else the first page (as Django's
+    ``Paginator.get_page`` reads one); a page past the end shows the last."""
+    try:
+        number = int(param_text(value))
+    except ValueError:
+        return 1
+    return number if 0 < number <= MAX_ID else 1
 
 
 def param_id(value: str) -> int | None:
@@ -512,7 +524,19 @@ class OnboardingDashboard:
     unassigned_accounts: list[Account]
     chart: list[ChartMonth]
     region_choices: list[Region]
-    tam_choices: list[User]
+    tam_choices: list[TamRow]
+    tam_page: int = 1
+    tam_pages: int = 1
+    tams_total: int = 0
+
+    @property
+    def tam_first(self) -> int:
+        """The position of the page's first TAM line, counting from 1."""
+        return (self.tam_page - 1) * TAM_PAGE_SIZE + 1 if self.tams else 0
+
+    @property
+    def tam_last(self) -> int:
+        return self.tam_first + len(self.tams) - 1 if self.tams else 0
 
 
 def _counts_into(line: Line, row: Mapping[str, Any]) -> None:
@@ -522,27 +546,68 @@ def _counts_into(line: Line, row: Mapping[str, Any]) -> None:
         line.by_status[s] = line.by_status.get(s, 0) + row[f"status_{s}"]
 
 
-def dashboard_tams(user: User, region_ids: Iterable[int], extra_ids: Iterable[int]) -> list[User]:
-    """The TAMs the dashboard lists: a TAM themselves; others the active TAMs of the regions covered and any TAM
-    who holds records on it (an inactive one, or one from elsewhere)."""
-    if user.role == Role.TAM:
-        return [user]
-    scope = policy.onboarding_dashboard_region_scope(user)
-    where = Q(is_active=True) if scope is None else Q(is_active=True, region_id__in=list(region_ids))
-    return list(
-        User.objects.filter(role=Role.TAM)
-        .filter(where | Q(pk__in=list(extra_ids)))
-        .select_related("region")
+class TamRow(NamedTuple):
+    """A TAM as the dashboard lists them (its lines, the TAM filter, the assign pickers): plain values, since an
+    admin's dashboard at 100,000 accounts lists some 2,000 TAMs."""
+
+    pk: int
+    full_name: str
+    region_id: int | None
+    region_name: str | None
+    is_active: bool
+
+    def person(self) -> User:
+        """The TAM as an (unsaved) ``User`` with their region, for a line of the table."""
+        person = User(pk=self.pk, full_name=self.full_name, region_id=self.region_id, is_active=self.is_active)
+        if self.region_id is not None:
+            person.region = Region(pk=self.region_id, name=self.region_name or "")
+        return person
+
+
+def _tam_rows(where: Q) -> list[TamRow]:
+    rows = (
+        User.objects.filter(where)
         .order_by("full_name", "pk")
+        .values_list("pk", "full_name", "region_id", "region__name", "is_active")
     )
+    return [TamRow(*row) for row in rows]
+
+
+def region_tams(region_id: int) -> list[TamRow]:
+    """The active TAMs of a region, by name: whom an "assign a TAM" picker offers for its accounts."""
+    return _tam_rows(Q(role=Role.TAM, is_active=True, region_id=region_id))
+
+
+def dashboard_tams(user: User, region_ids: Iterable[int], extra_ids: Iterable[int]) -> list[TamRow]:
+    """The TAMs the dashboard lists: a TAM themselves; others the active TAMs of the regions covered and any TAM
+    who holds records on it (an inactive one, or one from elsewhere). One query, by name."""
+    if user.role == Role.TAM:
+        where = Q(pk=user.pk)
+    else:
+        scope = policy.onboarding_dashboard_region_scope(user)
+        where = Q(is_active=True) if scope is None else Q(is_active=True, region_id__in=list(region_ids))
+        where = Q(role=Role.TAM) & (where | Q(pk__in=list(extra_ids)))
+    return _tam_rows(where)
+
+
+def tams_with_records(records: OnboardingQuerySet) -> set[int | None]:
+    """The TAMs holding records among ``records`` (``None`` for records without a TAM). One query."""
+    return set(records.order_by().values_list("tam_id", flat=True).distinct())
 
 
 def onboarding_dashboard(
-    user: User, filters: DashboardFilters, *, regions: list[Region], today: dt.date | None = None
+    user: User,
+    filters: DashboardFilters,
+    *,
+    regions: list[Region],
+    today: dt.date | None = None,
+    tam_page: int = 1,
 ) -> OnboardingDashboard:
     """Every widget of the Customer Onboarding Dashboard for ``user``. A fixed number of queries.
 
     ``regions`` is ``dashboard_regions(user)``; ``filters`` comes from ``DashboardFilters.from_params`` over it.
+    The "By TAM" lines come a page (``tam_page``, ``TAM_PAGE_SIZE`` lines) at a time, "Unassigned" first, then
+    the TAMs by name; only that page's TAMs have their metrics computed.
     """
     today = today or timezone.localdate()
     targets = onboarding_targets().as_days()
@@ -553,7 +618,6 @@ def onboarding_dashboard(
     per_region = {
         r["account__region_id"]: r for r in widget_metrics(records, targets=targets, today=today, by="region")
     }
-    per_tam = {r["tam_id"]: r for r in widget_metrics(records, targets=targets, today=today, by="tam")}
     unassigned = widget_unassigned_counts(dashboard_records(user, filters, with_tam=False), user, filters)
 
     totals = Line(key="all", label="All", metrics=figures(overall, targets))
@@ -562,22 +626,30 @@ def onboarding_dashboard(
         for r in regions
         if filters.region is None or r.pk == filters.region
     }
-    tam_ids = {c["tam_id"] for c in cells} | set(per_tam)
-    all_tams = dashboard_tams(user, [r.pk for r in regions], tam_ids - {None})
-    tams = [
+    tam_ids = tams_with_records(records)
+    all_tams = dashboard_tams(user, [r.pk for r in regions], [pk for pk in tam_ids if pk is not None])
+    listed: list[TamRow | None] = [None] if None in tam_ids else []
+    listed += [
         t
         for t in all_tams
         if (filters.tam is None or t.pk == filters.tam)
         and (filters.region is None or t.region_id == filters.region or t.pk in tam_ids)
     ]
-    tam_lines: dict[int | None, Line] = {
-        t.pk: Line(
-            key=f"tam-{t.pk}", label=t.full_name, tam=t, region=None, metrics=figures(per_tam.get(t.pk), targets)
-        )
-        for t in tams
-    }
-    if None in tam_ids:
-        tam_lines[None] = Line(key="tam-none", label="Unassigned", metrics=figures(per_tam.get(None), targets))
+    tam_pages = max(1, -(-len(listed) // TAM_PAGE_SIZE))
+    tam_page = min(max(1, tam_page), tam_pages)
+    shown = listed[(tam_page - 1) * TAM_PAGE_SIZE : tam_page * TAM_PAGE_SIZE]
+    on_page = Q(tam_id__in=[t.pk for t in shown if t is not None])
+    if None in shown:
+        on_page |= Q(tam__isnull=True)
+    per_tam = {r["tam_id"]: r for r in widget_metrics(records.filter(on_page), targets=targets, today=today, by="tam")}
+    tam_lines: dict[int | None, Line] = {}
+    for t in shown:
+        if t is None:
+            tam_lines[None] = Line(key="tam-none", label="Unassigned", metrics=figures(per_tam.get(None), targets))
+        else:
+            tam_lines[t.pk] = Line(
+                key=f"tam-{t.pk}", label=t.full_name, tam=t.person(), metrics=figures(per_tam.get(t.pk), targets)
+            )
     for cell in cells:
         _counts_into(totals, cell)
         if cell["account__region_id"] in region_lines:
@@ -636,6 +708,9 @@ def onboarding_dashboard(
         chart=chart,
         region_choices=regions,
         tam_choices=[t for t in all_tams if t.is_active or t.pk == filters.tam],
+        tam_page=tam_page,
+        tam_pages=tam_pages,
+        tams_total=len(listed),
     )
 
 

@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
 from tamarind import policy
@@ -25,8 +25,8 @@ from tamarind.onboarding.selectors import account_onboarding
 from tamarind.people.models import User
 
 
-def _tams_by_region(tams: list[User]) -> dict[int | None, list[User]]:
-    grouped: dict[int | None, list[User]] = {}
+def _tams_by_region(tams: list[selectors.TamRow]) -> dict[int | None, list[selectors.TamRow]]:
+    grouped: dict[int | None, list[selectors.TamRow]] = {}
     for tam in tams:
         if tam.is_active:
             grouped.setdefault(tam.region_id, []).append(tam)
@@ -55,18 +55,25 @@ def onboarding_dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     regions = selectors.dashboard_regions(user)
     filters = selectors.DashboardFilters.from_params(request.GET, user=user, regions=regions, today=today)
-    dash = selectors.onboarding_dashboard(user, filters, regions=regions, today=today)
+    dash = selectors.onboarding_dashboard(
+        user, filters, regions=regions, today=today, tam_page=selectors.page_number(request.GET.get("tam_page"))
+    )
     pickers = _Pickers(_tams_by_region(dash.tam_choices))
     # What assigning would do to each account's onboarding: the same rule the assignment service applies.
     outcomes = staffing_outcomes(dash.unassigned_accounts)
-    unassigned = [_row(user, o.account, pickers, record=o) for o in dash.unassigned_records] + [
-        _row(user, a, pickers, outcome=outcomes[a.pk]) for a in dash.unassigned_accounts
+    # The rows' pickers share their region's <option>s, written once in a <template> and copied into a picker when
+    # it is first used (dashboards/assign-picker.js): a hundred rows times hundreds of TAMs is megabytes of page.
+    unassigned = [_row(user, o.account, pickers, record=o, shared=True) for o in dash.unassigned_records] + [
+        _row(user, a, pickers, outcome=outcomes[a.pk], shared=True) for a in dash.unassigned_accounts
     ]
+    shared = sorted({row["account"].region_id for row in unassigned if row["can_assign"]}, key=lambda r: r or 0)
     context = {
         "dash": dash,
         "scope": selectors.onboarding_scope(user, filters, regions=regions),  # what "unassigned" is taken from
         "filters": filters,
         "unassigned": unassigned,
+        "picker_options": [(region_id, pickers(region_id)) for region_id in shared],
+        "tam_filter_options": _options(dash.tam_choices, selected=filters.tam),
         "chart": chart_data(dash),
         "periods": [(k, label) for k, (label, _) in selectors.PERIODS.items() if k != "custom"],
         "can_filter_region": policy.can_filter_dashboard_by_region(user),
@@ -78,25 +85,38 @@ def onboarding_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboards/onboarding.html", context)
 
 
-class _Pickers:
-    """The <option>s of the "assign a TAM" picker, built once per region (a page lists up to a hundred rows)."""
+def _options(tams: list[selectors.TamRow], *, selected: int | None = None) -> SafeString:
+    """<option>s for ``tams`` (names escaped), joined in Python: a template loop over thousands costs tens of ms."""
+    return mark_safe(  # noqa: S308 (every name is escaped)
+        "".join(
+            f'<option value="{t.pk}"{" selected" if t.pk == selected else ""}>{escape(t.full_name)}</option>'
+            for t in tams
+        )
+    )
 
-    def __init__(self, tams: dict[int | None, list[User]]) -> None:
+
+class _Pickers:
+    """The <option>s of the "assign a TAM" picker, built once per region (a page lists up to a hundred rows, and
+    a region has hundreds of TAMs at 100,000 accounts)."""
+
+    def __init__(self, tams: dict[int | None, list[selectors.TamRow]]) -> None:
         self.tams = tams
         self.built: dict[int | None, SafeString] = {}
 
     def __call__(self, region_id: int | None) -> SafeString:
         if region_id not in self.built:
-            pairs = ((t.pk, t.full_name) for t in self.tams.get(region_id, []))
-            self.built[region_id] = format_html_join("", '<option value="{}">{}</option>', pairs)
+            self.built[region_id] = _options(self.tams.get(region_id, []))
         return self.built[region_id]
 
 
-def _row(user: User, account: Account, pickers: _Pickers, record: Any = None, **extra: Any) -> dict[str, Any]:
+def _row(
+    user: User, account: Account, pickers: _Pickers, record: Any = None, *, shared: bool = False, **extra: Any
+) -> dict[str, Any]:
+    """A row of the Unassigned list; its picker carries its <option>s, or with ``shared`` names its region's."""
     return {
         "account": account,
         "record": record,
-        "tam_options": pickers(account.region_id),
+        "tam_options": None if shared else pickers(account.region_id),
         "can_assign": policy.can_set_tam(user, account),
         **extra,
     }
@@ -112,9 +132,8 @@ def onboarding_assign(request: HttpRequest, account_id: int) -> HttpResponse:
         return assigned.done
     account, error = assigned.account, assigned.error
     user = request_user(request)
-    tams = User.objects.active().tams().filter(region_id=account.region_id).order_by("full_name")
     record = account_onboarding(account=account)
-    pickers = _Pickers(_tams_by_region(list(tams)))
+    pickers = _Pickers(_tams_by_region(selectors.region_tams(account.region_id)))
     context = _row(user, account, pickers, record=record, assigned=not error, error=error, outcome=assigned.outcome)
     return render(request, "dashboards/_unassigned_row.html", context, status=400 if error else 200)
 

@@ -104,6 +104,41 @@ def test_list_filters(book, api_for):
     assert names(c.get(LIST, {"priority": "4"})) == ["Small Co"]
 
 
+def _scored(account, color, score):
+    from tamarind.health.models import HealthScore
+
+    HealthScore.objects.create(account=account, score=score, color=color, model_version=1)
+
+
+def test_list_filters_by_health_and_renewal_and_carries_the_health_color(book, api_for):
+    _scored(book.account, "red", 30)
+    _scored(book.other_account, "green", 90)
+    Account.objects.filter(pk=book.account.pk).update(next_renewal_date=dt.date(2027, 3, 1))
+    Account.objects.filter(pk=book.other_account.pk).update(next_renewal_date=dt.date(2027, 9, 1))
+    AccountFactory(name="New Co", region=book.east, next_renewal_date=None)
+    c = api_for(book.admin)
+    assert names(c.get(LIST, {"health": "red"})) == ["Acme Corp"]
+    assert names(c.get(LIST, {"health": "green,none"})) == ["Globex", "New Co"]
+    assert names(c.get(LIST, {"renewal_from": "2027-03-01", "renewal_to": "2027-08-31"})) == ["Acme Corp"]
+    assert names(c.get(LIST, {"renewal_from": "0001-01-01", "renewal_to": "9999-12-31"})) == ["Acme Corp", "Globex"]
+    colors = {a["name"]: a["health"] for a in c.get(LIST).json()["results"]}
+    assert colors == {"Acme Corp": "red", "Globex": "green", "New Co": None}
+    assert c.get(detail(book.account)).json()["health"] == "red"
+
+
+def test_list_scope_mine_is_the_accounts_the_caller_owns_as_tam(book, api_for):
+    AccountFactory(name="Colleague Co", region=book.east, tam=book.tam2)
+    assert names(api_for(book.tam).get(LIST)) == ["Acme Corp", "Colleague Co"]  # the API lists all by default
+    assert names(api_for(book.tam).get(LIST, {"scope": "mine"})) == ["Acme Corp"]
+    assert names(api_for(book.tam2).get(LIST, {"scope": "mine"})) == ["Colleague Co"]
+
+
+def test_list_bad_health_value_names_the_allowed_ones(book, api_for):
+    response = api_for(book.admin).get(LIST, {"health": "amber"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"health": ["health must be one of green, yellow, red, none, got 'amber'."]}
+
+
 def test_filters_never_widen_the_scope(book, api_for):
     response = api_for(book.manager).get(LIST, {"region": book.west.pk})
     assert response.status_code == 200 and response.json()["count"] == 0
@@ -120,6 +155,12 @@ def test_filters_never_widen_the_scope(book, api_for):
         ({"tam": "someone"}, "tam"),
         ({"priority": "high"}, "priority"),
         ({"sort": "nope"}, "sort"),
+        ({"health": "purple"}, "health"),
+        ({"health": "red,blue"}, "health"),
+        ({"renewal_from": "soon"}, "renewal_from"),
+        ({"renewal_to": "2027-13-01"}, "renewal_to"),
+        ({"renewal_from": "2027-02-01", "renewal_to": "2027-01-01"}, "renewal_to"),
+        ({"scope": "everyone"}, "scope"),
         ({"page": "0"}, "page"),
         ({"page": "two"}, "page"),
         ({"page_size": "501"}, "page_size"),
@@ -181,7 +222,7 @@ def _count_queries(client, url, **params):
 def test_list_query_count_does_not_grow_with_the_book(book, api_for, django_assert_num_queries, who):
     client = api_for(getattr(book, who))
     client.get(LIST)  # the token's first use stamps last_used_at; measure steady state
-    params = {"page_size": 500, "tier": tier("Gold").pk}
+    params = {"page_size": 500, "tier": tier("Gold").pk, "health": "none", "renewal_from": "2000-01-01"}
     _grow_book(book, 10)
     small = _count_queries(client, LIST, **params)
     _grow_book(book, 500)
@@ -270,6 +311,7 @@ def test_detail_has_every_account_field(book, api_for):
         "next_renewal_date": "2026-03-01",
         "lifecycle_stage": "onboarding",
         "collaboration_url": "https://chat.example.com/acme-labs",
+        "health": None,
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
     }

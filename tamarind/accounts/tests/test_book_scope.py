@@ -71,7 +71,10 @@ def test_the_accounts_list_captions_its_count(churny, client_for):
 
 
 def test_a_tams_accounts_list_says_whose_accounts_it_counts(churny, client_for):
-    assert caption(client_for(churny.tam).get(reverse("accounts:list"))).startswith(
+    client = client_for(churny.tam)
+    # A TAM lands on *My accounts*: the caption counts those; *All I can see* counts the region's book and theirs.
+    assert caption(client.get(reverse("accounts:list"))).startswith("The accounts you own: ")
+    assert caption(client.get(reverse("accounts:list"), {"scope": "all"})).startswith(
         "AMER East's book and the accounts you own elsewhere: 5 accounts"
     )
 

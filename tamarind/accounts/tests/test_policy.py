@@ -41,3 +41,34 @@ def test_writable_fields(book):
 def test_inactive_user_sees_nothing(book):
     book.admin.is_active = False
     assert not Account.objects.visible_to(book.admin).exists()
+
+
+@pytest.mark.django_db
+def test_account_default_list_is_mine_for_tams_only(book):
+    assert policy.account_default_list(book.tam) == "mine"
+    for who in ("admin", "director", "manager", "sal", "sa"):
+        assert policy.account_default_list(getattr(book, who)) == "all"
+
+
+@pytest.mark.django_db
+def test_tam_filter_scope_is_the_tams_owning_what_the_user_reads(book):
+    from tamarind.people.models import Role, User
+    from tamarind.testing.factories import AccountFactory, UserFactory
+
+    idle_east = UserFactory(full_name="Ida Idle", role=Role.TAM, region=book.east)
+    # A TAM of the west region who owns an east account: the east's readers see them.
+    roaming = UserFactory(full_name="Rory Roaming", role=Role.TAM, region=book.west)
+    AccountFactory(name="Roamed", region=book.east, tam=roaming)
+
+    def tams(user):
+        scope = policy.tam_filter_scope(user)
+        qs = User.objects.filter(role=Role.TAM)
+        return set((qs if scope is None else qs.filter(scope)).values_list("full_name", flat=True))
+
+    everyone = {"Tara Tam", "Theo Tam", "Olga Tam", "Ida Idle", "Rory Roaming"}
+    assert policy.tam_filter_scope(book.admin) is None and tams(book.director) == everyone
+    assert tams(book.manager) == {"Tara Tam", "Rory Roaming"}
+    assert tams(book.other_manager) == {"Olga Tam"}
+    assert tams(book.tam2) == {"Tara Tam", "Rory Roaming", "Theo Tam"}  # their region's owners, and themselves
+    assert tams(book.sal) == {"Tara Tam"}  # the TAMs of the accounts they are SAL/AE of
+    assert idle_east.full_name not in tams(book.manager)

@@ -90,6 +90,22 @@ def test_tam_gets_their_own_records(book, api_for, data):
     assert body["unassigned_records"] == [] and body["unassigned_accounts"] == []
 
 
+def test_tams_come_a_page_at_a_time(book, api_for, data):
+    from tamarind.people.models import Role
+    from tamarind.testing.factories import UserFactory
+
+    for i in range(30):
+        record(book.east, UserFactory(full_name=f"Zed Tam {i:02d}", role=Role.TAM, region=book.east))
+    c = api_for(book.manager)
+    first = c.get(URL).json()
+    assert (first["tam_page"], first["tam_pages"], first["tams_total"]) == (1, 2, 33)
+    assert [t["label"] for t in first["tams"][:3]] == ["Unassigned", "Tara Tam", "Theo Tam"]
+    second = c.get(URL, {"tam_page": 2}).json()
+    assert [t["label"] for t in second["tams"]] == [f"Zed Tam {i:02d}" for i in range(22, 30)]
+    assert second["totals"] == first["totals"]
+    assert c.get(URL, {"tam_page": 0}).status_code == 422
+
+
 def test_permission_trio(book, api_for, client):
     assert api_for(book.admin).get(URL).status_code == 200
     for user in (book.sal, book.sa):
@@ -139,5 +155,5 @@ def test_in_the_openapi_schema(client):
     schema = client.get("/api/v1/openapi.json").json()
     op = schema["paths"]["/api/v1/dashboards/onboarding"]["get"]
     assert op["operationId"].endswith("onboarding_dashboard")
-    assert {p["name"] for p in op["parameters"]} == {"region", "tam", "period", "from", "to"}
+    assert {p["name"] for p in op["parameters"]} == {"region", "tam", "period", "from", "to", "tam_page"}
     assert "OnboardingDashboardOut" in schema["components"]["schemas"]

@@ -102,7 +102,11 @@ def test_manager_reviews_filters_and_assigns(page, live_server, team):
 
     # Assign the orphaned record inline.
     row = page.locator("#dashboard-unassigned tbody tr", has_text="Orphaned Onboarding Ltd")
-    row.locator("select[name=tam]").select_option(label="Theo Tam")
+    picker = row.locator("select[name=tam]")
+    assert picker.locator("option").count() == 1  # the region's TAMs are copied in when the picker is first used
+    picker.focus()
+    assert picker.locator("option").all_inner_texts() == ["— choose a TAM —", "Tara Tam", "Theo Tam"]
+    picker.select_option(label="Theo Tam")
     row.get_by_role("button", name="Assign").click()
     done = page.locator("#dashboard-unassigned tbody tr", has_text="Orphaned Onboarding Ltd")
     done.get_by_text("Assigned to Theo Tam").wait_for()
@@ -112,6 +116,7 @@ def test_manager_reviews_filters_and_assigns(page, live_server, team):
 
     # And the qualifying account: its onboarding starts for the TAM.
     row = page.locator("#dashboard-unassigned tbody tr", has_text="Bright Future Inc")
+    row.locator("select[name=tam]").focus()
     row.locator("select[name=tam]").select_option(label="Tara Tam")
     row.get_by_role("button", name="Assign").click()
     page.locator("#dashboard-unassigned tbody tr", has_text="Bright Future Inc").get_by_text(
@@ -150,3 +155,26 @@ def test_tam_sees_their_own_dashboard(page, live_server, team):
     assert page.get_by_role("heading", name="Your figures").is_visible()
     assert page.locator("#dashboard-unassigned").count() == 0 and page.locator("#id_tam").count() == 0
     screenshot(page, "dashboard-onboarding-tam")
+
+
+def test_manager_pages_through_the_by_tam_table(page, live_server, team):
+    """A region with more TAMs than a page holds: Unassigned first, then the TAMs by name, 25 lines a page."""
+    from tamarind.people.models import Role
+    from tamarind.testing.factories import UserFactory
+
+    for i in range(30):
+        tam = UserFactory(full_name=f"Zed Tam {i:02d}", role=Role.TAM, region=team.east)
+        OnboardingFactory(account=onboarding_account(f"Zed Account {i:02d}", team.east, tam), tam=tam)
+    login(page, live_server, team.manager)
+    page.goto(f"{live_server.url}/dashboards/onboarding/")
+    lines = page.locator("#dashboard-tams tbody tr")
+    assert lines.count() == 25 and lines.first.inner_text().startswith("Unassigned")
+    pager = page.locator("#dashboard-tams-pages")
+    assert "1–25 of 33 lines" in pager.inner_text() and "Page 1 of 2" in pager.inner_text()
+    open_before = page.locator("#dashboard-totals [data-figure=open]").inner_text()
+    pager.get_by_role("link", name="Next →").click()
+    page.wait_for_url("**tam_page=2**")
+    assert page.locator("#dashboard-tams tbody tr").count() == 8
+    assert page.locator("#dashboard-tams tbody tr").last.inner_text().startswith("Zed Tam 29")
+    assert page.locator("#dashboard-totals [data-figure=open]").inner_text() == open_before  # the whole book still
+    screenshot(page, "dashboard-onboarding-tams-page-2")
