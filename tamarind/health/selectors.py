@@ -27,7 +27,7 @@ from tamarind.health.models import (
     HealthScore,
     Sentiment,
 )
-from tamarind.health.scoring import HealthInputs
+from tamarind.health.scoring import HealthInputs, measure_text
 from tamarind.health.spec import DEFAULT_DEFINITION, MEASURE_LABELS
 from tamarind.people.models import Region, User
 from tamarind.timeline.models import ENGAGEMENT_KINDS, TimelineEntry
@@ -53,6 +53,9 @@ class AccountHealthInputs:
     inputs: HealthInputs
     requires_triage: bool
     name: str
+    # What the early-warning indicators read beside the scorer's inputs (stored with the score as columns).
+    active_users_prev: int | None
+    open_urgent: int
     tam_id: int | None
     sal_id: int | None
     sa_id: int | None
@@ -141,6 +144,8 @@ def gather_inputs(account_ids: Sequence[int] | IdRange) -> dict[int, AccountHeal
             inputs=inputs,
             requires_triage=bool(sentiment and sentiment[2]),
             name=name,
+            active_users_prev=f.active_users_prev if f is not None and has_usage else None,
+            open_urgent=f.open_urgent_tickets if f is not None else 0,
             tam_id=tam_id,
             sal_id=sal_id,
             sa_id=sa_id,
@@ -181,9 +186,26 @@ class BreakdownRow:
     updated_at: dt.date | None
 
 
-def breakdown_rows(health: HealthScore | None) -> list[BreakdownRow]:
+def measure_value(m: dict[str, Any], *, today: dt.date) -> str:
+    """A stored measure's input as shown on ``today``: rendered from its facts (the day counts move with the day;
+    the stored breakdown does not), or the text a score stored before facts were kept says."""
+    if "facts" in m:
+        return measure_text(m["key"], m["facts"], today=today)
+    return str(m.get("value", ""))
+
+
+def stored_measures(health: HealthScore | None, *, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """The stored breakdown's measures with their input as shown on ``today`` (``value``): what the API returns."""
     if health is None:
         return []
+    today = today or timezone.localdate()
+    return [{**m, "value": measure_value(m, today=today)} for m in health.breakdown.get("measures", [])]
+
+
+def breakdown_rows(health: HealthScore | None, *, today: dt.date | None = None) -> list[BreakdownRow]:
+    if health is None:
+        return []
+    today = today or timezone.localdate()
     rows = []
     for m in health.breakdown.get("measures", []):
         updated = m.get("updated_at")
@@ -191,7 +213,7 @@ def breakdown_rows(health: HealthScore | None) -> list[BreakdownRow]:
             BreakdownRow(
                 key=m["key"],
                 label=MEASURE_LABELS.get(m["key"], m["key"]),
-                value=m.get("value", ""),
+                value=measure_value(m, today=today),
                 band=m.get("band"),
                 weight=m.get("weight", "0"),
                 effective_weight=m.get("effective_weight", "0"),
