@@ -20,7 +20,7 @@ from tamarind.core.errors import ValidationFailed
 from tamarind.core.schemas import actor, error_responses, money
 from tamarind.dashboards import health_selectors, selectors
 
-LIST_LIMIT_HEALTH = health_selectors.LIST_LIMIT
+LIST_PAGE_HEALTH = health_selectors.LIST_PAGE
 
 router = Router(tags=["Dashboards"])
 
@@ -246,6 +246,9 @@ class HealthDashboardQuery(Schema):
         "`renewal_at_risk` or `stalled_triage`.",
     )
     page: str | None = Field(None, description="The page of the early-warning indicators (worst health first).")
+    red_page: str | None = Field(None, description="The page of the red accounts (lowest score first).")
+    yellow_page: str | None = Field(None, description="The page of the yellow accounts (lowest score first).")
+    stale_page: str | None = Field(None, description="The page of the stale reviews (oldest review first).")
 
 
 class MixCellOut(Schema):
@@ -261,6 +264,17 @@ class MixLineOut(Schema):
     colors: dict[str, MixCellOut] = Field(..., description="Per `green`, `yellow`, `red` and `none` (not scored).")
 
 
+class HealthTrendPointOut(Schema):
+    day: dt.date
+    accounts: dict[str, int] = Field(..., description="Per `green`, `yellow`, `red` and `none` (not scored).")
+    arr: dict[str, str | None] = Field(..., description="ARR per color, the same keys.")
+    stale: int = Field(..., description="Accounts whose TAM sentiment was stale that day.")
+
+
+class HealthLeftOutOut(Schema):
+    will_churn: int = Field(..., description="Accounts of the same scope that will churn: out of health reporting.")
+
+
 class HealthAccountOut(Schema):
     account_id: int
     account: str
@@ -273,6 +287,12 @@ class HealthAccountOut(Schema):
     stale: bool
     sentiment_age_days: int | None = Field(..., description="Days since the newest TAM sentiment; null: never.")
     next_renewal_date: dt.date | None
+
+
+class HealthListPageOut(Schema):
+    page: int
+    pages: int
+    accounts: int = Field(..., description="Accounts in the whole list (every page).")
 
 
 class MeasureLineOut(Schema):
@@ -318,28 +338,29 @@ class HealthDashboardOut(Schema):
     model_version: int
     staleness_days: int
     filters: dict[str, Any]
-    totals: MixLineOut
+    totals: MixLineOut = Field(..., description="The accounts in health reporting (see `left_out`).")
+    left_out: HealthLeftOutOut
     mix: dict[str, list[MixLineOut]] = Field(..., description="By `region`, `tam`, `segment` and `priority`.")
-    red: list[HealthAccountOut] = Field(..., description=f"Lowest score first, at most {LIST_LIMIT_HEALTH}.")
-    yellow: list[HealthAccountOut]
+    trend: list[HealthTrendPointOut] = Field(
+        ...,
+        description=f"The mix of the accounts shown on each of the last {health_selectors.TREND_DAYS} days, as "
+        "that day's last full recompute left it (days without one are absent).",
+    )
+    red: list[HealthAccountOut] = Field(
+        ..., description=f"One page (`red_page`) of {LIST_PAGE_HEALTH}, lowest score first."
+    )
+    red_page: HealthListPageOut
+    yellow: list[HealthAccountOut] = Field(..., description="One page (`yellow_page`), lowest score first.")
+    yellow_page: HealthListPageOut
     stale_count: int
     never_reviewed_count: int
-    stale: list[HealthAccountOut] = Field(..., description="Oldest review first.")
+    stale: list[HealthAccountOut] = Field(..., description="One page (`stale_page`), oldest review first.")
+    stale_page: HealthListPageOut
     measures: list[MeasureLineOut]
     indicator_totals: list[IndicatorTotalOut] = Field(
         ..., description="Per early-warning indicator, in order, then `any`: accounts and ARR it fires for."
     )
     indicators: IndicatorPageOut
-
-
-def _mix(line: health_selectors.MixLine) -> dict[str, Any]:
-    return {
-        "key": line.key,
-        "label": line.label,
-        "accounts": line.accounts,
-        "arr": money(line.arr),
-        "colors": {c: {"accounts": cell.accounts, "arr": money(cell.arr)} for c, cell in line.cells.items()},
-    }
 
 
 def _health_account(a: Any, dash: health_selectors.HealthDashboard) -> dict[str, Any]:
@@ -360,32 +381,35 @@ def _health_account(a: Any, dash: health_selectors.HealthDashboard) -> dict[str,
     }
 
 
+def _list_page(page: Any) -> dict[str, int]:
+    return {"page": page.number, "pages": page.paginator.num_pages, "accounts": page.paginator.count}
+
+
 @router.get(
     "/health",
     response={200: HealthDashboardOut, **error_responses(401, 403, 422)},
     summary="Customer health dashboard",
-    description="The health mix (accounts and ARR per color) by region, TAM, segment and priority; red and yellow "
-    "accounts; stale reviews; each measure's bands and average; per early-warning indicator, the accounts and ARR "
-    "it fires for across the book; and one page of early-warning indicators per account (what fired and why), "
-    "optionally only the accounts one indicator fires for. Directors and admins see every region, a TAM Manager "
-    "their region, a TAM their own accounts.",
+    description="The health mix (accounts and ARR per color) by region, TAM, segment and priority, and its trend; "
+    "red and yellow accounts and stale reviews, a page of each; each measure's bands and average; per early-warning "
+    "indicator, the accounts and ARR it fires for across the book; and one page of early-warning indicators per "
+    "account (what fired and why), optionally only the accounts one indicator fires for. Directors and admins see "
+    "every region, a TAM Manager their region, a TAM their own accounts; accounts that will churn are out of health "
+    "reporting (`left_out`).",
 )
 def health_dashboard(request: HttpRequest, params: Query[HealthDashboardQuery]) -> dict[str, Any]:
     user = actor(request)
     if not policy.can_view_health_dashboard(user):
         raise PermissionDenied("The health dashboard is for TAMs, their managers, directors and admins.")
     regions = health_selectors.health_regions(user)
-    raw = {
-        "region": params.region,
-        "tam": params.tam,
-        "segment": params.segment,
-        "indicator": params.indicator,
-        "page": params.page,
-    }
+    raw = params.dict()
     filters = health_selectors.HealthFilters.from_params(raw, user=user, regions=regions)
     if filters.errors:
         raise ValidationFailed({k: [v] for k, v in filters.errors.items()})
     dash = health_selectors.health_dashboard(user, filters, regions=regions)
+    assert dash.overview is not None and dash.trend is not None and dash.measures is not None
+    assert dash.red is not None and dash.yellow is not None and dash.stale is not None
+    assert dash.page is not None and dash.indicators is not None and dash.indicator_totals is not None
+    figures = health_selectors.overview_figures(dash.overview, dash.trend)
     return {
         "today": dash.today,
         "model_version": dash.spec_version,
@@ -395,24 +419,25 @@ def health_dashboard(request: HttpRequest, params: Query[HealthDashboardQuery]) 
             "tam": filters.tam,
             "segment": filters.segment,
             "indicator": filters.indicator,
-            "page": filters.page,
+            **{key: getattr(filters, key) for key in health_selectors.PAGES},
         },
-        "totals": _mix(dash.totals),
-        "mix": {key: [_mix(line) for line in lines] for key, lines in dash.mix.items()},
+        **figures,
+        "left_out": {"will_churn": dash.overview.left_out},
         "red": [_health_account(a, dash) for a in dash.red],
+        "red_page": _list_page(dash.red),
         "yellow": [_health_account(a, dash) for a in dash.yellow],
-        "stale_count": dash.stale_counts["stale"],
-        "never_reviewed_count": dash.stale_counts["never"],
+        "yellow_page": _list_page(dash.yellow),
+        "stale_count": dash.overview.stale,
+        "never_reviewed_count": dash.overview.never,
         "stale": [_health_account(a, dash) for a in dash.stale],
+        "stale_page": _list_page(dash.stale),
         "measures": [{"key": m.key, "label": m.label, **m.counts, "average": m.average} for m in dash.measures],
         "indicator_totals": [
             {"key": t.key, "label": t.label, "accounts": t.accounts, "arr": money(t.arr)} for t in dash.indicator_totals
         ],
         "indicators": {
             "indicator": filters.indicator,
-            "page": dash.page.number,
-            "pages": dash.page.paginator.num_pages,
-            "accounts": dash.page.paginator.count,
+            **_list_page(dash.page),
             "rows": [
                 {
                     "account_id": row.account.pk,
