@@ -197,15 +197,11 @@ class MixLine:
         total = self.accounts
         return round(self.cells[color].accounts * 100 / total) if total else 0
 
-    def add(self, row: Mapping[str, Any]) -> None:
-        for c in COLUMNS:
-            cell = self.cells[c]
-            cell.accounts += row.get(f"{c}_accounts") or 0
-            cell.arr += Decimal(row.get(f"{c}_arr") or 0)
 
-
-def empty_line(key: str, label: str) -> MixLine:
-    return MixLine(key=key, label=label, cells={c: MixCell(0, Decimal(0)) for c in COLUMNS})
+def mix_line(key: str, label: str, sums: list[Any]) -> MixLine:
+    """A line from its sums: accounts per color in ``COLUMNS`` order, then ARR per color."""
+    n = len(COLUMNS)
+    return MixLine(key=key, label=label, cells={c: MixCell(sums[i], sums[n + i]) for i, c in enumerate(COLUMNS)})
 
 
 def mix_aggregates() -> dict[str, Any]:
@@ -244,19 +240,32 @@ def widget_overview(accounts: AccountQuerySet, *, regions: list[Region], tams: l
     """The health mix by region, TAM, segment and priority with its totals, from ``mix_groups`` (one query; one
     more only to name a region or TAM the choices do not hold: a TAM's accounts elsewhere, a former TAM)."""
     groups = mix_groups(accounts)
-    totals = empty_line("all", "All")
-    lines: dict[str, dict[Any, MixLine]] = {key: {} for key in GROUPS}
+    # Each group's accounts and ARR per color as one list, added into the lines it belongs to: a few hundred groups
+    # into about a hundred lines.
+    counts = [f"{c}_accounts" for c in COLUMNS]
+    amounts = [f"{c}_arr" for c in COLUMNS]
+    zero = Decimal(0)
+    total = [0] * len(COLUMNS) + [zero] * len(COLUMNS)
+    sums: dict[str, dict[Any, list[Any]]] = {key: {} for key in GROUPS}
     stale = never = 0
     for row in groups:
-        totals.add(row)
+        values = [row[k] or 0 for k in counts] + [Decimal(row[k] or 0) for k in amounts]
+        total = [a + b for a, b in zip(total, values, strict=True)]
         stale += row["stale"]
         never += row["never"]
         for key, column in GROUPS.items():
+            into = sums[key]
             value = row[column]
-            line = lines[key].get(value)
-            if line is None:
-                line = lines[key][value] = empty_line(f"{key}-{value if value is not None else 'none'}", "")
-            line.add(row)
+            found = into.get(value)
+            into[value] = values if found is None else [a + b for a, b in zip(found, values, strict=True)]
+    lines = {
+        key: {
+            value: mix_line(f"{key}-{value if value is not None else 'none'}", "", vector)
+            for value, vector in into.items()
+        }
+        for key, into in sums.items()
+    }
+    totals = mix_line("all", "All", total)
     region_names = {r.pk: r.name for r in regions}
     missing = set(lines["region"]) - set(region_names) - {None}
     if missing:

@@ -19,7 +19,7 @@ from tamarind import policy
 from tamarind.accounts.models import Account, Segment
 from tamarind.assignment.views import assign_from_list
 from tamarind.core.http import request_user
-from tamarind.dashboards import health_selectors, selectors
+from tamarind.dashboards import health_html, health_selectors, selectors
 from tamarind.health.spec import MEASURE_LABELS
 from tamarind.onboarding.selectors import account_onboarding
 from tamarind.people.models import User
@@ -204,6 +204,8 @@ def _health_tab(request: HttpRequest, tab: str) -> HttpResponse:
         context["mix_sections"] = [
             {"key": key, "title": MIX_TITLES[key], "lines": dash.overview.mix[key]} for key in shown
         ]
+        context["mix_table"] = health_html.mix_table(context["mix_sections"])
+        context["trend_table"] = health_html.trend_table(dash.trend)
         context["chart"] = {
             **health_selectors.overview_figures(dash.overview, dash.trend),
             "dimensions": [{"key": k, "label": MIX_TITLES[k]} for k in shown],
