@@ -24,13 +24,11 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import reduce
-from operator import or_
 from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Avg, Case, Count, IntegerField, Q, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -357,16 +355,33 @@ def widget_trend(user: User, filters: HealthFilters, *, today: dt.date, days: in
 # --- Red & Yellow, Stale: paged lists --------------------------------------------------------------------------
 
 
+class CountedPaginator(Paginator):
+    """A paginator told how many rows there are (counted by a query that served another widget too), so a page
+    costs one query instead of two."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # the cached_property's slot: Paginator never counts again
+
+
+def color_counts(accounts: AccountQuerySet) -> dict[str, int]:
+    """Accounts per health color ("" and "none": not scored), one grouped query."""
+    rows = accounts.filter(health__isnull=False).values_list("health__color").annotate(n=Count("pk")).order_by()
+    return {color: n for color, n in rows}
+
+
 def _listed(accounts: AccountQuerySet) -> AccountQuerySet:
-    # The breakdown is not shown in a list: leave it (and its TOAST read) behind.
-    return accounts.select_related("health", "region", "tam").defer("health__breakdown")
+    return accounts.select_related("health", "region", "tam")
 
 
-def widget_color_page(accounts: AccountQuerySet, color: str, *, page: int, per_page: int = LIST_PAGE) -> Page:
-    """One page of the accounts of ``color``, lowest score first (two queries: the count and the page, each along
-    the score's (color, score, account) index)."""
+def widget_color_page(
+    accounts: AccountQuerySet, color: str, *, page: int, count: int | None = None, per_page: int = LIST_PAGE
+) -> Page:
+    """One page of the accounts of ``color``, lowest score first, along the score's (color, score, account) index:
+    one query when ``count`` (from ``color_counts``) is given, two otherwise."""
     ordered = _listed(accounts.filter(health__color=color)).order_by("health__score", "pk")
-    return Paginator(ordered, per_page).get_page(page)
+    paginator = Paginator(ordered, per_page) if count is None else CountedPaginator(ordered, per_page, count=count)
+    return paginator.get_page(page)
 
 
 def widget_stale_page(accounts: AccountQuerySet, *, page: int, per_page: int = LIST_PAGE) -> Page:
@@ -400,22 +415,25 @@ class MeasureLine:
 
 def widget_measures(accounts: AccountQuerySet) -> list[MeasureLine]:
     """For each measure: accounts Green / Yellow / Red on it and its average score over the accounts rated on it.
-    One query over the measure columns."""
-    aggregates: dict[str, Any] = {}
+    One query over the measure columns, grouped by the five colors (each row read once; a few hundred groups at
+    most), summed here."""
+    colors = [f"health__{key}_color" for key in MEASURES]
+    sums = {f"{key}__sum": Sum(f"health__{key}_score") for key in MEASURES}
+    groups = accounts.filter(health__isnull=False).values(*colors).annotate(n=Count("pk"), **sums).order_by()
+    counts = {key: dict.fromkeys(COLORS, 0) for key in MEASURES}
+    points = dict.fromkeys(MEASURES, 0)
+    for row in groups:
+        for key, column in zip(MEASURES, colors, strict=True):
+            color = row[column]
+            if color in counts[key]:
+                counts[key][color] += row["n"]
+                points[key] += row[f"{key}__sum"] or 0
+    lines = []
     for key in MEASURES:
-        for c in COLORS:
-            aggregates[f"{key}__{c}"] = Count("pk", filter=Q(**{f"health__{key}_color": c}))
-        aggregates[f"{key}__avg"] = Avg(f"health__{key}_score")  # a missing measure stores null: not averaged
-    row = accounts.filter(health__isnull=False).aggregate(**aggregates)
-    return [
-        MeasureLine(
-            key=key,
-            label=MEASURE_LABELS[key],
-            counts={c: row.get(f"{key}__{c}") or 0 for c in COLORS},
-            average=None if row.get(f"{key}__avg") is None else round(float(row[f"{key}__avg"]), 1),
-        )
-        for key in MEASURES
-    ]
+        rated = sum(counts[key].values())
+        average = round(points[key] / rated, 1) if rated else None
+        lines.append(MeasureLine(key=key, label=MEASURE_LABELS[key], counts=counts[key], average=average))
+    return lines
 
 
 # --- Indicators -------------------------------------------------------------------------------------------------
@@ -449,17 +467,25 @@ def widget_indicator_totals(
     how many accounts they were judged among. One aggregate over the accounts shown and their stored facts,
     whatever the book's size."""
     twins = indicator_sql.indicator_qs(limits, today=today, now=now)
-    aggregates: dict[str, Any] = {"all__n": Count("pk")}
-    for key, q in [*twins.items(), ("any", reduce(or_, twins.values()))]:
-        aggregates[f"{key}__n"] = Count("pk", filter=q)
-        aggregates[f"{key}__arr"] = Sum("arr", filter=q)
-    row = accounts.aggregate(**aggregates)
+    # Each account judged once per indicator, grouped by the combination that fired (at most 2^8 groups): cheaper
+    # than a filtered count per indicator, which judges every account again for each.
+    flags = {f"fired_{key}": ExpressionWrapper(q, output_field=BooleanField()) for key, q in twins.items()}
+    groups = (
+        accounts.annotate(**flags)
+        .values(*flags)
+        .annotate(n=Count("pk"), arr_sum=Coalesce(Sum("arr"), Value(Decimal(0))))
+        .order_by()
+    )
     labels = {**indicators.LABELS, "any": "Any indicator"}
-    totals = [
-        IndicatorTotal(key, labels[key], row[f"{key}__n"] or 0, Decimal(row[f"{key}__arr"] or 0))
-        for key in [*twins, "any"]
-    ]
-    return totals, row["all__n"] or 0
+    totals = {key: IndicatorTotal(key, labels[key], 0, Decimal(0)) for key in [*twins, "any"]}
+    base = 0
+    for group in groups:
+        base += group["n"]
+        fired = [key for key in twins if group[f"fired_{key}"]]
+        for key in [*fired, *(["any"] if fired else [])]:
+            totals[key].accounts += group["n"]
+            totals[key].arr += Decimal(group["arr_sum"] or 0)
+    return list(totals.values()), base
 
 
 def _rank() -> Case:
@@ -472,10 +498,13 @@ def _rank() -> Case:
     )
 
 
-def indicator_page(accounts: AccountQuerySet, *, page: int, per_page: int = LIST_PAGE) -> Page:
-    """One page of accounts, worst health first (two queries: the count and the page)."""
+def indicator_page(
+    accounts: AccountQuerySet, *, page: int, count: int | None = None, per_page: int = LIST_PAGE
+) -> Page:
+    """One page of accounts, worst health first: one query when ``count`` is known, two otherwise."""
     ordered = _listed(accounts).annotate(rank=_rank()).order_by("rank", "health__score", "pk")
-    return Paginator(ordered, per_page).get_page(page)
+    paginator = Paginator(ordered, per_page) if count is None else CountedPaginator(ordered, per_page, count=count)
+    return paginator.get_page(page)
 
 
 def account_signals(accounts: list[Account]) -> dict[int, indicators.Signals]:
@@ -535,13 +564,14 @@ def widget_indicators(
     page: int,
     today: dt.date,
     now: dt.datetime,
+    count: int | None = None,
 ) -> tuple[Page, list[IndicatorRow]]:
     """A page of accounts, worst health first (only those ``indicator`` fires for, when given), each with what
-    fired and why: four queries."""
+    fired and why: three queries when ``count`` (how many accounts the list holds) is known, four otherwise."""
     listed = accounts
     if indicator is not None:
         listed = accounts.filter(indicator_sql.indicator_q(indicator, limits, today=today, now=now))
-    found = indicator_page(listed, page=page)
+    found = indicator_page(listed, page=page, count=count)
     rows = list(found.object_list)
     signals = account_signals(rows)
     return found, [IndicatorRow(a, indicators.evaluate(signals[a.pk], limits, today=today)) for a in rows]
@@ -608,8 +638,10 @@ def health_dashboard(
         dash.overview = widget_overview(accounts, regions=regions, tams=tams, left_out=left_out)
         dash.trend = widget_trend(user, filters, today=today)
     if dash.shows("lists"):
-        dash.red = widget_color_page(accounts, HealthColor.RED, page=filters.red_page)
-        dash.yellow = widget_color_page(accounts, HealthColor.YELLOW, page=filters.yellow_page)
+        counts = color_counts(accounts)
+        red, yellow = HealthColor.RED, HealthColor.YELLOW
+        dash.red = widget_color_page(accounts, red, page=filters.red_page, count=counts.get(red, 0))
+        dash.yellow = widget_color_page(accounts, yellow, page=filters.yellow_page, count=counts.get(yellow, 0))
     if dash.shows("stale"):
         dash.stale = widget_stale_page(accounts, page=filters.stale_page)
     if dash.shows("measures"):
@@ -618,8 +650,16 @@ def health_dashboard(
         dash.indicator_totals, dash.indicator_base = widget_indicator_totals(
             accounts, dash.thresholds, today=today, now=now
         )
+        by_key = {t.key: t.accounts for t in dash.indicator_totals}
+        listed = dash.indicator_base if filters.indicator is None else by_key[filters.indicator]
         dash.page, dash.indicators = widget_indicators(
-            accounts, dash.thresholds, indicator=filters.indicator, page=filters.page, today=today, now=now
+            accounts,
+            dash.thresholds,
+            indicator=filters.indicator,
+            page=filters.page,
+            today=today,
+            now=now,
+            count=listed,
         )
     return dash
 

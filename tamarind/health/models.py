@@ -86,12 +86,13 @@ class Sentiment(models.Model):
 
 
 class HealthScore(models.Model):
-    """The current health of one account, as last computed, with its explanation (``breakdown``).
+    """The current health of one account, as last computed; its explanation (the breakdown) is kept beside it in
+    ``HealthExplanation``.
 
     Rewritten only when something in it changed, so a repeated recompute writes nothing. ``score`` and ``color``
     are empty while no measure has data.
 
-    Beside the breakdown, what dashboards read in SQL is kept in columns, written by every recompute:
+    What dashboards read in SQL is kept in columns, written by every recompute:
 
     - each measure's score and color (``<measure>_score``, ``<measure>_color``; empty while the measure is missing);
     - the facts the early-warning indicators of domain section 11 compare with their thresholds: the latest usage
@@ -138,7 +139,6 @@ class HealthScore(models.Model):
         null=True, blank=True, help_text="Tickets opened in the last 30 days (null: tickets never reported)."
     )
     open_urgent = models.PositiveIntegerField(default=0, help_text="Open urgent tickets.")
-    breakdown = models.JSONField(default=dict)
     model_version = models.PositiveIntegerField()
     computed_at = models.DateTimeField(default=timezone.now)
     color_changed_at = models.DateTimeField(null=True, blank=True)
@@ -179,6 +179,30 @@ class HealthScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.score} {self.color}"
+
+
+class HealthExplanation(models.Model):
+    """How an account's current score was worked out: its ``breakdown`` (each measure's facts, score, band, weight,
+    effective weight, contribution and last update; the drag; the red override), written with the score.
+
+    A table of its own, one row per score: the breakdown is about 1 KB of JSON, read only when one account's
+    explanation is shown, and kept in the score's row it made every row the dashboards aggregate ten times wider
+    (PostgreSQL keeps a value under about 2 KB inline).
+    """
+
+    health = models.OneToOneField(
+        HealthScore, primary_key=True, on_delete=models.CASCADE, related_name="explanation", db_column="account_id"
+    )
+    breakdown = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"{self.health_id}: explanation"
+
+
+def breakdown_of(health: HealthScore | None) -> dict[str, Any]:
+    """A score's breakdown (empty when there is no score or no explanation stored with it)."""
+    explanation = getattr(health, "explanation", None) if health is not None else None
+    return explanation.breakdown if explanation is not None else {}
 
 
 def inputs_digest(parts: tuple[Any, ...]) -> str:

@@ -26,6 +26,7 @@ from tamarind.health.models import (
     HealthRun,
     HealthScore,
     Sentiment,
+    breakdown_of,
 )
 from tamarind.health.scoring import HealthInputs, measure_text
 from tamarind.health.spec import DEFAULT_DEFINITION, MEASURE_LABELS
@@ -169,7 +170,8 @@ def account_history(*, account_id: int, days: int = HISTORY_DAYS) -> list[Health
 
 
 def account_score(*, account_id: int) -> HealthScore | None:
-    return HealthScore.objects.filter(account_id=account_id).first()
+    """The account's score with its explanation (one query)."""
+    return HealthScore.objects.select_related("explanation").filter(account_id=account_id).first()
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,7 @@ def stored_measures(health: HealthScore | None, *, today: dt.date | None = None)
     if health is None:
         return []
     today = today or timezone.localdate()
-    return [{**m, "value": measure_value(m, today=today)} for m in health.breakdown.get("measures", [])]
+    return [{**m, "value": measure_value(m, today=today)} for m in breakdown_of(health).get("measures", [])]
 
 
 def breakdown_rows(health: HealthScore | None, *, today: dt.date | None = None) -> list[BreakdownRow]:
@@ -207,7 +209,7 @@ def breakdown_rows(health: HealthScore | None, *, today: dt.date | None = None) 
         return []
     today = today or timezone.localdate()
     rows = []
-    for m in health.breakdown.get("measures", []):
+    for m in breakdown_of(health).get("measures", []):
         updated = m.get("updated_at")
         rows.append(
             BreakdownRow(

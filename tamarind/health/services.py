@@ -63,6 +63,7 @@ from tamarind.core.errors import ValidationFailed
 from tamarind.health.models import (
     SNAPSHOT_SLOTS,
     HealthColor,
+    HealthExplanation,
     HealthHistory,
     HealthLock,
     HealthMixSnapshot,
@@ -272,7 +273,6 @@ SCORE_COLUMNS = [
     "requires_triage",
     *MEASURE_COLUMNS,
     *FACT_COLUMNS,
-    "breakdown",
     "model_version",
     "computed_at",
     "color_changed_at",
@@ -342,6 +342,7 @@ def _recompute_chunk(
     rows: list[tuple[Any, ...]] = []
     changes: list[Change] = []
     stamps: list[tuple[Any, ...]] = []
+    explanations: list[tuple[int, str]] = []
     for account_id, data in gathered.items():
         out.accounts += 1
         old = current.get(account_id)
@@ -394,7 +395,6 @@ def _recompute_chunk(
                 *measures,
                 *(None if d is None else day(d) for d in days),
                 *counts,
-                breakdown,
                 version.version,
                 at(now),
                 changed_at if changed_at is None or isinstance(changed_at, str) else at(changed_at),
@@ -405,12 +405,20 @@ def _recompute_chunk(
             )
         )
         changes.append((account_id, result, data, old))
+        explanations.append((account_id, breakdown))
     bulk_update_rows(HealthScore._meta.db_table, "account_id", ["inputs_digest", "scored_on", "rescore_on"], stamps)
     if not changes:
         return
     out.changed += len(changes)
     # One upsert (COPY into a temporary table and INSERT ... ON CONFLICT on PostgreSQL) for new and changed scores.
     bulk_upsert(HealthScore._meta.db_table, SCORE_COLUMNS, rows, conflict=["account_id"], update=SCORE_COLUMNS[1:])
+    bulk_upsert(
+        HealthExplanation._meta.db_table,
+        ["account_id", "breakdown"],
+        explanations,
+        conflict=["account_id"],
+        update=["breakdown"],
+    )
     _write_history(changes, today=today)
     _consequences(changes, version=version, today=today, now=now, source=source, out=out, ctx=ctx)
 

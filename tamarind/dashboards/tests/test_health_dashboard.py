@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tamarind.accounts.models import LifecycleStage, Segment
 from tamarind.dashboards import health_selectors as hs
-from tamarind.health.models import HealthMixSnapshot, HealthScore, Sentiment, SnapshotLevel
+from tamarind.health.models import HealthExplanation, HealthMixSnapshot, HealthScore, Sentiment, SnapshotLevel
 from tamarind.health.services import health_recompute_accounts, sentiment_set
 from tamarind.health.spec import MEASURES
 from tamarind.testing.factories import AccountFactory
@@ -53,15 +53,10 @@ def measure_columns(bands):
 def scored(region, tam, color, score, *, arr=1000, segment=Segment.ENTERPRISE, priority=1, bands=None, drag="", **kw):
     account = AccountFactory(region=region, tam=tam, arr=Decimal(arr), segment=segment, priority=priority, **kw)
     bands = bands or {"sentiment": color}
-    HealthScore.objects.create(
-        account=account,
-        score=score,
-        color=color,
-        drag=drag,
-        breakdown=breakdown(bands),
-        model_version=1,
-        **measure_columns(bands),
+    health = HealthScore.objects.create(
+        account=account, score=score, color=color, drag=drag, model_version=1, **measure_columns(bands)
     )
+    HealthExplanation.objects.create(health=health, breakdown=breakdown(bands))
     return account
 
 

@@ -21,6 +21,7 @@ from tamarind.health.models import (
     HealthScore,
     RunStatus,
     Sentiment,
+    breakdown_of,
 )
 from tamarind.health.selectors import stored_measures
 from tamarind.health.services import (
@@ -167,7 +168,7 @@ def test_unchanged_inputs_are_not_scored_again_and_a_new_day_rewrites_only_what_
     engagement = next(
         m for m in stored_measures(health, today=today + dt.timedelta(days=1)) if m["key"] == "engagement"
     )
-    assert engagement["value"] == "4 days since the last call or meeting" and "value" not in health.breakdown
+    assert engagement["value"] == "4 days since the last call or meeting" and "value" not in str(breakdown_of(health))
     assert (health.engaged_on, health.engagement_color) == (today - dt.timedelta(days=3), "green")
     # Priority 1 is green up to 35 days: the day the call is 36 days old, that account alone is scored again.
     edge = health_recompute_all(source="test", today=today + dt.timedelta(days=33))
