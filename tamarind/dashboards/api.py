@@ -19,6 +19,7 @@ from tamarind import policy
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.schemas import actor, error_responses, money
 from tamarind.dashboards import health_selectors, selectors
+from tamarind.dashboards.selectors import param_text
 
 LIST_PAGE_HEALTH = health_selectors.LIST_PAGE
 
@@ -249,6 +250,12 @@ class HealthDashboardQuery(Schema):
     red_page: str | None = Field(None, description="The page of the red accounts (lowest score first).")
     yellow_page: str | None = Field(None, description="The page of the yellow accounts (lowest score first).")
     stale_page: str | None = Field(None, description="The page of the stale reviews (oldest review first).")
+    tab: str | None = Field(
+        None,
+        description="Only one tab's figures, as the page shows them: `overview` (totals, left_out, mix, trend, "
+        "stale and never-reviewed counts), `lists` (red, yellow), `stale`, `measures` or `indicators` (indicator "
+        "totals and the per-account page); the other fields are null. Every tab's figures when absent.",
+    )
 
 
 class MixCellOut(Schema):
@@ -334,33 +341,35 @@ class IndicatorPageOut(Schema):
 
 
 class HealthDashboardOut(Schema):
+    """Every tab's figures; with ``tab``, the other tabs' fields are null."""
+
     today: dt.date
     model_version: int
     staleness_days: int
     filters: dict[str, Any]
-    totals: MixLineOut = Field(..., description="The accounts in health reporting (see `left_out`).")
-    left_out: HealthLeftOutOut
-    mix: dict[str, list[MixLineOut]] = Field(..., description="By `region`, `tam`, `segment` and `priority`.")
-    trend: list[HealthTrendPointOut] = Field(
+    totals: MixLineOut | None = Field(..., description="The accounts in health reporting (see `left_out`).")
+    left_out: HealthLeftOutOut | None
+    mix: dict[str, list[MixLineOut]] | None = Field(..., description="By `region`, `tam`, `segment` and `priority`.")
+    trend: list[HealthTrendPointOut] | None = Field(
         ...,
         description=f"The mix of the accounts shown on each of the last {health_selectors.TREND_DAYS} days, as "
         "that day's last full recompute left it (days without one are absent).",
     )
-    red: list[HealthAccountOut] = Field(
+    red: list[HealthAccountOut] | None = Field(
         ..., description=f"One page (`red_page`) of {LIST_PAGE_HEALTH}, lowest score first."
     )
-    red_page: HealthListPageOut
-    yellow: list[HealthAccountOut] = Field(..., description="One page (`yellow_page`), lowest score first.")
-    yellow_page: HealthListPageOut
-    stale_count: int
-    never_reviewed_count: int
-    stale: list[HealthAccountOut] = Field(..., description="One page (`stale_page`), oldest review first.")
-    stale_page: HealthListPageOut
-    measures: list[MeasureLineOut]
-    indicator_totals: list[IndicatorTotalOut] = Field(
+    red_page: HealthListPageOut | None
+    yellow: list[HealthAccountOut] | None = Field(..., description="One page (`yellow_page`), lowest score first.")
+    yellow_page: HealthListPageOut | None
+    stale_count: int | None
+    never_reviewed_count: int | None
+    stale: list[HealthAccountOut] | None = Field(..., description="One page (`stale_page`), oldest review first.")
+    stale_page: HealthListPageOut | None
+    measures: list[MeasureLineOut] | None
+    indicator_totals: list[IndicatorTotalOut] | None = Field(
         ..., description="Per early-warning indicator, in order, then `any`: accounts and ARR it fires for."
     )
-    indicators: IndicatorPageOut
+    indicators: IndicatorPageOut | None
 
 
 def _health_account(a: Any, dash: health_selectors.HealthDashboard) -> dict[str, Any]:
@@ -403,14 +412,13 @@ def health_dashboard(request: HttpRequest, params: Query[HealthDashboardQuery]) 
     regions = health_selectors.health_regions(user)
     raw = params.dict()
     filters = health_selectors.HealthFilters.from_params(raw, user=user, regions=regions)
+    tab = param_text(params.tab) or None
+    if tab is not None and tab not in health_selectors.TABS:
+        filters.errors["tab"] = f"Unknown tab {tab!r}: one of {', '.join(health_selectors.TABS)}."
     if filters.errors:
         raise ValidationFailed({k: [v] for k, v in filters.errors.items()})
-    dash = health_selectors.health_dashboard(user, filters, regions=regions)
-    assert dash.overview is not None and dash.trend is not None and dash.measures is not None
-    assert dash.red is not None and dash.yellow is not None and dash.stale is not None
-    assert dash.page is not None and dash.indicators is not None and dash.indicator_totals is not None
-    figures = health_selectors.overview_figures(dash.overview, dash.trend)
-    return {
+    dash = health_selectors.health_dashboard(user, filters, regions=regions, tab=tab)
+    out: dict[str, Any] = {
         "today": dash.today,
         "model_version": dash.spec_version,
         "staleness_days": dash.staleness_days,
@@ -420,22 +428,30 @@ def health_dashboard(request: HttpRequest, params: Query[HealthDashboardQuery]) 
             "segment": filters.segment,
             "indicator": filters.indicator,
             **{key: getattr(filters, key) for key in health_selectors.PAGES},
+            "tab": tab,
         },
-        **figures,
-        "left_out": {"will_churn": dash.overview.left_out},
-        "red": [_health_account(a, dash) for a in dash.red],
-        "red_page": _list_page(dash.red),
-        "yellow": [_health_account(a, dash) for a in dash.yellow],
-        "yellow_page": _list_page(dash.yellow),
-        "stale_count": dash.overview.stale,
-        "never_reviewed_count": dash.overview.never,
-        "stale": [_health_account(a, dash) for a in dash.stale],
-        "stale_page": _list_page(dash.stale),
-        "measures": [{"key": m.key, "label": m.label, **m.counts, "average": m.average} for m in dash.measures],
-        "indicator_totals": [
+        **dict.fromkeys(
+            ["totals", "left_out", "mix", "trend", "stale_count", "never_reviewed_count", "measures"], None
+        ),
+        **dict.fromkeys(["red", "red_page", "yellow", "yellow_page", "stale", "stale_page"], None),
+        **dict.fromkeys(["indicator_totals", "indicators"], None),
+    }
+    if dash.overview is not None and dash.trend is not None:
+        out.update(health_selectors.overview_figures(dash.overview, dash.trend))
+        out["left_out"] = {"will_churn": dash.overview.left_out}
+        out["stale_count"], out["never_reviewed_count"] = dash.overview.stale, dash.overview.never
+    for key in ("red", "yellow", "stale"):
+        page = getattr(dash, key)
+        if page is not None:
+            out[key] = [_health_account(a, dash) for a in page]
+            out[f"{key}_page"] = _list_page(page)
+    if dash.measures is not None:
+        out["measures"] = [{"key": m.key, "label": m.label, **m.counts, "average": m.average} for m in dash.measures]
+    if dash.indicator_totals is not None and dash.page is not None and dash.indicators is not None:
+        out["indicator_totals"] = [
             {"key": t.key, "label": t.label, "accounts": t.accounts, "arr": money(t.arr)} for t in dash.indicator_totals
-        ],
-        "indicators": {
+        ]
+        out["indicators"] = {
             "indicator": filters.indicator,
             **_list_page(dash.page),
             "rows": [
@@ -448,8 +464,8 @@ def health_dashboard(request: HttpRequest, params: Query[HealthDashboardQuery]) 
                 }
                 for row in dash.indicators
             ],
-        },
-    }
+        }
+    return out
 
 
 def _color(account: Any) -> str | None:

@@ -53,6 +53,7 @@ def test_permission_trio(book, api_for, client):
         ({"segment": "huge"}, "segment"),
         ({"page": "0"}, "page"),
         ({"stale_page": "x"}, "stale_page"),
+        ({"tab": "everything"}, "tab"),
         ({"indicator": "gremlins"}, "indicator"),
     ],
 )
@@ -122,6 +123,7 @@ def test_in_the_openapi_schema(client):
         "red_page",
         "yellow_page",
         "stale_page",
+        "tab",
     }
     assert "HealthDashboardOut" in schema["components"]["schemas"]
 
@@ -161,3 +163,32 @@ def test_the_trend_comes_from_the_snapshots(book, api_for):
             "stale": 0,
         }
     ]
+
+
+@pytest.mark.parametrize(
+    "tab, present",
+    [
+        ("overview", {"totals", "left_out", "mix", "trend", "stale_count", "never_reviewed_count"}),
+        ("lists", {"red", "red_page", "yellow", "yellow_page"}),
+        ("stale", {"stale", "stale_page"}),
+        ("measures", {"measures"}),
+        ("indicators", {"indicator_totals", "indicators"}),
+    ],
+)
+def test_one_tab_s_figures_as_the_page_shows_them(book, api_for, tab, present):
+    """``tab`` answers one tab's figures (what the page's tab shows, at that tab's cost); the rest is null. Its
+    figures are those of the whole answer."""
+    grow(book, 6)
+    c = api_for(book.manager)
+    whole = c.get(URL).json()
+    with CaptureQueriesContext(connection) as one_tab:
+        part = c.get(URL, {"tab": tab}).json()
+    with CaptureQueriesContext(connection) as every_tab:
+        c.get(URL)
+    sections = {
+        "totals", "left_out", "mix", "trend", "stale_count", "never_reviewed_count", "red", "red_page", "yellow",
+        "yellow_page", "stale", "stale_page", "measures", "indicator_totals", "indicators",
+    }  # fmt: skip
+    assert {k for k in sections if part[k] is not None} == present
+    assert all(part[k] == whole[k] for k in present) and part["filters"]["tab"] == tab
+    assert len(one_tab) < len(every_tab)

@@ -356,7 +356,7 @@ def test_the_charts_draw_what_the_api_returns(book, client_for, api_for):
         '<script id="health-figures" type="application/json">'
     )
     figures = json.loads(body[start : body.index("</script>", start)])
-    api = api_for(book.manager).get("/api/v1/dashboards/health", {"segment": "enterprise"}).json()
+    api = api_for(book.manager).get("/api/v1/dashboards/health", {"segment": "enterprise", "tab": "overview"}).json()
     assert figures["totals"] == api["totals"] and figures["mix"] == api["mix"] and figures["trend"] == api["trend"]
     assert [d["key"] for d in figures["dimensions"]] == ["tam", "segment", "priority"]  # a manager: one region
 
