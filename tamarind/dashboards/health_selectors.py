@@ -384,11 +384,15 @@ def widget_color_page(
     return paginator.get_page(page)
 
 
-def widget_stale_page(accounts: AccountQuerySet, *, page: int, per_page: int = LIST_PAGE) -> Page:
+def widget_stale_page(
+    accounts: AccountQuerySet, *, page: int, count: int | None = None, per_page: int = LIST_PAGE
+) -> Page:
     """One page of the accounts whose sentiment is stale (the flag every recompute sets from the model's staleness
-    days), oldest review first (the stored day of the newest sentiment, along a partial index)."""
+    days), oldest review first (the stored day of the newest sentiment, along a partial index): one query when
+    ``count`` is known, two otherwise."""
     ordered = _listed(accounts.filter(health__stale=True)).order_by("health__sentiment_on", "pk")
-    return Paginator(ordered, per_page).get_page(page)
+    paginator = Paginator(ordered, per_page) if count is None else CountedPaginator(ordered, per_page, count=count)
+    return paginator.get_page(page)
 
 
 def sentiment_age(account: Account, today: dt.date) -> int | None:
@@ -657,13 +661,19 @@ def health_dashboard(
         left_out = left_out_count(user, filters)
         dash.overview = widget_overview(accounts, regions=regions, tams=tams, left_out=left_out)
         dash.trend = widget_trend(user, filters, today=today)
+    # Every tab at once (the API): the lists take their counts from the overview's totals, not from queries again.
+    overview = dash.overview
     if dash.shows("lists"):
-        counts = color_counts(accounts)
+        if overview is not None:
+            counts = {c: overview.totals.cells[c].accounts for c in COLORS}
+        else:
+            counts = color_counts(accounts)
         red, yellow = HealthColor.RED, HealthColor.YELLOW
         dash.red = widget_color_page(accounts, red, page=filters.red_page, count=counts.get(red, 0))
         dash.yellow = widget_color_page(accounts, yellow, page=filters.yellow_page, count=counts.get(yellow, 0))
     if dash.shows("stale"):
-        dash.stale = widget_stale_page(accounts, page=filters.stale_page)
+        stale = overview.stale if overview is not None else None
+        dash.stale = widget_stale_page(accounts, page=filters.stale_page, count=stale)
     if dash.shows("measures"):
         dash.measures = widget_measures(accounts)
     if dash.shows("indicators"):
