@@ -190,11 +190,9 @@ def _health_tab(request: HttpRequest, tab: str) -> HttpResponse:
         "scope_qs": urlencode(scope),
         "trend_days": health_selectors.TREND_DAYS,
         "segments": Segment.choices,
-        "colors": health_selectors.COLUMNS,
         "can_filter_region": policy.can_filter_dashboard_by_region(user),
         "can_filter_tam": can_filter_tam,
         "own_only": not can_filter_tam,
-        "list_page": health_selectors.LIST_PAGE,
     }
     if dash.overview is not None and dash.trend is not None:
         # By region for those who see several regions, by TAM for those who see several TAMs' accounts.

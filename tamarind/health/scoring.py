@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 from json.encoder import encode_basestring_ascii as _str
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from tamarind.health.spec import (
@@ -74,11 +75,14 @@ class HealthInputs:
 
 
 _INPUT_FIELDS = tuple(f.name for f in fields(HealthInputs))
+_INPUT_VALUES = attrgetter(*_INPUT_FIELDS)
 
 
 def astuple_fast(inputs: HealthInputs) -> tuple[Any, ...]:
-    """The inputs' values in field order (``dataclasses.astuple`` deep-copies each one: too slow per account)."""
-    return tuple(getattr(inputs, name) for name in _INPUT_FIELDS)
+    """The inputs' values in field order (``dataclasses.astuple`` deep-copies each one: too slow per account; one
+    ``attrgetter`` of every field reads them in C)."""
+    values: tuple[Any, ...] = _INPUT_VALUES(inputs)
+    return values
 
 
 Facts = tuple[tuple[str, Any], ...]

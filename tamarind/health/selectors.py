@@ -65,14 +65,21 @@ class AccountHealthInputs:
 
 def _local_days() -> Any:
     """A converter of raw-SQL timestamps to local dates (dates, as PostgreSQL gives them here, pass), with the
-    current time zone looked up once (``timezone.localdate`` looks it up per call: a tenth of a full run)."""
+    current time zone looked up once (``timezone.localdate`` looks it up per call: a tenth of a full run) and each
+    distinct timestamp converted once (an ingest stamps thousands of accounts with the same moment)."""
     tz = timezone.get_current_timezone()
     aware = datetime_reader()
+    seen: dict[Any, dt.date] = {}
 
     def convert(value: Any) -> dt.date | None:
         if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
             return value
-        return aware(value).astimezone(tz).date()
+        day = seen.get(value)
+        if day is None:
+            if len(seen) > 10_000:
+                seen.clear()
+            day = seen[value] = aware(value).astimezone(tz).date()
+        return day
 
     return convert
 
