@@ -238,7 +238,6 @@ class Current(NamedTuple):
     color: str
     stale: bool
     requires_triage: bool
-    color_changed_at: Any
     scored_on: dt.date | None
     rescore_on: dt.date | None
 
@@ -292,15 +291,13 @@ def _current_scores(scope: Sequence[int] | IdRange) -> dict[int, Current]:
     where, params = id_filter("account_id", scope)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT account_id, digest, inputs_digest, score, color, stale, requires_triage, color_changed_at, "  # noqa: S608
+            f"SELECT account_id, digest, inputs_digest, score, color, stale, requires_triage, "  # noqa: S608
             f"scored_on, rescore_on FROM {q(HealthScore._meta.db_table)} WHERE {where}",
             params,
         )
         day = date_reader()
         return {
-            row[0]: Current(
-                row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]), row[7], day(row[8]), day(row[9])
-            )
+            row[0]: Current(row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]), day(row[7]), day(row[8]))
             for row in cursor.fetchall()
         }
 
@@ -343,6 +340,7 @@ def _recompute_chunk(
     changes: list[Change] = []
     stamps: list[tuple[Any, ...]] = []
     explanations: list[tuple[int, str]] = []
+    recolored: list[tuple[int, Any]] = []
     for account_id, data in gathered.items():
         out.accounts += 1
         old = current.get(account_id)
@@ -385,9 +383,8 @@ def _recompute_chunk(
             # it now holds for, so the next runs skip it.
             stamps.append((account_id, key, today_value, until_value))
             continue
-        changed_at = old.color_changed_at if old is not None else None
         if old is not None and old.color and color and old.color != color:
-            changed_at = now
+            recolored.append((account_id, at(now)))
         rows.append(
             (
                 account_id,
@@ -397,7 +394,7 @@ def _recompute_chunk(
                 *counts,
                 version.version,
                 at(now),
-                changed_at if changed_at is None or isinstance(changed_at, str) else at(changed_at),
+                None,  # color_changed_at: kept as it is by the upsert, set below for the scores whose color changed
                 today_value,
                 until_value,
                 digest,
@@ -411,7 +408,11 @@ def _recompute_chunk(
         return
     out.changed += len(changes)
     # One upsert (COPY into a temporary table and INSERT ... ON CONFLICT on PostgreSQL) for new and changed scores.
-    bulk_upsert(HealthScore._meta.db_table, SCORE_COLUMNS, rows, conflict=["account_id"], update=SCORE_COLUMNS[1:])
+    # ``color_changed_at`` is not read back for every account (parsing 100,000 timestamps a run): the upsert leaves
+    # it as it is, and the few scores whose color changed get theirs after.
+    update = [c for c in SCORE_COLUMNS[1:] if c != "color_changed_at"]
+    bulk_upsert(HealthScore._meta.db_table, SCORE_COLUMNS, rows, conflict=["account_id"], update=update)
+    bulk_update_rows(HealthScore._meta.db_table, "account_id", ["color_changed_at"], recolored)
     bulk_upsert(
         HealthExplanation._meta.db_table,
         ["account_id", "breakdown"],

@@ -184,6 +184,7 @@ def test_unchanged_inputs_are_not_scored_again_and_a_new_day_rewrites_only_what_
 def test_a_color_change_writes_the_timeline_notifies_and_proposes_triage(book: Book) -> None:
     sentiment_set(actor=book.tam, account=book.account, color="green", reason="Fine")
     assert Notification.objects.count() == 0  # a first score is no change
+    assert HealthScore.objects.get(account=book.account).color_changed_at is None
     sentiment_set(actor=book.tam, account=book.account, color="red", reason="Outage, exec escalation")
     health = HealthScore.objects.get(account=book.account)
     assert (health.color, health.red_override) == ("red", True)
@@ -198,6 +199,10 @@ def test_a_color_change_writes_the_timeline_notifies_and_proposes_triage(book: B
     # one history point per day: the day's last score
     assert list(HealthHistory.objects.values_list("color", flat=True)) == ["red"]
     assert Task.objects.filter(account=book.account, type="triage_review").count() == 1
+    # Rewritten without a change of color (a call moves the score, red stays red): the change keeps its moment.
+    TimelineEntry.objects.create(account=book.account, kind=EntryKind.CALL, title="Call", occurred_at=timezone.now())
+    assert health_recompute_accounts(account_ids=[book.account.pk], source="test").changed == 1
+    assert HealthScore.objects.get(account=book.account).color_changed_at == health.color_changed_at
 
 
 def test_recipients_by_color(book: Book) -> None:
