@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.apps import apps
 from django.db import connection, models
 
 T = TypeVar("T")
@@ -229,6 +230,18 @@ def bulk_update_rows(table: str, key: str, columns: list[str], rows: list[tuple[
     quote = connection.ops.quote_name
     target = quote(table)
     with connection.cursor() as cursor, connection.wrap_database_errors:
+        if connection.vendor == "postgresql" and _small(rows, [key, *columns]):
+            # A few rows: one UPDATE ... FROM (VALUES ...), each value cast to its column's type (a NULL alone in
+            # a VALUES column would be text). A temporary table costs more round trips than these rows.
+            types = _column_types(table, [key, *columns])
+            names = ", ".join(quote(c) for c in [key, *columns])
+            assignments = ", ".join(f"{quote(c)} = u.{quote(c)}::{types[c]}" for c in columns)
+            cursor.execute(
+                f"UPDATE {target} AS t SET {assignments} FROM (VALUES {_values(rows, [key, *columns])}) AS u ({names}) "  # noqa: S608
+                f"WHERE t.{quote(key)} = u.{quote(key)}::{types[key]}",
+                [v for row in rows for v in row],
+            )
+            return int(cursor.rowcount)
         if connection.vendor == "postgresql":
             names = ", ".join(quote(c) for c in [key, *columns])
             cursor.execute(
@@ -281,6 +294,14 @@ def update_instances(objs: Sequence[models.Model], fields: Sequence[str], *, bat
             )
         updated += bulk_update_rows(meta.db_table, str(pk.column), columns, rows)
     return updated
+
+
+def _column_types(table: str, columns: list[str]) -> dict[str, str]:
+    """The database types of ``columns`` of ``table`` (PostgreSQL), from the model that owns the table."""
+    model = next(m for m in apps.get_models() if m._meta.db_table == table)
+    by_column = {f.column: f for f in model._meta.concrete_fields}
+    # "varchar(32)" casts as "varchar", "numeric(14, 2)" as "numeric": the length or precision is the column's own.
+    return {c: str(by_column[c].db_type(connection)).split("(")[0] for c in columns}
 
 
 def date_reader() -> Callable[[Any], Any]:

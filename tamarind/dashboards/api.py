@@ -19,8 +19,9 @@ from tamarind import policy
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.schemas import QuerySchema, actor, error_responses, money
 from tamarind.dashboards import health_selectors, selectors
+from tamarind.dashboards.selectors import param_text
 
-LIST_LIMIT_HEALTH = health_selectors.LIST_LIMIT
+LIST_PAGE_HEALTH = health_selectors.LIST_PAGE
 
 router = Router(tags=["Dashboards"])
 
@@ -259,6 +260,15 @@ class HealthDashboardQuery(QuerySchema):
         "`renewal_at_risk` or `stalled_triage`.",
     )
     page: str | None = Field(None, description="The page of the early-warning indicators (worst health first).")
+    red_page: str | None = Field(None, description="The page of the red accounts (lowest score first).")
+    yellow_page: str | None = Field(None, description="The page of the yellow accounts (lowest score first).")
+    stale_page: str | None = Field(None, description="The page of the stale reviews (oldest review first).")
+    tab: str | None = Field(
+        None,
+        description="Only one tab's figures, as the page shows them: `overview` (totals, left_out, mix, trend, "
+        "stale and never-reviewed counts), `lists` (red, yellow), `stale`, `measures` or `indicators` (indicator "
+        "totals and the per-account page); the other fields are null. Every tab's figures when absent.",
+    )
 
 
 class MixCellOut(Schema):
@@ -274,6 +284,17 @@ class MixLineOut(Schema):
     colors: dict[str, MixCellOut] = Field(..., description="Per `green`, `yellow`, `red` and `none` (not scored).")
 
 
+class HealthTrendPointOut(Schema):
+    day: dt.date
+    accounts: dict[str, int] = Field(..., description="Per `green`, `yellow`, `red` and `none` (not scored).")
+    arr: dict[str, str | None] = Field(..., description="ARR per color, the same keys.")
+    stale: int = Field(..., description="Accounts whose TAM sentiment was stale that day.")
+
+
+class HealthLeftOutOut(Schema):
+    will_churn: int = Field(..., description="Accounts of the same scope that will churn: out of health reporting.")
+
+
 class HealthAccountOut(Schema):
     account_id: int
     account: str
@@ -286,6 +307,12 @@ class HealthAccountOut(Schema):
     stale: bool
     sentiment_age_days: int | None = Field(..., description="Days since the newest TAM sentiment; null: never.")
     next_renewal_date: dt.date | None
+
+
+class HealthListPageOut(Schema):
+    page: int
+    pages: int
+    accounts: int = Field(..., description="Accounts in the whole list (every page).")
 
 
 class MeasureLineOut(Schema):
@@ -327,32 +354,35 @@ class IndicatorPageOut(Schema):
 
 
 class HealthDashboardOut(Schema):
+    """Every tab's figures; with ``tab``, the other tabs' fields are null."""
+
     today: dt.date
     model_version: int
     staleness_days: int
     filters: dict[str, Any]
-    totals: MixLineOut
-    mix: dict[str, list[MixLineOut]] = Field(..., description="By `region`, `tam`, `segment` and `priority`.")
-    red: list[HealthAccountOut] = Field(..., description=f"Lowest score first, at most {LIST_LIMIT_HEALTH}.")
-    yellow: list[HealthAccountOut]
-    stale_count: int
-    never_reviewed_count: int
-    stale: list[HealthAccountOut] = Field(..., description="Oldest review first.")
-    measures: list[MeasureLineOut]
-    indicator_totals: list[IndicatorTotalOut] = Field(
+    totals: MixLineOut | None = Field(..., description="The accounts in health reporting (see `left_out`).")
+    left_out: HealthLeftOutOut | None
+    mix: dict[str, list[MixLineOut]] | None = Field(..., description="By `region`, `tam`, `segment` and `priority`.")
+    trend: list[HealthTrendPointOut] | None = Field(
+        ...,
+        description=f"The mix of the accounts shown on each of the last {health_selectors.TREND_DAYS} days, as "
+        "that day's last full recompute left it (days without one are absent).",
+    )
+    red: list[HealthAccountOut] | None = Field(
+        ..., description=f"One page (`red_page`) of {LIST_PAGE_HEALTH}, lowest score first."
+    )
+    red_page: HealthListPageOut | None
+    yellow: list[HealthAccountOut] | None = Field(..., description="One page (`yellow_page`), lowest score first.")
+    yellow_page: HealthListPageOut | None
+    stale_count: int | None
+    never_reviewed_count: int | None
+    stale: list[HealthAccountOut] | None = Field(..., description="One page (`stale_page`), oldest review first.")
+    stale_page: HealthListPageOut | None
+    measures: list[MeasureLineOut] | None
+    indicator_totals: list[IndicatorTotalOut] | None = Field(
         ..., description="Per early-warning indicator, in order, then `any`: accounts and ARR it fires for."
     )
-    indicators: IndicatorPageOut
-
-
-def _mix(line: health_selectors.MixLine) -> dict[str, Any]:
-    return {
-        "key": line.key,
-        "label": line.label,
-        "accounts": line.accounts,
-        "arr": money(line.arr),
-        "colors": {c: {"accounts": cell.accounts, "arr": money(cell.arr)} for c, cell in line.cells.items()},
-    }
+    indicators: IndicatorPageOut | None
 
 
 def _health_account(a: Any, dash: health_selectors.HealthDashboard) -> dict[str, Any]:
@@ -373,33 +403,35 @@ def _health_account(a: Any, dash: health_selectors.HealthDashboard) -> dict[str,
     }
 
 
+def _list_page(page: Any) -> dict[str, int]:
+    return {"page": page.number, "pages": page.paginator.num_pages, "accounts": page.paginator.count}
+
+
 @router.get(
     "/health",
     response={200: HealthDashboardOut, **error_responses(401, 403, 422)},
     summary="Customer health dashboard",
-    description="The health mix (accounts and ARR per color) by region, TAM, segment and priority; red and yellow "
-    "accounts; stale reviews; each measure's bands and average; per early-warning indicator, the accounts and ARR "
-    "it fires for across the book; and one page of early-warning indicators per account (what fired and why), "
-    "optionally only the accounts one indicator fires for. Directors and admins see every region, a TAM Manager "
-    "their region, a TAM their own accounts.",
+    description="The health mix (accounts and ARR per color) by region, TAM, segment and priority, and its trend; "
+    "red and yellow accounts and stale reviews, a page of each; each measure's bands and average; per early-warning "
+    "indicator, the accounts and ARR it fires for across the book; and one page of early-warning indicators per "
+    "account (what fired and why), optionally only the accounts one indicator fires for. Directors and admins see "
+    "every region, a TAM Manager their region, a TAM their own accounts; accounts that will churn are out of health "
+    "reporting (`left_out`).",
 )
 def health_dashboard(request: HttpRequest, params: Query[HealthDashboardQuery]) -> dict[str, Any]:
     user = actor(request)
     if not policy.can_view_health_dashboard(user):
         raise PermissionDenied("The health dashboard is for TAMs, their managers, directors and admins.")
     regions = health_selectors.health_regions(user)
-    raw = {
-        "region": params.region,
-        "tam": params.tam,
-        "segment": params.segment,
-        "indicator": params.indicator,
-        "page": params.page,
-    }
+    raw = params.dict()
     filters = health_selectors.HealthFilters.from_params(raw, user=user, regions=regions)
+    tab = param_text(params.tab) or None
+    if tab is not None and tab not in health_selectors.TABS:
+        filters.errors["tab"] = f"Unknown tab {tab!r}: one of {', '.join(health_selectors.TABS)}."
     if filters.errors:
         raise ValidationFailed({k: [v] for k, v in filters.errors.items()})
-    dash = health_selectors.health_dashboard(user, filters, regions=regions)
-    return {
+    dash = health_selectors.health_dashboard(user, filters, regions=regions, tab=tab)
+    out: dict[str, Any] = {
         "today": dash.today,
         "model_version": dash.spec_version,
         "staleness_days": dash.staleness_days,
@@ -408,24 +440,33 @@ def health_dashboard(request: HttpRequest, params: Query[HealthDashboardQuery]) 
             "tam": filters.tam,
             "segment": filters.segment,
             "indicator": filters.indicator,
-            "page": filters.page,
+            **{key: getattr(filters, key) for key in health_selectors.PAGES},
+            "tab": tab,
         },
-        "totals": _mix(dash.totals),
-        "mix": {key: [_mix(line) for line in lines] for key, lines in dash.mix.items()},
-        "red": [_health_account(a, dash) for a in dash.red],
-        "yellow": [_health_account(a, dash) for a in dash.yellow],
-        "stale_count": dash.stale_counts["stale"],
-        "never_reviewed_count": dash.stale_counts["never"],
-        "stale": [_health_account(a, dash) for a in dash.stale],
-        "measures": [{"key": m.key, "label": m.label, **m.counts, "average": m.average} for m in dash.measures],
-        "indicator_totals": [
+        **dict.fromkeys(
+            ["totals", "left_out", "mix", "trend", "stale_count", "never_reviewed_count", "measures"], None
+        ),
+        **dict.fromkeys(["red", "red_page", "yellow", "yellow_page", "stale", "stale_page"], None),
+        **dict.fromkeys(["indicator_totals", "indicators"], None),
+    }
+    if dash.overview is not None and dash.trend is not None:
+        out.update(health_selectors.overview_figures(dash.overview, dash.trend))
+        out["left_out"] = {"will_churn": dash.overview.left_out}
+        out["stale_count"], out["never_reviewed_count"] = dash.overview.stale, dash.overview.never
+    for key in ("red", "yellow", "stale"):
+        page = getattr(dash, key)
+        if page is not None:
+            out[key] = [_health_account(a, dash) for a in page]
+            out[f"{key}_page"] = _list_page(page)
+    if dash.measures is not None:
+        out["measures"] = [{"key": m.key, "label": m.label, **m.counts, "average": m.average} for m in dash.measures]
+    if dash.indicator_totals is not None and dash.page is not None and dash.indicators is not None:
+        out["indicator_totals"] = [
             {"key": t.key, "label": t.label, "accounts": t.accounts, "arr": money(t.arr)} for t in dash.indicator_totals
-        ],
-        "indicators": {
+        ]
+        out["indicators"] = {
             "indicator": filters.indicator,
-            "page": dash.page.number,
-            "pages": dash.page.paginator.num_pages,
-            "accounts": dash.page.paginator.count,
+            **_list_page(dash.page),
             "rows": [
                 {
                     "account_id": row.account.pk,
@@ -436,8 +477,8 @@ def health_dashboard(request: HttpRequest, params: Query[HealthDashboardQuery]) 
                 }
                 for row in dash.indicators
             ],
-        },
-    }
+        }
+    return out
 
 
 def _color(account: Any) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,7 +20,7 @@ from tamarind.accounts.models import Account, Segment
 from tamarind.assignment.selectors import staffing_outcomes
 from tamarind.assignment.views import assign_from_list
 from tamarind.core.http import request_user
-from tamarind.dashboards import health_selectors, selectors
+from tamarind.dashboards import health_html, health_selectors, selectors
 from tamarind.health.spec import MEASURE_LABELS
 from tamarind.onboarding.selectors import account_onboarding
 from tamarind.people.models import User
@@ -138,69 +139,150 @@ def onboarding_assign(request: HttpRequest, account_id: int) -> HttpResponse:
     return render(request, "dashboards/_unassigned_row.html", context, status=400 if error else 200)
 
 
+# --- Customer Health Dashboard: one page, a tab at a time ----------------------------------------------------------
+
+HEALTH_TAB_URLS = {
+    "overview": "dashboards:health",
+    "lists": "dashboards:health_lists",
+    "stale": "dashboards:health_stale",
+    "measures": "dashboards:health_measures",
+    "indicators": "dashboards:health_indicators",
+}
+MIX_TITLES = {"region": "Region", "tam": "TAM", "segment": "Segment", "priority": "Priority"}
+
+
 @login_required
 @require_http_methods(["GET"])
 def health_dashboard(request: HttpRequest) -> HttpResponse:
-    """The Customer Health Dashboard: the health mix by region, TAM, segment and priority, the red and yellow lists,
-    stale reviews, each measure across the book, how many accounts each early-warning indicator fires for, and the
-    indicators per account (one page; ``indicator`` keeps the accounts one indicator fires for)."""
+    """The Customer Health Dashboard's Overview: totals, the health mix by region, TAM, segment and priority (a
+    chart), and its trend (a chart, from the daily snapshots)."""
+    return _health_tab(request, "overview")
+
+
+@login_required
+@require_http_methods(["GET"])
+def health_lists(request: HttpRequest) -> HttpResponse:
+    """Red and yellow accounts, lowest score first, a page of each."""
+    return _health_tab(request, "lists")
+
+
+@login_required
+@require_http_methods(["GET"])
+def health_stale(request: HttpRequest) -> HttpResponse:
+    """Accounts whose TAM sentiment is stale, oldest review first, a page at a time."""
+    return _health_tab(request, "stale")
+
+
+@login_required
+@require_http_methods(["GET"])
+def health_measures(request: HttpRequest) -> HttpResponse:
+    """Each measure's bands and average score across the accounts shown."""
+    return _health_tab(request, "measures")
+
+
+@login_required
+@require_http_methods(["GET"])
+def health_indicators(request: HttpRequest) -> HttpResponse:
+    """The early-warning indicators: how many accounts each fires for, and a page of accounts with what fired and
+    why (``indicator`` keeps the accounts one indicator fires for)."""
+    return _health_tab(request, "indicators")
+
+
+def _query(params: dict[str, Any]) -> str:
+    """``params`` as a query string ending in ``&`` (empty when none), for links that add one more parameter."""
+    text = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return f"{text}&" if text else ""
+
+
+def _health_tab(request: HttpRequest, tab: str) -> HttpResponse:
     user = request_user(request)
     if not policy.can_view_health_dashboard(user):
         raise PermissionDenied("The health dashboard is for TAMs, their managers, directors and admins.")
     regions = health_selectors.health_regions(user)
     filters = health_selectors.HealthFilters.from_params(request.GET, user=user, regions=regions)
-    dash = health_selectors.health_dashboard(user, filters, regions=regions)
-    scope = health_selectors.health_scope(user, filters, regions=regions, tams=dash.tam_choices)
-    titles = {"region": "By region", "tam": "By TAM", "segment": "By segment", "priority": "By priority"}
-    mix_sections = [
-        {"key": key, "title": title, "lines": dash.mix[key]}
-        for key, title in titles.items()
-        if not (key in ("region", "tam") and not policy.can_filter_dashboard_by_tam(user))
-    ]
-    params = request.GET.copy()
-    params.pop("page", None)
-    others = params.copy()
-    others.pop("indicator", None)
-    context = {
+    # The caption (what the counts leave out) is read first: its will-churn count is the overview's too.
+    tams = health_selectors.health_tams(user, regions)
+    book_scope = health_selectors.health_scope(user, filters, regions=regions, tams=tams)
+    dash = health_selectors.health_dashboard(
+        user, filters, regions=regions, tab=tab, tams=tams, left_out=book_scope.will_churn
+    )
+    scope = filters.scope_params()
+    scope_query = _query(scope)
+    can_filter_tam = policy.can_filter_dashboard_by_tam(user)
+    context: dict[str, Any] = {
         "dash": dash,
-        "scope": scope,  # the caption (dashboards/_health_scope.html): what the counts leave out
+        "book_scope": book_scope,  # the caption (dashboards/_health_scope.html): what the counts leave out
         "filters": filters,
+        "tab": tab,
+        "tab_url": reverse(HEALTH_TAB_URLS[tab]),
+        "tabs": [(key, label, reverse(HEALTH_TAB_URLS[key])) for key, label in health_selectors.TABS.items()],
+        "scope_query": scope_query,
+        "scope_qs": urlencode(scope),
+        "trend_days": health_selectors.TREND_DAYS,
         "segments": Segment.choices,
-        "colors": health_selectors.COLUMNS,
-        "mix_sections": mix_sections,
-        "color_lists": [
-            ("Red accounts", "red", "lowest score first", _health_rows(dash.red, dash)),
-            ("Yellow accounts", "yellow", "lowest score first", _health_rows(dash.yellow, dash)),
-            ("Stale reviews", "stale", "oldest review first", _health_rows(dash.stale, dash)),
-        ],
-        "query": f"{params.urlencode()}&" if params else "",
-        "indicator_query": f"{others.urlencode()}&" if others else "",
-        "indicator_totals": _indicator_totals(dash),
-        "indicator_label": health_selectors.indicators.LABELS.get(filters.indicator or ""),
         "can_filter_region": policy.can_filter_dashboard_by_region(user),
-        "can_filter_tam": policy.can_filter_dashboard_by_tam(user),
-        "own_only": not policy.can_filter_dashboard_by_tam(user),
-        "list_limit": health_selectors.LIST_LIMIT,
+        "can_filter_tam": can_filter_tam,
+        "own_only": not can_filter_tam,
     }
+    if dash.overview is not None and dash.trend is not None:
+        # By region for those who see several regions, by TAM for those who see several TAMs' accounts.
+        shown = [
+            k for k in MIX_TITLES if (k != "region" or context["can_filter_region"]) and (k != "tam" or can_filter_tam)
+        ]
+        context["mix_sections"] = [
+            {"key": key, "title": MIX_TITLES[key], "lines": dash.overview.mix[key]} for key in shown
+        ]
+        context["mix_table"] = health_html.mix_table(context["mix_sections"])
+        context["trend_table"] = health_html.trend_table(dash.trend)
+        context["chart"] = {
+            **health_selectors.overview_figures(dash.overview, dash.trend),
+            "dimensions": [{"key": k, "label": MIX_TITLES[k]} for k in shown],
+        }
+    if dash.red is not None and dash.yellow is not None:
+        context["color_lists"] = [
+            ("Red accounts", "red", _health_rows(dash.red, dash), _pager(dash.red, "red_page", scope, filters)),
+            (
+                "Yellow accounts",
+                "yellow",
+                _health_rows(dash.yellow, dash),
+                _pager(dash.yellow, "yellow_page", scope, filters),
+            ),
+        ]
+    if dash.stale is not None:
+        context["stale_rows"] = _health_rows(dash.stale, dash)
+        context["stale_pager"] = _pager(dash.stale, "stale_page", scope, filters)
+    if dash.indicator_totals is not None and dash.page is not None:
+        context["indicator_totals"] = _indicator_totals(dash)
+        context["indicator_label"] = health_selectors.indicators.LABELS.get(filters.indicator or "")
+        context["indicators_pager"] = _pager(dash.page, "page", {**scope, "indicator": filters.indicator}, filters)
     template = "dashboards/_health_body.html" if request.headers.get("HX-Request") else "dashboards/health.html"
     return render(request, template, context)
 
 
+def _pager(page: Any, param: str, scope: dict[str, Any], filters: health_selectors.HealthFilters) -> dict[str, Any]:
+    """What a list's pager links to: the same tab with the same filters and the other lists' pages, this one's
+    page moved."""
+    others = {
+        key: getattr(filters, key) for key in health_selectors.PAGES if key != param and getattr(filters, key) > 1
+    }
+    return {"page": page, "param": param, "query": _query({**scope, **others})}
+
+
 def _indicator_totals(dash: health_selectors.HealthDashboard) -> list[dict[str, Any]]:
-    """The indicator totals' rows, with each one's share of the accounts shown."""
-    book = dash.totals.accounts
+    """The indicator totals' rows, with each one's share of the accounts they count among."""
+    book = dash.indicator_base
     return [
         {
             "total": t,
             "share": round(t.accounts * 100 / book) if book else 0,
             "selected": t.key == dash.filters.indicator,
         }
-        for t in dash.indicator_totals
+        for t in dash.indicator_totals or []
     ]
 
 
-def _health_rows(accounts: list[Account], dash: health_selectors.HealthDashboard) -> list[dict[str, Any]]:
-    """A list widget's rows: the account, the measure pulling its score down most, its review's age and staleness."""
+def _health_rows(accounts: Any, dash: health_selectors.HealthDashboard) -> list[dict[str, Any]]:
+    """A list's rows: the account, the measure pulling its score down most, its review's age and staleness."""
     rows = []
     for a in accounts:
         age = health_selectors.sentiment_age(a, dash.today)

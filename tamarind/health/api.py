@@ -20,7 +20,11 @@ router = Router(tags=["Health"])
 
 class MeasureOut(Schema):
     key: str = Field(..., description="`sentiment`, `product_usage`, `success_plan`, `engagement` or `support`.")
-    value: str = Field(..., description="The input as shown on the account page.")
+    value: str = Field(..., description="The input as shown on the account page, worked out for today.")
+    facts: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the measure was judged on (counts, dates; `last_engagement`, `tickets_last_30d`, ...).",
+    )
     score: int | None = Field(None, description="0-100; null when the measure has no data (its weight passed on).")
     band: str | None
     weight: str = Field(..., description="The model's weight, percent.")
@@ -101,7 +105,7 @@ def health_detail(request: HttpRequest, account_id: Id) -> dict[str, Any]:
         "requires_triage": bool(health and health.requires_triage),
         "model_version": health.model_version if health else None,
         "computed_at": health.computed_at if health else None,
-        "measures": health.breakdown.get("measures", []) if health else [],
+        "measures": selectors.stored_measures(health),
         "history": selectors.account_history(account_id=account.pk),
         "sentiments": selectors.account_sentiments(account_id=account.pk),
     }

@@ -16,15 +16,23 @@ Rules:
   the model has no bands for, nor for an account with no call or meeting ever logged;
 - support: tickets opened in the last 30 days against its bands; an open urgent ticket makes it Red;
 - success plan: absent until success plans exist (its input is always ``None`` today).
+
+A measure keeps the facts it was judged on (counts, dates: ``MeasureResult.facts``), never text that moves with
+the day: "41 days since the last call" is rendered when it is read (``measure_text``), so a score stored yesterday
+is still today's until a band really moves. ``rescore_on`` names the first day on which that can happen for the
+same inputs (an engagement band's edge, the utilization table's next contract-age column, the sentiment turning
+stale): the recompute rescores an account whose inputs did not move only from that day.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 from json.encoder import encode_basestring_ascii as _str
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from tamarind.health.spec import (
@@ -67,11 +75,17 @@ class HealthInputs:
 
 
 _INPUT_FIELDS = tuple(f.name for f in fields(HealthInputs))
+_INPUT_VALUES = attrgetter(*_INPUT_FIELDS)
 
 
 def astuple_fast(inputs: HealthInputs) -> tuple[Any, ...]:
-    """The inputs' values in field order (``dataclasses.astuple`` deep-copies each one: too slow per account)."""
-    return tuple(getattr(inputs, name) for name in _INPUT_FIELDS)
+    """The inputs' values in field order (``dataclasses.astuple`` deep-copies each one: too slow per account; one
+    ``attrgetter`` of every field reads them in C)."""
+    values: tuple[Any, ...] = _INPUT_VALUES(inputs)
+    return values
+
+
+Facts = tuple[tuple[str, Any], ...]
 
 
 class MeasureResult(NamedTuple):
@@ -79,7 +93,7 @@ class MeasureResult(NamedTuple):
     account, and a frozen dataclass costs several times more to create)."""
 
     key: str
-    value: str  # the input as shown ("62% utilization, 3/5 use cases", "41 days since the last call")
+    facts: Facts  # the inputs it was judged on, as (name, value) pairs: counts and dates, no day-dependent text
     score: int | None  # None: missing
     band: str | None
     weight: Decimal  # the model's weight (percent)
@@ -95,10 +109,14 @@ class MeasureResult(NamedTuple):
     def present(self) -> bool:
         return self.score is not None
 
+    def text(self, today: dt.date) -> str:
+        """The input as shown on ``today`` ("62% utilization (31/50, month 7)", "41 days since the last call")."""
+        return measure_text(self.key, dict(self.facts), today=today)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key,
-            "value": self.value,
+            "facts": {name: value.isoformat() if isinstance(value, dt.date) else value for name, value in self.facts},
             "score": self.score,
             "band": self.band,
             "weight": str(self.weight),
@@ -133,10 +151,25 @@ class HealthResult(NamedTuple):
         return _breakdown_text([_measure_json(m) for m in self.measures], self.red_override, self.drag)
 
 
+def _json_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.date):
+        return _str(value.isoformat())
+    return _str(value)
+
+
 def _measure_json(m: MeasureResult) -> str:
     """One measure of a breakdown as JSON text (``MeasureResult.to_json`` written directly)."""
+    facts = ",".join(f"{_str(name)}:{_json_value(value)}" for name, value in m.facts)
     return (
-        f'{{"key":{_str(m.key)},"value":{_str(m.value)},"score":{"null" if m.score is None else m.score},'
+        f'{{"key":{_str(m.key)},"facts":{{{facts}}},"score":{"null" if m.score is None else m.score},'
         f'"band":{"null" if m.band is None else _str(m.band)},"weight":"{m.weight}",'
         f'"effective_weight":"{m.effective_weight}","contribution":"{m.contribution}",'
         f'"updated_at":{"null" if m.updated_at is None else _str(m.updated_at.isoformat())}}}'
@@ -180,73 +213,157 @@ def _fmt(d: Decimal) -> str:
     return f"{d.normalize():f}"
 
 
-def _usage(spec: HealthSpec, inputs: HealthInputs, today: dt.date) -> tuple[int | None, str]:
+def _usage(spec: HealthSpec, inputs: HealthInputs, today: dt.date) -> tuple[int | None, Facts]:
     parts: list[tuple[Decimal, int]] = []
-    shown: list[str] = []
+    facts: list[tuple[str, Any]] = []
     if inputs.licenses and inputs.active_users is not None and inputs.active_users >= 0:
         pct = _pct(inputs.active_users, inputs.licenses)
         months = None if inputs.contract_start is None else months_between(inputs.contract_start, today)
         parts.append((spec.utilization_share, spec.band_scores[utilization_color(spec, pct, months)]))
-        age = "contract start unknown" if months is None else f"month {months}"
-        shown.append(f"{_fmt(pct)}% utilization ({inputs.active_users}/{inputs.licenses}, {age})")
+        facts += [
+            ("active_users", inputs.active_users),
+            ("licenses", inputs.licenses),
+            ("contract_start", inputs.contract_start),
+        ]
     if inputs.use_cases_total and inputs.use_cases_adopted is not None:
         adopted = min(max(inputs.use_cases_adopted, 0), inputs.use_cases_total)
         pct = _pct(adopted, inputs.use_cases_total)
         color = GREEN if pct >= spec.adoption_green else YELLOW if pct >= spec.adoption_yellow else RED
         parts.append((spec.adoption_share, spec.band_scores[color]))
-        shown.append(f"{adopted}/{inputs.use_cases_total} use cases adopted")
+        facts += [("use_cases_adopted", adopted), ("use_cases_total", inputs.use_cases_total)]
     if not parts:
-        return None, "no usage data"
+        return None, ()
     if len(parts) == 1:
         share, part = parts[0]
-        return (None, "no usage data") if share == 0 else (part, shown[0])
+        return (None, ()) if share == 0 else (part, tuple(facts))
     total_share = parts[0][0] + parts[1][0]
     if total_share == 0:
-        return None, "no usage data"
+        return None, ()
     value = (parts[0][0] * parts[0][1] + parts[1][0] * parts[1][1]) / total_share
-    return int(value.quantize(Decimal(1), ROUND_HALF_UP)), "; ".join(shown)
+    return int(value.quantize(Decimal(1), ROUND_HALF_UP)), tuple(facts)
 
 
 def _measure(
     spec: HealthSpec, key: str, inputs: HealthInputs, today: dt.date
-) -> tuple[int | None, str, dt.date | None]:
-    """A measure's score (None: missing), its input as shown and when that input was last updated."""
+) -> tuple[int | None, Facts, dt.date | None]:
+    """A measure's score (None: missing), the facts it was judged on and when its input was last updated."""
     if key == SENTIMENT:
         if inputs.sentiment is None:
-            return None, "no health review yet", None
-        return spec.band_scores[inputs.sentiment], inputs.sentiment.capitalize(), inputs.sentiment_at
+            return None, (), None
+        return spec.band_scores[inputs.sentiment], (("color", inputs.sentiment),), inputs.sentiment_at
     if key == SUCCESS_PLAN:
         if inputs.success_plan is None:
-            return None, "no success plan", None
-        return spec.band_scores[inputs.success_plan], inputs.success_plan.capitalize(), inputs.success_plan_at
+            return None, (), None
+        return spec.band_scores[inputs.success_plan], (("color", inputs.success_plan),), inputs.success_plan_at
     if key == PRODUCT_USAGE:
-        score, shown = _usage(spec, inputs, today)
-        return score, shown, inputs.usage_updated_at if score is not None else None
+        score, facts = _usage(spec, inputs, today)
+        return score, facts, inputs.usage_updated_at if score is not None else None
     if key == ENGAGEMENT:
         bands = spec.engagement.get(inputs.priority)
         if bands is None:
-            return None, f"not rated for priority {inputs.priority}", inputs.last_engagement
+            return None, (("priority", inputs.priority), ("rated", False)), inputs.last_engagement
         if inputs.last_engagement is None:
-            return None, "no call or meeting logged", None
+            return None, (), None
         days = max((today - inputs.last_engagement).days, 0)
         color = _band_of_count(days, bands.green, bands.yellow)
-        return spec.band_scores[color], f"{days} days since the last call or meeting", inputs.last_engagement
+        return spec.band_scores[color], (("last_engagement", inputs.last_engagement),), inputs.last_engagement
     if key == SUPPORT:
         if inputs.tickets_last_30d is None:
-            return None, "no support data", None
+            return None, (), None
         color = _band_of_count(inputs.tickets_last_30d, spec.support_green, spec.support_yellow)
-        shown = f"{inputs.tickets_last_30d} tickets in the last 30 days"
-        if inputs.open_urgent_tickets > 0:
-            shown += f", {inputs.open_urgent_tickets} open urgent"
-            if spec.urgent_is_red:
-                color = RED
-        return spec.band_scores[color], shown, inputs.tickets_updated_at
+        if inputs.open_urgent_tickets > 0 and spec.urgent_is_red:
+            color = RED
+        facts = (("tickets_last_30d", inputs.tickets_last_30d), ("open_urgent", inputs.open_urgent_tickets))
+        return spec.band_scores[color], facts, inputs.tickets_updated_at
     raise KeyError(key)
 
 
 def is_stale(spec: HealthSpec, sentiment_at: dt.date | None, *, today: dt.date) -> bool:
     """A sentiment older than the model's staleness days (exactly that many days old is still fresh)."""
     return sentiment_at is not None and (today - sentiment_at).days > spec.staleness_days
+
+
+def _day(value: Any) -> dt.date | None:
+    """A fact's date: a ``date`` from the scorer, ISO text from a stored breakdown."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+MISSING_TEXT = {
+    SENTIMENT: "no health review yet",
+    SUCCESS_PLAN: "no success plan",
+    PRODUCT_USAGE: "no usage data",
+    ENGAGEMENT: "no call or meeting logged",
+    SUPPORT: "no support data",
+}
+
+
+def measure_text(key: str, facts: Mapping[str, Any], *, today: dt.date) -> str:
+    """A measure's input as shown on ``today``, from the facts it was judged on (a ``MeasureResult``'s, or a stored
+    breakdown's): the day counts ("41 days since the last call", "month 7") are worked out here, when read."""
+    if not facts:
+        return MISSING_TEXT[key]
+    if key in (SENTIMENT, SUCCESS_PLAN):
+        return str(facts["color"]).capitalize()
+    if key == PRODUCT_USAGE:
+        shown = []
+        if "licenses" in facts:
+            active, licenses = int(facts["active_users"]), int(facts["licenses"])
+            start = _day(facts.get("contract_start"))
+            age = "contract start unknown" if start is None else f"month {months_between(start, today)}"
+            shown.append(f"{_fmt(_pct(active, licenses))}% utilization ({active}/{licenses}, {age})")
+        if "use_cases_total" in facts:
+            shown.append(f"{facts['use_cases_adopted']}/{facts['use_cases_total']} use cases adopted")
+        return "; ".join(shown)
+    if key == ENGAGEMENT:
+        if facts.get("rated") is False:
+            return f"not rated for priority {facts['priority']}"
+        last = _day(facts["last_engagement"])
+        days = max((today - last).days, 0) if last is not None else 0
+        return f"{days} days since the last call or meeting"
+    if key == SUPPORT:
+        text = f"{facts['tickets_last_30d']} tickets in the last 30 days"
+        if facts.get("open_urgent"):
+            text += f", {facts['open_urgent']} open urgent"
+        return text
+    raise KeyError(key)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved ``months`` on, clamped to the month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = index // 12, index % 12 + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def _first_day_of_month_count(start: dt.date, months: int) -> dt.date:
+    """The first day on which ``months_between(start, day)`` reaches ``months`` (it never decreases)."""
+    day = _add_months(start, months)  # never later than the answer; a clamped end of month may be a day or three early
+    while months_between(start, day) < months:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def rescore_on(spec: HealthSpec, inputs: HealthInputs, *, today: dt.date) -> dt.date | None:
+    """The first day after ``today`` on which the same inputs may score differently because only the day moved:
+    the next edge of the engagement bands, the utilization table's next contract-age column, the day the sentiment
+    turns stale. ``None``: never. Until then ``score(inputs, day)`` is ``score(inputs, today)`` (a property test
+    holds it), so a recompute may skip an account whose inputs did not move."""
+    days: list[dt.date] = []
+    bands = spec.engagement.get(inputs.priority)
+    if bands is not None and inputs.last_engagement is not None:
+        days += [inputs.last_engagement + dt.timedelta(days=edge + 1) for edge in (bands.green, bands.yellow)]
+    if inputs.licenses and inputs.active_users is not None and inputs.contract_start is not None:
+        months = months_between(inputs.contract_start, today)
+        later = [b for b in spec.month_breaks if b > months]
+        if later:
+            days.append(_first_day_of_month_count(inputs.contract_start, later[0]))
+    if inputs.sentiment is not None and inputs.sentiment_at is not None:
+        days.append(inputs.sentiment_at + dt.timedelta(days=spec.staleness_days + 1))
+    later_days = [d for d in days if d > today]
+    return min(later_days) if later_days else None
 
 
 class _Aggregate(NamedTuple):
@@ -319,10 +436,10 @@ class Scorer:
         for i, item in enumerate(raw):
             cached = cache.get((item, scores))
             if cached is None:
-                key, s, shown, updated = item
+                key, s, facts, updated = item
                 cached = cache[(item, scores)] = MeasureResult(
                     key=key,
-                    value=shown,
+                    facts=facts,
                     score=s,
                     band=None if s is None else spec.color_of(s),
                     weight=spec.weights[key],
@@ -337,6 +454,10 @@ class Scorer:
         override = spec.red_sentiment_override and inputs.sentiment == RED
         color = RED if override else spec.color_of(agg.overall)
         return HealthResult(agg.overall, color, tuple(measures), override, agg.drag, stale)
+
+    def rescore_on(self, inputs: HealthInputs, *, today: dt.date) -> dt.date | None:
+        """``rescore_on`` under this scorer's model."""
+        return rescore_on(self.spec, inputs, today=today)
 
     def breakdown_json(self, result: HealthResult) -> str:
         """``result.breakdown_json()``, with each distinct measure's text written once."""

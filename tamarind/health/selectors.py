@@ -26,8 +26,9 @@ from tamarind.health.models import (
     HealthRun,
     HealthScore,
     Sentiment,
+    breakdown_of,
 )
-from tamarind.health.scoring import HealthInputs
+from tamarind.health.scoring import HealthInputs, measure_text
 from tamarind.health.spec import DEFAULT_DEFINITION, MEASURE_LABELS
 from tamarind.people.models import Region, User
 from tamarind.timeline.models import ENGAGEMENT_KINDS, TimelineEntry
@@ -53,6 +54,9 @@ class AccountHealthInputs:
     inputs: HealthInputs
     requires_triage: bool
     name: str
+    # What the early-warning indicators read beside the scorer's inputs (stored with the score as columns).
+    active_users_prev: int | None
+    open_urgent: int
     tam_id: int | None
     sal_id: int | None
     sa_id: int | None
@@ -61,14 +65,21 @@ class AccountHealthInputs:
 
 def _local_days() -> Any:
     """A converter of raw-SQL timestamps to local dates (dates, as PostgreSQL gives them here, pass), with the
-    current time zone looked up once (``timezone.localdate`` looks it up per call: a tenth of a full run)."""
+    current time zone looked up once (``timezone.localdate`` looks it up per call: a tenth of a full run) and each
+    distinct timestamp converted once (an ingest stamps thousands of accounts with the same moment)."""
     tz = timezone.get_current_timezone()
     aware = datetime_reader()
+    seen: dict[Any, dt.date] = {}
 
     def convert(value: Any) -> dt.date | None:
         if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
             return value
-        return aware(value).astimezone(tz).date()
+        day = seen.get(value)
+        if day is None:
+            if len(seen) > 10_000:
+                seen.clear()
+            day = seen[value] = aware(value).astimezone(tz).date()
+        return day
 
     return convert
 
@@ -141,6 +152,8 @@ def gather_inputs(account_ids: Sequence[int] | IdRange) -> dict[int, AccountHeal
             inputs=inputs,
             requires_triage=bool(sentiment and sentiment[2]),
             name=name,
+            active_users_prev=f.active_users_prev if f is not None and has_usage else None,
+            open_urgent=f.open_urgent_tickets if f is not None else 0,
             tam_id=tam_id,
             sal_id=sal_id,
             sa_id=sa_id,
@@ -164,7 +177,8 @@ def account_history(*, account_id: int, days: int = HISTORY_DAYS) -> list[Health
 
 
 def account_score(*, account_id: int) -> HealthScore | None:
-    return HealthScore.objects.filter(account_id=account_id).first()
+    """The account's score with its explanation (one query)."""
+    return HealthScore.objects.select_related("explanation").filter(account_id=account_id).first()
 
 
 @dataclass(frozen=True)
@@ -181,17 +195,34 @@ class BreakdownRow:
     updated_at: dt.date | None
 
 
-def breakdown_rows(health: HealthScore | None) -> list[BreakdownRow]:
+def measure_value(m: dict[str, Any], *, today: dt.date) -> str:
+    """A stored measure's input as shown on ``today``: rendered from its facts (the day counts move with the day;
+    the stored breakdown does not), or the text a score stored before facts were kept says."""
+    if "facts" in m:
+        return measure_text(m["key"], m["facts"], today=today)
+    return str(m.get("value", ""))
+
+
+def stored_measures(health: HealthScore | None, *, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """The stored breakdown's measures with their input as shown on ``today`` (``value``): what the API returns."""
     if health is None:
         return []
+    today = today or timezone.localdate()
+    return [{**m, "value": measure_value(m, today=today)} for m in breakdown_of(health).get("measures", [])]
+
+
+def breakdown_rows(health: HealthScore | None, *, today: dt.date | None = None) -> list[BreakdownRow]:
+    if health is None:
+        return []
+    today = today or timezone.localdate()
     rows = []
-    for m in health.breakdown.get("measures", []):
+    for m in breakdown_of(health).get("measures", []):
         updated = m.get("updated_at")
         rows.append(
             BreakdownRow(
                 key=m["key"],
                 label=MEASURE_LABELS.get(m["key"], m["key"]),
-                value=m.get("value", ""),
+                value=measure_value(m, today=today),
                 band=m.get("band"),
                 weight=m.get("weight", "0"),
                 effective_weight=m.get("effective_weight", "0"),

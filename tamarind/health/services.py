@@ -17,6 +17,12 @@ the score and today's history point; a change of color also has consequences (do
 
 A sentiment that turns stale raises a "health review" task for the TAM (deduplicated by the task constraint).
 
+What a score says is written with it as columns dashboards read in SQL (each measure's score and color, the facts
+the early-warning indicators compare: ``HealthScore``), and nothing in it moves with the day alone: an account
+whose inputs did not move is not scored again before its ``rescore_on`` (``scoring.rescore_on``), so the next day's
+full run rewrites only the scores whose content changed. Every full run also replaces its day's health mix
+snapshots (``health_mix_snapshot_take``), which the dashboard's trend chart reads.
+
 One full run at a time: a lease on the ``HealthLock`` row named ``full``, taken by a single conditional UPDATE
 (free, or its lease expired) so it works alike on PostgreSQL and SQLite without holding a transaction open for the
 whole run; a run that finds it taken records itself as skipped. The run's heartbeat (``core.heartbeat``) renews the
@@ -32,43 +38,56 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import partial
 from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from tamarind import policy
-from tamarind.accounts.models import Account
+from tamarind.accounts.models import Account, LifecycleStage
 from tamarind.actions.models import TaskType
 from tamarind.actions.services import TaskDraft, task_raise_many, task_resolve
 from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record, audit_record_many, build_event
-from tamarind.core.bulk import IdRange, bulk_update_rows, bulk_upsert, chunks, id_filter
+from tamarind.core.bulk import (
+    IdRange,
+    bulk_update_rows,
+    bulk_upsert,
+    chunks,
+    date_reader,
+    id_filter,
+    insert_instances,
+)
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.heartbeat import Pulse, lease, lost_reason
 from tamarind.core.resilience import pause_for_writers
 from tamarind.core.values import NUL_MESSAGE
 from tamarind.health.models import (
+    SNAPSHOT_SLOTS,
     HealthColor,
+    HealthExplanation,
     HealthHistory,
     HealthLock,
+    HealthMixSnapshot,
     HealthModelVersion,
     HealthRun,
     HealthScore,
     RunKind,
     RunStatus,
     Sentiment,
+    SnapshotLevel,
     inputs_digest,
     score_digest,
 )
 from tamarind.health.scoring import HealthResult, Scorer, astuple_fast
 from tamarind.health.selectors import AccountHealthInputs, gather_inputs, live_version
-from tamarind.health.spec import COLOR_LABELS, MEASURE_LABELS, SpecError, parse_spec
+from tamarind.health.spec import COLOR_LABELS, MEASURE_LABELS, MEASURES, SpecError, parse_spec
 from tamarind.notifications.models import NotificationKind
 from tamarind.notifications.services import NotificationDraft, notify_many
 from tamarind.people.models import Role, User
@@ -218,8 +237,9 @@ def recipients_for(color: str, data: AccountHealthInputs, directors: Iterable[in
 
 
 class Current(NamedTuple):
-    """What a recompute reads back of an account's stored score: enough to compare (``digest``, ``inputs``) and to
-    see a change of color, staleness or triage standing, without decoding every stored breakdown."""
+    """What a recompute reads back of an account's stored score: enough to compare (``digest``, ``inputs``, the
+    days it holds for) and to see a change of color, staleness or triage standing, without decoding every stored
+    breakdown."""
 
     digest: str
     inputs: str
@@ -227,9 +247,30 @@ class Current(NamedTuple):
     color: str
     stale: bool
     requires_triage: bool
-    color_changed_at: Any
+    scored_on: dt.date | None
+    rescore_on: dt.date | None
+
+    def holds_on(self, today: dt.date, inputs: str) -> bool:
+        """Whether this score is what the same ``inputs`` give on ``today``: worked out from those inputs on a day
+        not after today, and today comes before the day alone may change it (``scoring.rescore_on``)."""
+        return (
+            self.inputs == inputs
+            and self.scored_on is not None
+            and self.scored_on <= today
+            and (self.rescore_on is None or today < self.rescore_on)
+        )
 
 
+MEASURE_COLUMNS = [f"{key}_{part}" for key in MEASURES for part in ("score", "color")]
+FACT_COLUMNS = [
+    "sentiment_on",
+    "engaged_on",
+    "licenses",
+    "active_users",
+    "active_users_prev",
+    "tickets_30d",
+    "open_urgent",
+]
 SCORE_COLUMNS = [
     "account_id",
     "score",
@@ -238,17 +279,20 @@ SCORE_COLUMNS = [
     "drag",
     "stale",
     "requires_triage",
-    "breakdown",
+    *MEASURE_COLUMNS,
+    *FACT_COLUMNS,
     "model_version",
     "computed_at",
     "color_changed_at",
+    "scored_on",
+    "rescore_on",
     "digest",
     "inputs_digest",
 ]
 
 # Part of every inputs digest: bump it when the scorer's code changes what it writes for the same inputs, so the
 # next run rescores every account instead of skipping those whose inputs did not move.
-SCORER_REVISION = 1
+SCORER_REVISION = 2
 
 
 def _current_scores(scope: Sequence[int] | IdRange) -> dict[int, Current]:
@@ -256,12 +300,13 @@ def _current_scores(scope: Sequence[int] | IdRange) -> dict[int, Current]:
     where, params = id_filter("account_id", scope)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT account_id, digest, inputs_digest, score, color, stale, requires_triage, color_changed_at "  # noqa: S608
-            f"FROM {q(HealthScore._meta.db_table)} WHERE {where}",
+            f"SELECT account_id, digest, inputs_digest, score, color, stale, requires_triage, "  # noqa: S608
+            f"scored_on, rescore_on FROM {q(HealthScore._meta.db_table)} WHERE {where}",
             params,
         )
+        day = date_reader()
         return {
-            row[0]: Current(row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]), row[7])
+            row[0]: Current(row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]), day(row[7]), day(row[8]))
             for row in cursor.fetchall()
         }
 
@@ -270,8 +315,8 @@ def _change_title(before: str, after: str, result: HealthResult) -> str:
     return f"Health {COLOR_LABELS[before]} → {COLOR_LABELS[after]} (score {result.score})"
 
 
-def _change_notes(result: HealthResult) -> str:
-    lines = [f"{m.label}: {m.value} ({m.band or 'missing'})" for m in result.measures]
+def _change_notes(result: HealthResult, today: dt.date) -> str:
+    lines = [f"{m.label}: {m.text(today)} ({m.band or 'missing'})" for m in result.measures]
     if result.drag:
         lines.append(f"Pulling the score down most: {MEASURE_LABELS[result.drag]}.")
     if result.red_override:
@@ -298,52 +343,92 @@ def _recompute_chunk(
     current = _current_scores(scope)
     now = timezone.now()
     at = connection.ops.adapt_datetimefield_value
+    day = connection.ops.adapt_datefield_value
+    today_value = day(today)
     rows: list[tuple[Any, ...]] = []
     changes: list[Change] = []
-    stamps: list[tuple[int, str]] = []
+    stamps: list[tuple[Any, ...]] = []
+    explanations: list[tuple[int, str]] = []
+    recolored: list[tuple[int, Any]] = []
     for account_id, data in gathered.items():
         out.accounts += 1
         old = current.get(account_id)
-        # The scorer is deterministic in (inputs, day, model): the same ones as last time give the same score.
-        key = inputs_digest((SCORER_REVISION, version.version, today, data.requires_triage, *astuple_fast(data.inputs)))
-        if old is not None and old.inputs == key:
+        inputs = data.inputs
+        # The scorer is deterministic in (inputs, day, model), and the day alone moves nothing before the stored
+        # ``rescore_on``: the same inputs as last time give the same score, so the account is skipped.
+        key = inputs_digest(
+            (
+                SCORER_REVISION,
+                version.version,
+                data.requires_triage,
+                data.active_users_prev,
+                data.open_urgent,
+                *astuple_fast(inputs),
+            )
+        )
+        if old is not None and old.holds_on(today, key):
             continue
-        result = scorer.score(data.inputs, today=today)
+        result = scorer.score(inputs, today=today)
+        until = scorer.rescore_on(inputs, today=today)
         color = result.color or ""
         breakdown = scorer.breakdown_json(result)
+        measures: list[Any] = []
+        for m in result.measures:
+            measures += (m.score, m.band or "")
+        days = (inputs.sentiment_at if inputs.sentiment is not None else None, inputs.last_engagement)
+        counts = (
+            inputs.licenses,
+            inputs.active_users,
+            data.active_users_prev,
+            inputs.tickets_last_30d,
+            data.open_urgent,
+        )
+        facts = (*days, *counts)
         fields = (result.score, color, result.red_override, result.drag or "", result.stale, data.requires_triage)
-        digest = score_digest((*fields, version.version), breakdown)
+        digest = score_digest((*fields, *measures, *facts, version.version), breakdown)
+        until_value = None if until is None else day(until)
         if old is not None and old.digest == digest:
-            # Same score from moved inputs (a day later, say): remember the inputs so the next run skips it.
-            stamps.append((account_id, key))
+            # Same score from moved inputs, or on a day that could have moved it: remember the inputs and the days
+            # it now holds for, so the next runs skip it.
+            stamps.append((account_id, key, today_value, until_value))
             continue
-        changed_at = old.color_changed_at if old is not None else None
         if old is not None and old.color and color and old.color != color:
-            changed_at = now
+            recolored.append((account_id, at(now)))
         rows.append(
             (
                 account_id,
-                result.score,
-                color,
-                result.red_override,
-                result.drag or "",
-                result.stale,
-                data.requires_triage,
-                breakdown,
+                *fields,
+                *measures,
+                *(None if d is None else day(d) for d in days),
+                *counts,
                 version.version,
                 at(now),
-                changed_at if changed_at is None or isinstance(changed_at, str) else at(changed_at),
+                None,  # color_changed_at: kept as it is by the upsert, set below for the scores whose color changed
+                today_value,
+                until_value,
                 digest,
                 key,
             )
         )
         changes.append((account_id, result, data, old))
-    bulk_update_rows(HealthScore._meta.db_table, "account_id", ["inputs_digest"], stamps)
+        explanations.append((account_id, breakdown))
+    bulk_update_rows(HealthScore._meta.db_table, "account_id", ["inputs_digest", "scored_on", "rescore_on"], stamps)
     if not changes:
         return
     out.changed += len(changes)
     # One upsert (COPY into a temporary table and INSERT ... ON CONFLICT on PostgreSQL) for new and changed scores.
-    bulk_upsert(HealthScore._meta.db_table, SCORE_COLUMNS, rows, conflict=["account_id"], update=SCORE_COLUMNS[1:])
+    # ``color_changed_at`` is not read back for every account (parsing 100,000 timestamps a run): the upsert leaves
+    # it as it is, and the few scores whose color changed get theirs after.
+    update = [c for c in SCORE_COLUMNS[1:] if c != "color_changed_at"]
+    bulk_upsert(HealthScore._meta.db_table, SCORE_COLUMNS, rows, conflict=["account_id"], update=update)
+    bulk_update_rows(HealthScore._meta.db_table, "account_id", ["color_changed_at"], recolored)
+    bulk_upsert(
+        HealthExplanation._meta.db_table,
+        ["account_id", "breakdown"],
+        explanations,
+        conflict=["account_id"],
+        update=["breakdown"],
+    )
     _write_history(changes, today=today)
     _consequences(changes, version=version, today=today, now=now, source=source, out=out, ctx=ctx)
 
@@ -378,7 +463,7 @@ def _consequences(
                     kind=EntryKind.SYSTEM,
                     occurred_at=now,
                     title=title[:200],
-                    notes=_change_notes(result),
+                    notes=_change_notes(result, today),
                     created_at=now,
                 )
             )
@@ -391,7 +476,7 @@ def _consequences(
                         recipient_id=pk,
                         kind=NotificationKind.GENERAL,
                         title=f"{data.name}: health {COLOR_LABELS[before]} → {COLOR_LABELS[after]}",
-                        body=_change_notes(result),
+                        body=_change_notes(result, today),
                         url=url,
                         account_id=account_id,
                         dedupe_key=f"health:{account_id}:{after}:{now.isoformat()}",
@@ -459,6 +544,58 @@ def _write_history(changes: list[Change], *, today: dt.date) -> None:
     )
 
 
+# --- The daily health mix ------------------------------------------------------------------------------------
+
+SNAPSHOT_KEEP_DAYS = 400
+COLOR_SLOTS: dict[str, str] = {HealthColor.GREEN: "green", HealthColor.YELLOW: "yellow", HealthColor.RED: "red"}
+
+
+def _slices(region_id: int, tam_id: int, segment: str) -> list[tuple[str, int, int, str]]:
+    """The snapshot rows one (region, TAM, segment) group of accounts counts in, one per level."""
+    return [
+        (SnapshotLevel.BOOK, 0, 0, ""),
+        (SnapshotLevel.SEGMENT, 0, 0, segment),
+        (SnapshotLevel.REGION, region_id, 0, ""),
+        (SnapshotLevel.REGION_SEGMENT, region_id, 0, segment),
+        (SnapshotLevel.TAM, region_id, tam_id, ""),
+        (SnapshotLevel.TAM_SEGMENT, region_id, tam_id, segment),
+    ]
+
+
+@transaction.atomic
+def health_mix_snapshot_take(*, day: dt.date) -> int:
+    """Replace ``day``'s health mix snapshots (``HealthMixSnapshot``) with the book as its scores stand now: one
+    grouped query over the accounts in health reporting, rolled up to every level in Python (a few hundred rows),
+    then one insert. Snapshots older than ``SNAPSHOT_KEEP_DAYS`` go. Returns the rows written. Run by every full
+    recompute for its day, so each day keeps the mix of its last full run."""
+    groups = (
+        Account.objects.exclude(lifecycle_stage=LifecycleStage.WILL_CHURN)
+        .values("region_id", "tam_id", "segment", "health__color")
+        .annotate(n=Count("pk"), arr=Sum("arr"), stale=Count("pk", filter=Q(health__stale=True)))
+        .order_by()
+    )
+    cells: dict[tuple[str, int, int, str], dict[str, Any]] = {}
+    for g in groups:
+        slot = COLOR_SLOTS.get(g["health__color"] or "", "unscored")
+        arr = Decimal(g["arr"] or 0)
+        for key in _slices(g["region_id"] or 0, g["tam_id"] or 0, g["segment"] or ""):
+            cell = cells.get(key)
+            if cell is None:
+                cell = cells[key] = (
+                    {"stale": 0} | {c: 0 for c in SNAPSHOT_SLOTS} | {f"{c}_arr": Decimal(0) for c in SNAPSHOT_SLOTS}
+                )
+            cell[slot] += g["n"]
+            cell[f"{slot}_arr"] += arr
+            cell["stale"] += g["stale"]
+    HealthMixSnapshot.objects.filter(day=day).delete()
+    HealthMixSnapshot.objects.filter(day__lt=day - dt.timedelta(days=SNAPSHOT_KEEP_DAYS)).delete()
+    rows = [
+        HealthMixSnapshot(day=day, level=level, region_id=region_id, tam_id=tam_id, segment=segment, **cell)
+        for (level, region_id, tam_id, segment), cell in cells.items()
+    ]
+    return insert_instances(rows)
+
+
 def _scopes(account_ids: Iterable[int], *, full: bool) -> list[Sequence[int] | IdRange]:
     """The chunks a run walks: id ranges for a full run (one index range scan each), id lists otherwise."""
     ids = sorted(set(account_ids))
@@ -502,6 +639,8 @@ def _run(
                 with transaction.atomic():
                     _recompute_chunk(scope, version=version, today=today, source=source, out=out, ctx=ctx)
                 pause_for_writers()
+            if kind == RunKind.FULL:
+                health_mix_snapshot_take(day=today)
     except Exception as exc:
         run.status, run.error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
         raise

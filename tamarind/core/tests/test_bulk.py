@@ -59,6 +59,35 @@ def test_bulk_update_rows(book):
     assert bulk_update_rows(Region._meta.db_table, "id", ["name"], []) == 0
 
 
+@pytest.mark.parametrize("many", [False, True])
+def test_bulk_update_rows_few_or_many_with_dates_and_nulls(book, many):
+    """A few rows go in one UPDATE ... FROM (VALUES ...) on PostgreSQL, many through a temporary table: both set
+    dates, texts and NULLs (a column of NULLs only included) as given."""
+    import datetime as dt
+
+    from django.db import connection
+
+    from tamarind.core.bulk import bulk_update_rows
+    from tamarind.health.models import HealthScore
+    from tamarind.testing.factories import AccountFactory
+
+    accounts = [book.account] + ([AccountFactory(region=book.east) for _ in range(300)] if many else [])
+    for a in accounts:
+        HealthScore.objects.create(account=a, model_version=1)
+    day = connection.ops.adapt_datefield_value(dt.date(2026, 3, 1))
+    rows = [(a.pk, f"key{a.pk}", day, None) for a in accounts]
+    assert bulk_update_rows(
+        HealthScore._meta.db_table, "account_id", ["inputs_digest", "scored_on", "rescore_on"], rows
+    ) == len(rows)
+    stored = HealthScore.objects.get(account=book.account)
+    assert (stored.inputs_digest, stored.scored_on, stored.rescore_on) == (
+        f"key{book.account.pk}",
+        dt.date(2026, 3, 1),
+        None,
+    )
+    assert HealthScore.objects.filter(scored_on=dt.date(2026, 3, 1)).count() == len(rows)
+
+
 def test_bulk_upsert_inserts_new_rows_and_updates_clashing_ones():
     from django.db import connection
     from django.utils import timezone

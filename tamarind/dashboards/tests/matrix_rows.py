@@ -1,7 +1,7 @@
 """Permission-matrix rows for the dashboards (collected by ``tamarind/tests/test_permission_matrix.py``).
 
 The Customer Onboarding Dashboard is for admins, directors, TAM Managers and TAMs (each sees their own scope);
-SAL/AE and SA get 403. The Customer Health Dashboard has the same viewers. Assigning from it follows setting the TAM of the account (``book.account``: east's manager
+SAL/AE and SA get 403. The Customer Health Dashboard (each of its tabs) has the same viewers. Assigning from it follows setting the TAM of the account (``book.account``: east's manager
 and admins; its other readers 403; west's people 404).
 """
 
@@ -30,6 +30,10 @@ ROWS: list[Row] = [
         json=False,
     ),
     Row("dashboards:health", "get", lambda b, t: "/dashboards/health/", only(VIEWERS, 403)),
+    Row("dashboards:health_lists", "get", lambda b, t: "/dashboards/health/red-yellow/", only(VIEWERS, 403)),
+    Row("dashboards:health_stale", "get", lambda b, t: "/dashboards/health/stale/", only(VIEWERS, 403)),
+    Row("dashboards:health_measures", "get", lambda b, t: "/dashboards/health/measures/", only(VIEWERS, 403)),
+    Row("dashboards:health_indicators", "get", lambda b, t: "/dashboards/health/indicators/", only(VIEWERS, 403)),
     # --- API -------------------------------------------------------------------------------------------------
     Row(
         "api:onboarding_dashboard",

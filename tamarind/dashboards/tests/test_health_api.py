@@ -52,6 +52,8 @@ def test_permission_trio(book, api_for, client):
         ({"tam": "-1"}, "tam"),
         ({"segment": "huge"}, "segment"),
         ({"page": "0"}, "page"),
+        ({"stale_page": "x"}, "stale_page"),
+        ({"tab": "everything"}, "tab"),
         ({"indicator": "gremlins"}, "indicator"),
     ],
 )
@@ -67,7 +69,7 @@ def test_filters_out_of_reach_are_422(book, api_for):
 
 def test_query_count_does_not_grow(book, api_for):
     c = api_for(book.admin)
-    grow(book, 3)
+    grow(book, 6)  # every list holds an account (an empty page runs no query)
     c.get(URL)  # the token's first use is stamped once
     with CaptureQueriesContext(connection) as small:
         assert c.get(URL).status_code == 200
@@ -97,6 +99,7 @@ def test_query_count_does_not_grow_with_the_indicators_facts(book, api_for):
     from tamarind.dashboards.tests.test_indicator_sql import seed_book
 
     c = api_for(book.admin)
+    grow(book, 6)  # every list holds an account (an empty page runs no query)
     seed_book(book, 7, timezone.now(), count=3, prefix="s")
     c.get(URL)  # the token's first use is stamped once
     with CaptureQueriesContext(connection) as small:
@@ -111,5 +114,81 @@ def test_in_the_openapi_schema(client):
     schema = client.get("/api/v1/openapi.json").json()
     op = schema["paths"]["/api/v1/dashboards/health"]["get"]
     assert op["operationId"].endswith("health_dashboard")
-    assert {p["name"] for p in op["parameters"]} == {"region", "tam", "segment", "indicator", "page"}
+    assert {p["name"] for p in op["parameters"]} == {
+        "region",
+        "tam",
+        "segment",
+        "indicator",
+        "page",
+        "red_page",
+        "yellow_page",
+        "stale_page",
+        "tab",
+    }
     assert "HealthDashboardOut" in schema["components"]["schemas"]
+
+
+def test_every_list_is_paged_with_its_count_and_the_totals_say_what_they_leave_out(book, api_for):
+    from tamarind.accounts.models import LifecycleStage
+    from tamarind.dashboards.health_selectors import LIST_PAGE
+    from tamarind.testing.factories import AccountFactory
+
+    reds = [scored(book.east, book.tam, "red", 10 + i) for i in range(LIST_PAGE + 2)]
+    AccountFactory(region=book.east, tam=book.tam, lifecycle_stage=LifecycleStage.WILL_CHURN)
+    c = api_for(book.manager)
+    first = c.get(URL).json()
+    assert first["red_page"] == {"page": 1, "pages": 2, "accounts": LIST_PAGE + 2}
+    assert [r["account_id"] for r in first["red"]] == [a.pk for a in reds[:LIST_PAGE]]
+    second = c.get(URL, {"red_page": 2}).json()
+    assert [r["account_id"] for r in second["red"]] == [a.pk for a in reds[LIST_PAGE:]]
+    assert second["filters"]["red_page"] == 2 and second["yellow_page"]["accounts"] == 0
+    assert first["left_out"] == {"will_churn": 1}
+    assert first["totals"]["accounts"] == LIST_PAGE + 2 + 1  # and book.account
+
+
+def test_the_trend_comes_from_the_snapshots(book, api_for):
+    import datetime as dt
+
+    from tamarind.health.models import HealthMixSnapshot, SnapshotLevel
+
+    day = timezone.localdate() - dt.timedelta(days=2)
+    HealthMixSnapshot.objects.create(day=day, level=SnapshotLevel.REGION, region_id=book.east.pk, red=3, red_arr=12)
+    HealthMixSnapshot.objects.create(day=day, level=SnapshotLevel.REGION, region_id=book.west.pk, red=5)
+    body = api_for(book.manager).get(URL).json()
+    assert body["trend"] == [
+        {
+            "day": day.isoformat(),
+            "accounts": {"green": 0, "yellow": 0, "red": 3, "none": 0},
+            "arr": {"green": "0.00", "yellow": "0.00", "red": "12.00", "none": "0.00"},
+            "stale": 0,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "tab, present",
+    [
+        ("overview", {"totals", "left_out", "mix", "trend", "stale_count", "never_reviewed_count"}),
+        ("lists", {"red", "red_page", "yellow", "yellow_page"}),
+        ("stale", {"stale", "stale_page"}),
+        ("measures", {"measures"}),
+        ("indicators", {"indicator_totals", "indicators"}),
+    ],
+)
+def test_one_tab_s_figures_as_the_page_shows_them(book, api_for, tab, present):
+    """``tab`` answers one tab's figures (what the page's tab shows, at that tab's cost); the rest is null. Its
+    figures are those of the whole answer."""
+    grow(book, 6)
+    c = api_for(book.manager)
+    whole = c.get(URL).json()
+    with CaptureQueriesContext(connection) as one_tab:
+        part = c.get(URL, {"tab": tab}).json()
+    with CaptureQueriesContext(connection) as every_tab:
+        c.get(URL)
+    sections = {
+        "totals", "left_out", "mix", "trend", "stale_count", "never_reviewed_count", "red", "red_page", "yellow",
+        "yellow_page", "stale", "stale_page", "measures", "indicator_totals", "indicators",
+    }  # fmt: skip
+    assert {k for k in sections if part[k] is not None} == present
+    assert all(part[k] == whole[k] for k in present) and part["filters"]["tab"] == tab
+    assert len(one_tab) < len(every_tab)

@@ -1,23 +1,29 @@
-"""The indicators' SQL twins (``dashboards.indicator_sql``) fire for exactly the accounts their Python indicators
-(``dashboards.indicators.evaluate`` over ``health_selectors.account_signals``) fire for: a seeded book of accounts
-whose facts sit on and around every threshold, judged both ways, on SQLite and PostgreSQL alike."""
+"""The indicators' SQL twins (``dashboards.indicator_sql``, over the facts the recompute stores with each score)
+fire for exactly the accounts their Python indicators (``dashboards.indicators.evaluate``) fire for when judged
+from the live data those facts come from (usage rollups, tickets, the timeline, onboarding, triage: ``live_signals``
+below): a seeded book of accounts whose facts sit on and around every threshold, judged both ways, on SQLite and
+PostgreSQL alike. And the page's signals (``health_selectors.account_signals``, from the stored facts) are the live
+ones."""
 
 import datetime as dt
 import random
 from decimal import Decimal
 
 import pytest
+from django.db.models import Max
 from django.utils import timezone
 
 from tamarind.accounts.models import Account, LifecycleStage
 from tamarind.dashboards import health_selectors as hs
 from tamarind.dashboards import indicator_sql, indicators
 from tamarind.health.models import HealthScore
-from tamarind.onboarding.models import Onboarding, OnboardingStatus
+from tamarind.health.services import health_recompute_accounts
+from tamarind.onboarding.models import OPEN_STATUSES, Onboarding, OnboardingStatus
 from tamarind.testing.factories import AccountFactory
-from tamarind.timeline.models import TimelineEntry
+from tamarind.timeline.models import ENGAGEMENT_KINDS, TimelineEntry
 from tamarind.triage.models import TriageCase
 from tamarind.usage.rows import TicketRow, UsageRow
+from tamarind.usage.selectors import usage_facts
 from tamarind.usage.services import tickets_ingest, usage_ingest_daily
 
 pytestmark = pytest.mark.django_db
@@ -85,19 +91,67 @@ def seed_account(rng, book, now, number, usage, tickets):
 
 
 def seed_book(book, seed, now, *, count=60, prefix=""):
-    """``count`` accounts in east with facts around every threshold (``prefix`` keeps ticket ids apart)."""
+    """``count`` accounts in east with facts around every threshold (``prefix`` keeps ticket ids apart), scored by
+    the recompute (which stores the indicators' facts), then given a color of any kind."""
     rng = random.Random(seed)
     usage, tickets = [], []
     accounts = [seed_account(rng, book, now, f"{prefix}{number}", usage, tickets) for number in range(count)]
     usage_ingest_daily(actor=book.admin, rows=usage, source="test")
     tickets_ingest(actor=book.admin, rows=tickets, source="test")
-    for account in accounts:  # the score's color last: the ingest rescored the accounts it touched
-        color = rng.choice([None, "", "green", "yellow", "red"])
-        HealthScore.objects.filter(account=account).delete()
-        if color is not None:
-            HealthScore.objects.create(
-                account=account, score=50 if color else None, color=color, breakdown={}, model_version=1
-            )
+    # The calls, onboarding and triage above went straight to the tables: rescore so the stored facts see them.
+    health_recompute_accounts(account_ids=[a.pk for a in accounts], source="test")
+    for account in accounts:  # the score's color last, whatever the measures said
+        color = rng.choice(["", "green", "yellow", "red"])
+        HealthScore.objects.filter(account=account).update(color=color, score=50 if color else None)
+
+
+def live_signals(accounts, *, now):
+    """The indicators' inputs read from where they live (the usage rollups and tickets through ``usage_facts``, the
+    timeline, onboarding and triage): what the stored facts must agree with."""
+    ids = [a.pk for a in accounts]
+    facts = usage_facts(ids, now=now)
+    onboarding = {
+        row["account_id"]: row
+        for row in Onboarding.objects.filter(account_id__in=ids, status__in=OPEN_STATUSES).values(
+            "account_id", "contract_start", "first_value"
+        )
+    }
+    engaged = dict(
+        TimelineEntry.objects.filter(account_id__in=ids, kind__in=ENGAGEMENT_KINDS)
+        .values("account_id")
+        .annotate(last=Max("occurred_at"))
+        .order_by()
+        .values_list("account_id", "last")
+    )
+    cases = {
+        row["account_id"]: row
+        for row in TriageCase.objects.open()
+        .filter(account_id__in=ids)
+        .values("account_id", "health_color", "last_update_at")
+    }
+    out = {}
+    for a in accounts:
+        f, o, c = facts.get(a.pk), onboarding.get(a.pk), cases.get(a.pk)
+        health = getattr(a, "health", None)
+        out[a.pk] = indicators.Signals(
+            priority=a.priority,
+            lifecycle_stage=a.lifecycle_stage,
+            customer_since=a.customer_since,
+            licenses=f.licenses if f and f.usage_updated_at else None,
+            active_users=f.active_users if f and f.usage_updated_at else None,
+            active_users_prev=f.active_users_prev if f and f.usage_updated_at else None,
+            onboarding_open=o is not None,
+            contract_start=o["contract_start"] if o else None,
+            first_value=o["first_value"] if o else None,
+            last_engagement=timezone.localdate(engaged[a.pk]) if a.pk in engaged else None,
+            tickets_last_30d=f.tickets_last_30d if f and f.tickets_updated_at else None,
+            open_urgent_tickets=f.open_urgent_tickets if f else 0,
+            next_renewal_date=a.next_renewal_date,
+            health_color=(health.color or None) if health else None,
+            triage_color=c["health_color"] if c else None,
+            triage_last_update=timezone.localdate(c["last_update_at"]) if c else None,
+        )
+    return out
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -107,27 +161,34 @@ def test_each_twin_fires_for_exactly_the_accounts_its_indicator_fires_for(book, 
     seed_book(book, seed, now)
     limits = hs.thresholds(hs.live_version().spec())
     accounts = list(Account.objects.filter(region=book.east).select_related("health").order_by("pk"))
-    signals = hs.account_signals(accounts, now=now)
-    expected = {a.pk: {f.key for f in indicators.evaluate(signals[a.pk], limits, today=today)} for a in accounts}
-    flags = indicator_sql.indicator_flags(limits, today=today, now=now)
-    got = {
-        row["pk"]: {key for key in indicator_sql.TWINS if row[f"fired_{key}"]}
-        for row in Account.objects.filter(region=book.east).annotate(**flags).values("pk", *flags)
-    }
-    assert got == expected
-    within = Account.objects.filter(region=book.east, priority__in=[1, 2])  # a part of the book: its rows only
-    flags = indicator_sql.indicator_flags(limits, today=today, now=now, within=within)
-    part = {
-        row["pk"]: {key for key in indicator_sql.TWINS if row[f"fired_{key}"]}
-        for row in within.annotate(**flags).values("pk", *flags)
-    }
-    assert part == {pk: keys for pk, keys in expected.items() if pk in part} and len(part) < len(expected)
+    live = live_signals(accounts, now=now)
+    expected = {a.pk: {f.key for f in indicators.evaluate(live[a.pk], limits, today=today)} for a in accounts}
     fired = set().union(*expected.values())
     assert len(fired) >= 6, fired  # the seeded book makes most indicators fire somewhere
-    for key in indicator_sql.TWINS:  # and the filter form agrees with the flags
+    for key in indicator_sql.TWINS:
         q = indicator_sql.indicator_q(key, limits, today=today, now=now)
         chosen = set(Account.objects.filter(region=book.east).filter(q).values_list("pk", flat=True))
         assert chosen == {pk for pk, keys in expected.items() if key in keys}, key
+    # What the page shows of each account (what fired and why) comes from the stored facts: the live ones.
+    assert hs.account_signals(accounts) == live
+
+
+def test_later_days_need_no_rescore(book):
+    """The day-dependent twins decide from stored dates: judged on a later day without a recompute, the twins
+    still agree with the indicators judged from the live data on that day."""
+    now = timezone.now()
+    seed_book(book, 5, now)
+    limits = hs.thresholds(hs.live_version().spec())
+    accounts = list(Account.objects.filter(region=book.east).select_related("health").order_by("pk"))
+    for days in (1, 7, 31):
+        later, day = now + dt.timedelta(days=days), timezone.localdate(now) + dt.timedelta(days=days)
+        live = live_signals(accounts, now=now)  # the facts as stored; the tickets' window is the hourly run's
+        for key in ("no_call", "renewal_at_risk", "no_first_value", "stalled_triage"):
+            q = indicator_sql.indicator_q(key, limits, today=day, now=later)
+            chosen = set(Account.objects.filter(region=book.east).filter(q).values_list("pk", flat=True))
+            assert chosen == {
+                a.pk for a in accounts if key in {f.key for f in indicators.evaluate(live[a.pk], limits, today=day)}
+            }, (key, days)
 
 
 def test_thresholds_move_the_twins(book):
@@ -153,10 +214,12 @@ def test_totals_count_accounts_and_arr_per_indicator_and_any(book):
     limits = hs.thresholds(hs.live_version().spec())
     accounts = hs.health_accounts(book.admin, hs.HealthFilters())
     listed = list(accounts.select_related("health").order_by("pk"))
-    signals = hs.account_signals(listed, now=now)
+    signals = live_signals(listed, now=now)
     fired = {a.pk: {f.key for f in indicators.evaluate(signals[a.pk], limits, today=today)} for a in listed}
     arr = {a.pk: a.arr or Decimal(0) for a in listed}
-    totals = {t.key: t for t in hs.widget_indicator_totals(accounts, limits, today=today, now=now)}
+    found, base = hs.widget_indicator_totals(accounts, limits, today=today, now=now)
+    totals = {t.key: t for t in found}
+    assert base == len(listed)
     assert list(totals) == [key for key, _, _ in indicators.INDICATORS] + ["any"]
     for key in indicator_sql.TWINS:
         ids = [pk for pk, keys in fired.items() if key in keys]

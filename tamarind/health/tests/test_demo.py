@@ -14,6 +14,7 @@ from tamarind.audit.models import AuditEvent
 from tamarind.core.errors import ValidationFailed
 from tamarind.health.demo import EngagementDraft, SentimentDraft, engagement_log_many, sentiment_set_many
 from tamarind.health.models import HealthScore, Sentiment
+from tamarind.health.selectors import stored_measures
 from tamarind.health.services import STALE_REASON, health_recompute_all
 from tamarind.timeline.models import EntryKind, TimelineEntry
 
@@ -105,7 +106,7 @@ def test_calls_in_bulk_rate_engagement(book: Any) -> None:
     assert AuditEvent.objects.filter(object_type="timeline.timelineentry", action="create").count() == 2
     health_recompute_all(source="test")
     engagement = next(
-        m for m in HealthScore.objects.get(account=book.account).breakdown["measures"] if m["key"] == "engagement"
+        m for m in stored_measures(HealthScore.objects.get(account=book.account)) if m["key"] == "engagement"
     )
     assert engagement["band"] == "green" and "10 days" in engagement["value"]
 

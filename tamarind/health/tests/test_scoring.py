@@ -23,7 +23,9 @@ from tamarind.health.scoring import (
     Scorer,
     _measure,
     is_stale,
+    measure_text,
     months_between,
+    rescore_on,
     score,
     utilization_color,
 )
@@ -123,7 +125,8 @@ def test_engagement_bands_by_priority(priority: int, days: int, color: str) -> N
     result = score(DEFAULT, only(priority=priority, last_engagement=TODAY - dt.timedelta(days=days)), today=TODAY)
     m = result.measure("engagement")
     assert m.band == color
-    assert f"{days} days" in m.value
+    assert m.text(TODAY) == f"{days} days since the last call or meeting"
+    assert m.facts == (("last_engagement", TODAY - dt.timedelta(days=days)),)  # a date, not a day count
     assert m.updated_at == TODAY - dt.timedelta(days=days)
 
 
@@ -161,7 +164,7 @@ def test_product_usage_is_40_utilization_60_adoption() -> None:
     m = score(DEFAULT, inputs, today=TODAY).measure("product_usage")
     assert m.score == 70
     assert m.band == "yellow"
-    assert "5% utilization" in m.value and "3/4 use cases" in m.value
+    assert m.text(TODAY) == "5% utilization (5/100, month 12); 3/4 use cases adopted"
 
 
 def test_product_usage_with_one_part_missing_uses_the_other() -> None:
@@ -413,7 +416,7 @@ def reference_score(spec: HealthSpec, inputs: HealthInputs, today: dt.date) -> H
     raw = [(key, *_measure(spec, key, inputs, today)) for key in MEASURES]
     present = sum((spec.weights[k] for k, s, _, _ in raw if s is not None), Decimal(0))
     measures, total = [], Decimal(0)
-    for key, s, shown, updated in raw:
+    for key, s, facts, updated in raw:
         effective = contribution = Decimal(0)
         if s is not None and present:
             effective = spec.weights[key] * HUNDRED / present
@@ -422,7 +425,7 @@ def reference_score(spec: HealthSpec, inputs: HealthInputs, today: dt.date) -> H
         measures.append(
             MeasureResult(
                 key,
-                shown,
+                facts,
                 s,
                 None if s is None else spec.color_of(s),
                 spec.weights[key],
@@ -471,3 +474,104 @@ def test_the_scorer_caches_are_bounded() -> None:
         assert scorer.breakdown_json(result) == result.breakdown_json()
         assert result == reference_score(DEFAULT, usage(active), TODAY)
     assert len(scorer._measures) <= 10 + 5 and len(scorer._texts) <= 10 + 5
+
+
+# --- day-dependent text out of the score, and when the day alone may move it ----------------------------------------
+
+
+def test_each_measure_is_shown_from_its_facts_on_the_day_it_is_read() -> None:
+    inputs = HealthInputs(
+        priority=1,
+        contract_start=dt.date(2026, 1, 23),
+        sentiment="yellow",
+        sentiment_at=TODAY,
+        licenses=50,
+        active_users=31,
+        use_cases_adopted=3,
+        use_cases_total=5,
+        last_engagement=TODAY - dt.timedelta(days=40),
+        tickets_last_30d=7,
+        open_urgent_tickets=2,
+        tickets_updated_at=TODAY,
+    )
+    result = score(DEFAULT, inputs, today=TODAY)
+    later = TODAY + dt.timedelta(days=3)
+    shown = {m.key: (m.text(TODAY), m.text(later)) for m in result.measures}
+    assert shown["sentiment"] == ("Yellow", "Yellow")
+    assert shown["product_usage"] == (
+        "62% utilization (31/50, month 10); 3/5 use cases adopted",
+        "62% utilization (31/50, month 10); 3/5 use cases adopted",
+    )
+    assert shown["engagement"] == (
+        "40 days since the last call or meeting",
+        "43 days since the last call or meeting",
+    )
+    assert shown["support"][0] == "7 tickets in the last 30 days, 2 open urgent"
+    assert shown["success_plan"][0] == "no success plan"
+    # The stored breakdown says the same once read back (dates as ISO text).
+    import json
+
+    stored = {m["key"]: m for m in json.loads(result.breakdown_json())["measures"]}
+    for m in result.measures:
+        assert measure_text(m.key, stored[m.key]["facts"], today=later) == m.text(later)
+    assert "days" not in result.breakdown_json()
+
+
+@pytest.mark.parametrize(
+    ("inputs", "text"),
+    [
+        (HealthInputs(priority=3, last_engagement=TODAY), "not rated for priority 3"),
+        (HealthInputs(priority=1), "no call or meeting logged"),
+        (HealthInputs(), "no health review yet"),
+    ],
+)
+def test_missing_measures_say_why(inputs: HealthInputs, text: str) -> None:
+    result = score(DEFAULT, inputs, today=TODAY)
+    assert text in [m.text(TODAY) for m in result.measures]
+
+
+def test_usage_text_with_an_unknown_contract_start_and_no_usage() -> None:
+    m = score(DEFAULT, usage(40, months=None), today=TODAY).measure("product_usage")
+    assert m.text(TODAY) == "40% utilization (40/100, contract start unknown)"
+    assert score(DEFAULT, HealthInputs(), today=TODAY).measure("product_usage").text(TODAY) == "no usage data"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        # priority 1 engagement: green up to 35 days, yellow up to 60: the next edge after day 20 is day 36
+        (HealthInputs(priority=1, last_engagement=TODAY - dt.timedelta(days=20)), TODAY + dt.timedelta(days=16)),
+        (HealthInputs(priority=1, last_engagement=TODAY - dt.timedelta(days=40)), TODAY + dt.timedelta(days=21)),
+        (HealthInputs(priority=1, last_engagement=TODAY - dt.timedelta(days=61)), None),
+        (HealthInputs(priority=3, last_engagement=TODAY), None),  # not rated: the day never moves it
+        # a sentiment turns stale the day after it is 90 days old
+        (HealthInputs(sentiment="green", sentiment_at=TODAY - dt.timedelta(days=10)), TODAY + dt.timedelta(days=81)),
+        # the utilization table's columns start at months 2, 6 and 9: a contract started on 31 October reaches month
+        # 2 on 31 December; one started on 31 August reaches month 6 on 1 March (28 February is still month 5)
+        (HealthInputs(licenses=10, active_users=5, contract_start=dt.date(2026, 10, 31)), dt.date(2026, 12, 31)),
+        (HealthInputs(licenses=10, active_users=5, contract_start=dt.date(2026, 8, 31)), dt.date(2027, 3, 1)),
+        (HealthInputs(licenses=10, active_users=5, contract_start=dt.date(2025, 8, 31)), None),  # past the last break
+        (HealthInputs(), None),
+    ],
+)
+def test_rescore_on_names_the_next_day_the_day_alone_may_move_the_score(
+    inputs: HealthInputs, expected: dt.date | None
+) -> None:
+    assert rescore_on(DEFAULT, inputs, today=TODAY) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(spec=specs(), inputs=inputs_strategy, offsets=st.lists(st.integers(1, 900), min_size=1, max_size=8))
+def test_until_rescore_on_the_score_is_todays(spec: HealthSpec, inputs: HealthInputs, offsets: list[int]) -> None:
+    """What the recompute relies on to skip an account whose inputs did not move: every day before ``rescore_on``
+    scores exactly as today (nothing day-dependent is kept in a result), and ``rescore_on`` is after today."""
+    today_result = score(spec, inputs, today=TODAY)
+    until = rescore_on(spec, inputs, today=TODAY)
+    assert until is None or until > TODAY
+    for offset in offsets:
+        day = TODAY + dt.timedelta(days=offset)
+        if until is not None and day >= until:
+            continue
+        assert score(spec, inputs, today=day) == today_result
+    if until is not None:
+        assert score(spec, inputs, today=until - dt.timedelta(days=1)) == today_result

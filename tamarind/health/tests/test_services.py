@@ -21,7 +21,9 @@ from tamarind.health.models import (
     HealthScore,
     RunStatus,
     Sentiment,
+    breakdown_of,
 )
+from tamarind.health.selectors import stored_measures
 from tamarind.health.services import (
     FULL_LOCK,
     health_model_save,
@@ -131,7 +133,12 @@ def test_recompute_is_idempotent(book: Book) -> None:
     )
 
 
-def test_unchanged_inputs_are_not_scored_again_and_a_new_day_rescores(book: Book, monkeypatch) -> None:
+def test_unchanged_inputs_are_not_scored_again_and_a_new_day_rewrites_only_what_it_moves(
+    book: Book, monkeypatch
+) -> None:
+    """The day-dependent text is not stored (the breakdown keeps the call's date, the page says "4 days"), so the
+    next day's full run scores no account whose inputs did not move and writes nothing; the day an engagement band
+    really moves, that account alone is scored and written."""
     from tamarind.health.scoring import Scorer
 
     calls: list[int] = []
@@ -151,21 +158,33 @@ def test_unchanged_inputs_are_not_scored_again_and_a_new_day_rescores(book: Book
     assert first.changed >= 1 and scored >= 2
     again = health_recompute_all(source="test", today=today)
     assert again.changed == 0 and len(calls) == scored  # same inputs, day and model: nobody scored again
-    # A day later every account is scored again; the call is a day older, so the breakdown moves.
+    stored = list(HealthScore.objects.order_by("pk").values())
+    history = HealthHistory.objects.count()
+    # A day later the call is a day older, but no band moves: nobody is scored again and nothing is written.
     later = health_recompute_all(source="test", today=today + dt.timedelta(days=1))
-    assert len(calls) == 2 * scored and later.changed >= 1
+    assert later.changed == 0 and len(calls) == scored
+    assert list(HealthScore.objects.order_by("pk").values()) == stored and HealthHistory.objects.count() == history
     health = HealthScore.objects.get(account=book.account)
-    engagement = next(m for m in health.breakdown["measures"] if m["key"] == "engagement")
-    assert "4 days" in engagement["value"]
+    engagement = next(
+        m for m in stored_measures(health, today=today + dt.timedelta(days=1)) if m["key"] == "engagement"
+    )
+    assert engagement["value"] == "4 days since the last call or meeting" and "value" not in str(breakdown_of(health))
+    assert (health.engaged_on, health.engagement_color) == (today - dt.timedelta(days=3), "green")
+    # Priority 1 is green up to 35 days: the day the call is 36 days old, that account alone is scored again.
+    edge = health_recompute_all(source="test", today=today + dt.timedelta(days=33))
+    assert edge.changed == 1 and len(calls) == scored + 1
+    health = HealthScore.objects.get(account=book.account)
+    assert (health.engagement_color, health.color) == ("yellow", "yellow")
     # New data for one account: only it is scored again.
     sentiment_set(actor=book.tam, account=book.account, color="yellow", reason="Slower")
-    assert len(calls) == 2 * scored + 1
+    assert len(calls) == scored + 2
     assert HealthScore.objects.get(account=book.account).color == "yellow"
 
 
 def test_a_color_change_writes_the_timeline_notifies_and_proposes_triage(book: Book) -> None:
     sentiment_set(actor=book.tam, account=book.account, color="green", reason="Fine")
     assert Notification.objects.count() == 0  # a first score is no change
+    assert HealthScore.objects.get(account=book.account).color_changed_at is None
     sentiment_set(actor=book.tam, account=book.account, color="red", reason="Outage, exec escalation")
     health = HealthScore.objects.get(account=book.account)
     assert (health.color, health.red_override) == ("red", True)
@@ -181,6 +200,10 @@ def test_a_color_change_writes_the_timeline_notifies_and_proposes_triage(book: B
     # one history point per day: the day's last score
     assert list(HealthHistory.objects.values_list("color", flat=True)) == ["red"]
     assert Task.objects.filter(account=book.account, type="triage_review").count() == 1
+    # Rewritten without a change of color (a call moves the score, red stays red): the change keeps its moment.
+    TimelineEntry.objects.create(account=book.account, kind=EntryKind.CALL, title="Call", occurred_at=timezone.now())
+    assert health_recompute_accounts(account_ids=[book.account.pk], source="test").changed == 1
+    assert HealthScore.objects.get(account=book.account).color_changed_at == health.color_changed_at
 
 
 def test_whoever_changes_the_sentiment_is_the_one_not_notified(book: Book) -> None:
@@ -224,8 +247,8 @@ def test_engagement_from_the_timeline(book: Book) -> None:
     health_recompute_accounts(account_ids=[book.account.pk], source="test")
     health = HealthScore.objects.get(account=book.account)
     assert health.color == "red"  # priority 1, 70 days: red; the only measure present
-    engagement = next(m for m in health.breakdown["measures"] if m["key"] == "engagement")
-    assert engagement["band"] == "red" and "70 days" in engagement["value"]
+    engagement = next(m for m in stored_measures(health) if m["key"] == "engagement")
+    assert engagement["band"] == "red" and engagement["value"] == "70 days since the last call or meeting"
 
 
 def test_a_stale_sentiment_raises_one_health_review_task(book: Book) -> None:
@@ -308,11 +331,17 @@ def test_usage_and_tickets_feed_the_score_through_the_usage_app(book: Book) -> N
     )
     health_recompute_accounts(account_ids=[book.account.pk], source="test")
     health = HealthScore.objects.get(account=book.account)
-    measures = {m["key"]: m for m in health.breakdown["measures"]}
+    measures = {m["key"]: m for m in stored_measures(health)}
     # utilization 90% green (100) x 40% + adoption 2/4 = 50% green (100) x 60%
     assert measures["product_usage"]["score"] == 100
     assert measures["product_usage"]["updated_at"] == day.isoformat()
     assert measures["support"]["band"] == "red" and "1 open urgent" in measures["support"]["value"]
+    # The same, as the columns dashboards read: each measure's score and color, and the indicators' facts.
+    assert (health.product_usage_score, health.product_usage_color) == (100, "green")
+    assert (health.support_score, health.support_color) == (25, "red")
+    assert (health.sentiment_score, health.sentiment_color, health.sentiment_on) == (None, "", None)
+    assert (health.licenses, health.active_users, health.active_users_prev) == (100, 90, None)
+    assert (health.tickets_30d, health.open_urgent) == (1, 1)
     # (25 x 100 + 5 x 25) / 30 = 87.5 -> 88
     assert (health.score, health.color, health.drag) == (88, "green", "support")
 
@@ -343,3 +372,50 @@ def test_logging_a_call_rescores_the_account(book: Book) -> None:
     assert health.color == "yellow"  # priority 1, 40 days
     timeline_entry_create(actor=book.tam, account=book.account, data={"kind": "note", "title": "Thought"})
     assert HealthRun.objects.count() == 1  # a note is not an engagement: no rescoring
+
+
+def test_a_full_run_keeps_the_days_health_mix_per_slice(book: Book) -> None:
+    """Each full run replaces its day's snapshot rows: the book, each segment, region, region's segment, TAM (per
+    region; tam 0: no TAM) and TAM's segment, with accounts and ARR per color and stale reviews; accounts that will
+    churn are out of health reporting. Snapshots older than the kept days go."""
+    from decimal import Decimal
+
+    from tamarind.accounts.models import LifecycleStage
+    from tamarind.health.models import HealthMixSnapshot, SnapshotLevel
+    from tamarind.testing.factories import AccountFactory
+
+    east_red = AccountFactory(region=book.east, tam=book.tam2, segment="smb", arr=Decimal("1000.50"))
+    AccountFactory(region=book.east, tam=None, segment="smb", arr=Decimal(300))  # no TAM, never scored
+    gone = AccountFactory(region=book.east, tam=book.tam2, lifecycle_stage=LifecycleStage.WILL_CHURN, arr=Decimal(9))
+    today = timezone.localdate()
+    old = HealthMixSnapshot.objects.create(day=today - dt.timedelta(days=500), level=SnapshotLevel.BOOK, green=1)
+    kept = HealthMixSnapshot.objects.create(day=today - dt.timedelta(days=1), level=SnapshotLevel.BOOK, green=2)
+    sentiment_set(actor=book.manager, account=east_red, color="red", reason="Outage")
+    sentiment_set(actor=book.tam, account=book.account, color="green", reason="Fine")
+    Sentiment.objects.filter(account=book.account).update(set_at=timezone.now() - dt.timedelta(days=120))
+    sentiment_set(actor=book.admin, account=gone, color="red", reason="Leaving")
+    HealthMixSnapshot.objects.create(day=today, level=SnapshotLevel.BOOK, green=99)  # replaced by the run
+    health_recompute_all(source="test", today=today)
+
+    def row(level: str, region: int = 0, tam: int = 0, segment: str = "") -> HealthMixSnapshot:
+        return HealthMixSnapshot.objects.get(day=today, level=level, region_id=region, tam_id=tam, segment=segment)
+
+    book_row = row(SnapshotLevel.BOOK)
+    # book.account green (stale), east_red red, book.other_account and the TAM-less account unscored; not `gone`
+    assert (book_row.green, book_row.yellow, book_row.red, book_row.unscored, book_row.stale) == (1, 0, 1, 2, 1)
+    assert book_row.red_arr == Decimal("1000.50")
+    east = row(SnapshotLevel.REGION, book.east.pk)
+    assert (east.green, east.red, east.unscored) == (1, 1, 1)
+    assert row(SnapshotLevel.REGION, book.west.pk).unscored == 1
+    smb = row(SnapshotLevel.REGION_SEGMENT, book.east.pk, segment="smb")
+    assert (smb.red, smb.unscored, smb.unscored_arr) == (1, 1, Decimal(300))
+    assert row(SnapshotLevel.SEGMENT, segment="smb").red == 1
+    assert row(SnapshotLevel.TAM, book.east.pk, book.tam2.pk).red == 1
+    assert row(SnapshotLevel.TAM, book.east.pk, 0).unscored == 1  # the region's accounts without a TAM
+    assert row(SnapshotLevel.TAM_SEGMENT, book.east.pk, book.tam2.pk, "smb").red_arr == Decimal("1000.50")
+    assert not HealthMixSnapshot.objects.filter(pk=old.pk).exists()
+    assert HealthMixSnapshot.objects.filter(pk=kept.pk).exists()
+    assert HealthMixSnapshot.objects.filter(day=today, level=SnapshotLevel.BOOK).count() == 1
+    # An incremental run leaves the day's snapshot to the next full run.
+    sentiment_set(actor=book.tam, account=book.account, color="red", reason="Worse")
+    assert row(SnapshotLevel.BOOK).green == 1

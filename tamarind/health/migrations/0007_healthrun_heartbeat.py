@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('health', '0004_score_inputs_digest'),
+        ('health', '0006_score_explanation_apart'),
     ]
 
     operations = [
