@@ -93,7 +93,7 @@ def test_manager_goes_through_every_tab(page, live_server, health):
     # Overview: totals, what they leave out, the two charts (drawn), their figures behind a summary.
     assert page.locator("#health-totals [data-figure=red]").inner_text() == "2"
     assert page.locator("#health-totals [data-figure=yellow]").inner_text() == str(YELLOW_MORE + 2)
-    assert "leaves out 1 account that will churn" in page.locator("#health-left-out").inner_text()
+    assert "1 will-churn account is out of health reporting" in page.locator("#book-caption").inner_text()
     assert "Far Away Ltd" not in page.content()
     page.wait_for_function("() => document.getElementById('health-mix-chart').chart !== undefined")
     page.wait_for_function("() => document.getElementById('health-trend-chart').chart !== undefined")
