@@ -584,7 +584,8 @@ def account_signals(accounts: list[Account]) -> dict[int, indicators.Signals]:
             open_urgent_tickets=h.open_urgent if h else 0,
             next_renewal_date=a.next_renewal_date,
             health_color=(h.color or None) if h else None,
-            triage_color=c["health_color"] if c else None,
+            # The case's cadence follows the account's color now (triage.models.red_cadence_q).
+            triage_color=((h.color if h else "") or c["health_color"]) if c else None,
             triage_last_update=timezone.localdate(c["last_update_at"]) if c else None,
         )
     return out

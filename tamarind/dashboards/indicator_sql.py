@@ -39,7 +39,7 @@ from django.utils import timezone
 from tamarind.dashboards import indicators
 from tamarind.health.models import HealthColor
 from tamarind.onboarding.models import OPEN_STATUSES, Onboarding
-from tamarind.triage.models import TriageCase
+from tamarind.triage.models import TriageCase, late_q
 
 Twin = Callable[[indicators.Thresholds, dt.date, dt.datetime], Q]
 
@@ -104,11 +104,11 @@ def renewal_at_risk(t: indicators.Thresholds, today: dt.date, now: dt.datetime) 
 
 
 def stalled_triage(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
-    red = local_midnight(today - dt.timedelta(days=t.triage_red_days))
-    other = local_midnight(today - dt.timedelta(days=t.triage_other_days))
     late = TriageCase.objects.open().filter(
-        Q(health_color=HealthColor.RED, last_update_at__lt=red)
-        | (~Q(health_color=HealthColor.RED) & Q(last_update_at__lt=other))
+        late_q(
+            red_before=local_midnight(today - dt.timedelta(days=t.triage_red_days)),
+            other_before=local_midnight(today - dt.timedelta(days=t.triage_other_days)),
+        )
     )
     return Q(pk__in=late.order_by().values("account_id"))
 

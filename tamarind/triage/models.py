@@ -161,11 +161,24 @@ class TriageCaseQuerySet(models.QuerySet["TriageCase"]):
         return self.open().filter(overdue_q(settings_row, now or timezone.now()))
 
 
+def red_cadence_q() -> Q:
+    """The cases on the red cadence: those whose account's health is Red now, or, for an account not scored
+    (any more), whose health was Red when the case opened. A case follows its account's color as it moves, as the
+    card shows it: an account that turned Red since the case opened is due every red-cadence days."""
+    unscored = Q(account__health__isnull=True) | Q(account__health__color="")
+    return Q(account__health__color=HealthColor.RED) | (unscored & Q(health_color=HealthColor.RED))
+
+
+def late_q(*, red_before: dt.datetime, other_before: dt.datetime) -> Q:
+    """Cases last updated before their cadence's cut-off (``red_cadence_q`` decides which cut-off is theirs)."""
+    red = red_cadence_q()
+    return (red & Q(last_update_at__lt=red_before)) | (~red & Q(last_update_at__lt=other_before))
+
+
 def overdue_q(settings_row: TriageSettings, now: dt.datetime) -> Q:
-    red = now - dt.timedelta(days=settings_row.red_update_days)
-    other = now - dt.timedelta(days=settings_row.yellow_update_days)
-    return Q(health_color=HealthColor.RED, last_update_at__lt=red) | (
-        ~Q(health_color=HealthColor.RED) & Q(last_update_at__lt=other)
+    return late_q(
+        red_before=now - dt.timedelta(days=settings_row.red_update_days),
+        other_before=now - dt.timedelta(days=settings_row.yellow_update_days),
     )
 
 
@@ -239,10 +252,17 @@ class TriageCase(models.Model):
         i = order.index(self.status)
         return order[i + 1] if i + 1 < len(order) else ""
 
+    @property
+    def cadence_color(self) -> str:
+        """The color whose update cadence the case follows: the account's health now, or the color at open for an
+        account not scored (``red_cadence_q`` in SQL). Fetch with ``with_related`` to read it without a query."""
+        health = getattr(self.account, "health", None)
+        return (health.color if health is not None else "") or self.health_color
+
     def is_overdue(self, settings_row: TriageSettings, now: dt.datetime | None = None) -> bool:
         if not self.is_open:
             return False
-        days = settings_row.case_days(self.health_color)
+        days = settings_row.case_days(self.cadence_color)
         return self.last_update_at < (now or timezone.now()) - dt.timedelta(days=days)
 
 

@@ -148,7 +148,8 @@ def live_signals(accounts, *, now):
             open_urgent_tickets=f.open_urgent_tickets if f else 0,
             next_renewal_date=a.next_renewal_date,
             health_color=(health.color or None) if health else None,
-            triage_color=c["health_color"] if c else None,
+            # A case follows its account's color now; an unscored account's case the color it opened with.
+            triage_color=((health.color if health else "") or c["health_color"]) if c else None,
             triage_last_update=timezone.localdate(c["last_update_at"]) if c else None,
         )
     return out

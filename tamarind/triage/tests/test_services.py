@@ -130,6 +130,33 @@ def test_overdue_thresholds_are_data(book):
     assert AuditEvent.objects.filter(object_type="triage.triagesettings").count() == 1
 
 
+def test_a_case_follows_its_accounts_color_now_for_its_cadence(book):
+    """A case opened Yellow whose account has since turned Red is due on the red cadence (and the other way round);
+    an account without a score keeps the color the case opened with. SQL (board filter, indicator) and Python
+    (the case page, the API) agree."""
+    from tamarind.health.models import HealthScore
+
+    now = timezone.now()
+    turned_red = TriageCaseFactory(
+        account=book.account, health_color="yellow", last_update_at=now - dt.timedelta(days=15)
+    )
+    HealthScore.objects.create(account=book.account, score=20, color="red", model_version=1)
+    calmed = TriageCaseFactory(
+        account=book.other_account, health_color="red", last_update_at=now - dt.timedelta(days=15)
+    )
+    HealthScore.objects.create(account=book.other_account, score=60, color="yellow", model_version=1)
+    unscored = TriageCaseFactory(
+        account=AccountFactory(region=book.east, tam=book.tam),
+        health_color="red",
+        last_update_at=now - dt.timedelta(days=15),
+    )
+    s = selectors.triage_settings()
+    assert set(TriageCase.objects.overdue(s)) == {turned_red, unscored}
+    fetched = {c.pk: c for c in TriageCase.objects.with_related()}
+    assert [fetched[c.pk].is_overdue(s) for c in (turned_red, calmed, unscored)] == [True, False, True]
+    assert fetched[turned_red.pk].cadence_color == "red" and fetched[unscored.pk].cadence_color == "red"
+
+
 def test_propose_raises_one_task_for_the_tam(book):
     assert services.triage_propose(account_id=book.account.pk, color="green", requires_triage=True) is None
     assert services.triage_propose(account_id=book.account.pk, color="yellow", requires_triage=False) is None
