@@ -7,6 +7,8 @@ signs in through the real form; ``screenshot(page, "name")`` saves ``var/test-ou
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,22 @@ def page(browser: Any) -> Iterator[Any]:
     pg = context.new_page()
     yield pg
     context.close()
+    _wait_for_live_server_requests()
+
+
+def _wait_for_live_server_requests(timeout: float = 10.0) -> None:
+    """Wait until the live server has answered every request the closed browser left in flight.
+
+    The test database is flushed right after this fixture; on SQLite (an in-memory database in shared-cache mode)
+    a request thread still saving its session holds a table lock, and the flush fails with "database table is
+    locked" instead of waiting. The server's request threads are daemon threads the server does not track, so they
+    are found by the name ``socketserver`` gives them (the browser's closed connections end them)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = [t for t in threading.enumerate() if "process_request_thread" in t.name]
+        if not busy:
+            return
+        busy[0].join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def login(page: Any, live_server: Any, user: Any, password: str | None = None) -> None:
