@@ -27,6 +27,17 @@ class TaskType(models.TextChoices):
     FOLLOW_UP = "follow_up", "Follow-up"
     TRIAGE_REVIEW = "triage_review", "Triage review"
     HEALTH_REVIEW = "health_review", "Health review"
+    # Types the success, renewal, review, engagement and journey apps raise; declared together so that one
+    # migration carries them and the apps add none of their own to this table.
+    SUCCESS_PLAN = "success_plan", "Success plan"
+    PLAN_PEER_REVIEW = "plan_peer_review", "Success plan peer review"
+    EBR = "ebr", "Executive business review"
+    RENEWAL = "renewal", "Renewal"
+    RENEWAL_REVIEW = "renewal_review", "Internal renewal review"
+    REVIEW_ACTION = "review_action", "Review action item"
+    SERVICE_REQUEST = "service_request", "Service desk request"
+    STUCK_CUSTOMER = "stuck_customer", "Stuck customer"
+    SURVEY_FOLLOW_UP = "survey_follow_up", "Survey follow-up"
 
 
 class TaskStatus(models.TextChoices):
