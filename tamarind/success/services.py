@@ -512,7 +512,9 @@ def _plan_values(data: dict[str, Any], plan: SuccessPlan | None) -> dict[str, An
 
 
 @transaction.atomic
-def success_plan_create(*, actor: User, account: Account, data: dict[str, Any], source: str = "web") -> SuccessPlan:
+def success_plan_create(
+    *, actor: User, account: Account, data: dict[str, Any], source: str = "web", use_template: bool = True
+) -> SuccessPlan:
     """Start the account's plan (Draft unless ``status`` says Active), with the template's objectives and tasks.
 
     Refused while the account has a current plan (Draft or Active): archive it first (``success_plan_archive``).
@@ -538,7 +540,7 @@ def success_plan_create(*, actor: User, account: Account, data: dict[str, Any], 
         if template is None:
             raise ValidationFailed({"template": ["No such template."]})
     else:
-        template = template_for(account)
+        template = template_for(account) if use_template else None
     now = timezone.now()
     plan = SuccessPlan(
         account=account,
