@@ -577,3 +577,64 @@ def health_dashboard_scope(user: User) -> Q | None:
 def health_dashboard_region_scope(user: User) -> Q | None:
     """A filter on Region for the regions ``user``'s health dashboard covers: the onboarding dashboard's."""
     return onboarding_dashboard_region_scope(user)
+
+
+# --- Success plans and EBRs (issue 10) -------------------------------------------------------------------------
+# Who reads an account reads its success plans, their reviews and its EBRs. The account's TAM, its region's
+# manager and admins write plans and EBRs; directors, SAL/AE and SA read. The region's manager (and admins) record
+# manager reviews; a plan's writer asks another TAM who reads the account for a peer review, which that TAM answers.
+
+if TYPE_CHECKING:
+    from tamarind.success.models import PlanReview, SuccessPlan
+
+
+def success_plan_scope(user: User) -> Q | None:
+    """A filter on SuccessPlan (and Ebr) for the rows ``user`` may read; ``None`` means every row."""
+    scope = account_scope(user)
+    return None if scope is None else _under("account__", scope)
+
+
+def success_review_scope(user: User) -> Q | None:
+    """A filter on PlanReview for the reviews ``user`` may read; ``None`` means every review."""
+    scope = account_scope(user)
+    return None if scope is None else _under("plan__account__", scope)
+
+
+def can_write_success_plan(user: User, account: Account) -> bool:
+    """The account's TAM, its region's manager, admins (archived plans are read-only for everyone: services)."""
+    if not can_read_account(user, account):
+        return False
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        return True
+    return user.role == Role.TAM and account.tam_id == user.pk
+
+
+def can_manager_review_plan(user: User, plan: SuccessPlan) -> bool:
+    return can_read_account(user, plan.account) and user.role in (Role.ADMIN, Role.MANAGER)
+
+
+def can_request_peer_review(user: User, plan: SuccessPlan) -> bool:
+    return can_write_success_plan(user, plan.account)
+
+
+def can_be_peer_reviewer(reviewer: User, plan: SuccessPlan) -> bool:
+    """A peer reviewer is an active TAM who may read the plan's account (not its own TAM)."""
+    return (
+        _active(reviewer)
+        and reviewer.role == Role.TAM
+        and reviewer.pk != plan.account.tam_id
+        and can_read_account(reviewer, plan.account)
+    )
+
+
+def can_answer_review(user: User, review: PlanReview) -> bool:
+    """A requested peer review is answered by its reviewer (who must still read the account)."""
+    return _active(user) and review.reviewer_id == user.pk and can_read_account(user, review.plan.account)
+
+
+def can_edit_success_settings(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
+
+
+def can_view_success_list(user: User) -> bool:
+    return _active(user)

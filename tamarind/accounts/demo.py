@@ -545,6 +545,9 @@ def build_demo(
         from tamarind.health.demo import seed_health_story
 
         story = seed_health_story(seed=seed, actor=cast.admin, progress=health_progress)
+        from tamarind.success.demo import seed_success_story
+
+        seed_success_story(seed=seed)
     return DemoResult(cast=cast, csv=path, job=job, onboardings=onboardings, health=story)
 
 

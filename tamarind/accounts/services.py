@@ -94,6 +94,10 @@ def account_create(*, actor: User, data: dict[str, Any], source: str = "web") ->
     return account
 
 
+# A success plan's color and its rule tasks follow these (domain reference, section 5).
+SUCCESS_FIELDS = frozenset({"priority", "segment", "tam", "customer_since"})
+
+
 @transaction.atomic
 def account_update(*, actor: User, account: Account, changes: dict[str, Any], source: str = "web") -> list[str]:
     """Apply ``changes`` (field -> value) that the actor may make; returns the names of fields that changed.
@@ -140,6 +144,10 @@ def account_update(*, actor: User, account: Account, changes: dict[str, Any], so
         assignment_services.qualification_refresh(
             actor=actor, account_ids=[account.pk], tam_changes=moves, source=source
         )
+    if SUCCESS_FIELDS.intersection(changed):
+        from tamarind.success.services import success_refresh_accounts
+
+        success_refresh_accounts(account_ids=[account.pk], actor=actor, source=source, planned_only=True)
     return changed
 
 

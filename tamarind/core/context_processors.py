@@ -27,6 +27,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 item("Accounts", "accounts:list"),
                 item("Onboarding", "onboarding:list"),
                 item("Triage board", "triage:board"),
+                item("Success plans", "success:list"),
                 *([item("Accounts to staff", "assignment:staffing")] if policy.can_view_staffing(user) else []),
             ],
         },

@@ -65,6 +65,7 @@ class ImportKind(models.TextChoices):
     ACCOUNTS = "accounts", "Accounts"
     USAGE = "usage", "Product usage"
     TICKETS = "tickets", "Support tickets"
+    SUCCESS_PLANS = "success_plans", "Success plans"
 
 
 class ImportSource(models.TextChoices):

@@ -452,6 +452,10 @@ def _run_kind(
             skip_unknown_owners=job.skip_unknown_owners,
             written=written,
         ).run()
+    if job.kind == ImportKind.SUCCESS_PLANS:
+        from tamarind.success.csv_import import SuccessPlanIngest
+
+        return SuccessPlanIngest(path=path, actor=actor, dry_run=job.dry_run, progress=progress, written=written).run()
     from tamarind.usage.csv_import import CsvIngest
 
     # A mapping may name headers for these kinds too, under "usage.<field>" / "tickets.<field>" keys.
