@@ -1,0 +1,17 @@
+"""Periodic work of the reviews app (see ``tamarind.core.periodic``)."""
+
+from datetime import timedelta
+
+from tamarind.core.periodic import PeriodicSpec
+
+JOBS: list[PeriodicSpec] = [
+    PeriodicSpec(
+        key="reviews.schedule",
+        func="tamarind.reviews.services.occurrences_schedule",
+        every=timedelta(hours=1),
+        description=(
+            "Give every region its review schedules and create the occurrences due up to the horizon on each "
+            "cadence (a 1:1 per active TAM); idempotent."
+        ),
+    ),
+]
