@@ -18,7 +18,7 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 
 from tamarind import policy
-from tamarind.accounts.models import Account, LifecycleStage
+from tamarind.accounts.models import Account
 from tamarind.people.models import Region, Role, User
 from tamarind.reviews import burndown
 from tamarind.reviews.checklists import add_quarters, quarter_start
@@ -51,7 +51,9 @@ class Scope:
     errors: dict[str, str] = field(default_factory=dict)
 
     def accounts(self) -> Any:
-        qs = Account.objects.exclude(lifecycle_stage=LifecycleStage.WILL_CHURN)
+        """The accounts counted: the same set the account list shows for the same filters (so every figure's
+        link lists exactly the accounts behind it)."""
+        qs: Any = Account.objects.all()
         if self.region_ids is not None:
             qs = qs.filter(region_id__in=self.region_ids)
         if self.tam_id is not None:

@@ -15,3 +15,14 @@ JOBS: list[PeriodicSpec] = [
         ),
     ),
 ]
+JOBS.append(
+    PeriodicSpec(
+        key="reviews.burndown_snapshot",
+        func="tamarind.reviews.burndown.burndown_snapshot",
+        every=timedelta(days=1),
+        description=(
+            "Count today's burn-down exceptions per region and TAM (replacing today's earlier count), so the "
+            "burn-down chart shows each exception over weeks."
+        ),
+    )
+)
