@@ -121,3 +121,76 @@ ROWS: list[Row] = [
         json=False,
     ),
 ]
+
+
+def api_runners(ok: int) -> dict[str, int]:
+    return only({"admin": ok, "manager": ok, **OUTSIDERS}, 403, anonymous=401)
+
+
+API_COCKPIT = only(COCKPIT, 403, anonymous=401)
+ROWS += [
+    Row("api:reviews_list", "get", lambda b, t: "/api/v1/reviews/", API_COCKPIT, api=True),
+    Row("api:reviews_dashboard", "get", lambda b, t: "/api/v1/reviews/dashboard", API_COCKPIT, api=True),
+    Row("api:reviews_burndown", "get", lambda b, t: "/api/v1/reviews/burndown", API_COCKPIT, api=True),
+    Row(
+        "api:reviews_schedules",
+        "get",
+        lambda b, t: "/api/v1/reviews/schedules",
+        only(
+            {
+                r: 200
+                for r in ("admin", "director", "manager", "other_manager", "tam", "tam2", "other_tam", "sal", "sa")
+            },
+            200,
+            anonymous=401,
+        ),
+        api=True,
+    ),
+    Row(
+        "api:reviews_schedule_update",
+        "patch",
+        lambda b, t: f"/api/v1/reviews/schedules/{schedule(b, t)}",
+        only({"admin": 200, "manager": 200, "director": 403}, 404, anonymous=401),
+        data=lambda b, t: {"cadence": "weekly"},
+        api=True,
+    ),
+    Row(
+        "api:reviews_detail",
+        "get",
+        lambda b, t: f"/api/v1/reviews/{review(b, t)}",
+        only({"admin": 200, "director": 200, "manager": 200, "tam": 200}, 404, anonymous=401),
+        api=True,
+    ),
+    Row("api:reviews_open", "post", lambda b, t: f"/api/v1/reviews/{review(b, t)}/open", api_runners(200), api=True),
+    Row(
+        "api:reviews_item_add",
+        "post",
+        lambda b, t: f"/api/v1/reviews/{review(b, t)}/items",
+        only({"admin": 201, "manager": 201, "tam": 201, **OUTSIDERS}, 403, anonymous=401),
+        data=lambda b, t: {"label": "A topic"},
+        api=True,
+    ),
+    Row(
+        "api:reviews_item_decide",
+        "post",
+        lambda b, t: f"/api/v1{item(b, t)}decision",
+        api_runners(200),
+        data=lambda b, t: {"decision": "noted"},
+        api=True,
+    ),
+    Row(
+        "api:reviews_notes",
+        "patch",
+        lambda b, t: f"/api/v1/reviews/{review(b, t)}/notes",
+        api_runners(200),
+        data=lambda b, t: {"notes": "Discussed the book"},
+        api=True,
+    ),
+    Row(
+        "api:reviews_complete",
+        "post",
+        lambda b, t: f"/api/v1/reviews/{review(b, t, opened=True)}/complete",
+        api_runners(200),
+        api=True,
+    ),
+]
