@@ -98,6 +98,7 @@ def _reviews_group(user: Any, item: Any) -> list[dict[str, Any]]:
                 item("Reviews and 1:1s", "reviews:list"),
                 item("Regional dashboard", "reviews:dashboard"),
                 item("Burn-down", "reviews:burndown"),
+                item("Your calendar", "reviews:calendar"),
             ],
         }
     ]

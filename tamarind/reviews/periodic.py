@@ -26,3 +26,11 @@ JOBS.append(
         ),
     )
 )
+JOBS.append(
+    PeriodicSpec(
+        key="reviews.weekly_digest",
+        func="tamarind.reviews.digest.weekly_digest_send",
+        every=timedelta(days=7),
+        description="Email each TAM Manager their week: overdue reviews, the burn-down's movement, new risks.",
+    )
+)

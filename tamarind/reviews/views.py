@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -312,3 +313,38 @@ def figure(request: HttpRequest) -> HttpResponse:
     _require_cockpit(user)
     context = cockpit.figure_rows(user, request.GET, today=timezone.localdate())
     return render(request, "reviews/figure.html", context, status=400 if context["scope"].errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar_settings(request: HttpRequest) -> HttpResponse:
+    """The person's calendar address (subscribe to it in Google Calendar or Outlook) and a button to reset it."""
+    from tamarind.reviews import calendar
+
+    user = request_user(request)
+    if request.method == "POST":
+        calendar.calendar_feed_reset(actor=user, user=user)
+        messages.success(request, "A new calendar address: the old one no longer works.")
+        return redirect("reviews:calendar")
+    feed = calendar.feed_for(user)
+    url = request.build_absolute_uri(reverse("reviews:calendar_feed", args=[feed.token]))
+    return render(request, "reviews/calendar.html", {"feed": feed, "url": url})
+
+
+@require_http_methods(["GET"])
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The ICS file behind a secret address (no sign-in: calendar apps fetch it). A reset address answers 404."""
+    from tamarind.reviews import calendar
+    from tamarind.reviews.models import CalendarFeed
+
+    feed = CalendarFeed.objects.select_related("user").filter(token=token[:64]).first()
+    if feed is None or not feed.user.is_active:
+        return HttpResponse(
+            "No such calendar: this address was reset or never existed. Copy the new one from Tamarind.",
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(calendar.build_feed(feed.user), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="tamarind.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response

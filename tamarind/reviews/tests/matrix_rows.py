@@ -194,3 +194,18 @@ ROWS += [
         api=True,
     ),
 ]
+
+
+def feed(book: Any, t: dict[str, Any]) -> str:
+    from tamarind.reviews.calendar import feed_for
+
+    return f"/reviews/calendar/{feed_for(book.tam).token}.ics"
+
+
+ROWS += [
+    # Everyone signed in has their own calendar address and resets their own.
+    Row("reviews:calendar", "get", lambda b, t: "/reviews/calendar/", only({}, 200)),
+    Row("reviews:calendar", "post", lambda b, t: "/reviews/calendar/", only({}, 302), json=False),
+    # The feed is fetched by calendar apps without a session: the secret address is the credential.
+    Row("reviews:calendar_feed", "get", feed, only({}, 200, anonymous=200)),
+]
