@@ -638,3 +638,97 @@ def can_edit_success_settings(user: User) -> bool:
 
 def can_view_success_list(user: User) -> bool:
     return _active(user)
+
+
+# --- Reviews, 1:1s, the regional dashboard and the burn-down (issue 12) -----------------------------------------
+# A region's reviews belong to its TAM Manager: they open, decide, note and complete them. Directors and admins
+# read every region's (admins also run them); a TAM reads their own 1:1s only and adds to the agenda and their own
+# notes before and during the meeting; another TAM's 1:1 does not exist for them (404). SAL/AE and SA have none.
+# The regional dashboard and the burn-down are the managers' and directors' (a TAM sees their own book's figures).
+
+if TYPE_CHECKING:
+    from tamarind.reviews.models import ReviewOccurrence
+
+
+def can_view_reviews(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.TAM)
+
+
+def review_scope(user: User) -> Q | None:
+    """A filter on ReviewOccurrence for the reviews ``user`` may read; ``None`` means every one."""
+    if not can_view_reviews(user):
+        return Q(pk__in=[])
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return None
+    if user.role == Role.MANAGER:
+        rid = managed_region_id(user)
+        return Q(region_id=rid) if rid is not None else Q(pk__in=[])
+    return Q(subject_id=user.pk)
+
+
+def review_schedule_scope(user: User) -> Q | None:
+    """A filter on ReviewSchedule: admins and directors all, a manager their region's, others none."""
+    if not _active(user) or user.role not in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER):
+        return Q(pk__in=[])
+    if user.role == Role.MANAGER:
+        rid = managed_region_id(user)
+        return Q(region_id=rid) if rid is not None else Q(pk__in=[])
+    return None
+
+
+def can_read_review(user: User, review: ReviewOccurrence) -> bool:
+    if not can_view_reviews(user):
+        return False
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return True
+    if user.role == Role.MANAGER:
+        return review.region_id == managed_region_id(user)
+    return review.subject_id == user.pk
+
+
+def can_run_review(user: User, review: ReviewOccurrence) -> bool:
+    """Open, decide, note, set attendees, complete: the region's manager and admins."""
+    if not can_read_review(user, review):
+        return False
+    return user.role == Role.ADMIN or (user.role == Role.MANAGER and review.region_id == managed_region_id(user))
+
+
+def can_add_to_agenda(user: User, review: ReviewOccurrence) -> bool:
+    """Add an item, or write one's own side's notes: the runners, and the TAM of a 1:1."""
+    return can_run_review(user, review) or (
+        can_read_review(user, review) and user.role == Role.TAM and review.subject_id == user.pk
+    )
+
+
+def can_edit_review_schedule(user: User, region_id: int) -> bool:
+    """Cadence, owner, time: admins anywhere, a TAM Manager in their own region."""
+    if not _active(user):
+        return False
+    return user.role == Role.ADMIN or (user.role == Role.MANAGER and managed_region_id(user) == region_id)
+
+
+def can_view_cockpit(user: User) -> bool:
+    """My week, the TAM Regional Dashboard and the burn-down: admins, directors, managers and TAMs."""
+    return can_view_reviews(user)
+
+
+def cockpit_region_scope(user: User) -> Q | None:
+    """A filter on Region for the regions ``user``'s cockpit covers (``None``: all; a TAM: their region)."""
+    if not can_view_cockpit(user):
+        return Q(pk__in=[])
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return None
+    if user.role == Role.MANAGER:
+        rid = managed_region_id(user)
+        return Q(pk=rid) if rid is not None else Q(pk__in=[])
+    return Q(pk=user.region_id) if user.region_id else Q(pk__in=[])
+
+
+def cockpit_tam_only(user: User) -> bool:
+    """A TAM's cockpit counts the accounts they own, not their colleagues'."""
+    return user.role == Role.TAM
+
+
+def home_url_name(user: User) -> str:
+    """Where a person lands after signing in: a TAM Manager on My week, everyone else on their accounts."""
+    return "reviews:my_week" if _active(user) and user.role == Role.MANAGER else "accounts:list"

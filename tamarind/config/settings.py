@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "tamarind.triage",
     "tamarind.health",
     "tamarind.success",
+    "tamarind.reviews",
 ]
 
 MIDDLEWARE = [
@@ -145,7 +146,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "people.User"
 AUTHENTICATION_BACKENDS = ["tamarind.people.backends.EmailBackend"]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "accounts:list"
+LOGIN_REDIRECT_URL = "home"  # core.views.home sends each role to its landing page
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

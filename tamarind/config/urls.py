@@ -20,6 +20,7 @@ urlpatterns = [
     path("triage/", include("tamarind.triage.urls")),
     path("usage/", include("tamarind.usage.urls")),
     path("success/", include("tamarind.success.urls")),
+    path("reviews/", include("tamarind.reviews.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -21,6 +21,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"label": label, "url": url, "active": path.startswith(url)}
 
     groups: list[dict[str, Any]] = [
+        *_reviews_group(user, item),
         {
             "label": "Book",
             "items": [
@@ -84,3 +85,21 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     for extra in sorted(active, key=lambda i: len(i["url"]))[:-1]:
         extra["active"] = False
     return {"nav": groups}
+
+
+def _reviews_group(user: Any, item: Any) -> list[dict[str, Any]]:
+    """The manager's cockpit (issue 12): My week, reviews, the regional dashboard and the burn-down."""
+    if not policy.can_view_cockpit(user):
+        return []
+    return [
+        {
+            "label": "Cockpit",
+            "items": [
+                item("My week", "reviews:my_week"),
+                item("Reviews and 1:1s", "reviews:list"),
+                item("Regional dashboard", "reviews:dashboard"),
+                item("Burn-down", "reviews:burndown"),
+                item("Your calendar", "reviews:calendar"),
+            ],
+        }
+    ]

@@ -14,7 +14,10 @@ logger = logging.getLogger(__name__)
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("accounts:list")
+    """Where a person lands (also after signing in): a TAM Manager on My week, others on their accounts."""
+    from tamarind import policy
+
+    return redirect(policy.home_url_name(request.user))  # type: ignore[arg-type]
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

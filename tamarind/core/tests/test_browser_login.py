@@ -15,9 +15,9 @@ def test_login_page_and_bad_password(page, live_server, book):
     assert page.locator(".messages .error").inner_text().startswith("That email and password")
 
 
-def test_login_lands_on_accounts_and_logout(page, live_server, book):
+def test_login_lands_on_my_week_and_logout(page, live_server, book):
     login(page, live_server, book.manager)
-    assert page.url.endswith("/accounts/")
+    assert page.url.endswith("/reviews/my-week/")  # a TAM Manager's home page
     assert "Mia Manager" in page.locator(".topbar").inner_text()
     page.click("text=Sign out")
     page.wait_for_url("**/login/")

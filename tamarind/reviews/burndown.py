@@ -1,0 +1,182 @@
+"""The burn-down list of exceptions (domain section 12): each exception is a filter on accounts, onboardings or
+triage cases, evaluated by the same function for the counts, the lists behind them and the daily count rows, so
+the figures always equal the lists.
+
+Thresholds are data: the onboarding targets (``onboarding.OnboardingTargets``) for the three onboarding
+exceptions, ``ReviewSettings`` for the rest. The success-plan exceptions (priority 1 without a green plan, without
+an EBR in 12 months) need the success plans app: until it is installed (and wired by
+``tamarind.success.review_hooks.p1_without_green_plan_q`` / ``p1_without_ebr_q``, each ``(today, settings) -> Q``
+on Account) they show "available once success plans are installed" and are not counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from tamarind.accounts.models import Account, LifecycleStage
+from tamarind.onboarding.metrics import ENGAGE, FIRST_VALUE, ONBOARD, TargetDays
+from tamarind.reviews.models import BurndownCount, ReviewSettings
+
+
+@dataclass(frozen=True)
+class Inputs:
+    today: dt.date
+    now: dt.datetime
+    settings: ReviewSettings
+    targets: TargetDays
+
+
+@dataclass(frozen=True)
+class ExceptionDef:
+    key: str
+    label: str
+    model: str  # "account", "onboarding" or "triage": what the filter applies to
+    build: Callable[[Inputs], Q | None]  # None: not available (an app is missing)
+    requires_app: str = ""
+
+    def prefix(self) -> str:
+        return "" if self.model == "account" else "account__"
+
+
+def _overdue(metric: Any, days: int) -> Callable[[Inputs], Q]:
+    def build(i: Inputs) -> Q:
+        return Q(
+            status__in=["not_started", "scheduled", "in_progress", "on_hold"],
+            **{
+                f"{metric.end_field}__isnull": True,
+                f"{metric.start_field}__lt": i.today - dt.timedelta(days=getattr(i.targets, days)),  # type: ignore[call-overload]
+            },
+        )
+
+    return build
+
+
+def _no_call(priority: int, attr: str) -> Callable[[Inputs], Q]:
+    def build(i: Inputs) -> Q:
+        cut = i.today - dt.timedelta(days=getattr(i.settings, attr))
+        return Q(priority=priority) & (Q(health__engaged_on__isnull=True) | Q(health__engaged_on__lt=cut))
+
+    return build
+
+
+def _sentiment(i: Inputs) -> Q:
+    cut = i.today - dt.timedelta(days=i.settings.sentiment_days)
+    return Q(tam__isnull=False) & (Q(health__sentiment_on__isnull=True) | Q(health__sentiment_on__lt=cut))
+
+
+def _at_risk(i: Inputs) -> Q:
+    return ~Q(status="closed") & Q(last_update_at__lt=i.now - dt.timedelta(days=i.settings.at_risk_update_days))
+
+
+def _hook(name: str) -> Callable[[Inputs], Q | None]:
+    def build(i: Inputs) -> Q | None:
+        if not apps.is_installed("tamarind.success"):
+            return None
+        try:
+            module = importlib.import_module("tamarind.success.review_hooks")
+        except ModuleNotFoundError:
+            return None
+        func = getattr(module, name, None)
+        return Q(priority=1) & func(i.today, i.settings) if func is not None else None
+
+    return build
+
+
+EXCEPTIONS: tuple[ExceptionDef, ...] = (
+    ExceptionDef("first_engagement", "First engagement over target", "onboarding", _overdue(ENGAGE, "engage")),  # type: ignore[arg-type]
+    ExceptionDef("first_value", "First value over target", "onboarding", _overdue(FIRST_VALUE, "first_value")),  # type: ignore[arg-type]
+    ExceptionDef("onboarding", "Onboarding over target", "onboarding", _overdue(ONBOARD, "onboard")),  # type: ignore[arg-type]
+    ExceptionDef("p1_no_call", "Priority 1 without a call", "account", _no_call(1, "p1_call_days")),
+    ExceptionDef("p2_no_call", "Priority 2 without a call", "account", _no_call(2, "p2_call_days")),
+    ExceptionDef("sentiment", "TAM sentiment out of date", "account", _sentiment),
+    ExceptionDef(
+        "p1_no_green_plan",
+        "Priority 1 without a green plan",
+        "account",
+        _hook("p1_without_green_plan_q"),
+        "tamarind.success",
+    ),
+    ExceptionDef("p1_no_ebr", "Priority 1 without an EBR", "account", _hook("p1_without_ebr_q"), "tamarind.success"),
+    ExceptionDef("at_risk", "At-risk cases without an update", "triage", _at_risk),
+)
+BY_KEY: dict[str, ExceptionDef] = {e.key: e for e in EXCEPTIONS}
+
+
+def inputs(today: dt.date | None = None) -> Inputs:
+    from tamarind.onboarding.selectors import onboarding_targets
+    from tamarind.reviews.selectors import review_settings
+
+    return Inputs(
+        today=today or timezone.localdate(),
+        now=timezone.now(),
+        settings=review_settings(),
+        targets=onboarding_targets().as_days(),
+    )
+
+
+def base_queryset(exc: ExceptionDef) -> QuerySet[Any]:
+    from tamarind.onboarding.models import Onboarding
+    from tamarind.triage.models import TriageCase
+
+    if exc.model == "onboarding":
+        return Onboarding.objects.exclude(account__lifecycle_stage=LifecycleStage.WILL_CHURN)
+    if exc.model == "triage":
+        return TriageCase.objects.all()
+    return Account.objects.exclude(lifecycle_stage=LifecycleStage.WILL_CHURN)
+
+
+def rows(
+    exc: ExceptionDef, i: Inputs, *, region_ids: list[int] | None = None, tam_id: int | None = None
+) -> QuerySet[Any] | None:
+    """The rows of one exception, in a region set (``None``: all) and for one TAM (0: accounts without a TAM)."""
+    q = exc.build(i)
+    if q is None:
+        return None
+    p = exc.prefix()
+    qs = base_queryset(exc).filter(q)
+    if region_ids is not None:
+        qs = qs.filter(**{f"{p}region_id__in": region_ids})
+    if tam_id is not None:
+        qs = qs.filter(**({f"{p}tam__isnull": True} if tam_id == 0 else {f"{p}tam_id": tam_id}))
+    return qs
+
+
+def counts(
+    i: Inputs, *, region_ids: list[int] | None = None, tam_id: int | None = None
+) -> dict[str, dict[tuple[int, int], int] | None]:
+    """Per exception, counts per (region, TAM); ``None`` for an exception not available. One query each."""
+    out: dict[str, dict[tuple[int, int], int] | None] = {}
+    for exc in EXCEPTIONS:
+        qs = rows(exc, i, region_ids=region_ids, tam_id=tam_id)
+        if qs is None:
+            out[exc.key] = None
+            continue
+        p = exc.prefix()
+        grouped = qs.order_by().values_list(f"{p}region_id", f"{p}tam_id").annotate(n=Count("pk"))
+        out[exc.key] = {(rid, tid or 0): n for rid, tid, n in grouped}
+    return out
+
+
+@transaction.atomic
+def burndown_snapshot(*, today: dt.date | None = None) -> dict[str, int]:
+    """The daily scheduler job: today's count of every exception per region and TAM, replacing any earlier count
+    of the same day (idempotent)."""
+    i = inputs(today)
+    rows_out = [
+        BurndownCount(day=i.today, exception=key, region_id=rid, tam_id=tid, count=n)
+        for key, cells in counts(i).items()
+        if cells is not None
+        for (rid, tid), n in cells.items()
+    ]
+    BurndownCount.objects.filter(day=i.today).delete()
+    BurndownCount.objects.bulk_create(rows_out, batch_size=2000)
+    return {"day": i.today.toordinal(), "rows": len(rows_out)}

@@ -1,0 +1,442 @@
+"""Reads behind the manager's cockpit: My week, the TAM Regional Dashboard and the burn-down page.
+
+Each figure comes with the address of the accounts behind it: the account list's own filters where they express
+the figure (region, TAM or ``none``, priority, ARR, health, renewal dates), else the burn-down's list of the rows
+behind a figure (``reviews:figure``). A constant number of queries whatever the size of the book.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from django.apps import apps
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
+
+from tamarind import policy
+from tamarind.accounts.models import Account
+from tamarind.people.models import Region, Role, User
+from tamarind.reviews import burndown
+from tamarind.reviews.checklists import add_quarters, quarter_start
+from tamarind.reviews.models import BurndownCount, ReviewKind
+from tamarind.reviews.selectors import due_reviews, review_settings
+
+if TYPE_CHECKING:
+    from tamarind.reviews.models import ReviewSettings
+
+
+def accounts_url(**params: Any) -> str:
+    clean = {k: v for k, v in params.items() if v not in (None, "")}
+    return f"{reverse('accounts:list')}?{urlencode({'scope': 'all', **clean}, doseq=True)}"
+
+
+def figure_url(figure: str, **params: Any) -> str:
+    clean = {k: v for k, v in params.items() if v not in (None, "")}
+    return f"{reverse('reviews:figure')}?{urlencode({'figure': figure, **clean})}"
+
+
+@dataclass
+class Scope:
+    """The regions a person's cockpit covers, the region filter applied, and (a TAM) the one TAM."""
+
+    regions: list[Region]
+    region_ids: list[int] | None  # None: every region
+    tam_id: int | None = None
+    arr_min: Decimal | None = None
+    arr_max: Decimal | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def accounts(self) -> Any:
+        """The accounts counted: the same set the account list shows for the same filters (so every figure's
+        link lists exactly the accounts behind it)."""
+        qs: Any = Account.objects.all()
+        if self.region_ids is not None:
+            qs = qs.filter(region_id__in=self.region_ids)
+        if self.tam_id is not None:
+            qs = qs.filter(tam_id=self.tam_id)
+        if self.arr_min is not None:
+            qs = qs.filter(arr__gte=self.arr_min)
+        if self.arr_max is not None:
+            qs = qs.filter(arr__lte=self.arr_max)
+        return qs
+
+    def link_params(self) -> dict[str, Any]:
+        return {"arr_min": self.arr_min, "arr_max": self.arr_max}
+
+
+def _decimal(raw: Any, name: str, errors: dict[str, str]) -> Decimal | None:
+    if raw in (None, ""):
+        return None
+    try:
+        value = Decimal(str(raw).replace(",", ""))
+    except ArithmeticError:
+        errors[name] = f"{name} must be a number, got {raw!r}."
+        return None
+    if not value.is_finite() or value < 0 or value > Decimal("1e13"):
+        errors[name] = f"{name} must be a number between 0 and 10,000,000,000,000."
+        return None
+    return value
+
+
+def scope_for(user: User, params: Any) -> Scope:
+    """Parse ``region``, ``arr_min``, ``arr_max``; bad values are dropped and reported (never a 500)."""
+    rscope = policy.cockpit_region_scope(user)
+    regions = list(Region.objects.filter(rscope) if rscope is not None else Region.objects.all())
+    allowed = {r.pk for r in regions}
+    errors: dict[str, str] = {}
+    region_ids: list[int] | None = None if rscope is None else sorted(allowed)
+    raw = params.get("region") if params is not None else None
+    if raw not in (None, ""):
+        try:
+            rid = int(raw)
+        except (TypeError, ValueError):
+            rid = -1
+        if rid in allowed:
+            region_ids = [rid]
+        else:
+            errors["region"] = f"No region {raw!r} you may see."
+    scope = Scope(regions=regions, region_ids=region_ids, tam_id=user.pk if policy.cockpit_tam_only(user) else None)
+    scope.arr_min = _decimal(params.get("arr_min") if params is not None else None, "arr_min", errors)
+    scope.arr_max = _decimal(params.get("arr_max") if params is not None else None, "arr_max", errors)
+    scope.errors = errors
+    return scope
+
+
+# --- TAM Regional Dashboard ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class TamFigures:
+    tam_id: int
+    name: str
+    region_id: int
+    capacity: Decimal
+    accounts: int = 0
+    arr: Decimal = Decimal(0)
+    p1: int = 0
+    green: int = 0
+    yellow: int = 0
+    red: int = 0
+    unscored: int = 0
+    stale: int = 0
+    renew90: int = 0
+    onboarding_open: int = 0
+    links: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def capacity_pct(self) -> int:
+        return int(self.arr * 100 / self.capacity) if self.capacity else 0
+
+    @property
+    def p1_share_pct(self) -> int:
+        return round(self.p1 * 100 / self.accounts) if self.accounts else 0
+
+
+def _book_counts(scope: Scope, today: dt.date, settings: ReviewSettings) -> list[dict[str, Any]]:
+    end90 = today + dt.timedelta(days=settings.renewal_window_days)
+    return list(
+        scope.accounts()
+        .order_by()
+        .values("region_id", "tam_id")
+        .annotate(
+            n=Count("pk"),
+            arr=Sum("arr"),
+            p1=Count("pk", filter=Q(priority=1)),
+            green=Count("pk", filter=Q(health__color="green")),
+            yellow=Count("pk", filter=Q(health__color="yellow")),
+            red=Count("pk", filter=Q(health__color="red")),
+            stale=Count("pk", filter=Q(health__stale=True)),
+            renew90=Count("pk", filter=Q(next_renewal_date__gte=today, next_renewal_date__lte=end90)),
+        )
+    )
+
+
+def regional_dashboard(user: User, params: Any, *, today: dt.date) -> dict[str, Any]:
+    settings = review_settings()
+    scope = scope_for(user, params)
+    end90 = today + dt.timedelta(days=settings.renewal_window_days)
+    lp = scope.link_params()
+    rows = _book_counts(scope, today, settings)
+    from tamarind.onboarding.models import Onboarding
+
+    ob = Onboarding.objects.open().filter(account__in=scope.accounts())
+    onboarding_open = dict(
+        ob.order_by().values_list("account__tam_id").annotate(n=Count("pk")).values_list("account__tam_id", "n")
+    )
+    tam_filter = Q(role=Role.TAM, is_active=True)
+    if scope.region_ids is not None:
+        tam_filter &= Q(region_id__in=scope.region_ids)
+    if scope.tam_id is not None:
+        tam_filter &= Q(pk=scope.tam_id)
+    tams = {u.pk: u for u in User.objects.filter(tam_filter).order_by("full_name")}
+    owner_ids = {r["tam_id"] for r in rows if r["tam_id"] and r["tam_id"] not in tams}
+    if owner_ids:
+        tams.update({u.pk: u for u in User.objects.filter(pk__in=owner_ids)})
+    per_tam: dict[int, TamFigures] = {
+        pk: TamFigures(
+            tam_id=pk,
+            name=u.full_name,
+            region_id=u.region_id or 0,
+            capacity=u.capacity_arr if u.capacity_arr is not None else settings.capacity_arr,
+        )
+        for pk, u in tams.items()
+    }
+    regions: dict[int, dict[str, Any]] = {
+        r.pk: {"region": r, "accounts": 0, "arr": Decimal(0), "p1": 0, "red": 0, "yellow": 0, "stale": 0, "tams": 0}
+        for r in scope.regions
+        if scope.region_ids is None or r.pk in scope.region_ids
+    }
+    for row in rows:
+        reg = regions.get(row["region_id"])
+        if reg is not None:
+            reg["accounts"] += row["n"]
+            reg["arr"] += row["arr"] or 0
+            for k in ("p1", "red", "yellow", "stale"):
+                reg[k] += row[k]
+        if row["tam_id"] is None:
+            continue
+        fig = per_tam.get(row["tam_id"])
+        if fig is None:
+            continue
+        fig.accounts += row["n"]
+        fig.arr += row["arr"] or 0
+        fig.p1 += row["p1"]
+        fig.green += row["green"]
+        fig.yellow += row["yellow"]
+        fig.red += row["red"]
+        fig.stale += row["stale"]
+        fig.unscored += row["n"] - row["green"] - row["yellow"] - row["red"]
+        fig.renew90 += row["renew90"]
+    for pk, fig in per_tam.items():
+        fig.onboarding_open = onboarding_open.get(pk, 0)
+        base = {"tam": pk, **lp}
+        fig.links = {
+            "accounts": accounts_url(**base),
+            "p1": accounts_url(priority=1, **base),
+            "green": accounts_url(health="green", **base),
+            "yellow": accounts_url(health="yellow", **base),
+            "red": accounts_url(health="red", **base),
+            "unscored": accounts_url(health="none", **base),
+            "renew90": accounts_url(renewal_from=today.isoformat(), renewal_to=end90.isoformat(), **base),
+            "stale": figure_url("stale", tam=pk, **lp),
+            "onboarding_open": figure_url("onboarding_open", tam=pk, **lp),
+        }
+        reg = regions.get(fig.region_id)
+        if reg is not None:
+            reg["tams"] += 1
+    for rid, reg in regions.items():
+        reg["links"] = {
+            "accounts": accounts_url(region=rid, **lp),
+            "red": accounts_url(region=rid, health="red", **lp),
+            "yellow": accounts_url(region=rid, health="yellow", **lp),
+            "p1": accounts_url(region=rid, priority=1, **lp),
+            "stale": figure_url("stale", region=rid, **lp),
+        }
+        reg["p1_share_pct"] = round(reg["p1"] * 100 / reg["accounts"]) if reg["accounts"] else 0
+    accounts = scope.accounts()
+    red_yellow = list(
+        accounts.filter(health__color__in=["red", "yellow"])
+        .with_health()
+        .select_related("tam", "region")
+        .order_by("-arr", "id")[:25]
+    )
+    red_yellow_total = sum(r["red"] + r["yellow"] for r in rows)
+    unassigned_qs = accounts.filter(tam__isnull=True, next_renewal_date__gte=today, next_renewal_date__lte=end90)
+    unassigned = list(unassigned_qs.select_related("region").order_by("next_renewal_date", "id")[:25])
+    unassigned_total = sum(r["renew90"] for r in rows if r["tam_id"] is None)
+    q0 = quarter_start(today)
+    quarter_bounds = [(add_quarters(q0, n), add_quarters(q0, n + 1) - dt.timedelta(days=1)) for n in range(4)]
+    by_q = accounts.filter(next_renewal_date__gte=quarter_bounds[0][0], next_renewal_date__lte=quarter_bounds[-1][1])
+    agg = by_q.aggregate(
+        **{
+            f"n{n}": Count("pk", filter=Q(next_renewal_date__gte=a, next_renewal_date__lte=b))
+            for n, (a, b) in enumerate(quarter_bounds)
+        },
+        **{
+            f"arr{n}": Sum("arr", filter=Q(next_renewal_date__gte=a, next_renewal_date__lte=b))
+            for n, (a, b) in enumerate(quarter_bounds)
+        },
+    )
+    region_param = scope.region_ids[0] if scope.region_ids is not None and len(scope.region_ids) == 1 else None
+    quarters = [
+        {
+            "label": f"Q{(a.month - 1) // 3 + 1} {a.year}",
+            "count": agg[f"n{n}"],
+            "arr": agg[f"arr{n}"] or Decimal(0),
+            "link": accounts_url(
+                region=region_param, renewal_from=a.isoformat(), renewal_to=b.isoformat(), tam=scope.tam_id, **lp
+            ),
+        }
+        for n, (a, b) in enumerate(quarter_bounds)
+    ]
+    return {
+        "scope": scope,
+        "settings": settings,
+        "tams": sorted(per_tam.values(), key=lambda f: (f.region_id, f.name)),
+        "regions": list(regions.values()),
+        "side_by_side": policy.can_filter_dashboard_by_region(user) and scope.region_ids is None,
+        "can_filter_region": len(scope.regions) > 1,
+        "red_yellow": red_yellow,
+        "red_yellow_total": red_yellow_total,
+        "red_yellow_link": accounts_url(region=region_param, health=["red", "yellow"], tam=scope.tam_id, **lp),
+        "unassigned": unassigned,
+        "unassigned_total": unassigned_total,
+        "unassigned_link": accounts_url(
+            region=region_param, tam="none", renewal_from=today.isoformat(), renewal_to=end90.isoformat(), **lp
+        ),
+        "quarters": quarters,
+        "success_installed": apps.is_installed("tamarind.success"),
+        "renewals_installed": apps.is_installed("tamarind.renewals"),
+        "today": today,
+        "end90": end90,
+    }
+
+
+# --- figures behind a link that the account list cannot express --------------------------------------------------
+
+FIGURES: dict[str, str] = {
+    "stale": "Accounts whose TAM sentiment is stale",
+    "onboarding_open": "Open onboardings",
+    **{e.key: e.label for e in burndown.EXCEPTIONS},
+}
+
+
+def figure_rows(user: User, params: Any, *, today: dt.date, limit: int = 500) -> dict[str, Any]:
+    """The rows behind one figure (``figure``), in the person's scope and the page's filters (``region``,
+    ``tam``, ``arr_min``, ``arr_max``). The count is the figure's; the list shows the first ``limit``."""
+    from django.http import Http404
+
+    from tamarind.onboarding.models import Onboarding
+
+    figure = params.get("figure", "")
+    if figure not in FIGURES:
+        raise Http404("No such figure.")
+    scope = scope_for(user, params)
+    tam_raw = params.get("tam")
+    tam_id: int | None = scope.tam_id
+    if tam_raw not in (None, "") and scope.tam_id is None:
+        try:
+            tam_id = int(tam_raw)
+        except (TypeError, ValueError):
+            scope.errors["tam"] = f"tam must be an id, got {tam_raw!r}."
+    accounts = scope.accounts()
+    kind = "account"
+    if figure == "stale":
+        qs: Any = accounts.filter(health__stale=True)
+    elif figure == "onboarding_open":
+        qs = Onboarding.objects.open().filter(account__in=accounts)
+        kind = "onboarding"
+    else:
+        exc = burndown.BY_KEY[figure]
+        found = burndown.rows(exc, burndown.inputs(today))
+        if found is None:
+            return {"figure": figure, "title": FIGURES[figure], "rows": [], "count": None, "scope": scope, "kind": kind}
+        kind = exc.model
+        qs = (
+            found.filter(pk__in=accounts.values("pk")) if exc.model == "account" else found.filter(account__in=accounts)
+        )
+    if tam_id is not None and figure in ("stale",):
+        qs = qs.filter(**({"tam__isnull": True} if tam_id == 0 else {"tam_id": tam_id}))
+    elif tam_id is not None:
+        p = "" if kind == "account" else "account__"
+        qs = qs.filter(**({f"{p}tam__isnull": True} if tam_id == 0 else {f"{p}tam_id": tam_id}))
+    count = qs.count()
+    related = ("tam", "region") if kind == "account" else ("account", "account__tam", "account__region")
+    rows = list(qs.select_related(*related).order_by("pk")[:limit])
+    return {"figure": figure, "title": FIGURES[figure], "rows": rows, "count": count, "scope": scope, "kind": kind}
+
+
+# --- the burn-down page --------------------------------------------------------------------------------------------
+
+
+def _history(scope: Scope, *, today: dt.date, weeks: int) -> dict[str, list[tuple[dt.date, int]]]:
+    start = today - dt.timedelta(weeks=weeks)
+    qs = BurndownCount.objects.filter(day__gte=start, day__lte=today)
+    if scope.region_ids is not None:
+        qs = qs.filter(region_id__in=scope.region_ids)
+    if scope.tam_id is not None:
+        qs = qs.filter(tam_id=scope.tam_id)
+    out: dict[str, list[tuple[dt.date, int]]] = {}
+    for key, day, n in qs.order_by("exception", "day").values_list("exception", "day").annotate(n=Sum("count")):
+        out.setdefault(key, []).append((day, n))
+    return out
+
+
+def burndown_page(user: User, params: Any, *, today: dt.date, weeks: int = 12) -> dict[str, Any]:
+    scope = scope_for(user, params)
+    i = burndown.inputs(today)
+    live = burndown.counts(i, region_ids=scope.region_ids, tam_id=scope.tam_id)
+    history = _history(scope, today=today, weeks=weeks)
+    week_ago = today - dt.timedelta(days=7)
+    tams = {
+        u.pk: u
+        for u in User.objects.filter(
+            Q(role=Role.TAM) & (Q(region_id__in=scope.region_ids) if scope.region_ids is not None else Q())
+        )
+    }
+    lines = []
+    per_tam: dict[int, dict[str, int]] = {}
+    for exc in burndown.EXCEPTIONS:
+        cells = live[exc.key]
+        total = None if cells is None else sum(cells.values())
+        series = history.get(exc.key, [])
+        last_week = next((n for d, n in reversed(series) if d <= week_ago), None)
+        if cells is not None:
+            for (_, tid), n in cells.items():
+                per_tam.setdefault(tid, {})[exc.key] = per_tam.setdefault(tid, {}).get(exc.key, 0) + n
+        lines.append(
+            {
+                "key": exc.key,
+                "label": exc.label,
+                "total": total,
+                "last_week": last_week,
+                "delta": None if total is None or last_week is None else total - last_week,
+                "available": cells is not None,
+                "notice": "" if cells is not None else "Available once success plans are installed.",
+                "link": figure_url(exc.key, region=_region_param(scope), **scope.link_params()),
+                "series": [{"x": d.isoformat(), "y": n} for d, n in series],
+            }
+        )
+    tam_rows = [
+        {
+            "tam_id": tid,
+            "name": tams[tid].full_name if tid in tams else ("No TAM" if tid == 0 else f"#{tid}"),
+            "cells": [
+                {"n": per_tam[tid].get(e.key, 0), "link": figure_url(e.key, tam=tid, region=_region_param(scope))}
+                for e in burndown.EXCEPTIONS
+            ],
+        }
+        for tid in sorted(per_tam, key=lambda t: (t == 0, tams[t].full_name if t in tams else ""))
+    ]
+    return {"scope": scope, "lines": lines, "tam_rows": tam_rows, "exceptions": burndown.EXCEPTIONS, "today": today}
+
+
+def _region_param(scope: Scope) -> int | None:
+    return scope.region_ids[0] if scope.region_ids is not None and len(scope.region_ids) == 1 else None
+
+
+# --- My week ------------------------------------------------------------------------------------------------------
+
+
+def my_week(user: User, *, today: dt.date) -> dict[str, Any]:
+    from tamarind.assignment.selectors import staffing_list
+
+    reviews = due_reviews(user, today=today)
+    overdue = [r for r in reviews if r.due_on < today]
+    todays_one_on_ones = [r for r in reviews if r.kind == ReviewKind.ONE_ON_ONE and r.due_on == today]
+    upcoming = [r for r in reviews if r.due_on >= today and r not in todays_one_on_ones]
+    headline = burndown_page(user, {}, today=today, weeks=2)
+    to_staff = list(staffing_list(user)[:10]) if policy.can_view_staffing(user) else []
+    return {
+        "today": today,
+        "overdue": overdue,
+        "todays_one_on_ones": todays_one_on_ones,
+        "upcoming": upcoming,
+        "to_staff": to_staff,
+        "to_staff_count": staffing_list(user).count() if policy.can_view_staffing(user) else 0,
+        "lines": headline["lines"],
+    }

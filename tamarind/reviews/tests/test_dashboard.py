@@ -1,0 +1,86 @@
+"""The TAM Regional Dashboard: per-TAM figures against the capacity targets, and every figure's link lists exactly
+the accounts behind it (the account list's own filters)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+from django.http import QueryDict
+from django.utils import timezone
+
+from tamarind.accounts.selectors import AccountFilters, account_list
+from tamarind.health.models import HealthScore
+from tamarind.reviews import cockpit
+from tamarind.reviews.models import ReviewSettings
+from tamarind.testing.factories import AccountFactory
+
+
+def _book(book):
+    today = timezone.localdate()
+    for i in range(9):
+        a = AccountFactory(
+            name=f"East {i}",
+            region=book.east,
+            tam=[book.tam, book.tam2, None][i % 3],
+            arr=Decimal(100000 * (i + 1)),
+            priority=1 if i % 3 == 0 else 2,
+            next_renewal_date=today + dt.timedelta(days=[10, 80, 200][i % 3]),
+        )
+        if i % 4:
+            HealthScore.objects.create(
+                account=a, score=50, color=["red", "yellow", "green"][i % 3], stale=i % 2 == 0, model_version=1
+            )
+
+
+def _listed(user, link: str) -> int:
+    path = urlsplit(link)
+    if path.path == "/accounts/":
+        return account_list(user=user, filters=AccountFilters.from_params(QueryDict(path.query))).count()
+    return cockpit.figure_rows(user, QueryDict(path.query), today=timezone.localdate())["count"]
+
+
+def test_every_tam_figure_links_to_exactly_its_accounts(book):
+    _book(book)
+    context = cockpit.regional_dashboard(book.manager, {}, today=timezone.localdate())
+    tams = {t.tam_id: t for t in context["tams"]}
+    assert set(tams) == {book.tam.pk, book.tam2.pk}
+    for fig in tams.values():
+        for key, link in fig.links.items():
+            assert _listed(book.manager, link) == getattr(fig, key), (fig.name, key)
+    assert _listed(book.manager, context["unassigned_link"]) == context["unassigned_total"]
+    assert _listed(book.manager, context["red_yellow_link"]) == context["red_yellow_total"]
+    for quarter in context["quarters"]:
+        assert _listed(book.manager, quarter["link"]) == quarter["count"]
+
+
+def test_capacity_targets_come_from_settings_unless_the_tam_has_their_own(book):
+    _book(book)
+    ReviewSettings.objects.create(capacity_arr=Decimal("1000000"))
+    book.tam2.capacity_arr = Decimal("2000000")
+    book.tam2.save(update_fields=["capacity_arr"])
+    tams = {t.tam_id: t for t in cockpit.regional_dashboard(book.manager, {}, today=timezone.localdate())["tams"]}
+    assert tams[book.tam.pk].capacity == Decimal("1000000")
+    assert tams[book.tam2.pk].capacity == Decimal("2000000")
+    # book.account (120,000) plus East 0, 3, 6 (100k, 400k, 700k).
+    assert tams[book.tam.pk].arr == Decimal("1320000") and tams[book.tam.pk].capacity_pct == 132
+    assert tams[book.tam.pk].p1 == 4 and tams[book.tam.pk].p1_share_pct == 100
+
+
+def test_arr_filter_and_directors_side_by_side(book):
+    _book(book)
+    director = cockpit.regional_dashboard(book.director, {}, today=timezone.localdate())
+    assert director["side_by_side"] and {r["region"].pk for r in director["regions"]} == {book.east.pk, book.west.pk}
+    filtered = cockpit.regional_dashboard(
+        book.director, {"region": book.east.pk, "arr_min": "500000"}, today=timezone.localdate()
+    )
+    assert not filtered["side_by_side"]
+    assert sum(t.accounts for t in filtered["tams"]) == 3  # East 4, 7 (tam2), East 6 (tam) ... only TAM-owned
+    for fig in filtered["tams"]:
+        assert _listed(book.director, fig.links["accounts"]) == fig.accounts
+
+
+def test_a_manager_cannot_pick_another_region(book):
+    context = cockpit.regional_dashboard(book.manager, {"region": book.west.pk}, today=timezone.localdate())
+    assert "region" in context["scope"].errors and context["scope"].region_ids == [book.east.pk]
