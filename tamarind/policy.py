@@ -577,3 +577,31 @@ def health_dashboard_scope(user: User) -> Q | None:
 def health_dashboard_region_scope(user: User) -> Q | None:
     """A filter on Region for the regions ``user``'s health dashboard covers: the onboarding dashboard's."""
     return onboarding_dashboard_region_scope(user)
+
+
+# --- Engagement models, capacity and iterations (issue 13) ----------------------------------------------------
+# Everyone signed in reads the models (they say how customers are served). Admins (CS Operations) edit them,
+# the capacity targets and iterations. Capacity, the what-if planner and the comparison are the managers' and
+# leaders' views: a TAM Manager sees their region's TAMs, directors and admins every region. Moving an account
+# between models by hand is a change of its engagement model field (``account_writable_fields``).
+
+
+def can_read_engagement_models(user: User) -> bool:
+    return _active(user)
+
+
+def can_edit_engagement_models(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
+
+
+def can_view_capacity(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER)
+
+
+def capacity_region_id(user: User) -> int | None:
+    """The one region a capacity view is limited to (a manager's), or ``None`` for every region."""
+    return managed_region_id(user) if user.role == Role.MANAGER else None
+
+
+def can_place_account(user: User, account: Account) -> bool:
+    return "engagement_model" in account_writable_fields(user, account)
