@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "tamarind.triage",
     "tamarind.health",
     "tamarind.engagement",
+    "tamarind.servicedesk",
 ]
 
 MIDDLEWARE = [

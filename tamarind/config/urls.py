@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from tamarind.core.api import api
+from tamarind.servicedesk.urls import link_urlpatterns as servicedesk_link_urls
 
 urlpatterns = [
     path("", include("tamarind.core.urls")),
@@ -20,6 +21,8 @@ urlpatterns = [
     path("triage/", include("tamarind.triage.urls")),
     path("usage/", include("tamarind.usage.urls")),
     path("engagement/", include("tamarind.engagement.urls")),
+    path("servicedesk/", include("tamarind.servicedesk.urls")),
+    path("desk/", include((servicedesk_link_urls, "servicedesk"), namespace="desk")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

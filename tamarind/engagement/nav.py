@@ -13,4 +13,6 @@ def nav_groups(user: User, item: Callable[[str, str], dict[str, Any]]) -> list[d
     items = [item("Engagement models", "engagement:models")]
     if policy.can_view_capacity(user):
         items += [item("Capacity", "engagement:capacity"), item("Compare iterations", "engagement:compare")]
+    if policy.can_view_servicedesk(user):
+        items.append(item("Service Desk", "servicedesk:queue"))
     return [{"label": "Engagement", "items": items}]
