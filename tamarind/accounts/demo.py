@@ -545,6 +545,13 @@ def build_demo(
         from tamarind.health.demo import seed_health_story
 
         story = seed_health_story(seed=seed, actor=cast.admin, progress=health_progress)
+    from tamarind.engagement.demo import seed_engagement_demo
+    from tamarind.servicedesk.demo import seed_servicedesk_demo
+
+    seed_engagement_demo(actor=cast.admin, seed=seed, today=today)
+    region = sorted(cast.managers)[0] if cast.managers else ""
+    if region:
+        seed_servicedesk_demo(manager=cast.managers[region], tams=cast.tams.get(region, []))
     return DemoResult(cast=cast, csv=path, job=job, onboardings=onboardings, health=story)
 
 
