@@ -732,3 +732,99 @@ def cockpit_tam_only(user: User) -> bool:
 def home_url_name(user: User) -> str:
     """Where a person lands after signing in: a TAM Manager on My week, everyone else on their accounts."""
     return "reviews:my_week" if _active(user) and user.role == Role.MANAGER else "accounts:list"
+
+
+# --- Engagement models, capacity and iterations (issue 13) ----------------------------------------------------
+# Everyone signed in reads the models (they say how customers are served). Admins (CS Operations) edit them,
+# the capacity targets and iterations. Capacity, the what-if planner and the comparison are the managers' and
+# leaders' views: a TAM Manager sees their region's TAMs, directors and admins every region. Moving an account
+# between models by hand is a change of its engagement model field (``account_writable_fields``).
+
+
+def can_read_engagement_models(user: User) -> bool:
+    return _active(user)
+
+
+def can_edit_engagement_models(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
+
+
+def can_view_capacity(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER)
+
+
+def capacity_region_id(user: User) -> int | None:
+    """The one region a capacity view is limited to (a manager's), or ``None`` for every region."""
+    return managed_region_id(user) if user.role == Role.MANAGER else None
+
+
+def can_place_account(user: User, account: Account) -> bool:
+    return "engagement_model" in account_writable_fields(user, account)
+
+
+# --- Service Desk (issue 13) -----------------------------------------------------------------------------------
+# A pool's requests are read and worked by its TAMs and its manager; directors read every pool, admins do
+# everything. Everyone else gets 404 for a request (it "does not exist" for them). A pool's TAMs, its manager and
+# admins enter requests for its accounts and manage their request links; a TAM sets their own availability.
+
+
+def servicedesk_request_scope(user: User) -> Q | None:
+    """A filter on ServiceRequest for the requests ``user`` may read; ``None`` means every request."""
+    if not _active(user):
+        return Q(pk__in=[])
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return None
+    return Q(pool__members__tam_id=user.pk) | Q(pool__manager_id=user.pk)
+
+
+def can_view_servicedesk(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.TAM)
+
+
+def _in_pool(user: User, pool_id: int, member_ids: frozenset[int] | set[int], manager_id: int | None) -> bool:
+    return user.pk in member_ids or manager_id == user.pk
+
+
+def can_work_request(user: User, request: object) -> bool:
+    """Answer, change or reassign a request: its pool's TAMs and manager, and admins. Needs
+    ``request.pool_member_ids`` (selectors set it) or reads the pool's members."""
+    if not _active(user):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    pool = request.pool  # type: ignore[attr-defined]
+    member_ids = getattr(request, "pool_member_ids", None)
+    if member_ids is None:
+        member_ids = set(pool.members.values_list("tam_id", flat=True))
+    return _in_pool(user, pool.pk, member_ids, pool.manager_id)
+
+
+def can_manage_pools(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
+
+
+def can_set_pool_member(user: User, pool: object, tam: User) -> bool:
+    if not _active(user):
+        return False
+    return user.role == Role.ADMIN or pool.manager_id == user.pk or tam.pk == user.pk  # type: ignore[attr-defined]
+
+
+def _pool_user(user: User, account: Account) -> bool:
+    from tamarind.servicedesk.models import Pool
+
+    if not _active(user):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    if user.role not in (Role.MANAGER, Role.TAM):
+        return False
+    pools = Pool.objects.filter(engagement_model=account.engagement_model, is_active=True)
+    return pools.filter(Q(members__tam_id=user.pk) | Q(manager_id=user.pk)).exists()
+
+
+def can_enter_request(user: User, account: Account) -> bool:
+    return _pool_user(user, account)
+
+
+def can_manage_request_link(user: User, account: Account) -> bool:
+    return _pool_user(user, account)

@@ -548,6 +548,13 @@ def build_demo(
         from tamarind.success.demo import seed_success_story
 
         seed_success_story(seed=seed)
+    from tamarind.engagement.demo import seed_engagement_demo
+    from tamarind.servicedesk.demo import seed_servicedesk_demo
+
+    seed_engagement_demo(actor=cast.admin, seed=seed, today=today)
+    region = sorted(cast.managers)[0] if cast.managers else ""
+    if region:
+        seed_servicedesk_demo(manager=cast.managers[region], tams=cast.tams.get(region, []))
     return DemoResult(cast=cast, csv=path, job=job, onboardings=onboardings, health=story)
 
 

@@ -27,6 +27,9 @@ class Priority(models.IntegerChoices):
 
 
 class EngagementModel(models.TextChoices):
+    """The five built-in engagement models' keys. The models themselves are data (``tamarind.engagement``), so
+    admins add more; ``Account.engagement_model`` holds any model's key, these included."""
+
     HIGH_TOUCH = "high_touch", "High touch"
     LOW_TOUCH = "low_touch", "Low touch"
     NAMED = "named", "Named"
@@ -100,7 +103,8 @@ class Account(models.Model):
     )
     licenses = models.PositiveIntegerField("number of licenses", default=0)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.FULL)
-    engagement_model = models.CharField(max_length=20, choices=EngagementModel.choices, blank=True)
+    # The key of an ``engagement.EngagementModel`` (built-in or admin-added); empty for none.
+    engagement_model = models.CharField(max_length=40, blank=True)
     tam = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="TAM",
@@ -158,6 +162,11 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_engagement_model_display(self) -> str:
+        """The model's label: a built-in's name, else the key of the model an admin added."""
+        labels = dict(EngagementModel.choices)
+        return str(labels.get(self.engagement_model, self.engagement_model))
 
 
 # The fields a person edits on an account; audit snapshots and forms use this list.

@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "tamarind.health",
     "tamarind.success",
     "tamarind.reviews",
+    "tamarind.engagement",
+    "tamarind.servicedesk",
 ]
 
 MIDDLEWARE = [

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from tamarind.core.api import api
+from tamarind.servicedesk.urls import link_urlpatterns as servicedesk_link_urls
 
 urlpatterns = [
     path("", include("tamarind.core.urls")),
@@ -21,6 +22,9 @@ urlpatterns = [
     path("usage/", include("tamarind.usage.urls")),
     path("success/", include("tamarind.success.urls")),
     path("reviews/", include("tamarind.reviews.urls")),
+    path("engagement/", include("tamarind.engagement.urls")),
+    path("servicedesk/", include("tamarind.servicedesk.urls")),
+    path("desk/", include((servicedesk_link_urls, "servicedesk"), namespace="desk")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -166,6 +166,7 @@ def build_api() -> NinjaAPI:
     from tamarind.actions.api import router as actions_router
     from tamarind.assignment.api import router as assignment_router
     from tamarind.dashboards.api import router as dashboards_router
+    from tamarind.engagement.api import router as engagement_router
     from tamarind.health.api import router as health_router
     from tamarind.imports.api import router as imports_router
     from tamarind.notifications.api import router as notifications_router
@@ -193,6 +194,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/usage", usage_router)
     api.add_router("/success", success_router)
     api.add_router("/reviews", reviews_router)
+    api.add_router("/engagement", engagement_router)
 
     # Mounted last, so it only sees paths no other route matched.
     fallback = Router()

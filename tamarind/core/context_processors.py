@@ -70,6 +70,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         data_items.append(item("Scheduler", "scheduler:jobs"))
     if data_items:
         groups.append({"label": "Data", "items": data_items})
+    from tamarind.engagement.nav import nav_groups as engagement_nav
+
+    groups.extend(engagement_nav(user, item))
     groups.append(
         {
             "label": "You",

@@ -107,6 +107,7 @@ def seed_defaults() -> None:
         "tamarind.assignment.migrations.0002_seed_default_rules",
         "tamarind.usage.migrations.0002_builtin_metrics",
         "tamarind.health.migrations.0002_seed_default_model",
+        "tamarind.engagement.migrations.0002_builtin_models",
     ):
         importlib.import_module(migration).seed(apps, None)
     for name in DEFAULT_RUNGS:

@@ -1,0 +1,302 @@
+"""The comparison of iterations and models side by side (issue 13): each metric per (iteration, model) group with
+its count and 95% interval, and each group's difference from the same model in the first iteration compared,
+saying plainly whether it is within the noise.
+
+What a group is: the accounts an iteration recorded in a model (``IterationAccount``, the model on the
+iteration's first day). Which records count for a group, per metric:
+
+- time to engage / first value / onboard: onboardings of the group's accounts whose starting date
+  (onboarding start; contract start for first value) falls within the iteration's dates. The days are those
+  that reached the milestone; the share within target is over all of them (not reached = not within target);
+- health mix: each account's last daily health color on or before the iteration's last day (share green,
+  with the yellow and red counts);
+- stale reviews: accounts whose newest sentiment is older than the health model's staleness on that last day
+  (or that have none);
+- calls per account: calls and meetings logged within the iteration's dates, per account of the group;
+- accounts and ARR per TAM: over the TAMs who held the group's accounts when the iteration started.
+
+Metrics other apps provide as they land (success plan coverage, gross and net retention) are slots in
+``METRIC_SLOTS``: a function the lead registers at merge, given the group's members, returns 0/1 per account
+(a share) or a number per account (a mean); an empty slot is shown as "not measured yet".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from tamarind.engagement.models import EngagementModel, Iteration, IterationAccount
+from tamarind.engagement.stats import Difference, Estimate, difference, mean, share
+
+
+@dataclass(frozen=True)
+class Member:
+    """One account of one group, with what the metrics need (read in one query)."""
+
+    iteration_id: int
+    account_id: int
+    model_key: str
+    tam_id: int | None
+    arr: Decimal
+    color: str
+    sentiment_on: dt.date | None
+    calls: int
+
+
+# name -> function(members, iteration) returning one value per account: 0/1 for a share, a number for a mean.
+# The lead wires these at merge (the success plans and renewals apps are being built at the same time).
+MetricSlot = Callable[[Sequence[Member], Iteration], tuple[str, list[float]]]
+METRIC_SLOTS: dict[str, MetricSlot | None] = {
+    "success_plan_coverage": None,
+    "gross_retention": None,
+    "net_retention": None,
+}
+SLOT_LABELS = {
+    "success_plan_coverage": "Success plan coverage (green plans of priority 1 accounts)",
+    "gross_retention": "Gross retention",
+    "net_retention": "Net retention",
+}
+
+
+@dataclass
+class Group:
+    iteration: Iteration
+    model_key: str  # "" = every model of the iteration
+    label: str
+    members: list[Member] = field(default_factory=list)
+    values: dict[str, list[float]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def accounts(self) -> int:
+        return len(self.members)
+
+    @property
+    def arr(self) -> Decimal:
+        return sum((m.arr for m in self.members), Decimal(0))
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    key: str
+    label: str
+    kind: str  # "share" or "mean"
+    unit: str = ""
+
+
+@dataclass
+class Cell:
+    estimate: Estimate
+    diff: Difference | None = None
+    note: str = ""
+
+
+@dataclass
+class Row:
+    metric: MetricDef
+    cells: list[Cell]
+    slot: bool = False
+
+
+@dataclass
+class Comparison:
+    iterations: list[Iteration]
+    groups: list[Group]
+    rows: list[Row]
+    targets: dict[str, int]
+
+
+def _metrics(targets: dict[str, int]) -> list[MetricDef]:
+    return [
+        MetricDef("engage_days", "Time to engage (days)", "mean", "days"),
+        MetricDef("engage_within", f"Engaged within {targets['engage']} days", "share"),
+        MetricDef("first_value_days", "Time to first value (days)", "mean", "days"),
+        MetricDef("first_value_within", f"First value within {targets['first_value']} days", "share"),
+        MetricDef("onboard_days", "Time to onboard (days)", "mean", "days"),
+        MetricDef("onboard_within", f"Onboarded within {targets['onboard']} days", "share"),
+        MetricDef("green", "Health: share green at the iteration's end", "share"),
+        MetricDef("stale", "Stale reviews (share of accounts)", "share"),
+        MetricDef("calls", "Calls and meetings per account", "mean"),
+        MetricDef("accounts_per_tam", "Accounts per TAM", "mean"),
+        MetricDef("arr_per_tam", "ARR per TAM", "mean", "money"),
+    ]
+
+
+def _members(iteration_ids: list[int]) -> list[Member]:
+    from tamarind.health.models import HealthHistory, Sentiment
+    from tamarind.timeline.models import ENGAGEMENT_KINDS, TimelineEntry
+
+    color = HealthHistory.objects.filter(account=OuterRef("account_id"), day__lte=OuterRef("iteration__ends_on"))
+    sentiment = (
+        Sentiment.objects.filter(account=OuterRef("account_id"), set_at__date__lte=OuterRef("iteration__ends_on"))
+        .values("account")
+        .annotate(last=Max("set_at"))
+        .values("last")
+    )
+    calls = (
+        TimelineEntry.objects.filter(
+            account=OuterRef("account_id"),
+            kind__in=list(ENGAGEMENT_KINDS),
+            occurred_at__date__gte=OuterRef("iteration__starts_on"),
+            occurred_at__date__lte=OuterRef("iteration__ends_on"),
+        )
+        .values("account")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
+        IterationAccount.objects.filter(iteration_id__in=iteration_ids)
+        .annotate(
+            color=Coalesce(Subquery(color.order_by("-day").values("color")[:1]), Value("")),
+            sentiment_at=Subquery(sentiment),
+            calls=Coalesce(Subquery(calls, output_field=IntegerField()), Value(0)),
+        )
+        .order_by("iteration_id", "model_key", "account_id")
+        .values_list("iteration_id", "account_id", "model_key", "tam_id", "arr", "color", "sentiment_at", "calls")
+    )
+    return [
+        Member(it, acc, key, tam, arr, col, sent.date() if sent is not None else None, n)
+        for it, acc, key, tam, arr, col, sent, n in rows
+    ]
+
+
+def _onboardings(iteration_ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:
+    from tamarind.onboarding.models import Onboarding
+
+    accounts = IterationAccount.objects.filter(iteration_id__in=iteration_ids).values("account_id")
+    out: dict[int, list[tuple[Any, ...]]] = {}
+    for row in Onboarding.objects.filter(account_id__in=accounts).values_list(
+        "account_id", "onboarding_start", "first_engagement", "contract_start", "first_value", "onboarding_finish"
+    ):
+        out.setdefault(row[0], []).append(row[1:])
+    return out
+
+
+def _targets() -> dict[str, int]:
+    from tamarind.onboarding.selectors import onboarding_targets
+
+    t = onboarding_targets()
+    return {"engage": t.engage_days, "first_value": t.first_value_days, "onboard": t.onboard_days}
+
+
+def _staleness_days() -> int:
+    from tamarind.health.selectors import live_version
+
+    return int(live_version().spec().staleness_days)
+
+
+def _fill(
+    group: Group, onboardings: dict[int, list[tuple[Any, ...]]], targets: dict[str, int], stale_days: int
+) -> None:
+    it = group.iteration
+    v: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "engage_days",
+            "engage_within",
+            "first_value_days",
+            "first_value_within",
+            "onboard_days",
+            "onboard_within",
+            "green",
+            "stale",
+            "calls",
+            "accounts_per_tam",
+            "arr_per_tam",
+        )
+    }
+
+    def milestone(start: dt.date | None, end: dt.date | None, days_key: str, within_key: str, target: int) -> None:
+        if start is None or not it.starts_on <= start <= it.ends_on:
+            return
+        if end is not None and end >= start:
+            days = (end - start).days
+            v[days_key].append(float(days))
+            v[within_key].append(1.0 if days <= target else 0.0)
+        else:
+            v[within_key].append(0.0)
+
+    mix = {"green": 0, "yellow": 0, "red": 0}
+    per_tam: dict[int, list[Decimal]] = {}
+    for m in group.members:
+        for start, engaged, contract, first_value, finish in onboardings.get(m.account_id, ()):
+            milestone(start, engaged, "engage_days", "engage_within", targets["engage"])
+            milestone(contract, first_value, "first_value_days", "first_value_within", targets["first_value"])
+            milestone(start, finish, "onboard_days", "onboard_within", targets["onboard"])
+        if m.color:
+            mix[m.color] = mix.get(m.color, 0) + 1
+            v["green"].append(1.0 if m.color == "green" else 0.0)
+        stale = m.sentiment_on is None or (it.ends_on - m.sentiment_on).days > stale_days
+        v["stale"].append(1.0 if stale else 0.0)
+        v["calls"].append(float(m.calls))
+        if m.tam_id is not None:
+            per_tam.setdefault(m.tam_id, []).append(m.arr)
+    v["accounts_per_tam"] = [float(len(a)) for a in per_tam.values()]
+    v["arr_per_tam"] = [float(sum(a, Decimal(0))) for a in per_tam.values()]
+    for name, slot in METRIC_SLOTS.items():
+        if slot is not None:
+            v[name] = slot(group.members, it)[1]
+    group.values = v
+    group.extra = {"mix": mix}
+
+
+def _estimate(kind: str, values: list[float]) -> Estimate:
+    if kind == "share":
+        return share(int(sum(values)), len(values))
+    return mean(values)
+
+
+def compare(iterations: Sequence[Iteration]) -> Comparison:
+    """Iterations (oldest first) and their models side by side; differences against the first iteration."""
+    its = sorted(iterations, key=lambda i: i.starts_on)
+    ids = [i.pk for i in its]
+    names = dict(EngagementModel.objects.values_list("key", "name"))
+    members = _members(ids)
+    onboardings = _onboardings(ids) if ids else {}
+    targets = _targets()
+    stale_days = _staleness_days()
+    groups: list[Group] = []
+    for it in its:
+        mine = [m for m in members if m.iteration_id == it.pk]
+        keys = sorted({m.model_key for m in mine}, key=lambda k: names.get(k, k))
+        groups.append(Group(it, "", f"{it.name}: every model", mine))
+        for key in keys:
+            groups.append(Group(it, key, f"{it.name}: {names.get(key, key)}", [m for m in mine if m.model_key == key]))
+    for g in groups:
+        _fill(g, onboardings, targets, stale_days)
+    baseline = {g.model_key: g for g in groups if its and g.iteration.pk == its[0].pk}
+    defs = _metrics(targets)
+    for name, slot in METRIC_SLOTS.items():
+        if slot is not None:
+            defs.append(MetricDef(name, SLOT_LABELS[name], "share"))
+    rows = []
+    for d in defs:
+        cells = []
+        for g in groups:
+            base = baseline.get(g.model_key)
+            diff = None
+            if base is not None and base is not g:
+                diff = difference(base.values[d.key], g.values[d.key])
+            cells.append(Cell(_estimate(d.kind, g.values[d.key]), diff))
+        rows.append(Row(d, cells))
+    for name, slot in METRIC_SLOTS.items():
+        if slot is None:
+            rows.append(
+                Row(
+                    MetricDef(name, SLOT_LABELS[name], "share"),
+                    [Cell(Estimate(None, 0), note="not measured yet") for _ in groups],
+                    slot=True,
+                )
+            )
+    return Comparison(list(its), groups, rows, targets)
+
+
+def group_values(comparison: Comparison) -> dict[str, dict[str, list[float]]]:
+    """Each group's raw values per metric (for the API and tests)."""
+    return {g.label: g.values for g in comparison.groups}

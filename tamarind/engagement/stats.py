@@ -1,0 +1,116 @@
+"""Figures with their uncertainty, from SciPy: a share with its exact (Clopper-Pearson) 95% interval, a mean with
+a bootstrap 95% interval, and the difference of two groups with a bootstrap interval that says whether the
+difference is within the noise (the interval contains 0). Pure functions over numbers; seeded, so a page shows
+the same interval on every load."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+CONFIDENCE = 0.95
+RESAMPLES = 1999
+SEED = 20260101
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A figure from ``n`` observations with its 95% interval (``None`` when there is too little data)."""
+
+    value: float | None
+    n: int
+    low: float | None = None
+    high: float | None = None
+    kind: str = "mean"  # "share" or "mean"
+
+    @property
+    def has_interval(self) -> bool:
+        return self.low is not None and self.high is not None
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``b - a`` with its 95% interval; ``within_noise`` when the interval contains 0 (or cannot be worked out)."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+
+    @property
+    def within_noise(self) -> bool:
+        if self.low is None or self.high is None:
+            return True
+        return self.low <= 0 <= self.high
+
+    @property
+    def verdict(self) -> str:
+        if self.value is None:
+            return "Not enough data to compare."
+        if self.within_noise:
+            return "Within the noise: the 95% interval of the difference includes no difference."
+        return "Higher" if self.value > 0 else "Lower"
+
+
+def share(k: int, n: int) -> Estimate:
+    """``k`` of ``n``, with the exact binomial (Clopper-Pearson) 95% interval."""
+    if n <= 0:
+        return Estimate(None, 0, kind="share")
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=CONFIDENCE, method="exact")
+    return Estimate(k / n, n, float(ci.low), float(ci.high), kind="share")
+
+
+def _mean(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(a, axis=axis)
+
+
+def mean(values: Sequence[float]) -> Estimate:
+    """The mean with a percentile bootstrap 95% interval (two or more values; all equal: the interval is the
+    value itself)."""
+    n = len(values)
+    if n == 0:
+        return Estimate(None, 0)
+    data = np.asarray(values, dtype=float)
+    value = float(data.mean())
+    if n < 2:
+        return Estimate(value, n)
+    if np.all(data == data[0]):
+        return Estimate(value, n, value, value)
+    res = stats.bootstrap(
+        (data,),
+        _mean,
+        n_resamples=RESAMPLES,
+        confidence_level=CONFIDENCE,
+        method="percentile",
+        rng=np.random.default_rng(SEED),
+        vectorized=True,
+    )
+    return Estimate(value, n, float(res.confidence_interval.low), float(res.confidence_interval.high))
+
+
+def _diff(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(b, axis=axis) - np.mean(a, axis=axis)
+
+
+def difference(a: Sequence[float], b: Sequence[float], *, seed: int = SEED) -> Difference:
+    """Mean of ``b`` minus mean of ``a`` (0/1 values for shares), independent samples, percentile bootstrap."""
+    if len(a) == 0 or len(b) == 0:
+        return Difference(None, None, None)
+    xa, xb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    value = float(xb.mean() - xa.mean())
+    if len(a) < 2 or len(b) < 2:
+        return Difference(value, None, None)
+    if np.all(xa == xa[0]) and np.all(xb == xb[0]):
+        return Difference(value, value, value)
+    res = stats.bootstrap(
+        (xa, xb),
+        _diff,
+        n_resamples=RESAMPLES,
+        confidence_level=CONFIDENCE,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+        vectorized=True,
+    )
+    return Difference(value, float(res.confidence_interval.low), float(res.confidence_interval.high))

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ServicedeskConfig(AppConfig):
+    name = "tamarind.servicedesk"
+    label = "servicedesk"
+    verbose_name = "Service Desk"

@@ -1,0 +1,167 @@
+"""Reading the Service Desk: the queue (scoped by the policy), one request (the gated fetch), the request link's
+account (by token), kept-aside email and the metrics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from tamarind import policy
+from tamarind.people.models import User
+from tamarind.servicedesk.models import (
+    InboundEmail,
+    InboundStatus,
+    Pool,
+    PoolMember,
+    RequestLink,
+    RequestMessage,
+    RequestStatus,
+    ServiceRequest,
+)
+from tamarind.servicedesk.services import token_hash
+
+
+def _member_ids(requests: list[ServiceRequest]) -> None:
+    """Give each request its pool's member ids (for ``policy.can_work_request``) from one query."""
+    pools = {r.pool_id for r in requests}
+    ids: dict[int, set[int]] = {p: set() for p in pools}
+    for pool_id, tam_id in PoolMember.objects.filter(pool_id__in=pools).values_list("pool_id", "tam_id"):
+        ids[pool_id].add(tam_id)
+    for r in requests:
+        r.pool_member_ids = ids[r.pool_id]  # type: ignore[attr-defined]
+
+
+def queue(
+    *, user: User, status: str = "", overdue_only: bool = False, now: dt.datetime, limit: int = 500
+) -> list[ServiceRequest]:
+    """The requests ``user`` may read: open ones first by due time, then closed, newest first."""
+    qs = ServiceRequest.objects.select_related("pool", "account", "assignee")
+    scope = policy.servicedesk_request_scope(user)
+    if scope is not None:
+        qs = qs.filter(pk__in=ServiceRequest.objects.filter(scope).values("pk"))
+    if status:
+        qs = qs.filter(status=status)
+    if overdue_only:
+        qs = qs.filter(first_responded_at__isnull=True, first_response_due_at__lt=now).exclude(
+            status=RequestStatus.CLOSED
+        )
+    rows = list(qs.order_by(F("closed_at").desc(nulls_first=True), "first_response_due_at", "-id")[:limit])
+    for r in rows:
+        r.overdue = r.is_overdue(now)  # type: ignore[attr-defined]
+    return rows
+
+
+def request_for_user(user: User, request_id: int | str, *, write: bool = False) -> ServiceRequest:
+    """The one permission-gated fetch: 404 out of scope, 403 when ``write`` and read-only (a director)."""
+    try:
+        pk = int(request_id)
+    except (TypeError, ValueError):
+        raise Http404("No such request.") from None
+    qs = ServiceRequest.objects.select_related("pool", "pool__manager", "account", "assignee").filter(pk=pk)
+    scope = policy.servicedesk_request_scope(user)
+    if scope is not None:
+        qs = qs.filter(pk__in=ServiceRequest.objects.filter(scope).values("pk"))
+    req = qs.first()
+    if req is None:
+        raise Http404("No such request.")
+    _member_ids([req])
+    if write and not policy.can_work_request(user, req):
+        raise PermissionDenied("You may read this request but not change it.")
+    return req
+
+
+def thread(req: ServiceRequest) -> list[RequestMessage]:
+    return list(req.messages.select_related("author").order_by("created_at", "id"))
+
+
+def pool_members(pool_id: int) -> list[PoolMember]:
+    return list(PoolMember.objects.filter(pool_id=pool_id).select_related("tam").order_by("tam__full_name"))
+
+
+def link_account(raw_token: str) -> RequestLink:
+    """The live link of a token, with its account; 404 for an unknown or revoked token (nothing else said)."""
+    if not raw_token or len(raw_token) > 200:
+        raise Http404("No such link.")
+    link = RequestLink.objects.select_related("account").filter(token_hash=token_hash(raw_token)).first()
+    if link is None or link.revoked_at is not None:
+        raise Http404("No such link.")
+    return link
+
+
+def link_requests(link: RequestLink) -> list[ServiceRequest]:
+    """The account's requests with their threads, newest first (the link shows only these)."""
+    return list(
+        ServiceRequest.objects.filter(account_id=link.account_id)
+        .prefetch_related(Prefetch("messages", queryset=RequestMessage.objects.select_related("author")))
+        .order_by("-created_at", "-id")[:50]
+    )
+
+
+def pools() -> QuerySet[Pool]:
+    return Pool.objects.select_related("manager").prefetch_related(
+        Prefetch("members", queryset=PoolMember.objects.select_related("tam").order_by("tam__full_name"))
+    )
+
+
+def unmatched_email(*, limit: int = 200) -> list[InboundEmail]:
+    return list(InboundEmail.objects.filter(status=InboundStatus.UNMATCHED).order_by("-received_at")[:limit])
+
+
+@dataclass
+class DeskMetrics:
+    requests: int
+    answered: int
+    within: int
+    mean_first_response_hours: float | None
+    customers: int
+    rated: int
+    mean_satisfaction: float | None
+
+    @property
+    def share_within(self) -> float | None:
+        return self.within / self.answered if self.answered else None
+
+    @property
+    def per_customer(self) -> float | None:
+        return self.requests / self.customers if self.customers else None
+
+
+def metrics(*, user: User) -> DeskMetrics:
+    """First-response time, share answered within the pool's hours, requests per customer, satisfaction."""
+    qs = ServiceRequest.objects.all()
+    scope = policy.servicedesk_request_scope(user)
+    if scope is not None:
+        qs = qs.filter(pk__in=ServiceRequest.objects.filter(scope).values("pk"))
+    wait = ExpressionWrapper(F("first_responded_at") - F("created_at"), output_field=DurationField())
+    agg: dict[str, Any] = qs.aggregate(
+        n=Count("pk"),
+        answered=Count("pk", filter=Q(first_responded_at__isnull=False)),
+        within=Count(
+            "pk", filter=Q(first_responded_at__isnull=False, first_responded_at__lte=F("first_response_due_at"))
+        ),
+        wait=Avg(wait, filter=Q(first_responded_at__isnull=False)),
+        customers=Count("account", distinct=True),
+        rated=Count("pk", filter=Q(satisfaction__isnull=False)),
+        satisfaction=Avg("satisfaction"),
+    )
+    wait_value = agg["wait"]
+    if wait_value is None:
+        hours = None
+    elif isinstance(wait_value, dt.timedelta):
+        hours = wait_value.total_seconds() / 3600
+    else:  # SQLite averages the microseconds as a plain number
+        hours = float(wait_value) / 3_600_000_000
+    return DeskMetrics(
+        agg["n"],
+        agg["answered"],
+        agg["within"],
+        hours,
+        agg["customers"],
+        agg["rated"],
+        float(agg["satisfaction"]) if agg["satisfaction"] is not None else None,
+    )

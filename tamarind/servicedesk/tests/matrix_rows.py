@@ -1,0 +1,143 @@
+"""Permission-matrix rows for the Service Desk routes (collected by ``tamarind/tests/test_permission_matrix.py``).
+
+The target is a pool managed by ``book.manager`` with ``book.tam`` in it, a pooled account of region east and a
+request of it. The queue is for TAMs, managers, directors and admins (each sees their pools' requests); a request
+is read by its pool's TAMs and manager, directors and admins (others: 404) and worked by the pool's people and
+admins (directors: 403). The request link needs no sign-in.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tamarind.testing.matrix import Row, only
+
+DESK = {"admin": 200, "director": 200, "manager": 200, "other_manager": 200, "tam": 200, "tam2": 200, "other_tam": 200}
+NO_SIGN_IN = {
+    role: 200
+    for role in ("anonymous", "admin", "director", "manager", "other_manager", "tam", "tam2", "other_tam", "sal", "sa")
+}
+
+
+def desk(book: Any, t: dict[str, Any]) -> dict[str, Any]:
+    if "desk" not in t:
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from tamarind.servicedesk import services
+        from tamarind.servicedesk.models import Pool, PoolMember, RequestLink, RequestMessage, ServiceRequest
+        from tamarind.testing.factories import AccountFactory
+
+        # Made directly (no audit events), so a denied write's "wrote nothing" check sees only its own effects.
+        pool = Pool.objects.create(name="Matrix pool", manager=book.manager)
+        PoolMember.objects.create(pool=pool, tam=book.tam)
+        account = AccountFactory(region=book.east, arr=Decimal("30000"), engagement_model="pooled")
+        now = timezone.now()
+        req = ServiceRequest.objects.create(
+            pool=pool,
+            account=account,
+            subject="Help",
+            channel="api",
+            assignee=book.tam,
+            created_at=now,
+            first_response_due_at=now + dt.timedelta(hours=48),
+        )
+        RequestMessage.objects.create(request=req, body="Body")
+        raw = "matrix-token"
+        RequestLink.objects.create(account=account, token_hash=services.token_hash(raw))
+        t["desk"] = {"pool": pool, "account": account, "request": req, "token": raw}
+    return dict(t["desk"])
+
+
+# SAL/AE and SA have no Service Desk at all (403); other desk users do not see another pool's request (404).
+READ_REQUEST = only({"admin": 200, "director": 200, "manager": 200, "tam": 200, "sal": 403, "sa": 403}, 404)
+WORK_REQUEST = only({"admin": 302, "director": 403, "manager": 302, "tam": 302, "sal": 403, "sa": 403}, 404)
+
+ROWS: list[Row] = [
+    Row("servicedesk:queue", "get", lambda b, t: "/servicedesk/", only(DESK, 403)),
+    Row("servicedesk:detail", "get", lambda b, t: f"/servicedesk/{desk(b, t)['request'].pk}/", READ_REQUEST),
+    Row(
+        "servicedesk:detail",
+        "post",
+        lambda b, t: f"/servicedesk/{desk(b, t)['request'].pk}/",
+        WORK_REQUEST,
+        data=lambda b, t: {"body": "Matrix answer"},
+        json=False,
+    ),
+    Row(
+        "servicedesk:account",
+        "get",
+        lambda b, t: f"/servicedesk/accounts/{desk(b, t)['account'].pk}/",
+        only(
+            {
+                "admin": 200,
+                "manager": 200,
+                "tam": 200,
+                "director": 403,
+                "tam2": 403,
+                "other_manager": 404,
+                "other_tam": 404,
+            },
+            403,
+        ),
+    ),
+    Row(
+        "servicedesk:account",
+        "post",
+        lambda b, t: f"/servicedesk/accounts/{desk(b, t)['account'].pk}/",
+        only(
+            {
+                "admin": 302,
+                "manager": 302,
+                "tam": 302,
+                "director": 403,
+                "tam2": 403,
+                "other_manager": 404,
+                "other_tam": 404,
+            },
+            403,
+        ),
+        data=lambda b, t: {"action": "new", "subject": "Matrix", "body": "x"},
+        json=False,
+    ),
+    Row("servicedesk:pools", "get", lambda b, t: "/servicedesk/pools/", only(DESK, 403)),
+    Row(
+        "servicedesk:pools",
+        "post",
+        lambda b, t: "/servicedesk/pools/",
+        only(
+            {
+                "admin": 302,
+                "manager": 302,
+                "tam": 302,
+                "director": 403,
+                "other_manager": 403,
+                "tam2": 403,
+                "other_tam": 403,
+            },
+            403,
+        ),
+        data=lambda b, t: {"pool": desk(b, t)["pool"].pk, "tam": b.tam.pk, "available": "on"},
+        json=False,
+    ),
+    Row("servicedesk:unmatched", "get", lambda b, t: "/servicedesk/unmatched/", only({"admin": 200}, 403)),
+    Row(
+        "servicedesk:unmatched",
+        "post",
+        lambda b, t: "/servicedesk/unmatched/",
+        only({"admin": 404}, 403),
+        data=lambda b, t: {"inbound": "0", "account": "1"},
+        json=False,
+    ),
+    Row("desk:link", "get", lambda b, t: f"/desk/{desk(b, t)['token']}/", NO_SIGN_IN),
+    Row(
+        "desk:link",
+        "post",
+        lambda b, t: f"/desk/{desk(b, t)['token']}/",
+        {role: 303 for role in NO_SIGN_IN},
+        data=lambda b, t: {"action": "new", "email": "ann@small.example", "subject": "Matrix", "body": "x"},
+        json=False,
+    ),
+]
