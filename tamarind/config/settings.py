@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "tamarind.usage",
     "tamarind.triage",
     "tamarind.health",
+    "tamarind.renewals",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ urlpatterns = [
     path("health/", include("tamarind.health.urls")),
     path("triage/", include("tamarind.triage.urls")),
     path("usage/", include("tamarind.usage.urls")),
+    path("renewals/", include("tamarind.renewals.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -27,6 +27,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 item("Accounts", "accounts:list"),
                 item("Onboarding", "onboarding:list"),
                 item("Triage board", "triage:board"),
+                item("Renewals", "renewals:review"),
+                *([item("Retention", "renewals:retention")] if policy.can_view_retention(user) else []),
                 *([item("Accounts to staff", "assignment:staffing")] if policy.can_view_staffing(user) else []),
             ],
         },
