@@ -171,6 +171,7 @@ def build_api() -> NinjaAPI:
     from tamarind.notifications.api import router as notifications_router
     from tamarind.onboarding.api import router as onboarding_router
     from tamarind.people.api import router as people_router
+    from tamarind.renewals.api import router as renewals_router
     from tamarind.scheduler.api import router as scheduler_router
     from tamarind.timeline.api import router as timeline_router
     from tamarind.triage.api import router as triage_router
@@ -189,6 +190,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/health", health_router)
     api.add_router("/triage", triage_router)
     api.add_router("/usage", usage_router)
+    api.add_router("/renewals", renewals_router)
 
     # Mounted last, so it only sees paths no other route matched.
     fallback = Router()

@@ -65,6 +65,8 @@ class ImportKind(models.TextChoices):
     ACCOUNTS = "accounts", "Accounts"
     USAGE = "usage", "Product usage"
     TICKETS = "tickets", "Support tickets"
+    OPPORTUNITIES = "opportunities", "CRM renewal opportunities"
+    ARR_HISTORY = "arr_history", "ARR history"
 
 
 class ImportSource(models.TextChoices):

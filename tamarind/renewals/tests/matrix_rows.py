@@ -113,3 +113,99 @@ ROWS: list[Row] = [
     ),
     Row("renewals:step_toggle", "post", step, writers(302), data=lambda b, t: {"done": "on"}, json=False),
 ]
+
+
+API_READERS = only({**ACCOUNT_READERS, **ACCOUNT_OUTSIDERS}, 404, anonymous=401)
+
+
+def api_writers(ok: int) -> dict[str, int]:
+    return writers(ok, anonymous=401)
+
+
+ROWS += [
+    Row("api:renewals_list", "get", lambda b, t: "/api/v1/renewals/", everyone(200, anonymous=401), api=True),
+    Row(
+        "api:renewals_create",
+        "post",
+        lambda b, t: "/api/v1/renewals/",
+        api_writers(201),
+        data=lambda b, t: {"account_id": b.account.pk, "renewal_date": "2027-08-01"},
+        api=True,
+    ),
+    Row(
+        "api:renewals_review_summary",
+        "get",
+        lambda b, t: "/api/v1/renewals/review",
+        everyone(200, anonymous=401),
+        api=True,
+    ),
+    Row(
+        "api:renewals_review_list",
+        "get",
+        lambda b, t: "/api/v1/renewals/reviews",
+        everyone(200, anonymous=401),
+        api=True,
+    ),
+    Row(
+        "api:renewals_review_create",
+        "post",
+        lambda b, t: "/api/v1/renewals/reviews",
+        only({"admin": 201, "manager": 201}, 403, anonymous=401),
+        data=lambda b, t: {"region_id": b.east.pk, "held_on": "2026-01-05"},
+        api=True,
+    ),
+    Row(
+        "api:renewals_review_detail",
+        "get",
+        lambda b, t: f"/api/v1/renewals/reviews/{review(b, t)}",
+        only({**{k: v for k, v in REVIEW_READERS.items() if v == 200}}, 404, anonymous=401),
+        api=True,
+    ),
+    Row(
+        "api:renewals_retention",
+        "get",
+        lambda b, t: "/api/v1/renewals/retention",
+        only(OVERSEERS, 403, anonymous=401),
+        api=True,
+    ),
+    Row(
+        "api:renewals_settings_get",
+        "get",
+        lambda b, t: "/api/v1/renewals/settings",
+        everyone(200, anonymous=401),
+        api=True,
+    ),
+    Row(
+        "api:renewals_settings_update",
+        "patch",
+        lambda b, t: "/api/v1/renewals/settings",
+        only({"admin": 200}, 403, anonymous=401),
+        data=lambda b, t: {"term_months": 24},
+        api=True,
+    ),
+    Row("api:renewals_detail", "get", lambda b, t: f"/api/v1/renewals/{renewal(b, t)}", API_READERS, api=True),
+    Row(
+        "api:renewals_update",
+        "patch",
+        lambda b, t: f"/api/v1/renewals/{renewal(b, t)}",
+        api_writers(200),
+        data=lambda b, t: {"forecast": "commit"},
+        api=True,
+    ),
+    Row(
+        "api:renewals_close",
+        "post",
+        lambda b, t: f"/api/v1/renewals/{renewal(b, t)}/close",
+        api_writers(200),
+        data=lambda b, t: {"outcome": "renewed_flat", "new_arr": "120000"},
+        api=True,
+    ),
+    Row(
+        "api:renewals_step_create",
+        "post",
+        lambda b, t: f"/api/v1/renewals/{renewal(b, t)}/steps",
+        api_writers(201),
+        data=lambda b, t: {"text": "Quote"},
+        api=True,
+    ),
+]
