@@ -145,7 +145,11 @@ def seed(n: int, months: int, rng: random.Random) -> dict[str, Any]:
     insert_instances(
         [
             HealthScore(
-                account_id=a.pk, color=rng.choice(colors), stale=rng.random() < 0.1, score=50, model_version=version
+                account_id=a.pk,
+                color=rng.choice(colors),
+                stale=rng.random() < 0.1,
+                score=50,
+                model_version=version.version,
             )
             for a in accounts
         ]
