@@ -169,3 +169,10 @@ def test_review_recording_and_overdue(book: Book, client_for: Any) -> None:
     assert b"on cadence" in client.get("/renewals/").content
     director_view = client_for(book.director).get("/renewals/")
     assert b"review overdue" in director_view.content  # the west region has never held one
+
+
+@pytest.mark.parametrize(("url", "current"), [("/renewals/", "Renewals"), ("/renewals/retention/", "Retention")])
+def test_navigation_marks_one_current_section(book: Book, client_for: Any, url: str, current: str) -> None:
+    response = client_for(book.manager).get(url)
+    active = [i["label"] for g in response.context["nav"] for i in g["items"] if i["active"]]
+    assert active == [current]
