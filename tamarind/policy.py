@@ -828,3 +828,81 @@ def can_enter_request(user: User, account: Account) -> bool:
 
 def can_manage_request_link(user: User, account: Account) -> bool:
     return _pool_user(user, account)
+
+
+# --- Renewals and retention (issue 11) --------------------------------------------------------------------------
+# Who reads an account reads its renewals. The account's TAM and SAL/AE, its region's manager and admins change a
+# renewal (forecast, next steps, notes, close it); directors and the SA read. The renewal review page and the
+# retention page show what the user may read. The region's manager and admins record a renewal review; directors
+# read every region's reviews (and see which are overdue), a manager their region's. Admins edit the settings.
+
+if TYPE_CHECKING:
+    from tamarind.renewals.models import Renewal, RenewalReview
+
+
+def renewal_scope(user: User) -> Q | None:
+    """A filter on Renewal for the renewals ``user`` may read; ``None`` means every renewal."""
+    scope = account_scope(user)
+    return None if scope is None else _under("account__", scope)
+
+
+def can_read_renewal(user: User, renewal: Renewal) -> bool:
+    return can_read_account(user, renewal.account)
+
+
+def can_write_renewal_for(user: User, account: Account) -> bool:
+    """The account's TAM and SAL/AE, its region's manager, admins."""
+    if not can_read_account(user, account):
+        return False
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        return True
+    return (user.role == Role.TAM and account.tam_id == user.pk) or (
+        user.role == Role.SAL and account.sal_id == user.pk
+    )
+
+
+def can_write_renewal(user: User, renewal: Renewal) -> bool:
+    return can_write_renewal_for(user, renewal.account)
+
+
+def renewal_review_scope(user: User) -> Q | None:
+    """A filter on RenewalReview: admins and directors all, a manager their region, TAMs their region's."""
+    if not _active(user):
+        return Q(pk__in=[])
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return None
+    rid = managed_region_id(user) if user.role == Role.MANAGER else user.region_id
+    return Q(region_id=rid) if rid is not None else Q(pk__in=[])
+
+
+def can_read_renewal_review(user: User, review: RenewalReview) -> bool:
+    if not _active(user):
+        return False
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return True
+    rid = managed_region_id(user) if user.role == Role.MANAGER else user.region_id
+    return rid is not None and review.region_id == rid
+
+
+def can_record_renewal_review(user: User, region: Region | None = None) -> bool:
+    """The region's manager (their own region), admins (any region)."""
+    if not _active(user):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    rid = managed_region_id(user)
+    return rid is not None and (region is None or region.pk == rid)
+
+
+def can_view_review_overdue(user: User) -> bool:
+    """Overdue renewal reviews show to the managers who hold them, directors and admins."""
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER)
+
+
+def can_edit_renewal_settings(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN
+
+
+def can_view_retention(user: User) -> bool:
+    """Retention is the managers', directors' and admins' figure (over the accounts they read)."""
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER)

@@ -91,11 +91,20 @@ def account_create(*, actor: User, data: dict[str, Any], source: str = "web") ->
         TamAssignment.objects.create(account=account, from_tam=None, to_tam_id=account.tam_id, changed_by=actor)
         moves.append((account.pk, None, account.tam_id))
     assignment_services.qualification_refresh(actor=actor, account_ids=[account.pk], tam_changes=moves, source=source)
+    _renewal_follows(account, None, source)
     return account
 
 
 # A success plan's color and its rule tasks follow these (domain reference, section 5).
 SUCCESS_FIELDS = frozenset({"priority", "segment", "tam", "customer_since"})
+
+
+def _renewal_follows(account: Account, old_date: Any, source: str) -> None:
+    """The account's renewal follows its next renewal date (``renewals.services``; imported here, not at the top,
+    because renewals builds on accounts)."""
+    from tamarind.renewals.services import renewal_follow_account_date
+
+    renewal_follow_account_date(account=account, old_date=old_date, source=source)
 
 
 @transaction.atomic
@@ -139,6 +148,8 @@ def account_update(*, actor: User, account: Account, changes: dict[str, Any], so
         TamAssignment.objects.create(
             account=account, from_tam_id=before["tam"], to_tam_id=after["tam"], changed_by=actor
         )
+    if "next_renewal_date" in changed:
+        _renewal_follows(account, before["next_renewal_date"], source)
     if ASSIGNMENT_FIELDS.intersection(changed):
         moves = [(account.pk, before["tam"], after["tam"])] if "tam" in changed else []
         assignment_services.qualification_refresh(

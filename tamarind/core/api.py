@@ -172,6 +172,7 @@ def build_api() -> NinjaAPI:
     from tamarind.notifications.api import router as notifications_router
     from tamarind.onboarding.api import router as onboarding_router
     from tamarind.people.api import router as people_router
+    from tamarind.renewals.api import router as renewals_router
     from tamarind.reviews.api import router as reviews_router
     from tamarind.scheduler.api import router as scheduler_router
     from tamarind.success.api import router as success_router
@@ -195,6 +196,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/success", success_router)
     api.add_router("/reviews", reviews_router)
     api.add_router("/engagement", engagement_router)
+    api.add_router("/renewals", renewals_router)
 
     # Mounted last, so it only sees paths no other route matched.
     fallback = Router()

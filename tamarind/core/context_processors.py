@@ -20,6 +20,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         url = reverse(url_name)
         return {"label": label, "url": url, "active": path.startswith(url)}
 
+    # Renewals and its Retention page (under /renewals/ too): one of the two is current, not both.
+    renewal_items = [item("Renewals", "renewals:review")]
+    if policy.can_view_retention(user):
+        renewal_items.append(item("Retention", "renewals:retention"))
+        renewal_items[0]["active"] = renewal_items[0]["active"] and not renewal_items[1]["active"]
     groups: list[dict[str, Any]] = [
         *_reviews_group(user, item),
         {
@@ -29,6 +34,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 item("Onboarding", "onboarding:list"),
                 item("Triage board", "triage:board"),
                 item("Success plans", "success:list"),
+                *renewal_items,
                 *([item("Accounts to staff", "assignment:staffing")] if policy.can_view_staffing(user) else []),
             ],
         },

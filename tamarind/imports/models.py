@@ -66,6 +66,8 @@ class ImportKind(models.TextChoices):
     USAGE = "usage", "Product usage"
     TICKETS = "tickets", "Support tickets"
     SUCCESS_PLANS = "success_plans", "Success plans"
+    OPPORTUNITIES = "opportunities", "CRM renewal opportunities"
+    ARR_HISTORY = "arr_history", "ARR history"
 
 
 class ImportSource(models.TextChoices):

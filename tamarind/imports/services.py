@@ -180,7 +180,9 @@ def import_job_create(
 
 def _check_kind(kind: str) -> None:
     if kind not in ImportKind.values:
-        raise ValidationFailed({"kind": [f"“{kind}” is not a kind of import (accounts, usage or tickets)."]})
+        raise ValidationFailed(
+            {"kind": [f"“{kind}” is not a kind of import (accounts, usage, tickets, opportunities or arr_history)."]}
+        )
 
 
 @transaction.atomic
@@ -456,6 +458,12 @@ def _run_kind(
         from tamarind.success.csv_import import SuccessPlanIngest
 
         return SuccessPlanIngest(path=path, actor=actor, dry_run=job.dry_run, progress=progress, written=written).run()
+    if job.kind in (ImportKind.OPPORTUNITIES, ImportKind.ARR_HISTORY):
+        from tamarind.renewals.csv_import import RenewalsIngest
+
+        return RenewalsIngest(
+            path=path, kind=job.kind, actor=actor, dry_run=job.dry_run, progress=progress, written=written
+        ).run()
     from tamarind.usage.csv_import import CsvIngest
 
     # A mapping may name headers for these kinds too, under "usage.<field>" / "tickets.<field>" keys.

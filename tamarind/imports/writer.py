@@ -227,4 +227,8 @@ def write_staged(
     # The same service every other account write ends in: rules, tasks, notifications and onboarding are
     # written in this transaction, so a failing import leaves none of them behind.
     assignment_services.qualification_refresh(actor=actor, account_ids=touched, tam_changes=tam_changes, source=source)
+    # Each account's next renewal date has its renewal (created once; renewals builds on accounts, so imported here).
+    from tamarind.renewals.services import renewals_ensure_for_accounts
+
+    renewals_ensure_for_accounts(touched, source=source)
     return region_ids

@@ -34,6 +34,7 @@ from tamarind.success.models import (
     Ebr,
     EbrStatus,
     Objective,
+    PlanColor,
     PlanReview,
     PlanTask,
     ReviewKind,
@@ -504,3 +505,12 @@ def review_picks(*, user: User, per_tam: int = 2) -> list[tuple[User, list[Pick]
             by_tam[tam.pk].append(Pick(plan=plan, last_review=plan.last_review))
             tams[tam.pk] = tam
     return sorted(((tams[k], v) for k, v in by_tam.items()), key=lambda item: item[0].full_name)
+
+
+def plan_colors(account_ids: list[int]) -> dict[int, str]:
+    """Account id -> its current success plan's color, for the accounts given (one query; the renewal review's
+    success plan column). An account with no current plan is Red, as the color rule says of "no plan"."""
+    found = dict(
+        SuccessPlan.objects.current().filter(account_id__in=account_ids).values_list("account_id", "color").order_by()
+    )
+    return {pk: (found.get(pk) or PlanColor.RED) for pk in account_ids}

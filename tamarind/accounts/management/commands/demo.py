@@ -50,6 +50,9 @@ class Command(BaseCommand):
                 health=not opts["no_health"],
                 health_progress=health,
             )
+            from tamarind.renewals.demo import seed_renewals
+
+            renewals = seed_renewals(seed=opts["seed"], actor=out.cast.admin)
         progress.close()
         stories.close()
         health.close()
@@ -62,4 +65,5 @@ class Command(BaseCommand):
         )
         if out.health is not None:
             self.stdout.write(f"Health: {out.health.summary()} ({out.health.seconds:.1f}s).")
+        self.stdout.write(f"Renewals: {renewals.summary()}.")
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
