@@ -545,6 +545,9 @@ def build_demo(
         from tamarind.health.demo import seed_health_story
 
         story = seed_health_story(seed=seed, actor=cast.admin, progress=health_progress)
+    from tamarind.reviews.demo import seed_reviews_story
+
+    seed_reviews_story(seed=seed, today=today)
     return DemoResult(cast=cast, csv=path, job=job, onboardings=onboardings, health=story)
 
 
