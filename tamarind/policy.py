@@ -651,6 +651,11 @@ def can_edit_review_schedule(user: User, region_id: int) -> bool:
     return user.role == Role.ADMIN or (user.role == Role.MANAGER and managed_region_id(user) == region_id)
 
 
+def can_edit_review_settings(user: User) -> bool:
+    """The cockpit's thresholds and the default capacity target: admins (CS Operations)."""
+    return _active(user) and user.role == Role.ADMIN
+
+
 def can_view_cockpit(user: User) -> bool:
     """My week, the TAM Regional Dashboard and the burn-down: admins, directors, managers and TAMs."""
     return can_view_reviews(user)
