@@ -700,11 +700,21 @@ def can_add_to_agenda(user: User, review: ReviewOccurrence) -> bool:
     )
 
 
+def can_view_review_schedules(user: User) -> bool:
+    """The cadences page: admins and directors (every region), TAM Managers (their region)."""
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER)
+
+
 def can_edit_review_schedule(user: User, region_id: int) -> bool:
     """Cadence, owner, time: admins anywhere, a TAM Manager in their own region."""
     if not _active(user):
         return False
     return user.role == Role.ADMIN or (user.role == Role.MANAGER and managed_region_id(user) == region_id)
+
+
+def can_edit_review_settings(user: User) -> bool:
+    """The cockpit's thresholds and the default capacity target: admins (CS Operations)."""
+    return _active(user) and user.role == Role.ADMIN
 
 
 def can_view_cockpit(user: User) -> bool:

@@ -555,6 +555,9 @@ def build_demo(
     region = sorted(cast.managers)[0] if cast.managers else ""
     if region:
         seed_servicedesk_demo(manager=cast.managers[region], tams=cast.tams.get(region, []))
+    from tamarind.reviews.demo import seed_reviews_story
+
+    seed_reviews_story(seed=seed, today=today)
     return DemoResult(cast=cast, csv=path, job=job, onboardings=onboardings, health=story)
 
 

@@ -8,6 +8,7 @@ behind a figure (``reviews:figure``). A constant number of queries whatever the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -29,14 +30,20 @@ if TYPE_CHECKING:
     from tamarind.reviews.models import ReviewSettings
 
 
+@functools.cache
+def _path(name: str) -> str:
+    """``reverse`` once per URL name: it costs milliseconds a call, and the dashboard links hundreds of figures."""
+    return reverse(name)
+
+
 def accounts_url(**params: Any) -> str:
     clean = {k: v for k, v in params.items() if v not in (None, "")}
-    return f"{reverse('accounts:list')}?{urlencode({'scope': 'all', **clean}, doseq=True)}"
+    return f"{_path('accounts:list')}?{urlencode({'scope': 'all', **clean}, doseq=True)}"
 
 
 def figure_url(figure: str, **params: Any) -> str:
     clean = {k: v for k, v in params.items() if v not in (None, "")}
-    return f"{reverse('reviews:figure')}?{urlencode({'figure': figure, **clean})}"
+    return f"{_path('reviews:figure')}?{urlencode({'figure': figure, **clean})}"
 
 
 @dataclass

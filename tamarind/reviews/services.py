@@ -514,3 +514,59 @@ def review_complete(*, actor: User, review: ReviewOccurrence, source: str = "web
     review.save(update_fields=["status", "completed_at", "completed_by"])
     _audit_review(actor, review, before, source)
     return review
+
+
+@transaction.atomic
+def review_settings_update(*, actor: User, changes: dict[str, Any], source: str = "web") -> Any:
+    """Change the cockpit's thresholds and capacity targets (admins). The first save creates the row; audited."""
+    from decimal import Decimal, InvalidOperation
+
+    from tamarind.reviews.models import REVIEW_SETTINGS_FIELDS, ReviewSettings
+
+    if not policy.can_edit_review_settings(actor):
+        raise PermissionDenied("Only admins change the review settings.")
+    unknown = set(changes) - set(REVIEW_SETTINGS_FIELDS)
+    if unknown:
+        raise ValidationFailed({"__all__": [f"Unknown setting(s): {', '.join(sorted(unknown))}."]})
+    row = ReviewSettings.objects.select_for_update().filter(pk=ReviewSettings.SINGLETON_PK).first()
+    creating = row is None
+    current = row or ReviewSettings()
+    before = snapshot(current, REVIEW_SETTINGS_FIELDS)
+    errors: dict[str, list[str]] = {}
+    for name, value in changes.items():
+        if name in ("capacity_arr", "p1_share_target"):
+            try:
+                number = Decimal(str(value))
+            except (InvalidOperation, ValueError):
+                errors[name] = ["Enter a number."]
+                continue
+            limit = Decimal("1") if name == "p1_share_target" else Decimal("1e12")
+            if not number.is_finite() or number <= 0 or number > limit:
+                errors[name] = [f"Enter a number above 0 and at most {limit:,}."]
+                continue
+            setattr(current, name, number)
+        else:
+            try:
+                days = int(value)
+            except (TypeError, ValueError):
+                days = 0
+            if isinstance(value, bool) or not 1 <= days <= 3650:
+                errors[name] = ["Enter a whole number of days (months for the EBR) from 1 to 3650."]
+                continue
+            setattr(current, name, days)
+    if errors:
+        raise ValidationFailed(errors)
+    after = snapshot(current, REVIEW_SETTINGS_FIELDS)
+    if after == before and not creating:
+        return current
+    current.updated_at = timezone.now()
+    current.save()
+    audit_record(
+        actor=actor,
+        obj=current,
+        action=AuditAction.CREATE if creating else AuditAction.UPDATE,
+        before=None if creating else before,
+        after=after,
+        source=source,
+    )
+    return current

@@ -51,7 +51,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "kinds": ReviewKind.choices,
             "today": today,
-            "can_edit_schedules": bool(selectors.schedule_list(user)) and user.role != "director",
+            "can_edit_schedules": policy.can_view_review_schedules(user),
         },
     )
 
@@ -63,6 +63,19 @@ def _assignees(user: User, review: ReviewOccurrence) -> list[User]:
     if scope is not None:
         qs = qs.filter(scope)
     return list(qs.filter(region_id=review.region_id) | qs.filter(pk=user.pk))
+
+
+def _attendee_choices(review: ReviewOccurrence) -> list[User]:
+    """Who may be ticked as present: the region's TAMs, the review's owner, and whoever is recorded already."""
+    from django.db.models import Q
+
+    return list(
+        User.objects.filter(
+            Q(pk__in=User.objects.tams().filter(is_active=True, region_id=review.region_id).values("pk"))
+            | Q(pk=review.owner_id)
+            | Q(pk__in=review.attendees.values("pk"))
+        ).order_by("full_name")
+    )
 
 
 def _detail_context(user: User, review: ReviewOccurrence, **extra: Any) -> dict[str, Any]:
@@ -96,9 +109,7 @@ def _detail_context(user: User, review: ReviewOccurrence, **extra: Any) -> dict[
         "decisions": Decision.choices,
         "assignees": _assignees(user, review) if can_run and review.status == OccurrenceStatus.OPEN else [],
         "attendees": list(review.attendees.all()),
-        "people": list(User.objects.filter(is_active=True, region_id=review.region_id).order_by("full_name"))
-        if can_run
-        else [],
+        "people": _attendee_choices(review) if can_run else [],
         "today": timezone.localdate(),
         **extra,
     }
@@ -226,7 +237,7 @@ def review_complete(request: HttpRequest, review_id: int) -> HttpResponse:
 def schedules(request: HttpRequest) -> HttpResponse:
     """The cadences: admins all regions', a TAM Manager their region's (directors read)."""
     user = request_user(request)
-    if not policy.can_view_reviews(user) or user.role == "tam":
+    if not policy.can_view_review_schedules(user):
         raise PermissionDenied("Review cadences are the managers' and admins'.")
     error = ""
     status = 200
