@@ -504,3 +504,17 @@ def review_picks(*, user: User, per_tam: int = 2) -> list[tuple[User, list[Pick]
             by_tam[tam.pk].append(Pick(plan=plan, last_review=plan.last_review))
             tams[tam.pk] = tam
     return sorted(((tams[k], v) for k, v in by_tam.items()), key=lambda item: item[0].full_name)
+
+
+def success_signals(account_ids: list[int]) -> tuple[dict[int, str], dict[int, dt.date]]:
+    """For the health dashboard's indicators: each account's current plan color, and its newest completed EBR's
+    day (two queries)."""
+    colors = dict(SuccessPlan.objects.current().filter(account_id__in=account_ids).values_list("account_id", "color"))
+    ebrs = dict(
+        Ebr.objects.filter(account_id__in=account_ids, status=EbrStatus.COMPLETED, held_on__isnull=False)
+        .order_by()
+        .values("account_id")
+        .annotate(last=Max("held_on"))
+        .values_list("account_id", "last")
+    )
+    return {k: v or "none" for k, v in colors.items()}, ebrs
