@@ -64,10 +64,15 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     """Every account of the user's scope with its plan's color and reasons, filtered; the coverage on top."""
     user = request_user(request)
     filters = selectors.PlanFilters.from_params(request.GET)
+    if request.GET.get("part") == "breakdown":
+        # The per-region / TAM / segment / engagement model figures, loaded when their section is opened.
+        return render(
+            request, "success/_coverage_groups.html", {"coverage": selectors.coverage(user=user, filters=filters)}
+        )
     context = {
         "filters": filters,
         "page": selectors.plan_rows(user=user, filters=filters),
-        "coverage": selectors.coverage(user=user, filters=filters),
+        "coverage": selectors.coverage(user=user, filters=filters, groups=False),
         "colors": [("green", "Green"), ("yellow", "Yellow"), ("red", "Red (incl. no plan)"), ("none", "No plan")],
         "cohorts": [
             ("new", "New customers past the window"),

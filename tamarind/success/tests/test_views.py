@@ -155,7 +155,8 @@ def test_list_filters_and_coverage_are_sums_over_the_lists(book, client_for, pla
     client = client_for(book.manager)
     response = client.get("/success/")
     assert response.status_code == 200
-    cov = response.context["coverage"]
+    cov = client.get("/success/", {"part": "breakdown"}).context["coverage"]
+    assert response.context["coverage"].total == cov.total
     for dim, figures in cov.groups.items():
         assert sum(f.p1 for f in figures) == cov.total.p1, dim
         assert sum(f.p1_green for f in figures) == cov.total.p1_green, dim
@@ -227,11 +228,12 @@ def _grow(book, n: int) -> None:  # type: ignore[no-untyped-def]
         )
 
 
-@pytest.mark.parametrize("route", ["list", "picks", "plan", "print", "review_new", "account", "export"])
+@pytest.mark.parametrize("route", ["list", "breakdown", "picks", "plan", "print", "review_new", "account", "export"])
 def test_query_counts_do_not_grow(book, client_for, plan, django_assert_num_queries, route) -> None:  # type: ignore[no-untyped-def]
     client = client_for(book.manager)
     paths = {
         "list": "/success/",
+        "breakdown": "/success/?part=breakdown",
         "picks": "/success/picks/",
         "plan": f"/success/plans/{plan.pk}/",
         "print": f"/success/plans/{plan.pk}/print/",
