@@ -44,6 +44,7 @@ from tamarind.health.spec import MEASURE_LABELS, MEASURES, HealthSpec
 from tamarind.onboarding.models import OPEN_STATUSES, Onboarding
 from tamarind.onboarding.selectors import onboarding_targets
 from tamarind.people.models import Region, Role, User
+from tamarind.success.selectors import success_signals
 from tamarind.triage.models import TriageCase
 from tamarind.triage.selectors import triage_settings
 
@@ -564,6 +565,7 @@ def account_signals(accounts: list[Account]) -> dict[int, indicators.Signals]:
         .filter(account_id__in=ids)
         .values("account_id", "health_color", "last_update_at")
     }
+    plans, ebrs = success_signals(ids)
     out = {}
     for a in accounts:
         o = onboarding.get(a.pk)
@@ -587,6 +589,9 @@ def account_signals(accounts: list[Account]) -> dict[int, indicators.Signals]:
             # The case's cadence follows the account's color now (triage.models.red_cadence_q).
             triage_color=((h.color if h else "") or c["health_color"]) if c else None,
             triage_last_update=timezone.localdate(c["last_update_at"]) if c else None,
+            success_plan=plans.get(a.pk, "none"),
+            ebr_known=True,
+            last_ebr=ebrs.get(a.pk),
         )
     return out
 

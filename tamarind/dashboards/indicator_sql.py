@@ -113,6 +113,20 @@ def stalled_triage(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -
     return Q(pk__in=late.order_by().values("account_id"))
 
 
+def p1_plan_not_green(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
+    from tamarind.success.models import SuccessPlan
+
+    green = SuccessPlan.objects.current().filter(color="green").order_by()
+    return Q(priority=1) & ~Q(pk__in=green.values("account_id"))
+
+
+def no_ebr_12m(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
+    from tamarind.success.models import Ebr, EbrStatus
+
+    recent = Ebr.objects.filter(status=EbrStatus.COMPLETED, held_on__gte=indicators.add_months(today, -12)).order_by()
+    return Q(priority=1) & ~Q(pk__in=recent.values("account_id"))
+
+
 TWINS: dict[str, Twin] = {
     "low_utilization": low_utilization,
     "active_users_falling": active_users_falling,
@@ -122,6 +136,8 @@ TWINS: dict[str, Twin] = {
     "open_urgent": open_urgent,
     "renewal_at_risk": renewal_at_risk,
     "stalled_triage": stalled_triage,
+    "p1_plan_not_green": p1_plan_not_green,
+    "no_ebr_12m": no_ebr_12m,
 }
 assert list(TWINS) == [key for key, _, _ in indicators.INDICATORS], "one twin per indicator, in the same order"
 

@@ -17,7 +17,10 @@ settings and the ``TAMARIND_EARLY_WARNING`` setting (defaults below; domain sect
 - *ticket spike*: tickets opened in the last 30 days above the health model's Green support band (5);
 - *open urgent ticket*: any;
 - *renewal at risk*: next renewal within ``renewal_months`` (6) with a health color other than Green;
-- *stalled triage*: an open triage case not updated within its color's days (triage settings: red 14, yellow 30).
+- *stalled triage*: an open triage case not updated within its color's days (triage settings: red 14, yellow 30);
+- *priority 1 without a green plan*: a priority 1 account whose current success plan is not Green, or that has none
+  (domain section 12; the color is the success app's, stored on the plan);
+- *no EBR in 12 months*: a priority 1 account without a completed Executive Business Review in the last 12 months.
 """
 
 from __future__ import annotations
@@ -94,6 +97,11 @@ class Signals:
     health_color: str | None = None
     triage_color: str | None = None  # the open case's health color at open; None: no open case
     triage_last_update: dt.date | None = None
+    # The success plan indicators: "" not known (not judged), "none" no current plan, else the plan's color; the
+    # day of the newest completed EBR, judged only when ``ebr_known``.
+    success_plan: str = ""
+    ebr_known: bool = False
+    last_ebr: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +207,20 @@ def stalled_triage(s: Signals, t: Thresholds, today: dt.date) -> str | None:
     return f"triage case not updated for {days} days (every {allowed} days)"
 
 
+def p1_plan_not_green(s: Signals, t: Thresholds, today: dt.date) -> str | None:
+    if s.priority != 1 or s.success_plan in ("", "green"):
+        return None
+    return "priority 1 with no success plan" if s.success_plan == "none" else f"priority 1 with a {s.success_plan} plan"
+
+
+def no_ebr_12m(s: Signals, t: Thresholds, today: dt.date) -> str | None:
+    if s.priority != 1 or not s.ebr_known:
+        return None
+    if s.last_ebr is not None and s.last_ebr >= add_months(today, -12):
+        return None
+    return "no EBR recorded" if s.last_ebr is None else f"last EBR {s.last_ebr.isoformat()}, over 12 months ago"
+
+
 INDICATORS: tuple[tuple[str, str, Check], ...] = (
     ("low_utilization", "Utilization below target", low_utilization),
     ("active_users_falling", "Active users falling", active_users_falling),
@@ -208,6 +230,8 @@ INDICATORS: tuple[tuple[str, str, Check], ...] = (
     ("open_urgent", "Open urgent ticket", open_urgent),
     ("renewal_at_risk", "Renewal with non-green health", renewal_at_risk),
     ("stalled_triage", "Stalled triage case", stalled_triage),
+    ("p1_plan_not_green", "Priority 1 without a green plan", p1_plan_not_green),
+    ("no_ebr_12m", "No EBR in 12 months", no_ebr_12m),
 )
 LABELS = {key: label for key, label, _ in INDICATORS}
 

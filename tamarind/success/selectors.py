@@ -333,6 +333,11 @@ class Figure:
     new_planned: int = 0
     p1_ebr: int = 0
 
+    @property
+    def qs(self) -> str:
+        """The group's list filter as a query string (``region=3``), for the links of its numbers."""
+        return urlencode(self.query)
+
     @staticmethod
     def pct(part: int, whole: int) -> int | None:
         return round(100 * part / whole) if whole else None
@@ -361,23 +366,27 @@ class Coverage:
     ebr_target: int = 75
 
 
-def coverage(*, user: User, filters: PlanFilters, today: dt.date | None = None) -> Coverage:
+def coverage(*, user: User, filters: PlanFilters, today: dt.date | None = None, groups: bool = True) -> Coverage:
     """The coverage figures of ``user``'s scope (and the list's region, TAM and segment filters): one grouped query
     by (region, TAM, segment, engagement model), summed per dimension here."""
     today = today or timezone.localdate()
     values = live_settings()
     qs = _filtered(_annotated(user, today, values), filters, today=today, coverage=True)
     p1 = Q(priority=1)
+    counts = {
+        "p1": Count("pk", filter=p1),
+        "p1_green": Count("pk", filter=p1 & Q(cp__color="green")),
+        "new": Count("pk", filter=Q(is_new=True)),
+        "new_planned": Count("pk", filter=Q(is_new=True, planned_in_time=True)),
+        "p1_ebr": Count("pk", filter=p1 & Q(ebr_12m=True)),
+    }
+    if not groups:
+        # The totals alone (the page's head): one row, nothing to roll up.
+        total = Figure("All", {})
+        total.add(qs.order_by().aggregate(**counts))
+        return Coverage(total=total, ebr_target=values.ebr_target_pct)
     rows: list[dict[str, Any]] = list(
-        qs.order_by()
-        .values("region_id", "tam_id", "segment", "engagement_model")
-        .annotate(
-            p1=Count("pk", filter=p1),
-            p1_green=Count("pk", filter=p1 & Q(cp__color="green")),
-            new=Count("pk", filter=Q(is_new=True)),
-            new_planned=Count("pk", filter=Q(is_new=True, planned_in_time=True)),
-            p1_ebr=Count("pk", filter=p1 & Q(ebr_12m=True)),
-        )
+        qs.order_by().values("region_id", "tam_id", "segment", "engagement_model").annotate(**counts)
     )
     region_names = dict(Region.objects.filter(pk__in={r["region_id"] for r in rows}).values_list("pk", "name"))
     tam_names = dict(
@@ -413,8 +422,8 @@ def coverage(*, user: User, filters: PlanFilters, today: dt.date | None = None) 
                 figure = dims[dim][key] = Figure(label, query if query is not None else {})
                 figure.linkable = query is not None  # type: ignore[attr-defined]
             figure.add(row)
-    groups = {dim: sorted(figs.values(), key=lambda f: f.label) for dim, figs in dims.items()}
-    return Coverage(total=total, groups=groups, ebr_target=values.ebr_target_pct)
+    by_dim = {dim: sorted(figs.values(), key=lambda f: f.label) for dim, figs in dims.items()}
+    return Coverage(total=total, groups=by_dim, ebr_target=values.ebr_target_pct)
 
 
 @dataclass
@@ -455,17 +464,18 @@ def list_choices(*, user: User) -> dict[str, Any]:
     """The filters' choices: regions and TAMs of the user's scope."""
     region_scope = policy.account_scope(user)
     accounts = Account.objects.all() if region_scope is None else Account.objects.filter(region_scope)
-    tam_scope = policy.tam_filter_scope(user)
     from tamarind.people.models import Role
 
-    tams = User.objects.filter(role=Role.TAM)
-    if tam_scope is not None:
-        tams = tams.filter(tam_scope)
     regions = Region.objects.order_by("name")
     if region_scope is not None:
         regions = regions.filter(pk__in=accounts.values("region_id"))
+    region_rows = list(regions.values_list("pk", "name"))
+    # The TAMs of the regions in scope (a cheap filter on people, not a scan of the book for its owners).
+    tams = User.objects.filter(role=Role.TAM)
+    if region_scope is not None:
+        tams = tams.filter(region_id__in=[pk for pk, _ in region_rows])
     return {
-        "regions": list(regions.values_list("pk", "name")),
+        "regions": region_rows,
         "tams": list(tams.order_by("full_name").values_list("pk", "full_name")),
         "segments": [*Segment.choices, ("commercial", "Commercial (SMB + Mid-Market)")],
     }
@@ -514,3 +524,17 @@ def plan_colors(account_ids: list[int]) -> dict[int, str]:
         SuccessPlan.objects.current().filter(account_id__in=account_ids).values_list("account_id", "color").order_by()
     )
     return {pk: (found.get(pk) or PlanColor.RED) for pk in account_ids}
+
+
+def success_signals(account_ids: list[int]) -> tuple[dict[int, str], dict[int, dt.date]]:
+    """For the health dashboard's indicators: each account's current plan color, and its newest completed EBR's
+    day (two queries)."""
+    colors = dict(SuccessPlan.objects.current().filter(account_id__in=account_ids).values_list("account_id", "color"))
+    ebrs = dict(
+        Ebr.objects.filter(account_id__in=account_ids, status=EbrStatus.COMPLETED, held_on__isnull=False)
+        .order_by()
+        .values("account_id")
+        .annotate(last=Max("held_on"))
+        .values_list("account_id", "last")
+    )
+    return {k: v or "none" for k, v in colors.items()}, ebrs

@@ -6,6 +6,7 @@ app_name = "success"
 urlpatterns = [
     path("", views.plan_list, name="list"),
     path("picks/", views.review_picks, name="picks"),
+    path("settings/", views.settings_edit, name="settings"),
     path("export.csv", views.plan_export, name="export"),
     path("accounts/<int:account_id>/new/", views.plan_new, name="plan_new"),
     path("accounts/<int:account_id>/ebrs/new/", views.ebr_new, name="ebr_new"),

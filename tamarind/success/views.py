@@ -64,10 +64,15 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     """Every account of the user's scope with its plan's color and reasons, filtered; the coverage on top."""
     user = request_user(request)
     filters = selectors.PlanFilters.from_params(request.GET)
+    if request.GET.get("part") == "breakdown":
+        # The per-region / TAM / segment / engagement model figures, loaded when their section is opened.
+        return render(
+            request, "success/_coverage_groups.html", {"coverage": selectors.coverage(user=user, filters=filters)}
+        )
     context = {
         "filters": filters,
         "page": selectors.plan_rows(user=user, filters=filters),
-        "coverage": selectors.coverage(user=user, filters=filters),
+        "coverage": selectors.coverage(user=user, filters=filters, groups=False),
         "colors": [("green", "Green"), ("yellow", "Yellow"), ("red", "Red (incl. no plan)"), ("none", "No plan")],
         "cohorts": [
             ("new", "New customers past the window"),
@@ -400,3 +405,56 @@ def ebr_detail(request: HttpRequest, ebr_id: int) -> HttpResponse:
         **_choices(),
     }
     return render(request, "success/ebr.html", context, status=400 if errors else 200)
+
+
+# --- Settings -------------------------------------------------------------------------------------------------------
+
+SETTING_FIELDS = (
+    ("activity_days", "Activity window (days)", "A green plan has had activity within this many days."),
+    ("new_customer_days", "New customer window (days)", "A new customer has a plan within this many days."),
+    ("new_customer_lookback_days", "New customers of the last (days)", "Who counts as a new customer in coverage."),
+    ("ebr_lead_months", "EBR task lead (months)", "The EBR task opens this many months before the renewal."),
+    ("ebr_due_days", "EBR task due (days)", "The EBR task is due this many days after it opens."),
+    ("ebr_target_pct", "EBR coverage target (%)", "Share of priority 1 accounts with an EBR in 12 months."),
+)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_edit(request: HttpRequest) -> HttpResponse:
+    """The success settings (versioned): everyone reads them; admins save the next version, which recolors every
+    plan through the scheduler's recompute job."""
+    from tamarind.success.models import SuccessSettings, live_settings
+    from tamarind.success.rules import PRIORITIES, SEGMENTS
+
+    user = request_user(request)
+    can_edit = policy.can_edit_success_settings(user)
+    errors: dict[str, list[str]] = {}
+    current = live_settings()
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Only admins change the success settings.")
+        values: dict[str, Any] = {k: request.POST.get(k, "") for k, _, _ in SETTING_FIELDS if k in request.POST}
+        matrix: dict[str, dict[str, Any]] = {}
+        for segment in SEGMENTS:
+            matrix[segment] = {}
+            for priority in PRIORITIES:
+                raw = request.POST.get(f"need_{segment}_{priority}", str(current.needed(segment, int(priority))))
+                matrix[segment][priority] = int(raw) if raw.strip().isdigit() else raw
+        values["objectives_needed"] = matrix
+        try:
+            row = services.success_settings_save(actor=user, values=values, note=request.POST.get("note", ""))
+        except ValidationFailed as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, f"Saved version {row.version}; every plan is being recolored.")
+            return redirect("success:settings")
+    context = {
+        "current": current,
+        "can_edit": can_edit,
+        "errors": errors,
+        "fields": [(k, label, help_, getattr(current, k)) for k, label, help_ in SETTING_FIELDS],
+        "matrix": [(s, [(p, current.needed(s, int(p))) for p in PRIORITIES]) for s in SEGMENTS],
+        "versions": list(SuccessSettings.objects.select_related("created_by")[:10]),
+    }
+    return render(request, "success/settings.html", context, status=400 if errors else 200)

@@ -129,6 +129,9 @@ def live_signals(accounts, *, now):
         .filter(account_id__in=ids)
         .values("account_id", "health_color", "last_update_at")
     }
+    from tamarind.success.selectors import success_signals
+
+    plans, ebrs = success_signals(ids)
     out = {}
     for a in accounts:
         f, o, c = facts.get(a.pk), onboarding.get(a.pk), cases.get(a.pk)
@@ -151,6 +154,9 @@ def live_signals(accounts, *, now):
             # A case follows its account's color now; an unscored account's case the color it opened with.
             triage_color=((health.color if health else "") or c["health_color"]) if c else None,
             triage_last_update=timezone.localdate(c["last_update_at"]) if c else None,
+            success_plan=plans.get(a.pk, "none"),
+            ebr_known=True,
+            last_ebr=ebrs.get(a.pk),
         )
     return out
 

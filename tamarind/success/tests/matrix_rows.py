@@ -62,6 +62,15 @@ API_READERS = only({**ACCOUNT_READERS, **ACCOUNT_OUTSIDERS}, 404, anonymous=401)
 
 ROWS: list[Row] = [
     Row("success:list", "get", lambda b, t: f"/success/?p={plan(b, t)}", everyone(200)),
+    Row("success:settings", "get", lambda b, t: "/success/settings/", everyone(200)),
+    Row(
+        "success:settings",
+        "post",
+        lambda b, t: "/success/settings/",
+        only({"admin": 302}, 403),
+        data=lambda b, t: {"activity_days": 45, "note": "Matrix"},
+        json=False,
+    ),
     Row("success:picks", "get", lambda b, t: f"/success/picks/?p={plan(b, t)}", everyone(200)),
     Row("success:export", "get", lambda b, t: f"/success/export.csv?p={plan(b, t)}", everyone(200)),
     Row("success:plan_new", "get", lambda b, t: f"/success/accounts/{b.account.pk}/new/", writers(200)),

@@ -155,7 +155,8 @@ def test_list_filters_and_coverage_are_sums_over_the_lists(book, client_for, pla
     client = client_for(book.manager)
     response = client.get("/success/")
     assert response.status_code == 200
-    cov = response.context["coverage"]
+    cov = client.get("/success/", {"part": "breakdown"}).context["coverage"]
+    assert response.context["coverage"].total == cov.total
     for dim, figures in cov.groups.items():
         assert sum(f.p1 for f in figures) == cov.total.p1, dim
         assert sum(f.p1_green for f in figures) == cov.total.p1_green, dim
@@ -227,11 +228,12 @@ def _grow(book, n: int) -> None:  # type: ignore[no-untyped-def]
         )
 
 
-@pytest.mark.parametrize("route", ["list", "picks", "plan", "print", "review_new", "account", "export"])
+@pytest.mark.parametrize("route", ["list", "breakdown", "picks", "plan", "print", "review_new", "account", "export"])
 def test_query_counts_do_not_grow(book, client_for, plan, django_assert_num_queries, route) -> None:  # type: ignore[no-untyped-def]
     client = client_for(book.manager)
     paths = {
         "list": "/success/",
+        "breakdown": "/success/?part=breakdown",
         "picks": "/success/picks/",
         "plan": f"/success/plans/{plan.pk}/",
         "print": f"/success/plans/{plan.pk}/print/",
@@ -258,3 +260,22 @@ def test_query_counts_do_not_grow(book, client_for, plan, django_assert_num_quer
         ObjectiveFactory(plan=plan)
     with django_assert_num_queries(len(small)):
         hit()
+
+
+def test_settings_page_saves_a_version_and_refuses_bad_input(book, client_for, plan) -> None:  # type: ignore[no-untyped-def]
+    from tamarind.success.models import SuccessSettings
+
+    assert client_for(book.tam).get("/success/settings/").status_code == 200
+    assert client_for(book.manager).post("/success/settings/", {"activity_days": 30}).status_code == 403
+    client = client_for(book.admin)
+    response = client.post("/success/settings/", {"activity_days": "0"})
+    assert response.status_code == 400 and 'data-field="activity_days"' in response.content.decode()
+    response = client.post("/success/settings/", {"need_enterprise_1": "4"})
+    assert response.status_code == 400 and 'data-field="objectives_needed"' in response.content.decode()
+    assert SuccessSettings.objects.count() == 0
+    assert client.post("/success/settings/", {"need_enterprise_1": "2", "note": "Stricter"}).status_code == 302
+    row = SuccessSettings.objects.get()
+    assert row.objectives_needed["enterprise"]["1"] == 2 and row.objectives_needed["smb"]["1"] == 3
+    services.success_recompute_all()
+    plan.refresh_from_db()
+    assert plan.color == "yellow" and plan.color_settings_version == 1
