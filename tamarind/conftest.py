@@ -117,8 +117,11 @@ from tamarind.testing.browser import browser, page, seed_defaults  # noqa: E402,
 
 
 @pytest.fixture(autouse=True)
-def _seeded_for_browser_tests(request: pytest.FixtureRequest) -> None:
-    """Browser tests are transactional; give each the seeded defaults the previous one's flush removed."""
-    if request.node.get_closest_marker("browser") is not None:
+def _seeded_for_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """Browser tests and ``django_db(transaction=True)`` tests end by emptying every table; give each the seeded
+    defaults an earlier one's flush removed (which earlier test ran first depends on the order, so every one)."""
+    db_marker = request.node.get_closest_marker("django_db")
+    transactional = db_marker is not None and bool(db_marker.kwargs.get("transaction"))
+    if request.node.get_closest_marker("browser") is not None or transactional:
         request.getfixturevalue("transactional_db")
         seed_defaults()

@@ -17,7 +17,7 @@ from tamarind import policy
 from tamarind.accounts.selectors import account_for_user
 from tamarind.assignment.rules import RuleError
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import Id, InputSchema, actor, error_responses
+from tamarind.core.schemas import Id, InputSchema, QuerySchema, actor, error_responses
 from tamarind.engagement import selectors, services
 from tamarind.engagement.comparison import compare
 from tamarind.engagement.models import EngagementModel, Iteration, Placement
@@ -78,7 +78,7 @@ class EngagementPlaceIn(InputSchema):
     reason: Annotated[str, Field(max_length=500)]
 
 
-class EngagementDayQuery(Schema):
+class EngagementDayQuery(QuerySchema):
     on: dt.date | None = None
 
 
@@ -98,7 +98,7 @@ class EngagementCapacityOut(Schema):
     tams: list[EngagementTamLoadOut]
 
 
-class EngagementWhatIfQuery(Schema):
+class EngagementWhatIfQuery(QuerySchema):
     drafts: Annotated[str, Field(max_length=100_000)] = Field(
         "{}",
         description='A JSON object: model key -> criteria, or -> {"criteria": ..., "precedence": ...}.',
@@ -174,8 +174,8 @@ class EngagementComparisonOut(Schema):
     unmeasured: list[str] = Field(..., description="Metrics whose providing app has not landed yet.")
 
 
-class EngagementCompareQuery(Schema):
-    it: list[int] = Field(default_factory=list, description="Iteration ids; none: every iteration.")
+class EngagementCompareQuery(QuerySchema):
+    it: list[Id] = Field(default_factory=list, description="Iteration ids; none: every iteration.")
 
 
 def _leader(request: HttpRequest) -> Any:

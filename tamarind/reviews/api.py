@@ -18,7 +18,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from tamarind import policy
 from tamarind.core.errors import ValidationFailed
-from tamarind.core.schemas import Id, InputSchema, PersonRef, actor, error_responses
+from tamarind.core.schemas import Id, InputSchema, PersonRef, QuerySchema, actor, error_responses
 from tamarind.reviews import cockpit, selectors, services
 from tamarind.reviews.models import ReviewItem, ReviewOccurrence, ReviewSchedule
 
@@ -87,7 +87,7 @@ class ReviewsReviewDetailOut(ReviewsReviewOut):
         return list(obj.attendees.all())
 
 
-class ReviewsListQuery(Schema):
+class ReviewsListQuery(QuerySchema):
     status: Literal["due", "overdue", "completed", "all"] = "due"
     kind: str = ""
 
@@ -127,8 +127,8 @@ class ReviewsSchedulePatchIn(InputSchema):
     starts_on: dt.date | None = None
 
 
-class ReviewsFiltersQuery(Schema):
-    region: int | None = Field(None, ge=1)
+class ReviewsFiltersQuery(QuerySchema):
+    region: Id | None = None
     arr_min: Decimal | None = Field(None, ge=0)
     arr_max: Decimal | None = Field(None, ge=0)
 

@@ -81,7 +81,9 @@ def test_each_exception_lists_exactly_the_rows_over_its_threshold(book, exceptio
     assert names["p2_no_call"] == {"P2 Quiet"}
     assert "P1 Quiet" in names["sentiment"] and "P1 Ok" not in names["sentiment"]
     assert names["at_risk"] == {"At Risk"}
-    assert names["p1_no_green_plan"] is None and names["p1_no_ebr"] is None  # success plans not installed
+    # Success plans are installed: priority 1 accounts with no plan and no EBR are in both, priority 2 in neither.
+    assert {"P1 Quiet", "P1 Ok"} <= names["p1_no_green_plan"] and "P2 Quiet" not in names["p1_no_green_plan"]
+    assert {"P1 Quiet", "P1 Ok"} <= names["p1_no_ebr"] and "P2 Quiet" not in names["p1_no_ebr"]
 
 
 def test_counts_equal_the_lists_per_tam_and_region_and_on_the_pages(book, exceptions, client_for):

@@ -146,11 +146,24 @@ def test_onboarding_and_new_account_checklists(book):
     )
 
 
-def test_success_plan_sections_say_when_the_app_is_not_installed(book):
+def test_success_plan_sections_say_when_the_app_is_not_installed(book, monkeypatch):
+    from django.apps import apps
+
+    real = apps.is_installed
+    monkeypatch.setattr(checklists.apps, "is_installed", lambda name: name != "tamarind.success" and real(name))
     ctx = checklists.ChecklistContext(region_id=book.east.pk, today=timezone.localdate(), settings=review_settings())
     built = checklists.build(ReviewKind.SUCCESS_PLAN, ctx)
     assert built and all(s.items == [] for s in built)
     assert all("available once success plans are installed" in s.notice.lower() for s in built)
+
+
+def test_success_plan_sections_list_the_regions_plans_once_installed(book):
+    """Success plans are installed: the section lists the region's accounts whose plan is not green, no notice."""
+    ctx = checklists.ChecklistContext(region_id=book.east.pk, today=timezone.localdate(), settings=review_settings())
+    built = {s.key: s for s in checklists.build(ReviewKind.SUCCESS_PLAN, ctx)}
+    assert built["plans_not_green"].notice == ""
+    # Acme Corp (east, no plan) is listed; Globex (west) is not.
+    assert {item.account_id for item in built["plans_not_green"].items} == {book.account.pk}
 
 
 def test_registry_has_every_kind_and_a_new_provider_shows_up(book, monkeypatch):
