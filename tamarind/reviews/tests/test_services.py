@@ -338,3 +338,51 @@ def test_an_inactive_person_gets_no_one_on_one(book):
     UserFactory(full_name="Gone Tam", role="tam", region=book.east, is_active=False)
     services.occurrences_schedule()
     assert not ReviewOccurrence.objects.filter(subject__full_name="Gone Tam").exists()
+
+
+def test_renewal_forecasts_come_from_renewals_riskiest_first(book):
+    """Renewals are installed: the renewal review lists the region's open renewals up to the end of the second
+    fiscal quarter after this one, riskiest forecast first; closed, far and other regions' renewals are left out;
+    a 1:1 lists only its TAM's."""
+    from tamarind.renewals.models import Forecast, RenewalOutcome, RenewalStatus
+    from tamarind.renewals.tests.factories import RenewalFactory
+
+    today = timezone.localdate()
+    other_tam = UserFactory(full_name="Other Tam", role="tam")
+    mine = AccountFactory(name="Mine Co", region=book.east, tam=book.tam)
+    theirs = AccountFactory(name="Theirs Co", region=book.east, tam=other_tam)
+    likely = RenewalFactory(account=mine, renewal_date=today + dt.timedelta(days=10), forecast=Forecast.LIKELY)
+    risky = RenewalFactory(
+        account=theirs,
+        renewal_date=today + dt.timedelta(days=40),
+        forecast=Forecast.AT_RISK,
+        previous_forecast=Forecast.LIKELY,
+        forecast_reason="Champion left",
+    )
+    RenewalFactory(
+        account=mine,
+        renewal_date=today + dt.timedelta(days=5),
+        status=RenewalStatus.CLOSED,
+        outcome=RenewalOutcome.RENEWED_FLAT,
+        new_arr=Decimal("120000"),
+        closed_at=timezone.now(),
+    )
+    RenewalFactory(account=mine, renewal_date=today + dt.timedelta(days=400))
+    RenewalFactory(account=book.other_account, renewal_date=today + dt.timedelta(days=10))
+
+    ctx = checklists.ChecklistContext(region_id=book.east.pk, today=today, settings=review_settings())
+    built = {s.key: s for s in checklists.build(ReviewKind.RENEWAL, ctx)}
+    forecast = built["forecast"]
+    assert forecast.notice == ""
+    assert [i.label.split(":")[0] for i in forecast.items] == ["Theirs Co", "Mine Co"]
+    first = forecast.items[0]
+    assert first.link == f"/renewals/{risky.pk}/"
+    assert first.facts["forecast"] == "At risk" and first.facts["was"] == "Likely"
+    assert first.facts["reason"] == "Champion left"
+    assert forecast.items[1].facts["was"] is None and forecast.items[1].link == f"/renewals/{likely.pk}/"
+
+    one_on_one = checklists.ChecklistContext(
+        region_id=book.east.pk, today=today, settings=review_settings(), tam=book.tam
+    )
+    sections = {s.key: s for s in checklists.build(ReviewKind.RENEWAL, one_on_one)}
+    assert [i.account_id for i in sections["forecast"].items] == [mine.pk]
