@@ -99,6 +99,11 @@ class SuccessSettings(models.Model):
     ebr_target_pct = models.PositiveSmallIntegerField(
         "EBR coverage target (%)", default=75, help_text="Share of priority 1 accounts with an EBR in 12 months."
     )
+    review_due_days = models.PositiveSmallIntegerField(
+        "review due (days)",
+        default=90,
+        help_text="A plan with no completed manager review for this many days needs review (quarterly).",
+    )
     note = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -114,7 +119,11 @@ class SuccessSettings(models.Model):
             models.CheckConstraint(condition=Q(version__gte=1), name="success_settings_version_positive"),
             models.CheckConstraint(
                 condition=Q(
-                    activity_days__gte=1, new_customer_days__gte=1, ebr_lead_months__gte=1, ebr_due_days__gte=1
+                    activity_days__gte=1,
+                    new_customer_days__gte=1,
+                    ebr_lead_months__gte=1,
+                    ebr_due_days__gte=1,
+                    review_due_days__gte=1,
                 ),
                 name="success_settings_days_positive",
             ),
@@ -136,6 +145,7 @@ class SuccessSettings(models.Model):
             ebr_due_days=self.ebr_due_days,
             ebr_target_pct=self.ebr_target_pct,
             new_customer_lookback_days=self.new_customer_lookback_days,
+            review_due_days=self.review_due_days,
         )
 
 

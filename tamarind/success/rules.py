@@ -36,6 +36,8 @@ class SettingsValues:
     ebr_target_pct: int = 75
     # New customers are those who became customers within this many days (the coverage's cohort).
     new_customer_lookback_days: int = 365
+    # A current plan with no completed manager review for this many days "needs review" (quarterly, domain §5).
+    review_due_days: int = 90
 
     def needed(self, segment: str, priority: int) -> int:
         """Open objectives a green plan of this segment and priority needs (at least 1)."""

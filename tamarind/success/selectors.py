@@ -45,7 +45,6 @@ from tamarind.success.models import (
 from tamarind.success.rules import SettingsValues
 
 PAGE_SIZE = 50
-REVIEW_DUE_DAYS = 90  # a plan not reviewed by a manager for this long "needs review" (quarterly, domain section 2)
 
 
 def _int(value: Any) -> int | None:
@@ -275,19 +274,19 @@ def _annotated(user: User, today: dt.date, values: SettingsValues) -> Any:
     )
 
 
-def _review_q(today: dt.date) -> Any:
-    """Current plans with no completed manager review in the last ``REVIEW_DUE_DAYS`` days."""
+def _review_q(today: dt.date, review_due_days: int) -> Any:
+    """Current plans with no completed manager review in the last ``review_due_days`` days (a setting)."""
     recent = PlanReview.objects.filter(
         plan__account_id=OuterRef("pk"),
         plan__status__in=CURRENT_STATUSES,
         kind=ReviewKind.MANAGER,
         status=ReviewStatus.COMPLETED,
-        completed_at__gte=timezone.now() - dt.timedelta(days=REVIEW_DUE_DAYS),
+        completed_at__gte=timezone.now() - dt.timedelta(days=review_due_days),
     )
     return Q(cp__id__isnull=False) & ~Exists(recent)
 
 
-def _filtered(qs: Any, f: PlanFilters, *, today: dt.date, coverage: bool = False) -> Any:
+def _filtered(qs: Any, f: PlanFilters, *, today: dt.date, review_due_days: int, coverage: bool = False) -> Any:
     """The list's filters; ``coverage``: only those the coverage figures follow (region, TAM, segment)."""
     if f.region:
         qs = qs.filter(region_id=f.region)
@@ -306,7 +305,7 @@ def _filtered(qs: Any, f: PlanFilters, *, today: dt.date, coverage: bool = False
     elif f.color:
         qs = qs.filter(cp__color=f.color)
     if f.needs_review:
-        qs = qs.filter(_review_q(today))
+        qs = qs.filter(_review_q(today, review_due_days))
     if f.cohort:
         qs = qs.filter(is_new=True)
         if f.cohort == "new_planned":
@@ -371,7 +370,9 @@ def coverage(*, user: User, filters: PlanFilters, today: dt.date | None = None, 
     by (region, TAM, segment, engagement model), summed per dimension here."""
     today = today or timezone.localdate()
     values = live_settings()
-    qs = _filtered(_annotated(user, today, values), filters, today=today, coverage=True)
+    qs = _filtered(
+        _annotated(user, today, values), filters, today=today, review_due_days=values.review_due_days, coverage=True
+    )
     p1 = Q(priority=1)
     counts = {
         "p1": Count("pk", filter=p1),
@@ -437,7 +438,8 @@ class PlanPage:
 def plan_rows(*, user: User, filters: PlanFilters, today: dt.date | None = None) -> PlanPage:
     """One page of the list: accounts with their current plan's status, color and reasons, and last review."""
     today = today or timezone.localdate()
-    qs = _filtered(_annotated(user, today, live_settings()), filters, today=today)
+    conf = live_settings()
+    qs = _filtered(_annotated(user, today, conf), filters, today=today, review_due_days=conf.review_due_days)
     count = qs.count()
     pages = max(1, -(-count // PAGE_SIZE))
     page = min(filters.page, pages)

@@ -135,6 +135,7 @@ SETTINGS_KEYS = (
     "ebr_lead_months",
     "ebr_due_days",
     "ebr_target_pct",
+    "review_due_days",
 )
 
 
@@ -170,6 +171,7 @@ def success_settings_save(
         "ebr_lead_months": (1, 24),
         "ebr_due_days": (1, 365),
         "ebr_target_pct": (0, 100),
+        "review_due_days": (1, 3650),
     }
     for key, (low, high) in limits.items():
         merged[key] = _int_in(merged[key], key, low, high)

@@ -416,6 +416,7 @@ SETTING_FIELDS = (
     ("ebr_lead_months", "EBR task lead (months)", "The EBR task opens this many months before the renewal."),
     ("ebr_due_days", "EBR task due (days)", "The EBR task is due this many days after it opens."),
     ("ebr_target_pct", "EBR coverage target (%)", "Share of priority 1 accounts with an EBR in 12 months."),
+    ("review_due_days", "Review due (days)", "A plan with no manager review for this long needs review."),
 )
 
 
