@@ -41,10 +41,16 @@ def reference_dashboard(region_id: int | None, today: dt.date) -> None:
                        count(*) FILTER (WHERE a.priority = 1),
                        count(*) FILTER (WHERE h.color = 'green'), count(*) FILTER (WHERE h.color = 'yellow'),
                        count(*) FILTER (WHERE h.color = 'red'), count(*) FILTER (WHERE h.stale),
-                       count(*) FILTER (WHERE a.next_renewal_date BETWEEN %s AND %s)
+                       count(*) FILTER (WHERE a.next_renewal_date BETWEEN %s AND %s),
+                       count(*) FILTER (WHERE a.priority = 1 AND a.lifecycle_stage <> 'will_churn' AND NOT EXISTS (
+                           SELECT 1 FROM success_successplan p WHERE p.account_id = a.id
+                           AND p.status IN ('draft', 'active') AND p.color = 'green')),
+                       count(*) FILTER (WHERE a.priority = 1 AND a.lifecycle_stage <> 'will_churn' AND NOT EXISTS (
+                           SELECT 1 FROM success_ebr e WHERE e.account_id = a.id
+                           AND e.status = 'completed' AND e.held_on >= %s))
                 FROM accounts_account a LEFT JOIN health_healthscore h ON h.account_id = a.id
                 WHERE {where} GROUP BY a.region_id, a.tam_id""",
-            [today, end90, *args],
+            [today, end90, today - dt.timedelta(days=365), *args],
         )
         cur.fetchall()
         cur.execute(

@@ -150,6 +150,12 @@ class ReviewsTamFiguresOut(Schema):
     stale: int
     onboarding_open: int
     renew90: int
+    p1_no_green_plan: int | None = Field(
+        None, description="Priority 1 accounts without a green success plan; null: success plans not installed."
+    )
+    p1_no_ebr: int | None = Field(None, description="Priority 1 accounts without an EBR in the last 12 months.")
+    plan_coverage_pct: int | None = Field(None, description="Priority 1 accounts with a green plan, percent.")
+    ebr_coverage_pct: int | None = Field(None, description="Priority 1 accounts with an EBR in 12 months, percent.")
     links: dict[str, str]
 
 

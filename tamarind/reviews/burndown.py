@@ -77,16 +77,26 @@ def _at_risk(i: Inputs) -> Q:
     return ~Q(status="closed") & Q(last_update_at__lt=i.now - dt.timedelta(days=i.settings.at_risk_update_days))
 
 
+# The exceptions success plans provide: exception key -> the filter's name in ``tamarind.success.review_hooks``.
+SUCCESS_HOOKS = {"p1_no_green_plan": "p1_without_green_plan_q", "p1_no_ebr": "p1_without_ebr_q"}
+
+
+def success_q(name: str, today: dt.date, settings: ReviewSettings) -> Q | None:
+    """Priority 1 accounts matching ``tamarind.success.review_hooks.<name>(today, settings)``; ``None`` until
+    success plans are installed and wired. The burn-down and the regional dashboard's coverage both count by it."""
+    if not apps.is_installed("tamarind.success"):
+        return None
+    try:
+        module = importlib.import_module("tamarind.success.review_hooks")
+    except ModuleNotFoundError:
+        return None
+    func = getattr(module, name, None)
+    return Q(priority=1) & func(today, settings) if func is not None else None
+
+
 def _hook(name: str) -> Callable[[Inputs], Q | None]:
     def build(i: Inputs) -> Q | None:
-        if not apps.is_installed("tamarind.success"):
-            return None
-        try:
-            module = importlib.import_module("tamarind.success.review_hooks")
-        except ModuleNotFoundError:
-            return None
-        func = getattr(module, name, None)
-        return Q(priority=1) & func(i.today, i.settings) if func is not None else None
+        return success_q(name, i.today, i.settings)
 
     return build
 
@@ -102,10 +112,12 @@ EXCEPTIONS: tuple[ExceptionDef, ...] = (
         "p1_no_green_plan",
         "Priority 1 without a green plan",
         "account",
-        _hook("p1_without_green_plan_q"),
+        _hook(SUCCESS_HOOKS["p1_no_green_plan"]),
         "tamarind.success",
     ),
-    ExceptionDef("p1_no_ebr", "Priority 1 without an EBR", "account", _hook("p1_without_ebr_q"), "tamarind.success"),
+    ExceptionDef(
+        "p1_no_ebr", "Priority 1 without an EBR", "account", _hook(SUCCESS_HOOKS["p1_no_ebr"]), "tamarind.success"
+    ),
     ExceptionDef("at_risk", "At-risk cases without an update", "triage", _at_risk),
 )
 BY_KEY: dict[str, ExceptionDef] = {e.key: e for e in EXCEPTIONS}

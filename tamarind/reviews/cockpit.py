@@ -19,7 +19,7 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 
 from tamarind import policy
-from tamarind.accounts.models import Account
+from tamarind.accounts.models import Account, LifecycleStage
 from tamarind.people.models import Region, Role, User
 from tamarind.reviews import burndown
 from tamarind.reviews.checklists import add_quarters, quarter_start
@@ -132,6 +132,9 @@ class TamFigures:
     stale: int = 0
     renew90: int = 0
     onboarding_open: int = 0
+    # Priority 1 accounts without a green success plan / without an EBR in 12 months (None: success plans absent).
+    p1_no_green_plan: int | None = None
+    p1_no_ebr: int | None = None
     links: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -142,8 +145,39 @@ class TamFigures:
     def p1_share_pct(self) -> int:
         return round(self.p1 * 100 / self.accounts) if self.accounts else 0
 
+    @property
+    def plan_coverage_pct(self) -> int | None:
+        """Priority 1 accounts with a green plan, in percent (None: no priority 1 account or no success plans)."""
+        return _coverage_pct(self.p1, self.p1_no_green_plan)
 
-def _book_counts(scope: Scope, today: dt.date, settings: ReviewSettings) -> list[dict[str, Any]]:
+    @property
+    def ebr_coverage_pct(self) -> int | None:
+        """Priority 1 accounts with an EBR in the last 12 months, in percent."""
+        return _coverage_pct(self.p1, self.p1_no_ebr)
+
+
+def _coverage_pct(p1: int, missing: int | None) -> int | None:
+    return round((p1 - missing) * 100 / p1) if missing is not None and p1 else None
+
+
+# The success plan coverage figures, counted by the burn-down's own filters (so the figure and its list agree).
+COVERAGE_EXCEPTIONS = ("p1_no_green_plan", "p1_no_ebr")
+
+
+def _coverage_filters(today: dt.date, settings: ReviewSettings) -> dict[str, Q]:
+    """The success plan coverage exceptions available (none until success plans are installed), as filters."""
+    out = {}
+    for key in COVERAGE_EXCEPTIONS:
+        q = burndown.success_q(burndown.SUCCESS_HOOKS[key], today, settings)
+        if q is not None:
+            # The burn-down leaves out accounts that will churn; so does its figure here.
+            out[key] = q & ~Q(lifecycle_stage=LifecycleStage.WILL_CHURN)
+    return out
+
+
+def _book_counts(
+    scope: Scope, today: dt.date, settings: ReviewSettings, coverage: dict[str, Q] | None = None
+) -> list[dict[str, Any]]:
     end90 = today + dt.timedelta(days=settings.renewal_window_days)
     return list(
         scope.accounts()
@@ -158,6 +192,7 @@ def _book_counts(scope: Scope, today: dt.date, settings: ReviewSettings) -> list
             red=Count("pk", filter=Q(health__color="red")),
             stale=Count("pk", filter=Q(health__stale=True)),
             renew90=Count("pk", filter=Q(next_renewal_date__gte=today, next_renewal_date__lte=end90)),
+            **{key: Count("pk", filter=q) for key, q in (coverage or {}).items()},
         )
     )
 
@@ -167,7 +202,8 @@ def regional_dashboard(user: User, params: Any, *, today: dt.date) -> dict[str, 
     scope = scope_for(user, params)
     end90 = today + dt.timedelta(days=settings.renewal_window_days)
     lp = scope.link_params()
-    rows = _book_counts(scope, today, settings)
+    coverage = _coverage_filters(today, settings)
+    rows = _book_counts(scope, today, settings, coverage)
     from tamarind.onboarding.models import Onboarding
 
     ob = Onboarding.objects.open().filter(account__in=scope.accounts())
@@ -218,6 +254,8 @@ def regional_dashboard(user: User, params: Any, *, today: dt.date) -> dict[str, 
         fig.stale += row["stale"]
         fig.unscored += row["n"] - row["green"] - row["yellow"] - row["red"]
         fig.renew90 += row["renew90"]
+        for key in coverage:
+            setattr(fig, key, (getattr(fig, key) or 0) + row[key])
     for pk, fig in per_tam.items():
         fig.onboarding_open = onboarding_open.get(pk, 0)
         base = {"tam": pk, **lp}
@@ -232,6 +270,10 @@ def regional_dashboard(user: User, params: Any, *, today: dt.date) -> dict[str, 
             "stale": figure_url("stale", tam=pk, **lp),
             "onboarding_open": figure_url("onboarding_open", tam=pk, **lp),
         }
+        for key in coverage:
+            if getattr(fig, key) is None:
+                setattr(fig, key, 0)  # a TAM with no accounts in scope: none missing
+            fig.links[key] = figure_url(key, tam=pk, **lp)
         reg = regions.get(fig.region_id)
         if reg is not None:
             reg["tams"] += 1

@@ -84,3 +84,29 @@ def test_arr_filter_and_directors_side_by_side(book):
 def test_a_manager_cannot_pick_another_region(book):
     context = cockpit.regional_dashboard(book.manager, {"region": book.west.pk}, today=timezone.localdate())
     assert "region" in context["scope"].errors and context["scope"].region_ids == [book.east.pk]
+
+
+def test_success_plan_and_ebr_coverage_per_tam(book):
+    """Per TAM, the priority 1 accounts without a green plan and without an EBR in 12 months, their coverage in
+    percent, and links listing exactly those accounts (the burn-down's own filters)."""
+    from tamarind.success.models import EbrStatus
+    from tamarind.success.tests.factories import EbrFactory, SuccessPlanFactory
+
+    today = timezone.localdate()
+    planned, with_ebr, neither = (
+        AccountFactory(name=f"P1 {n}", region=book.east, tam=book.tam, priority=1) for n in ("plan", "ebr", "none")
+    )
+    AccountFactory(name="P2", region=book.east, tam=book.tam, priority=2)
+    SuccessPlanFactory(account=planned, color="green")
+    EbrFactory(account=with_ebr, status=EbrStatus.COMPLETED, held_on=today - dt.timedelta(days=30))
+    EbrFactory(account=neither, status=EbrStatus.COMPLETED, held_on=today - dt.timedelta(days=400))
+
+    context = cockpit.regional_dashboard(book.manager, {}, today=today)
+    fig = next(t for t in context["tams"] if t.tam_id == book.tam.pk)
+    p1 = fig.p1  # the book's own Acme Corp is the TAM's too
+    assert (fig.p1_no_green_plan, fig.p1_no_ebr) == (p1 - 1, p1 - 1)
+    assert fig.plan_coverage_pct == fig.ebr_coverage_pct == round(100 / p1)
+    listed = cockpit.figure_rows(book.manager, QueryDict(urlsplit(fig.links["p1_no_green_plan"]).query), today=today)
+    assert planned.pk not in {a.pk for a in listed["rows"]} and neither.pk in {a.pk for a in listed["rows"]}
+    listed = cockpit.figure_rows(book.manager, QueryDict(urlsplit(fig.links["p1_no_ebr"]).query), today=today)
+    assert with_ebr.pk not in {a.pk for a in listed["rows"]} and neither.pk in {a.pk for a in listed["rows"]}
