@@ -15,9 +15,16 @@ iteration's first day). Which records count for a group, per metric:
 - calls per account: calls and meetings logged within the iteration's dates, per account of the group;
 - accounts and ARR per TAM: over the TAMs who held the group's accounts when the iteration started.
 
-Metrics other apps provide as they land (success plan coverage, gross and net retention) are slots in
-``METRIC_SLOTS``: a function the lead registers at merge, given the group's members, returns 0/1 per account
-(a share) or a number per account (a mean); an empty slot is shown as "not measured yet".
+Metrics other apps provide are slots in ``METRIC_SLOTS``, measured once their app is installed (otherwise shown
+as "not measured yet"); each loads its values for every group in one query:
+
+- success plan coverage (``tamarind.success``): of the group's priority 1 accounts, the share with a success plan
+  in place on the iteration's last day (started by then, not archived before). Plans keep no history of their
+  color, so a past day's green cannot be known; today's green coverage is on *Success plans*;
+- gross and net retention (``tamarind.renewals``): over the group's accounts with ARR in the month the iteration
+  started (A) and their ARR in the month it ended, or the latest month with snapshots if that is earlier (B; none:
+  0, the account left): sum(min(A, B)) / sum(A) and sum(B) / sum(A), the domain's sums, never averages, with a
+  95% interval by the delta method.
 """
 
 from __future__ import annotations
@@ -28,11 +35,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Value
+from django.apps import apps
+from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from tamarind.engagement.models import EngagementModel, Iteration, IterationAccount
-from tamarind.engagement.stats import Difference, Estimate, difference, mean, share
+from tamarind.engagement.stats import (
+    Difference,
+    Estimate,
+    difference,
+    mean,
+    ratio,
+    ratio_difference,
+    share,
+)
 
 
 @dataclass(frozen=True)
@@ -49,19 +65,86 @@ class Member:
     calls: int
 
 
-# name -> function(members, iteration) returning one value per account: 0/1 for a share, a number for a mean.
-# The lead wires these at merge (the success plans and renewals apps are being built at the same time).
-MetricSlot = Callable[[Sequence[Member], Iteration], tuple[str, list[float]]]
-METRIC_SLOTS: dict[str, MetricSlot | None] = {
-    "success_plan_coverage": None,
-    "gross_retention": None,
-    "net_retention": None,
+# A slot's values per (iteration id, account id): 0/1 for a share, (numerator, denominator) for a ratio of sums.
+# Accounts a slot does not measure (not priority 1; no ARR at the start) are absent.
+SlotValues = dict[tuple[int, int], Any]
+
+
+@dataclass(frozen=True)
+class MetricSlot:
+    """A metric another app provides: measured once ``app`` is installed, its values loaded by ``load``."""
+
+    app: str
+    kind: str  # "share" or "ratio"
+    load: Callable[[Sequence[Iteration]], SlotValues]
+
+
+def _plan_in_place(iterations: Sequence[Iteration]) -> SlotValues:
+    """Priority 1 members: 1 when a success plan was in place on the iteration's last day. One query."""
+    from tamarind.success.models import SuccessPlan
+
+    in_place = SuccessPlan.objects.filter(
+        account=OuterRef("account_id"), start_on__lte=OuterRef("iteration__ends_on")
+    ).filter(Q(archived_at__isnull=True) | Q(archived_at__date__gt=OuterRef("iteration__ends_on")))
+    rows = (
+        IterationAccount.objects.filter(iteration__in=[i.pk for i in iterations], priority=1)
+        .annotate(covered=Exists(in_place))
+        .values_list("iteration_id", "account_id", "covered")
+    )
+    return {(it, acc): 1.0 if covered else 0.0 for it, acc, covered in rows}
+
+
+def _arr_pairs(iterations: Sequence[Iteration]) -> dict[tuple[int, int], tuple[float, float]]:
+    """Members with ARR in their iteration's first month: (A, B), B the ARR in its last month or the latest month
+    with snapshots if earlier (no snapshot then: 0). Two queries."""
+    from tamarind.renewals.models import ArrSnapshot, month_index
+
+    latest = ArrSnapshot.objects.aggregate(m=Max("month_index"))["m"]
+    if latest is None or not iterations:
+        return {}
+    start = {i.pk: month_index(i.starts_on.year, i.starts_on.month) for i in iterations}
+    end = {i.pk: min(month_index(i.ends_on.year, i.ends_on.month), latest) for i in iterations}
+
+    def month_of(bounds: dict[int, int]) -> Case:
+        return Case(*[When(iteration_id=pk, then=Value(m)) for pk, m in bounds.items()], output_field=IntegerField())
+
+    def arr_at(field: str) -> Subquery:
+        snap = ArrSnapshot.objects.filter(account=OuterRef("account_id"), month_index=OuterRef(field))
+        return Subquery(snap.values("arr")[:1])
+
+    rows = (
+        IterationAccount.objects.filter(iteration__in=list(start))
+        .annotate(start_month=month_of(start), end_month=month_of(end))
+        .annotate(a=arr_at("start_month"), b=arr_at("end_month"))
+        .filter(a__gt=0)
+        .values_list("iteration_id", "account_id", "a", "b")
+    )
+    return {(it, acc): (float(a), float(b or 0)) for it, acc, a, b in rows}
+
+
+def _gross(iterations: Sequence[Iteration]) -> SlotValues:
+    return {k: (min(a, b), a) for k, (a, b) in _arr_pairs(iterations).items()}
+
+
+def _net(iterations: Sequence[Iteration]) -> SlotValues:
+    return {k: (b, a) for k, (a, b) in _arr_pairs(iterations).items()}
+
+
+METRIC_SLOTS: dict[str, MetricSlot] = {
+    "success_plan_coverage": MetricSlot("tamarind.success", "share", _plan_in_place),
+    "gross_retention": MetricSlot("tamarind.renewals", "ratio", _gross),
+    "net_retention": MetricSlot("tamarind.renewals", "ratio", _net),
 }
 SLOT_LABELS = {
-    "success_plan_coverage": "Success plan coverage (green plans of priority 1 accounts)",
-    "gross_retention": "Gross retention",
-    "net_retention": "Net retention",
+    "success_plan_coverage": "Success plan in place at the end (priority 1 accounts)",
+    "gross_retention": "Gross retention over the iteration",
+    "net_retention": "Net retention over the iteration",
 }
+
+
+def available_slots() -> dict[str, MetricSlot]:
+    """The slots whose app is installed."""
+    return {name: slot for name, slot in METRIC_SLOTS.items() if apps.is_installed(slot.app)}
 
 
 @dataclass
@@ -71,6 +154,7 @@ class Group:
     label: str
     members: list[Member] = field(default_factory=list)
     values: dict[str, list[float]] = field(default_factory=dict)
+    pairs: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # ratio metrics: (num, den) each
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -86,7 +170,7 @@ class Group:
 class MetricDef:
     key: str
     label: str
-    kind: str  # "share" or "mean"
+    kind: str  # "share", "mean" or "ratio"
     unit: str = ""
 
 
@@ -192,7 +276,11 @@ def _staleness_days() -> int:
 
 
 def _fill(
-    group: Group, onboardings: dict[int, list[tuple[Any, ...]]], targets: dict[str, int], stale_days: int
+    group: Group,
+    onboardings: dict[int, list[tuple[Any, ...]]],
+    targets: dict[str, int],
+    stale_days: int,
+    slots: dict[str, tuple[MetricSlot, SlotValues]],
 ) -> None:
     it = group.iteration
     v: dict[str, list[float]] = {
@@ -239,9 +327,12 @@ def _fill(
             per_tam.setdefault(m.tam_id, []).append(m.arr)
     v["accounts_per_tam"] = [float(len(a)) for a in per_tam.values()]
     v["arr_per_tam"] = [float(sum(a, Decimal(0))) for a in per_tam.values()]
-    for name, slot in METRIC_SLOTS.items():
-        if slot is not None:
-            v[name] = slot(group.members, it)[1]
+    for name, (slot, data) in slots.items():
+        measured = [data[(it.pk, m.account_id)] for m in group.members if (it.pk, m.account_id) in data]
+        if slot.kind == "ratio":
+            group.pairs[name] = measured
+        else:
+            v[name] = measured
     group.values = v
     group.extra = {"mix": mix}
 
@@ -261,6 +352,7 @@ def compare(iterations: Sequence[Iteration]) -> Comparison:
     onboardings = _onboardings(ids) if ids else {}
     targets = _targets()
     stale_days = _staleness_days()
+    slots = {name: (slot, slot.load(its)) for name, slot in available_slots().items()}
     groups: list[Group] = []
     for it in its:
         mine = [m for m in members if m.iteration_id == it.pk]
@@ -269,24 +361,28 @@ def compare(iterations: Sequence[Iteration]) -> Comparison:
         for key in keys:
             groups.append(Group(it, key, f"{it.name}: {names.get(key, key)}", [m for m in mine if m.model_key == key]))
     for g in groups:
-        _fill(g, onboardings, targets, stale_days)
+        _fill(g, onboardings, targets, stale_days, slots)
     baseline = {g.model_key: g for g in groups if its and g.iteration.pk == its[0].pk}
     defs = _metrics(targets)
-    for name, slot in METRIC_SLOTS.items():
-        if slot is not None:
-            defs.append(MetricDef(name, SLOT_LABELS[name], "share"))
+    for name, (slot, _) in slots.items():
+        defs.append(MetricDef(name, SLOT_LABELS[name], slot.kind))
     rows = []
     for d in defs:
         cells = []
         for g in groups:
             base = baseline.get(g.model_key)
             diff = None
+            if d.kind == "ratio":
+                if base is not None and base is not g:
+                    diff = ratio_difference(base.pairs[d.key], g.pairs[d.key])
+                cells.append(Cell(ratio(g.pairs[d.key]), diff))
+                continue
             if base is not None and base is not g:
                 diff = difference(base.values[d.key], g.values[d.key])
             cells.append(Cell(_estimate(d.kind, g.values[d.key]), diff))
         rows.append(Row(d, cells))
-    for name, slot in METRIC_SLOTS.items():
-        if slot is None:
+    for name in METRIC_SLOTS:
+        if name not in slots:
             rows.append(
                 Row(
                     MetricDef(name, SLOT_LABELS[name], "share"),

@@ -114,3 +114,47 @@ def difference(a: Sequence[float], b: Sequence[float], *, seed: int = SEED) -> D
         vectorized=True,
     )
     return Difference(value, float(res.confidence_interval.low), float(res.confidence_interval.high))
+
+
+def _ratio_parts(pairs: Sequence[tuple[float, float]]) -> tuple[float, float, int] | None:
+    """``(R, variance of R, n)`` for ``R = sum(num) / sum(den)``, the variance by linearization (the delta method:
+    the ratio estimator's residuals ``num - R * den``); ``None`` when the denominators sum to 0."""
+    n = len(pairs)
+    if n == 0:
+        return None
+    data = np.asarray(pairs, dtype=float)
+    num, den = data[:, 0], data[:, 1]
+    total = float(den.sum())
+    if total <= 0:
+        return None
+    r = float(num.sum()) / total
+    if n < 2:
+        return r, float("nan"), n
+    resid = num - r * den
+    var = float((resid**2).sum()) / (n * (n - 1)) / float(den.mean()) ** 2
+    return r, var, n
+
+
+def ratio(pairs: Sequence[tuple[float, float]]) -> Estimate:
+    """A ratio of sums (retention: ``sum(kept or end ARR) / sum(start ARR)`` over the accounts), with a 95% normal
+    interval from the delta method (two or more accounts). Sums, never an average of per-account ratios."""
+    parts = _ratio_parts(pairs)
+    if parts is None:
+        return Estimate(None, len(pairs), kind="ratio")
+    r, var, n = parts
+    if n < 2 or np.isnan(var):
+        return Estimate(r, n, kind="ratio")
+    half = float(stats.norm.ppf(0.5 + CONFIDENCE / 2)) * var**0.5
+    return Estimate(r, n, r - half, r + half, kind="ratio")
+
+
+def ratio_difference(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]]) -> Difference:
+    """Ratio of ``b`` minus ratio of ``a`` (independent groups), with a 95% normal interval (variances added)."""
+    pa, pb = _ratio_parts(a), _ratio_parts(b)
+    if pa is None or pb is None:
+        return Difference(None, None, None)
+    value = pb[0] - pa[0]
+    if np.isnan(pa[1]) or np.isnan(pb[1]):
+        return Difference(value, None, None)
+    half = float(stats.norm.ppf(0.5 + CONFIDENCE / 2)) * (pa[1] + pb[1]) ** 0.5
+    return Difference(value, value - half, value + half)

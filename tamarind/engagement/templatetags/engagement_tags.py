@@ -1,4 +1,4 @@
-"""Formatting of the comparison's figures: shares as percentages, days and counts with one decimal, money whole."""
+"""Formatting of the comparison's figures: shares and ratios (retention) as percentages, days and counts with one decimal, money whole."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def _fmt(value: float | None, metric: Any, *, sign: bool = False) -> str:
     if value is None:
         return "—"
     plus = "+" if sign and value > 0 else ""
-    if metric.kind == "share":
+    if metric.kind in ("share", "ratio"):
         return f"{plus}{value * 100:.0f}{' pts' if sign else '%'}"
     if metric.unit == "money":
         return f"{plus}{value:,.0f}"

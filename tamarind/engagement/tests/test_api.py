@@ -78,7 +78,8 @@ def test_leaders_routes(book, api_for) -> None:  # type: ignore[no-untyped-def]
     assert clash.status_code == 422
     comparison = api_for(book.manager).get(f"{API}/comparison").json()
     assert comparison["groups"][0]["model"] == "" and "engage_days" in comparison["groups"][0]["figures"]
-    assert "success_plan_coverage" in comparison["unmeasured"]
+    assert comparison["unmeasured"] == []  # success plans and renewals are installed
+    assert {"success_plan_coverage", "gross_retention", "net_retention"} <= set(comparison["groups"][0]["figures"])
 
 
 def test_whatif_is_read_only(book, api_for) -> None:  # type: ignore[no-untyped-def]

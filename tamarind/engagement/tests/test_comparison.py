@@ -114,9 +114,95 @@ def test_figures_match_a_plain_restatement(book) -> None:  # type: ignore[no-unt
     assert diffs["I1: Named"] is None
     assert diffs["I2: Named"] is not None and diffs["I2: Named"].value == pytest.approx(0.5 - 2 / 3)
     assert diffs["I2: Named"].within_noise
-    # Slots the lead wires at merge are shown, unmeasured.
-    slots = [r for r in result.rows if r.slot]
-    assert {r.metric.key for r in slots} == {k for k, v in METRIC_SLOTS.items() if v is None}
+    # Success plans and renewals are installed: every slot is measured, none shown as "not measured yet".
+    assert not [r for r in result.rows if r.slot]
+    assert {r.metric.key for r in result.rows} >= set(METRIC_SLOTS)
+
+
+def test_slots_not_installed_are_shown_unmeasured(book, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.apps import apps
+
+    it1, it2, _accounts, _late = _seed(book)
+    real = apps.is_installed
+    monkeypatch.setattr(
+        "tamarind.engagement.comparison.apps.is_installed", lambda name: name != "tamarind.renewals" and real(name)
+    )
+    result = compare([it1, it2])
+    assert {r.metric.key for r in result.rows if r.slot} == {"gross_retention", "net_retention"}
+    assert all(c.note == "not measured yet" for r in result.rows if r.slot for c in r.cells)
+
+
+def test_slots_against_a_plain_restatement(book) -> None:  # type: ignore[no-untyped-def]
+    """Success plan in place at each iteration's end (priority 1 only) and gross and net retention as sums over the
+    accounts with ARR in the iteration's first month, against the same figures worked out by hand."""
+    from tamarind.renewals.tests.factories import snap
+    from tamarind.success.tests.factories import SuccessPlanFactory
+
+    it1, it2, accounts, late = _seed(book)
+    IterationAccount.objects.filter(account__in=[accounts[0], accounts[1]]).update(priority=1)
+    IterationAccount.objects.filter(account__in=[accounts[2], late]).update(priority=2)
+    # accounts[0]: a plan from February (in place at both ends); accounts[1]: a plan archived in May (in place at
+    # I1's end only); accounts[2] is priority 2 (not measured).
+    SuccessPlanFactory(account=accounts[0], start_on=dt.date(2026, 2, 1), color="yellow")
+    SuccessPlanFactory(
+        account=accounts[1],
+        start_on=dt.date(2026, 1, 10),
+        status="archived",
+        color="",
+        archived_at=_at(dt.date(2026, 5, 5)),
+    )
+    # ARR: I1 Jan -> Mar; I2 Apr -> Jun. accounts[0] grows, accounts[1] shrinks, accounts[2] leaves in I2 (no June
+    # snapshot), late has none in April (not in I2's cohort).
+    for acc, arr in (
+        (accounts[0], (100, 120, 150, 160)),
+        (accounts[1], (100, 80, 80, 60)),
+        (accounts[2], (50, 50, 50)),
+    ):
+        for month, value in zip((1, 3, 4, 6), arr, strict=False):
+            snap(acc.pk, dt.date(2026, month, 1), value)
+    snap(late.pk, dt.date(2026, 6, 1), 30)
+    result = compare([it1, it2])
+    plan = _cells(result, "success_plan_coverage")
+    assert (plan["I1: Named"].value, plan["I1: Named"].n) == (1.0, 2)
+    assert (plan["I2: Named"].value, plan["I2: Named"].n) == (0.5, 2)
+    gross, net = _cells(result, "gross_retention"), _cells(result, "net_retention")
+    # I1: A = 100, 100, 50; B = 120, 80, 50.
+    assert gross["I1: Named"].value == pytest.approx((100 + 80 + 50) / 250) and gross["I1: Named"].n == 3
+    assert net["I1: Named"].value == pytest.approx((120 + 80 + 50) / 250)
+    # I2: A = 150, 80, 50; B = 160, 60, 0 (gone).
+    assert gross["I2: Named"].value == pytest.approx((150 + 60 + 0) / 280) and gross["I2: Named"].n == 3
+    assert net["I2: Named"].value == pytest.approx((160 + 60 + 0) / 280)
+    assert gross["I2: Named"].low is not None and gross["I2: Named"].low < gross["I2: Named"].value
+    row = next(r for r in result.rows if r.metric.key == "net_retention")
+    diff = dict(zip([g.label for g in result.groups], row.cells, strict=True))["I2: Named"].diff
+    assert diff is not None and diff.value == pytest.approx(220 / 280 - 250 / 250)
+
+
+def test_ratio_intervals_cover_the_true_ratio() -> None:
+    """200 simulated books of 150 accounts (start ARR lognormal, kept share around 0.9): the delta-method interval
+    of sum(B) / sum(A) covers the population ratio in about 95% of them, and the difference of two such books'
+    ratios covers the true difference likewise."""
+    rng = np.random.default_rng(11)
+
+    def book_of(n: int, keep: float) -> list[tuple[float, float]]:
+        a = rng.lognormal(11, 1, n)
+        b = a * np.clip(rng.normal(keep, 0.25, n), 0, None)
+        return list(zip(b.tolist(), a.tolist(), strict=True))
+
+    # The population ratio: E[B] / E[A] = keep (the multiplier is independent of A, and rarely clipped at 0).
+    runs, hits, diff_hits = 200, 0, 0
+    for _ in range(runs):
+        first, second = book_of(150, 0.9), book_of(150, 1.0)
+        est = stats.ratio(first)
+        assert est.low is not None and est.high is not None
+        hits += est.low <= 0.9 <= est.high
+        d = stats.ratio_difference(first, second)
+        assert d.low is not None and d.high is not None
+        diff_hits += d.low <= 0.1 <= d.high
+    assert 0.89 <= hits / runs <= 0.99
+    assert 0.89 <= diff_hits / runs <= 0.99
+    assert stats.ratio([]).value is None and stats.ratio([(1.0, 0.0)]).value is None
+    assert stats.ratio([(1.0, 2.0)]).value == 0.5 and not stats.ratio([(1.0, 2.0)]).has_interval
 
 
 def test_intervals_cover_the_true_difference(db: None) -> None:
