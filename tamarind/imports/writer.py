@@ -173,6 +173,7 @@ def write_staged(
     defaults["currency"] = settings.TAMARIND_DEFAULT_CURRENCY
     touched: list[int] = []
     tam_changes: list[tuple[int, int | None, int | None]] = []
+    renewal_moves: dict[int, Any] = {}  # account id -> its next renewal date before this import
     for records in batches:
         batch = Batch(actor=actor, source=source, now=now)
         stamp = {"created_at": batch.now_db, "updated_at": batch.now_db}
@@ -213,6 +214,8 @@ def write_staged(
                 if "tam" in changed:
                     batch.tam_change(pk, before["tam"], row["tam_id"])
                     tam_changes.append((pk, before["tam"], row["tam_id"]))
+                if "next_renewal_date" in changed and before.get("next_renewal_date"):
+                    renewal_moves[pk] = before["next_renewal_date"]
             else:  # "h": same values, new digest (the file was re-exported, or the mapping changed)
                 _, pk, digest = record
                 batch.rehash.append((pk, digest))
@@ -230,5 +233,5 @@ def write_staged(
     # Each account's next renewal date has its renewal (created once; renewals builds on accounts, so imported here).
     from tamarind.renewals.services import renewals_ensure_for_accounts
 
-    renewals_ensure_for_accounts(touched, source=source)
+    renewals_ensure_for_accounts(touched, moved_from=renewal_moves, source=source)
     return region_ids

@@ -8,7 +8,7 @@ actor ``None`` is the system.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -92,13 +92,62 @@ def _new_renewal(account: Account, day: dt.date, now: dt.datetime) -> Renewal:
     )
 
 
+def _move_renewals(
+    accounts: list[Account],
+    have: set[tuple[int, dt.date]],
+    moved_from: Mapping[int, Any],
+    now: dt.datetime,
+    source: str,
+) -> set[int]:
+    """The accounts whose next renewal date moved from an earlier one (``moved_from``: account id -> old date) and
+    whose open renewal of the old date follows to the new date, as ``renewal_follow_account_date`` does for one
+    account; returns their ids (they need no new renewal). Two queries and one audit batch."""
+    olds: dict[int, dt.date] = {}
+    for a in accounts:
+        raw = moved_from.get(a.pk)
+        old = clean_date(raw, "next_renewal_date") if raw else None
+        if old is not None and old != a.next_renewal_date and (a.pk, a.next_renewal_date) not in have:
+            olds[a.pk] = old
+    if not olds:
+        return set()
+    candidates = Renewal.objects.open().filter(account_id__in=list(olds), renewal_date__in=set(olds.values()))
+    moving = [r for r in candidates if olds.get(r.account_id) == r.renewal_date]
+    if not moving:
+        return set()
+    new_date = {a.pk: a.next_renewal_date for a in accounts}
+    events = []
+    for r in moving:
+        before = snapshot(r, ("renewal_date",))
+        r.renewal_date = new_date[r.account_id]  # type: ignore[assignment]
+        r.task_raised_on = None
+        r.review_task_raised_on = None
+        r.updated_at = now
+        events.append(
+            build_event(
+                actor=None,
+                obj=r,
+                action=AuditAction.UPDATE,
+                before=before,
+                after=snapshot(r, ("renewal_date",)),
+                source=source,
+                at=now,
+            )
+        )
+    Renewal.objects.bulk_update(moving, ["renewal_date", "task_raised_on", "review_task_raised_on", "updated_at"])
+    audit_record_many(events)
+    return {r.account_id for r in moving}
+
+
 @transaction.atomic
-def renewals_ensure_for_accounts(account_ids: Iterable[int], *, source: str = "system") -> int:
+def renewals_ensure_for_accounts(
+    account_ids: Iterable[int], *, moved_from: Mapping[int, Any] | None = None, source: str = "system"
+) -> int:
     """Make sure each account with a next renewal date has a renewal on that date; returns how many were created.
 
     The account services and the importer call this after they write accounts. Never duplicates: existing
-    (account, date) pairs are skipped, and the unique constraint backs that up (insert-or-ignore). A few queries per
-    500 accounts."""
+    (account, date) pairs are skipped, and the unique constraint backs that up (insert-or-ignore). ``moved_from``
+    (account id -> its previous next renewal date, from the importer): the open renewal of the old date moves to
+    the new one instead of a second renewal being created beside it. A few queries per 500 accounts."""
     created = 0
     now = timezone.now()
     for chunk in chunks(sorted(set(account_ids)), BATCH):
@@ -108,10 +157,11 @@ def renewals_ensure_for_accounts(account_ids: Iterable[int], *, source: str = "s
         have = set(
             Renewal.objects.filter(account_id__in=[a.pk for a in accounts]).values_list("account_id", "renewal_date")
         )
+        moved = _move_renewals(accounts, have, moved_from or {}, now, source)
         rows = [
             _new_renewal(a, a.next_renewal_date, now)  # type: ignore[arg-type]
             for a in accounts
-            if (a.pk, a.next_renewal_date) not in have
+            if (a.pk, a.next_renewal_date) not in have and a.pk not in moved
         ]
         if not rows:
             continue

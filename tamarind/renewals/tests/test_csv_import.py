@@ -98,3 +98,40 @@ def test_arr_history_import(book: Book, tmp_path: Path) -> None:
     )
     assert bad.status == "failed" and {e["line"] for e in bad.errors} == {2, 3, 4}
     assert ArrSnapshot.objects.count() == 2
+
+
+def test_a_crm_import_moving_the_renewal_date_moves_the_open_renewal(book: Book, tmp_path: Path) -> None:
+    """An account import that changes next renewal dates: the open renewal of the old date follows to the new date
+    (audited), never a second renewal beside it; a closed one stays; an account with none gets one."""
+    from tamarind.audit.models import AuditEvent
+    from tamarind.renewals.models import RenewalOutcome, RenewalStatus
+    from tamarind.testing.factories import AccountFactory
+
+    header = "Account ID,Account Name,Sales Segment,Region,CARR (This Account),Next Renewal Date\n"
+    moved = AccountFactory(crm_id="M-1", name="Moved", region=book.east, next_renewal_date=dt.date(2027, 1, 31))
+    closed = AccountFactory(crm_id="M-2", name="Closed", region=book.east, next_renewal_date=dt.date(2026, 11, 30))
+    open_one = RenewalFactory(account=moved, renewal_date=dt.date(2027, 1, 31))
+    done = RenewalFactory(
+        account=closed,
+        renewal_date=dt.date(2026, 11, 30),
+        status=RenewalStatus.CLOSED,
+        outcome=RenewalOutcome.RENEWED_FLAT,
+        new_arr=Decimal("120000"),
+        closed_at=dt.datetime(2026, 11, 30, tzinfo=dt.UTC),
+    )
+    text = header + (
+        "M-1,Moved,Enterprise,AMER East,120000,2027-03-31\nM-2,Closed,Enterprise,AMER East,120000,2027-11-30\n"
+    )
+    job = _run(book, tmp_path, text, "accounts")
+    assert job.status == "succeeded", _messages(job)
+    open_one.refresh_from_db()
+    assert open_one.renewal_date == dt.date(2027, 3, 31)
+    assert list(Renewal.objects.filter(account=moved).values_list("renewal_date", flat=True)) == [dt.date(2027, 3, 31)]
+    event = AuditEvent.objects.get(object_type="renewals.renewal", object_id=str(open_one.pk), action="update")
+    assert (event.before, event.after) == ({"renewal_date": "2027-01-31"}, {"renewal_date": "2027-03-31"})
+    # The closed renewal keeps its date; the new date gets its own renewal.
+    done.refresh_from_db()
+    assert done.renewal_date == dt.date(2026, 11, 30)
+    assert Renewal.objects.filter(account=closed, renewal_date=dt.date(2027, 11, 30), status="open").count() == 1
+    again = _run(book, tmp_path, text, "accounts")
+    assert again.status == "succeeded" and Renewal.objects.filter(account__in=[moved, closed]).count() == 3
