@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from tamarind import policy
 from tamarind.accounts import selectors, services
-from tamarind.accounts.models import Account, EngagementModel, LifecycleStage, Priority, ProductTier, Segment
+from tamarind.accounts.models import Account, LifecycleStage, Priority, ProductTier, Segment
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.schemas import (
     Id,
@@ -132,10 +132,15 @@ Arr = Annotated[
 ]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. `USD`.")]
 Licenses = Annotated[int, Field(ge=0, le=2_147_483_647)]
-# One Literal rather than ``EngagementModel | Literal[""]``, so a bad value gets one plain error message.
+# The models are data (admins add more than the built-in five): any active model's key, checked by the service
+# (an unknown key is a 422 naming the field).
 Engagement = Annotated[
-    Literal[(*EngagementModel.values, "")],  # type: ignore[valid-type]
-    Field(description="Engagement model; empty for none."),
+    str,
+    Field(
+        max_length=40,
+        description="Engagement model key (e.g. `high_touch`, `pooled`, or one an admin added; see "
+        "`GET /api/v1/engagement/models`); empty for none.",
+    ),
 ]
 Url = Annotated[str, Field(max_length=500, description="Collaboration space link (http/https), or empty.")]
 Ref = Id
@@ -181,7 +186,7 @@ class AccountPatchIn(InputSchema):
     product_tier: TierName | None = None
     licenses: Licenses = None  # type: ignore[assignment]
     priority: Priority = None  # type: ignore[assignment]
-    engagement_model: Engagement = None
+    engagement_model: Engagement = None  # type: ignore[assignment]
     tam_id: Ref | None = None
     sal_id: Ref | None = None
     sa_id: Ref | None = None

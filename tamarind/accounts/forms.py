@@ -15,6 +15,7 @@ from tamarind.accounts.models import (
     ProductTier,
     Segment,
 )
+from tamarind.accounts.selectors import engagement_model_choices
 from tamarind.core.forms import DateField, IntegerField
 from tamarind.people.models import Region, Role, User
 
@@ -57,6 +58,13 @@ class AccountForm(forms.Form):
             self.fields["sal"].queryset = people.filter(role=Role.SAL)  # type: ignore[attr-defined]
         if "sa" in self.fields:
             self.fields["sa"].queryset = people.filter(role=Role.SA)  # type: ignore[attr-defined]
+        if "engagement_model" in self.fields:
+            # The models are data: the ones admins added are offered too (and the account's own, if deactivated).
+            keep = str(self.initial.get("engagement_model") or "")
+            self.fields["engagement_model"].choices = [  # type: ignore[attr-defined]
+                ("", "—"),
+                *engagement_model_choices(keep=keep),
+            ]
 
     def clean_parent(self) -> Account | None:
         crm_id = (self.cleaned_data.get("parent") or "").strip()

@@ -165,6 +165,21 @@ class AccountFilters:
         )
 
 
+def engagement_model_choices(*, keep: str = "") -> list[tuple[str, str]]:
+    """(key, name) of the engagement models an account may be put in: the active models of
+    ``tamarind.engagement`` (admins add more than the five built in), else the built-in five. ``keep``: a key to
+    list even if its model was since deactivated (an account still in it). One query."""
+    from django.apps import apps
+
+    from tamarind.accounts.models import EngagementModel as BuiltIn
+
+    if not apps.is_installed("tamarind.engagement"):
+        return list(BuiltIn.choices)
+    model = apps.get_model("engagement", "EngagementModel")
+    rows = model.objects.filter(Q(is_active=True) | Q(key=keep) if keep else Q(is_active=True))
+    return [(key, name) for key, name in rows.order_by("name").values_list("key", "name")]
+
+
 def _ints(params: Any, key: str, errors: dict[str, str]) -> list[int]:
     out = []
     for raw in getlist(params, key):

@@ -63,6 +63,22 @@ def _validate(account: Account, *, fields: set[str] | None = None) -> None:
             raise ValidationFailed({owner: [f"{person} is not an active {label}."]})
     if account.parent_id is not None and account.pk is not None and account.parent_id == account.pk:
         raise ValidationFailed({"parent": ["An account cannot be its own parent."]})
+    if account.engagement_model and (fields is None or "engagement_model" in fields):
+        from tamarind.accounts.selectors import engagement_model_choices
+
+        if account.engagement_model not in dict(engagement_model_choices()):
+            raise ValidationFailed({"engagement_model": [f"No active engagement model {account.engagement_model!r}."]})
+
+
+def _placements_follow(actor: User, moves: list[tuple[int, str, str]], source: str) -> None:
+    """A model changed on the account (form, API) is kept as a dated move (``engagement``; imported here, not at
+    the top, because engagement builds on accounts)."""
+    from django.apps import apps
+
+    if moves and apps.is_installed("tamarind.engagement"):
+        from tamarind.engagement.services import placements_record
+
+        placements_record(actor=actor, moves=moves, reason="Changed on the account", source=source)
 
 
 @transaction.atomic
@@ -150,6 +166,8 @@ def account_update(*, actor: User, account: Account, changes: dict[str, Any], so
         )
     if "next_renewal_date" in changed:
         _renewal_follows(account, before["next_renewal_date"], source)
+    if "engagement_model" in changed:
+        _placements_follow(actor, [(account.pk, before["engagement_model"], after["engagement_model"])], source)
     if ASSIGNMENT_FIELDS.intersection(changed):
         moves = [(account.pk, before["tam"], after["tam"])] if "tam" in changed else []
         assignment_services.qualification_refresh(

@@ -4,7 +4,7 @@ hand with a reason, every move dated), the capacity targets and iterations. Atom
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -242,6 +242,32 @@ def _move(
             source=source,
         )
     return placement
+
+
+@transaction.atomic
+def placements_record(
+    *, actor: User | None, moves: Sequence[tuple[int, str, str]], reason: str, source: str = "system"
+) -> int:
+    """Dated moves for accounts whose model was changed where accounts are written (the account form, the API, a
+    CRM import): ``moves`` are (account id, from, to), the accounts already hold their new model (and that change
+    is audited there). Each is a move by hand: it pins the account, as ``account_place`` does. One insert."""
+    today, now = timezone.localdate(), timezone.now()
+    rows = [
+        Placement(
+            account_id=pk,
+            from_model=old or "",
+            to_model=new or "",
+            source=PlacementSource.MANUAL,
+            reason=f"{reason} ({source})"[:500],
+            placed_on=today,
+            placed_at=now,
+            placed_by=actor,
+        )
+        for pk, old, new in moves
+        if (old or "") != (new or "")
+    ]
+    Placement.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
 
 
 @transaction.atomic

@@ -39,7 +39,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.db import connection, transaction
 
-from tamarind.accounts.models import Account, EngagementModel, LifecycleStage, Priority, ProductTier, Segment
+from tamarind.accounts.models import Account, LifecycleStage, Priority, ProductTier, Segment
 from tamarind.core.csv_safe import unescape_cell
 from tamarind.imports.columns import (
     COLUMNS,
@@ -206,6 +206,18 @@ class Lookups:
             self.people_by_email[email.casefold()] = person
             self.people_by_name.setdefault(" ".join(name.split()).casefold(), []).append(person)
             self.person_names[pk] = name or email
+        # Engagement models are data (admins add more): a cell names one by its key or its name.
+        from tamarind.accounts.selectors import engagement_model_choices
+
+        self.engagement_models: dict[str, str] = {}
+        self.engagement_model_names: dict[str, str] = {}
+        for key, name in engagement_model_choices():
+            self.engagement_models.setdefault(value_key(key), key)
+            self.engagement_models.setdefault(value_key(name), key)
+            self.engagement_model_names[key] = name
+        for key, stored in ENGAGEMENT_MODELS.items():  # the built-ins' former labels still read
+            if stored in self.engagement_model_names:
+                self.engagement_models.setdefault(key, stored)
 
     def synonym(self, field_name: str, raw: str) -> str:
         table = self.mapping.synonyms.get(field_name)
@@ -677,7 +689,7 @@ class Importer:
         if fld == "priority":
             return parse_priority(lookups.synonym(fld, raw))
         if fld == "engagement_model":
-            value = ENGAGEMENT_MODELS.get(value_key(lookups.synonym(fld, raw)))
+            value = lookups.engagement_models.get(value_key(lookups.synonym(fld, raw)))
             if value is None:
                 raise CellError("is not a known engagement model")
             return value
@@ -721,7 +733,7 @@ class Importer:
         if fld == "segment":
             return str(Segment(value).label)
         if fld == "engagement_model":
-            return str(EngagementModel(value).label)
+            return lookups.engagement_model_names.get(value, value)
         if fld == "lifecycle_stage":
             return str(LifecycleStage(value).label)
         if fld == "priority":

@@ -32,7 +32,6 @@ from tamarind.core.resilience import describe, is_db_unavailable
 from tamarind.imports.columns import (
     COLUMNS,
     COLUMNS_BY_FIELD,
-    ENGAGEMENT_MODELS,
     LIFECYCLE_STAGES,
     SEGMENTS,
     SYNONYM_FIELDS,
@@ -590,7 +589,7 @@ def _synonym_target_ok(fld: str, target: str, lookups: Any) -> bool:
     if fld == "segment":
         return key in SEGMENTS
     if fld == "engagement_model":
-        return key in ENGAGEMENT_MODELS
+        return key in lookups.engagement_models
     if fld == "lifecycle_stage":
         return key in LIFECYCLE_STAGES
     if fld == "priority":

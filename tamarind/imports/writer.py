@@ -21,6 +21,7 @@ import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -174,6 +175,7 @@ def write_staged(
     touched: list[int] = []
     tam_changes: list[tuple[int, int | None, int | None]] = []
     renewal_moves: dict[int, Any] = {}  # account id -> its next renewal date before this import
+    model_moves: list[tuple[int, str, str]] = []  # (account id, engagement model before, after)
     for records in batches:
         batch = Batch(actor=actor, source=source, now=now)
         stamp = {"created_at": batch.now_db, "updated_at": batch.now_db}
@@ -214,6 +216,8 @@ def write_staged(
                 if "tam" in changed:
                     batch.tam_change(pk, before["tam"], row["tam_id"])
                     tam_changes.append((pk, before["tam"], row["tam_id"]))
+                if "engagement_model" in changed:
+                    model_moves.append((pk, before["engagement_model"] or "", row["engagement_model"] or ""))
                 if "next_renewal_date" in changed and before.get("next_renewal_date"):
                     renewal_moves[pk] = before["next_renewal_date"]
             else:  # "h": same values, new digest (the file was re-exported, or the mapping changed)
@@ -234,4 +238,10 @@ def write_staged(
     from tamarind.renewals.services import renewals_ensure_for_accounts
 
     renewals_ensure_for_accounts(touched, moved_from=renewal_moves, source=source)
+    # A model the CRM changed is kept as a dated move, as an edit on the account is. A new account's model is not a
+    # move: it is where the account was found (with no move, its model on any past day is its model now).
+    if model_moves and apps.is_installed("tamarind.engagement"):
+        from tamarind.engagement.services import placements_record
+
+        placements_record(actor=actor, moves=model_moves, reason="From the CRM import", source=source)
     return region_ids

@@ -142,3 +142,59 @@ def test_overlap_matches_brute_force(a: list, b: list) -> None:  # type: ignore[
         for f in [facts(str(arr), tier=tier, priority=pri)]
     )
     assert overlap(sa, sb) is both  # type: ignore[arg-type]
+
+
+def test_admin_added_models_and_dated_moves_from_account_edits_and_crm_imports(book, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A model an admin added is accepted by the account form's service, the API and the CRM import; an unknown key
+    is refused naming the field; each change is kept as a dated move (pinning the account), a new account's model
+    is not a move."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tamarind.accounts.selectors import engagement_model_choices
+    from tamarind.accounts.services import account_update
+    from tamarind.core.errors import ValidationFailed
+    from tamarind.engagement.models import EngagementModel, Placement
+    from tamarind.engagement.selectors import model_on_day, pinned_account_ids
+    from tamarind.imports import services as import_services
+
+    EngagementModel.objects.create(key="scaled", name="Scaled pilot")
+    assert ("scaled", "Scaled pilot") in engagement_model_choices()
+    account_update(actor=book.admin, account=book.account, changes={"engagement_model": "scaled"})
+    move = Placement.objects.get(account=book.account)
+    assert (move.from_model, move.to_model, move.source, move.placed_on) == (
+        "",
+        "scaled",
+        "manual",
+        timezone.localdate(),
+    )
+    assert book.account.pk in pinned_account_ids()
+    assert model_on_day(book.account, timezone.localdate() - dt.timedelta(days=1)) == ""
+    with pytest.raises(ValidationFailed) as refused:
+        account_update(actor=book.admin, account=book.account, changes={"engagement_model": "nonsense"})
+    assert "engagement_model" in refused.value.errors
+
+    header = "Account ID,Account Name,Sales Segment,Region,CARR (This Account),Engagement Model\n"
+    path = tmp_path / "crm.csv"
+    path.write_text(
+        header
+        + f"{book.account.crm_id},Acme Corp,Enterprise,AMER East,120000,Named\n"
+        + "NEW-1,Newco,Enterprise,AMER East,90000,Scaled pilot\n",
+        encoding="utf-8",
+    )
+    job = import_services.import_job_create_from_path(actor=book.admin, path=path, dry_run=False)
+    job = import_services.import_job_run(job_id=job.pk)
+    assert job.status == "succeeded", job.errors
+    moves = list(Placement.objects.filter(account=book.account).order_by("placed_at", "id"))
+    assert [(m.from_model, m.to_model) for m in moves] == [("", "scaled"), ("scaled", "named")]
+    assert moves[-1].reason.startswith("From the CRM import")
+    from tamarind.accounts.models import Account
+
+    newco = Account.objects.get(crm_id="NEW-1")
+    assert newco.engagement_model == "scaled" and not Placement.objects.filter(account=newco).exists()
+    path.write_text(header + f"{book.account.crm_id},Acme Corp,Enterprise,AMER East,120000,Unheard of\n")
+    bad = import_services.import_job_run(
+        job_id=import_services.import_job_create_from_path(actor=book.admin, path=path, dry_run=False).pk
+    )
+    assert bad.status == "failed" and "engagement model" in str(bad.errors)

@@ -94,7 +94,8 @@ def test_one_on_one_agenda_the_tam_adds_to(page, live_server, book):
     body = page.locator("main").inner_text() if page.locator("main").count() else page.content()
     assert "Training budget for Q1" in body and "Acme wants an exec sponsor call." in body
     assert "Yellowstone" not in page.locator("#section-yellow").inner_text()  # Theo's account, not Tara's
-    assert "available once success plans are installed" in page.locator("#section-plans_not_green").inner_text().lower()
+    # Success plans are installed: Tara's priority 1 account without a plan is on her agenda.
+    assert "Acme Corp: no success plan" in page.locator("#section-plans_not_green").inner_text()
     screenshot(page, "reviews-one-on-one-agenda")
 
 
