@@ -1,8 +1,9 @@
-"""The columns of the usage and ticket files, as the mapping editor shows them.
+"""The columns of the usage, ticket, CRM opportunity and ARR history files, as the mapping editor shows them.
 
-The account columns live in ``imports.columns``; the usage and ticket importers (``tamarind.usage.csv_import``)
-define their own and read a mapping's extra header names under ``usage.<field>`` / ``tickets.<field>`` keys of
-``ImportMapping.headers`` (they take no value synonyms). This module names those keys and labels for the editor.
+The account columns live in ``imports.columns``; the usage and ticket importers (``tamarind.usage.csv_import``) and
+the renewals importer (``tamarind.renewals.csv_import``) define their own and read a mapping's extra header names
+under ``<kind>.<field>`` keys of ``ImportMapping.headers`` (``usage.day``, ``opportunities.close_date``; they take
+no value synonyms). This module names those keys and labels for the editor.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from tamarind.imports.models import ImportKind
 
 # The kinds whose headers the editor's extra sections edit (accounts have the main form).
-FILE_KINDS: tuple[str, ...] = (ImportKind.USAGE, ImportKind.TICKETS)
+FILE_KINDS: tuple[str, ...] = (ImportKind.USAGE, ImportKind.TICKETS, ImportKind.OPPORTUNITIES, ImportKind.ARR_HISTORY)
 
 LABELS: dict[str, str] = {
     "account": "Account (CRM id)",
@@ -24,6 +25,14 @@ LABELS: dict[str, str] = {
     "closed_at": "Closed",
     "priority": "Priority",
     "status": "Status",
+    "opportunity": "Opportunity id",
+    "close_date": "Close date",
+    "amount": "Amount",
+    "stage": "Stage",
+    "forecast": "Forecast category",
+    "next_step": "Next step",
+    "month": "Month",
+    "arr": "ARR",
 }
 HELP: dict[str, str] = {
     "metric": "Long files only: a wide file has a column per metric, headed by its key or label.",
@@ -52,6 +61,14 @@ class KindColumn:
 
 def kind_columns(kind: str) -> list[KindColumn]:
     """The fields of ``kind``'s files, in the importer's order (the importer's own column list, read here)."""
+    if kind in (ImportKind.OPPORTUNITIES, ImportKind.ARR_HISTORY):
+        from tamarind.renewals.csv_import import HISTORY_COLUMNS, OPPORTUNITY_COLUMNS
+
+        table = OPPORTUNITY_COLUMNS if kind == ImportKind.OPPORTUNITIES else HISTORY_COLUMNS
+        return [
+            KindColumn(kind, name, LABELS.get(name, name), names, required, HELP.get(name, ""))
+            for name, (names, required) in table.items()
+        ]
     from tamarind.usage.csv_import import TICKET_COLUMNS, USAGE_COLUMNS
 
     columns = USAGE_COLUMNS if kind == ImportKind.USAGE else TICKET_COLUMNS
@@ -66,5 +83,5 @@ def kind_label(kind: str) -> str:
 
 
 def is_kind_key(key: str) -> bool:
-    """Whether a ``headers`` key belongs to a usage or ticket file (``usage.day``), not to the account columns."""
+    """Whether a ``headers`` key belongs to another kind's file (``usage.day``), not to the account columns."""
     return key.partition(".")[0] in FILE_KINDS and "." in key

@@ -453,6 +453,13 @@ def _run_kind(
             skip_unknown_owners=job.skip_unknown_owners,
             written=written,
         ).run()
+    # A mapping may name headers for the other kinds too, under "<kind>.<field>" keys ("usage.day").
+    prefix = f"{job.kind}."
+    headers = {
+        k.removeprefix(prefix): list(v)
+        for k, v in ((job.mapping.headers or {}) if job.mapping else {}).items()
+        if k.startswith(prefix)
+    }
     if job.kind == ImportKind.SUCCESS_PLANS:
         from tamarind.success.csv_import import SuccessPlanIngest
 
@@ -461,17 +468,16 @@ def _run_kind(
         from tamarind.renewals.csv_import import RenewalsIngest
 
         return RenewalsIngest(
-            path=path, kind=job.kind, actor=actor, dry_run=job.dry_run, progress=progress, written=written
+            path=path,
+            kind=job.kind,
+            actor=actor,
+            dry_run=job.dry_run,
+            progress=progress,
+            headers=headers,
+            written=written,
         ).run()
     from tamarind.usage.csv_import import CsvIngest
 
-    # A mapping may name headers for these kinds too, under "usage.<field>" / "tickets.<field>" keys.
-    prefix = f"{job.kind}."
-    headers = {
-        k.removeprefix(prefix): list(v)
-        for k, v in ((job.mapping.headers or {}) if job.mapping else {}).items()
-        if k.startswith(prefix)
-    }
     return CsvIngest(
         path=path, kind=job.kind, actor=actor, dry_run=job.dry_run, progress=progress, headers=headers, written=written
     ).run()

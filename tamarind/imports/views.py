@@ -236,7 +236,7 @@ def mapping_edit(request: HttpRequest, mapping_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def mapping_kind_edit(request: HttpRequest, mapping_id: int, kind: str) -> HttpResponse:
-    """The mapping page's usage or tickets tab: the extra header names those imports read with this mapping."""
+    """The mapping page's tab for another kind of file (usage, tickets, CRM opportunities, ARR history): the extra header names those imports read with this mapping."""
     mapping = selectors.import_mapping_for_user(request_user(request), mapping_id)
     if kind not in FILE_KINDS:
         raise Http404("No such file kind.")

@@ -82,9 +82,13 @@ class RenewalsIngest:
         actor: User,
         dry_run: bool = False,
         progress: Callable[[Progress], None] | None = None,
+        headers: dict[str, list[str]] | None = None,
         written: Callable[[], None] | None = None,
     ) -> None:
         self.path = Path(path)
+        # The mapping's extra header names per field (its *CRM renewal opportunities* / *ARR history* tabs),
+        # tried before the built-in names.
+        self.extra_headers = headers or {}
         self.kind = kind
         self.actor = actor
         self.dry_run = dry_run
@@ -123,7 +127,8 @@ class RenewalsIngest:
         keys = [header_key(unescape_cell(h.strip())) for h in header]
         self.index: dict[str, int] = {}
         self.header_of: dict[str, str] = {}
-        for field, (names, required) in self.columns.items():
+        for field, (builtin, required) in self.columns.items():
+            names = (*self.extra_headers.get(field, ()), *builtin)
             for name in names:
                 if header_key(name) in keys:
                     self.index[field] = keys.index(header_key(name))
@@ -131,7 +136,7 @@ class RenewalsIngest:
                     break
             else:
                 if required:
-                    self.result.add_error(None, names[0], "", f'missing required column "{names[0]}"')
+                    self.result.add_error(None, builtin[0], "", f'missing required column "{builtin[0]}"')
         if not self.result.ok:
             raise FileRejected()
 

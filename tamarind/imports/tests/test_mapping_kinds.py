@@ -5,6 +5,7 @@ constant query counts; and a usage import that reads the saved headers."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -189,3 +190,45 @@ def test_a_usage_import_reads_the_saved_headers(book, client_for, tmp_path: Path
     assert job.status == ImportStatus.SUCCEEDED, job.errors
     assert job.columns["matched"][:2] == [["account", "Customer"], ["day", "When"]]
     assert UsageDaily.objects.get().value == 7
+
+
+def test_opportunity_and_arr_history_imports_read_the_saved_headers(book, client_for, tmp_path: Path):
+    """The *CRM renewal opportunities* and *ARR history* tabs: header names a CRM report uses, saved on the mapping
+    and read by those imports (without them the same files are refused for their missing columns)."""
+    import datetime as dt
+
+    from tamarind.renewals.models import ArrSnapshot, Renewal
+
+    assert [c.field for c in kind_columns("opportunities")][:4] == ["opportunity", "account", "close_date", "amount"]
+    assert [c.key for c in kind_columns("arr_history")] == [
+        "arr_history.account",
+        "arr_history.month",
+        "arr_history.arr",
+    ]
+    mapping = ImportMapping.objects.get()
+    opp = tmp_path / "opps.csv"
+    opp.write_text(f"Deal,Customer,Expected Close,Value\nD-1,{book.account.crm_id},2027-02-01,99000\n")
+    history = tmp_path / "history.csv"
+    history.write_text(f"Customer,Period,Recurring\n{book.account.crm_id},2026-05-01,98000\n")
+
+    def run(path: Path, kind: str) -> Any:
+        job = services.import_job_create_from_path(actor=book.admin, path=path, kind=kind, mapping=mapping)
+        return services.import_job_run(job_id=job.pk)
+
+    assert run(opp, "opportunities").status == ImportStatus.FAILED  # "Deal" etc. are not known yet
+    admin = client_for(book.admin)
+    tab = admin.get(url(mapping, "opportunities"))
+    assert tab.status_code == 200 and "Close date" in tab.content.decode()
+    admin.post(
+        url(mapping, "opportunities"),
+        {"opportunity": "Deal", "account": "Customer", "close_date": "Expected Close", "amount": "Value"},
+    )
+    admin.post(url(mapping, "arr_history"), {"account": "Customer", "month": "Period", "arr": "Recurring"})
+    mapping.refresh_from_db()
+    assert mapping.headers["opportunities.close_date"] == ["Expected Close"]
+    job = run(opp, "opportunities")
+    assert job.status == ImportStatus.SUCCEEDED, job.errors
+    assert Renewal.objects.get(crm_opportunity_id="D-1").renewal_date == dt.date(2027, 2, 1)
+    job = run(history, "arr_history")
+    assert job.status == ImportStatus.SUCCEEDED, job.errors
+    assert ArrSnapshot.objects.get(account=book.account, month=dt.date(2026, 5, 1)).arr == 98000
