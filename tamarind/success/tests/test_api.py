@@ -110,3 +110,38 @@ def test_query_counts_do_not_grow(book, api_for, django_assert_num_queries, rout
         )
     with django_assert_num_queries(len(small)):
         assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("route", ["plan", "objective_add", "objective", "task_add", "task", "ebr"])
+def test_write_query_counts_do_not_grow(book, api_for, route) -> None:  # type: ignore[no-untyped-def]
+    """Each write answers with the same number of queries whatever the plan and the book hold."""
+    plan = SuccessPlanFactory(account=book.account, status="active")
+    objective = ObjectiveFactory(plan=plan)
+    task = PlanTaskFactory(objective=objective)
+    ebr = EbrFactory(account=book.account, status="scheduled")
+    client = api_for(book.manager)
+    counter = iter(range(1000))
+
+    def hit() -> int:
+        n = next(counter)
+        method, path, body = {
+            "plan": ("patch", f"/api/v1/success/plans/{plan.pk}", {"highlights": f"H{n}"}),
+            "objective_add": ("post", f"/api/v1/success/plans/{plan.pk}/objectives", {"name": f"O{n}"}),
+            "objective": ("patch", f"/api/v1/success/objectives/{objective.pk}", {"name": f"O{n}"}),
+            "task_add": ("post", f"/api/v1/success/objectives/{objective.pk}/tasks", {"name": f"T{n}"}),
+            "task": ("patch", f"/api/v1/success/tasks/{task.pk}", {"progress": n % 100}),
+            "ebr": ("patch", f"/api/v1/success/ebrs/{ebr.pk}", {"outcome": f"Outcome {n}"}),
+        }[route]
+        with CaptureQueriesContext(connection) as queries:
+            response = getattr(client, method)(path, body, content_type="application/json")
+        assert response.status_code in (200, 201), response.content[:300]
+        return len(queries)
+
+    hit()
+    small = hit()
+    _grow(book, 3)
+    for _ in range(3):
+        PlanTaskFactory(objective=ObjectiveFactory(plan=plan))
+        PlanTaskFactory(objective=objective)
+    # Not more (a first write may recolor the plan and raise or close its task once; later ones do not).
+    assert hit() <= small

@@ -279,3 +279,36 @@ def test_settings_page_saves_a_version_and_refuses_bad_input(book, client_for, p
     services.success_recompute_all()
     plan.refresh_from_db()
     assert plan.color == "yellow" and plan.color_settings_version == 1
+
+
+@pytest.mark.parametrize("route", ["objective", "task", "objective_add", "task_add"])
+def test_write_query_counts_do_not_grow(book, client_for, plan, route) -> None:  # type: ignore[no-untyped-def]
+    """The plan page's htmx writes (edit an objective or a task, add either) run the same number of queries whatever
+    the plan holds: the fragment they answer with does not read the plan's other objectives and tasks row by row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(book.tam)
+    objective = plan.objectives.get()
+    task = objective.tasks.get()
+    counter = iter(range(1000))
+
+    def hit() -> int:
+        n = next(counter)
+        path, data = {
+            "objective": (f"/success/objectives/{objective.pk}/", {"name": f"Adopt CI {n}", "status": "in_progress"}),
+            "task": (f"/success/tasks/{task.pk}/", {"progress": str(n % 100)}),
+            "objective_add": (f"/success/plans/{plan.pk}/objectives/", {"name": f"Objective {n}"}),
+            "task_add": (f"/success/objectives/{objective.pk}/tasks/", {"name": f"Task {n}"}),
+        }[route]
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(path, data, HTTP_HX_REQUEST="true")
+        assert response.status_code in (200, 201, 302), response.content[:300]
+        return len(queries)
+
+    hit()
+    small = hit()
+    for _ in range(4):
+        ObjectiveFactory(plan=plan)
+        PlanTaskFactory(objective=objective)
+    assert hit() == small
