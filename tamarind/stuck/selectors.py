@@ -232,9 +232,13 @@ class StuckMetrics:
     unresolved: int
 
     @property
+    def decided(self) -> int:
+        """Cases past their 30 days, or unstuck already: the share's denominator."""
+        return self.opened - self.pending
+
+    @property
     def share(self) -> float | None:
-        decided = self.opened - self.pending
-        return self.unstuck / decided if decided else None
+        return self.unstuck / self.decided if self.decided else None
 
 
 def metrics(*, user: User, now: dt.datetime, days: int = 90) -> StuckMetrics:
