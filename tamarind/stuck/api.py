@@ -7,7 +7,7 @@ The same access as the pages: the queue for TAMs, managers, directors and admins
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -18,6 +18,8 @@ from tamarind.core.schemas import AccountRef, Id, InputSchema, PageQuery, Person
 from tamarind.people.models import User
 from tamarind.stuck import selectors, services
 from tamarind.stuck.models import CaseStatus, Outcome, StuckCase, StuckRule
+
+assert set(Outcome.values) == {"unstuck", "handed_over", "no_response", "not_stuck"}, "StuckResolveIn.outcome"
 
 router = Router(tags=["Stuck customers"])
 
@@ -95,7 +97,7 @@ class StuckOutreachIn(InputSchema):
 
 
 class StuckResolveIn(InputSchema):
-    outcome: Outcome
+    outcome: Literal["unstuck", "handed_over", "no_response", "not_stuck"]
     notes: Annotated[str, Field(max_length=5000)] = ""
 
 
@@ -178,7 +180,7 @@ def stuck_case_outreach(request: HttpRequest, case_id: Id, payload: StuckOutreac
 def stuck_case_resolve(request: HttpRequest, case_id: Id, payload: StuckResolveIn) -> StuckCase:
     user = _user(request)
     case = selectors.case_for_user(user, case_id, write=True)
-    services.stuck_case_resolve(actor=user, case=case, outcome=payload.outcome.value, notes=payload.notes, source="api")
+    services.stuck_case_resolve(actor=user, case=case, outcome=payload.outcome, notes=payload.notes, source="api")
     return selectors.case_for_user(user, case_id)
 
 
