@@ -40,6 +40,7 @@ OUTREACH_KINDS = (EntryKind.CALL, EntryKind.MEETING, EntryKind.EMAIL, EntryKind.
 NOTES_MAX = 5000
 # After a case is resolved the account gets no new case for this many days (the outcome stands for a while).
 REOPEN_AFTER_DAYS = 30
+TASK_DUE_DAYS = 7  # the claimer's task is due a week after claiming
 
 
 def _audit(actor: User | None, case: StuckCase, before: dict[str, Any] | None, source: str) -> None:
@@ -151,6 +152,39 @@ def stuck_sweep_job() -> dict[str, int]:
 # --- A pool TAM's work -----------------------------------------------------------------------------------------
 
 
+def _task_for(actor: User, case: StuckCase, *, source: str) -> None:
+    """The claimer's *Stuck customer* task (closing a previous claimer's): on their task list until resolved."""
+    from tamarind.actions.models import TaskType
+    from tamarind.actions.services import task_raise, task_resolve_many
+
+    reason = f"stuck-case-{case.pk}"
+    task_resolve_many(
+        account_ids=[case.account_id], type=TaskType.STUCK_CUSTOMER, reason=reason, actor=actor, source=source
+    )
+    task_raise(
+        type=TaskType.STUCK_CUSTOMER,
+        account=case.account,
+        owner=actor,
+        reason=reason,
+        why={"case": case.pk, "reasons": [r.get("why", "") for r in case.reasons if isinstance(r, dict)]},
+        due_on=timezone.localdate() + dt.timedelta(days=TASK_DUE_DAYS),
+        source=source,
+    )
+
+
+def _close_task(actor: User, case: StuckCase, *, source: str) -> None:
+    from tamarind.actions.models import TaskType
+    from tamarind.actions.services import task_resolve_many
+
+    task_resolve_many(
+        account_ids=[case.account_id],
+        type=TaskType.STUCK_CUSTOMER,
+        reason=f"stuck-case-{case.pk}",
+        actor=actor,
+        source=source,
+    )
+
+
 def _check(actor: User, case: StuckCase) -> None:
     if not policy.can_work_stuck_case(actor, case):
         raise PermissionDenied("Only the pool's TAMs, its manager, the region's manager and admins work this case.")
@@ -173,6 +207,7 @@ def stuck_case_claim(*, actor: User, case: StuckCase, source: str = "web") -> St
     case.updated_at = now
     case.save(update_fields=["status", "claimed_by", "claimed_at", "updated_at"])
     _audit(actor, case, before, source)
+    _task_for(actor, case, source=source)
     return case
 
 
@@ -222,6 +257,8 @@ def stuck_case_log_outreach(
     case.updated_at = now
     case.save(update_fields=fields)
     _audit(actor, case, before, source)
+    if "claimed_by" in fields:
+        _task_for(actor, case, source=source)
     return entry
 
 
@@ -267,6 +304,7 @@ def stuck_case_resolve(
         ]
     )
     _audit(actor, case, before, source)
+    _close_task(actor, case, source=source)
     return case
 
 

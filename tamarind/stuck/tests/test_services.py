@@ -159,6 +159,18 @@ def test_claim_outreach_resolve_are_audited(book: Any) -> None:
         services.stuck_case_claim(actor=book.tam, case=case)
 
 
+def test_claim_raises_the_claimers_task_and_resolve_closes_it(book: Any) -> None:
+    from tamarind.actions.models import Task, TaskType
+
+    case = case_of(pooled(book), pool_of(book))
+    services.stuck_case_claim(actor=book.tam, case=case)
+    services.stuck_case_claim(actor=book.manager, case=case)  # takes it over: the TAM's task closes
+    tasks = Task.objects.filter(type=TaskType.STUCK_CUSTOMER, account=case.account)
+    assert [(t.owner_id, t.status) for t in tasks.filter(status="open")] == [(book.manager.pk, "open")]
+    services.stuck_case_resolve(actor=book.manager, case=case, outcome="not_stuck")
+    assert not tasks.filter(status="open").exists()
+
+
 def test_outreach_on_an_open_case_claims_it(book: Any) -> None:
     case = case_of(pooled(book), pool_of(book))
     services.stuck_case_log_outreach(actor=book.tam, case=case, kind="call", title="Check-in")

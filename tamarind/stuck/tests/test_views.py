@@ -138,7 +138,8 @@ def test_api_list_detail_and_writes_audited(book: Any) -> None:
         content_type="application/json",
     )
     assert r.status_code == 200 and r.json()["outcome"] == "handed_over"
-    assert AuditEvent.objects.count() - before == 4  # claim, timeline entry, outreach count, resolve
+    # claim, its task, timeline entry, outreach count, resolve, the task closed
+    assert AuditEvent.objects.count() - before == 6
     r = c.post(f"/api/v1/stuck/cases/{case.pk}/claim")
     assert r.status_code == 422
     rules = c.get("/api/v1/stuck/rules").json()
