@@ -14,6 +14,7 @@ from django.utils import timezone
 from tamarind import policy
 from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record, audit_record_many, build_event, snapshot
+from tamarind.core.bulk import chunks
 from tamarind.core.errors import ValidationFailed
 from tamarind.people.models import User
 from tamarind.stuck import rules, selectors
@@ -40,6 +41,7 @@ OUTREACH_KINDS = (EntryKind.CALL, EntryKind.MEETING, EntryKind.EMAIL, EntryKind.
 NOTES_MAX = 5000
 # After a case is resolved the account gets no new case for this many days (the outcome stands for a while).
 REOPEN_AFTER_DAYS = 30
+SWEEP_BATCH = 2000  # accounts per batch of the sweep's queries (the database's bound-parameter limits)
 TASK_DUE_DAYS = 7  # the claimer's task is due a week after claiming
 
 
@@ -67,12 +69,13 @@ def stuck_sweep(*, today: dt.date | None = None, now: dt.datetime | None = None)
     today = today or timezone.localdate(now)
     specs = selectors.enabled_rules()
     pooled = selectors.pooled_accounts()
-    facts = selectors.stuck_facts(list(pooled), now=now)
-    fired = {pk: rules.evaluate(f, specs, today=today) for pk, f in facts.items()}
-    cases = {
-        c.account_id: c
-        for c in StuckCase.objects.filter(account_id__in=list(pooled)).order_by("account_id", "opened_at", "id")
-    }  # the newest case per account (rows come oldest first)
+    fired: dict[int, list[dict[str, str]]] = {}
+    cases: dict[int, StuckCase] = {}  # the newest case per account (rows come oldest first)
+    for chunk in chunks(sorted(pooled), SWEEP_BATCH):  # a fixed number of queries per batch of accounts
+        for pk, f in selectors.stuck_facts(list(chunk), now=now).items():
+            fired[pk] = rules.evaluate(f, specs, today=today)
+        for c in StuckCase.objects.filter(account_id__in=list(chunk)).order_by("account_id", "opened_at", "id"):
+            cases[c.account_id] = c
     events = []
     opened = refreshed = unstuck = relapsed = 0
     to_create: list[StuckCase] = []

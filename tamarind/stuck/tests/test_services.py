@@ -226,3 +226,12 @@ def test_metrics_unstuck_within_30_days(book: Any) -> None:
     m = selectors.metrics(user=book.admin, now=now, days=90)
     assert (m.opened, m.unstuck, m.pending) == (4, 1, 1)
     assert m.share == pytest.approx(1 / 3)
+
+
+def test_sweep_in_batches_sees_every_account(book: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(services, "SWEEP_BATCH", 2)
+    pool_of(book)
+    made = {pooled(book).pk for _ in range(5)}
+    assert services.stuck_sweep()["opened"] == 5
+    assert set(StuckCase.objects.values_list("account_id", flat=True)) == made
+    assert services.stuck_sweep()["opened"] == 0
