@@ -1,5 +1,5 @@
 """Demo stuck customers: the daily sweep run over the demo's pooled accounts (so every case says why, from the
-demo's own data), then a few cases worked through the services: one claimed with an outreach logged, one resolved
+demo's own data), then a few cases worked through the services: one claimed with an outreach (an email) logged, one resolved
 as unstuck (its clock moved back so it got unstuck within 30 days of opening: a demo-only timestamp adjustment, not
 audited, as the Service Desk demo does), one resolved without a response; the rest stay open in the queue."""
 
@@ -29,7 +29,7 @@ def seed_stuck_demo(*, pool: Pool | None) -> dict[str, int]:
         services.stuck_case_log_outreach(
             actor=tam,
             case=case,
-            kind="call" if i != 2 else "email",
+            kind="email" if i != 2 else "note",  # not a call: a call rescores health (the demo may run without)
             title="Stuck-customer check-in",
             notes="Walked through what is blocking them; offered the onboarding webinar.",
             source="demo",
