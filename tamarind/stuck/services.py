@@ -197,7 +197,7 @@ def _check(actor: User, case: StuckCase) -> None:
 def stuck_case_claim(*, actor: User, case: StuckCase, source: str = "web") -> StuckCase:
     """Take an open case (or take over a claimed one); a resolved case cannot be claimed (422)."""
     _check(actor, case)
-    case = StuckCase.objects.select_for_update().select_related("account", "pool").get(pk=case.pk)
+    case = StuckCase.objects.select_for_update(of=("self",)).select_related("account", "pool").get(pk=case.pk)
     if case.status == CaseStatus.RESOLVED:
         raise ValidationFailed({"status": ["This case is resolved; it cannot be claimed."]})
     if case.status == CaseStatus.CLAIMED and case.claimed_by_id == actor.pk:
@@ -230,7 +230,7 @@ def stuck_case_log_outreach(
     from tamarind.timeline.services import timeline_entry_write
 
     _check(actor, case)
-    case = StuckCase.objects.select_for_update().select_related("account", "pool").get(pk=case.pk)
+    case = StuckCase.objects.select_for_update(of=("self",)).select_related("account", "pool").get(pk=case.pk)
     if case.status == CaseStatus.RESOLVED:
         raise ValidationFailed({"status": ["This case is resolved; log further contact on the account's timeline."]})
     if kind not in OUTREACH_KINDS:
@@ -271,7 +271,7 @@ def stuck_case_resolve(
 ) -> StuckCase:
     """Record the outcome and close the case. The sweep goes on stamping ``unstuck_at`` within its 30 days."""
     _check(actor, case)
-    case = StuckCase.objects.select_for_update().select_related("account", "pool").get(pk=case.pk)
+    case = StuckCase.objects.select_for_update(of=("self",)).select_related("account", "pool").get(pk=case.pk)
     if case.status == CaseStatus.RESOLVED:
         raise ValidationFailed({"status": ["This case is already resolved."]})
     if outcome not in Outcome.values:
