@@ -5,6 +5,7 @@ metric (how many cases got unstuck within 30 days of opening)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,8 @@ from tamarind.stuck.models import UNSTUCK_WITHIN_DAYS, CaseStatus, StuckCase, St
 from tamarind.timeline.models import TimelineEntry
 from tamarind.usage.models import SupportTicket
 
+logger = logging.getLogger(__name__)
+
 
 def enabled_rules() -> list[rules.RuleSpec]:
     return [r.spec() for r in StuckRule.objects.filter(enabled=True).order_by("position", "key")]
@@ -34,6 +37,7 @@ def all_rules() -> list[StuckRule]:
 def pooled_accounts() -> dict[int, int]:
     """Every pooled account -> the pool serving it: the first active pool (by name) of the account's engagement
     model whose criteria it meets (as ``servicedesk.services.pool_for_account`` decides). Two queries."""
+    from tamarind.assignment.rules import RuleError
     from tamarind.engagement.placement import ModelRule, matches, parse_criteria
     from tamarind.engagement.selectors import FACT_COLUMNS, fact_rows, facts_of_row
 
@@ -43,7 +47,11 @@ def pooled_accounts() -> dict[int, int]:
         return {}
     by_model: dict[str, list[tuple[int, ModelRule]]] = {}
     for p in pools:
-        crit = parse_criteria(p.criteria or {"match": "all", "conditions": []})
+        try:
+            crit = parse_criteria(p.criteria or {"match": "all", "conditions": []})
+        except RuleError:
+            logger.warning("Pool %s has invalid criteria; the stuck sweep skips it.", p.pk)
+            continue
         by_model.setdefault(p.engagement_model, []).append((p.pk, ModelRule(str(p.pk), None, crit)))
     out: dict[int, int] = {}
     for row in fact_rows(Q(engagement_model__in=sorted(by_model))):
