@@ -916,3 +916,49 @@ def can_edit_renewal_settings(user: User) -> bool:
 def can_view_retention(user: User) -> bool:
     """Retention is the managers', directors' and admins' figure (over the accounts they read)."""
     return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER)
+
+
+# --- Stuck customers (pooled triage) ----------------------------------------------------------------------------
+# A stuck case is read and worked (claimed, outreach logged, resolved) by the TAMs of its pool, the pool's manager,
+# the manager of the account's region and admins; directors read every case (writes: 403). SAL/AE and SA have no
+# stuck queue (403); a TAM or manager outside the case's pool and region gets 404 for it.
+
+
+def stuck_case_scope(user: User) -> Q | None:
+    """A filter on StuckCase for the cases ``user`` may read; ``None`` means every case."""
+    if not _active(user):
+        return Q(pk__in=[])
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return None
+    if user.role == Role.MANAGER:
+        rid = managed_region_id(user)
+        own = Q(pool__manager_id=user.pk)
+        return own | Q(account__region_id=rid) if rid is not None else own
+    if user.role == Role.TAM:
+        return Q(pool__members__tam_id=user.pk)
+    return Q(pk__in=[])
+
+
+def can_view_stuck(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.TAM)
+
+
+def can_work_stuck_case(user: User, case: object) -> bool:
+    """Claim, log outreach on, resolve: the pool's TAMs and manager, the region's manager, admins. Needs
+    ``case.pool_member_ids`` (the selectors set it) or reads the pool's members."""
+    if not _active(user):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    if user.role not in (Role.MANAGER, Role.TAM):
+        return False
+    account = case.account  # type: ignore[attr-defined]
+    if user.role == Role.MANAGER and account.region_id == managed_region_id(user):
+        return True
+    pool = case.pool  # type: ignore[attr-defined]
+    if pool is None:
+        return False
+    member_ids = getattr(case, "pool_member_ids", None)
+    if member_ids is None:
+        member_ids = set(pool.members.values_list("tam_id", flat=True))
+    return _in_pool(user, pool.pk, member_ids, pool.manager_id)

@@ -554,7 +554,10 @@ def build_demo(
     seed_engagement_demo(actor=cast.admin, seed=seed, today=today)
     region = sorted(cast.managers)[0] if cast.managers else ""
     if region:
-        seed_servicedesk_demo(manager=cast.managers[region], tams=cast.tams.get(region, []))
+        pool = seed_servicedesk_demo(manager=cast.managers[region], tams=cast.tams.get(region, []))
+        from tamarind.stuck.demo import seed_stuck_demo
+
+        seed_stuck_demo(pool=pool)
     from tamarind.reviews.demo import seed_reviews_story
 
     seed_reviews_story(seed=seed, today=today)

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "tamarind.reviews",
     "tamarind.engagement",
     "tamarind.servicedesk",
+    "tamarind.stuck",
     "tamarind.renewals",
 ]
 

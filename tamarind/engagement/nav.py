@@ -15,4 +15,6 @@ def nav_groups(user: User, item: Callable[[str, str], dict[str, Any]]) -> list[d
         items += [item("Capacity", "engagement:capacity"), item("Compare iterations", "engagement:compare")]
     if policy.can_view_servicedesk(user):
         items.append(item("Service Desk", "servicedesk:queue"))
+    if policy.can_view_stuck(user):
+        items.append(item("Stuck customers", "stuck:queue"))
     return [{"label": "Engagement", "items": items}]
