@@ -227,8 +227,12 @@ def unmatched(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def link(request: HttpRequest, token: str) -> HttpResponse:
     """The request link: the account's name and its requests' threads, a form for a new request, a reply, and the
-    rating of a closed request. A revoked or unknown token is a plain 404."""
-    grant = selectors.link_account(token)
+    rating of a closed request. A revoked or unknown token answers 404 with a page of its own that says the link no
+    longer works (and nothing about whose it was), not the product's page for signed-in people."""
+    try:
+        grant = selectors.link_account(token)
+    except Http404:
+        return render(request, "servicedesk/link_refused.html", status=404)
     error = ""
     if request.method == "POST":
         action = request.POST.get("action", "new")

@@ -78,6 +78,13 @@ def test_the_request_link_as_the_customer_uses_it(book, desk, client_for) -> Non
     services.request_update(actor=book.tam, request=req, changes={"status": "closed"})
     assert customer.post(path, {"action": "rate", "request": req.pk, "rating": "5"}).status_code == 303
     assert client_for(book.tam).post(f"/servicedesk/accounts/{account.pk}/", {"action": "revoke"}).status_code == 302
+    gone = customer.get(path)
+    assert gone.status_code == 404 and b"This request link no longer works" in gone.content
+    assert b"Small Co" not in gone.content and b"Stuck" not in gone.content
+    assert (
+        customer.post(path, {"action": "new", "email": "a@b.example", "subject": "s", "body": "b"}).status_code == 404
+    )
+    assert b"no longer works" in customer.get("/desk/unknown-token/").content
     assert customer.get(path).status_code == 404
     assert customer.get("/desk/not-a-token/").status_code == 404
 
