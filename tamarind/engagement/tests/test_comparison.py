@@ -227,3 +227,24 @@ def test_a_clear_difference_is_not_within_the_noise() -> None:
     assert not d.within_noise and d.verdict == "Higher"
     assert stats.difference([], [1.0]).verdict == "Not enough data to compare."
     assert stats.mean([]).value is None and stats.share(0, 0).value is None
+
+
+def test_large_groups_take_the_normal_interval_and_it_covers_too() -> None:
+    """From ``stats.LARGE`` values a mean and a difference take the normal interval (no resampling): 200 simulated
+    pairs of skewed groups (exponential days, 600 and 700 values) cover the true difference about 95% of the time,
+    and the interval agrees with the bootstrap's on the same data."""
+    rng = np.random.default_rng(5)
+    runs, hits = 200, 0
+    for _ in range(runs):
+        a, b = rng.exponential(20, 600), rng.exponential(23, 700)
+        d = stats.difference(list(a), list(b))
+        assert d.has_interval
+        hits += d.low <= 3 <= d.high  # type: ignore[operator]
+    assert 0.89 <= hits / runs <= 0.99
+    data = list(rng.exponential(20, stats.LARGE))
+    normal = stats.mean(data)
+    boot = stats.mean(data[: stats.LARGE - 1])  # one value fewer: the bootstrap
+    assert normal.low == pytest.approx(boot.low, rel=0.05) and normal.high == pytest.approx(boot.high, rel=0.05)
+    # One value on a side: a difference but no interval, and the verdict says so.
+    lone = stats.difference([1.0], [2.0, 3.0])
+    assert lone.value == pytest.approx(1.5) and not lone.has_interval and "Too few" in lone.verdict
