@@ -327,8 +327,10 @@ def _fill(
             per_tam.setdefault(m.tam_id, []).append(m.arr)
     v["accounts_per_tam"] = [float(len(a)) for a in per_tam.values()]
     v["arr_per_tam"] = [float(sum(a, Decimal(0))) for a in per_tam.values()]
+    it_id = it.pk  # read once: a model's pk is a property, and this runs per account
     for name, (slot, data) in slots.items():
-        measured = [data[(it.pk, m.account_id)] for m in group.members if (it.pk, m.account_id) in data]
+        keys = [(it_id, m.account_id) for m in group.members]
+        measured = [data[k] for k in keys if k in data]
         if slot.kind == "ratio":
             group.pairs[name] = measured
         else:
@@ -354,8 +356,11 @@ def compare(iterations: Sequence[Iteration]) -> Comparison:
     stale_days = _staleness_days()
     slots = {name: (slot, slot.load(its)) for name, slot in available_slots().items()}
     groups: list[Group] = []
+    by_iteration: dict[int, list[Member]] = {}
+    for m in members:
+        by_iteration.setdefault(m.iteration_id, []).append(m)
     for it in its:
-        mine = [m for m in members if m.iteration_id == it.pk]
+        mine = by_iteration.get(it.pk, [])
         keys = sorted({m.model_key for m in mine}, key=lambda k: names.get(k, k))
         groups.append(Group(it, "", f"{it.name}: every model", mine))
         for key in keys:
