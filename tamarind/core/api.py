@@ -175,6 +175,7 @@ def build_api() -> NinjaAPI:
     from tamarind.renewals.api import router as renewals_router
     from tamarind.reviews.api import router as reviews_router
     from tamarind.scheduler.api import router as scheduler_router
+    from tamarind.servicedesk.api import router as servicedesk_router
     from tamarind.success.api import router as success_router
     from tamarind.timeline.api import router as timeline_router
     from tamarind.triage.api import router as triage_router
@@ -197,6 +198,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/reviews", reviews_router)
     api.add_router("/engagement", engagement_router)
     api.add_router("/renewals", renewals_router)
+    api.add_router("/servicedesk", servicedesk_router)
 
     # Mounted last, so it only sees paths no other route matched.
     fallback = Router()
