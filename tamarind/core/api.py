@@ -156,7 +156,14 @@ def build_api() -> NinjaAPI:
             return api.create_response(request, {"detail": "Not found: there is no such id."}, status=404)
         messages = []
         for err in exc.errors:
-            loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query"))
+            # Drop where the value was sent (``body`` / ``query``) and the body parameter's name (``payload``), but
+            # not a field of that name further on (a message's ``body``): the detail must name it.
+            parts = list(err.get("loc", []))
+            if parts[:1] in (["body"], ["query"]):
+                parts = parts[1:]
+            if parts[:1] == ["payload"]:
+                parts = parts[1:]
+            loc = ".".join(str(p) for p in parts)
             messages.append(f"{loc}: {err.get('msg', 'invalid')}" if loc else str(err.get("msg", "invalid")))
         return api.create_response(
             request, {"detail": "; ".join(messages) or "Invalid input.", "errors": exc.errors}, status=422
