@@ -156,7 +156,14 @@ def build_api() -> NinjaAPI:
             return api.create_response(request, {"detail": "Not found: there is no such id."}, status=404)
         messages = []
         for err in exc.errors:
-            loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query"))
+            # Drop where the value was sent (``body`` / ``query``) and the body parameter's name (``payload``), but
+            # not a field of that name further on (a message's ``body``): the detail must name it.
+            parts = list(err.get("loc", []))
+            if parts[:1] in (["body"], ["query"]):
+                parts = parts[1:]
+            if parts[:1] == ["payload"]:
+                parts = parts[1:]
+            loc = ".".join(str(p) for p in parts)
             messages.append(f"{loc}: {err.get('msg', 'invalid')}" if loc else str(err.get("msg", "invalid")))
         return api.create_response(
             request, {"detail": "; ".join(messages) or "Invalid input.", "errors": exc.errors}, status=422
@@ -175,6 +182,7 @@ def build_api() -> NinjaAPI:
     from tamarind.renewals.api import router as renewals_router
     from tamarind.reviews.api import router as reviews_router
     from tamarind.scheduler.api import router as scheduler_router
+    from tamarind.servicedesk.api import router as servicedesk_router
     from tamarind.stuck.api import router as stuck_router
     from tamarind.success.api import router as success_router
     from tamarind.timeline.api import router as timeline_router
@@ -199,6 +207,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/engagement", engagement_router)
     api.add_router("/renewals", renewals_router)
     api.add_router("/stuck", stuck_router)
+    api.add_router("/servicedesk", servicedesk_router)
 
     # Mounted last, so it only sees paths no other route matched.
     fallback = Router()

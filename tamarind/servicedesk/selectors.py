@@ -36,10 +36,17 @@ def _member_ids(requests: list[ServiceRequest]) -> None:
         r.pool_member_ids = ids[r.pool_id]  # type: ignore[attr-defined]
 
 
-def queue(
-    *, user: User, status: str = "", overdue_only: bool = False, now: dt.datetime, limit: int = 500
-) -> list[ServiceRequest]:
-    """The requests ``user`` may read: open ones first by due time, then closed, newest first."""
+def queue_queryset(
+    *,
+    user: User,
+    status: str = "",
+    overdue_only: bool = False,
+    now: dt.datetime,
+    pool_id: int | None = None,
+    assignee_id: int | None = None,
+    account_id: int | None = None,
+) -> QuerySet[ServiceRequest]:
+    """The requests ``user`` may read, filtered: open ones first by due time, then closed, newest first."""
     qs = ServiceRequest.objects.select_related("pool", "account", "assignee")
     scope = policy.servicedesk_request_scope(user)
     if scope is not None:
@@ -50,10 +57,27 @@ def queue(
         qs = qs.filter(first_responded_at__isnull=True, first_response_due_at__lt=now).exclude(
             status=RequestStatus.CLOSED
         )
-    rows = list(qs.order_by(F("closed_at").desc(nulls_first=True), "first_response_due_at", "-id")[:limit])
-    for r in rows:
+    if pool_id is not None:
+        qs = qs.filter(pool_id=pool_id)
+    if assignee_id is not None:
+        qs = qs.filter(assignee_id=assignee_id)
+    if account_id is not None:
+        qs = qs.filter(account_id=account_id)
+    return qs.order_by(F("closed_at").desc(nulls_first=True), "first_response_due_at", "-id")
+
+
+def mark_overdue(requests: list[ServiceRequest], now: dt.datetime) -> list[ServiceRequest]:
+    for r in requests:
         r.overdue = r.is_overdue(now)  # type: ignore[attr-defined]
-    return rows
+    return requests
+
+
+def queue(
+    *, user: User, status: str = "", overdue_only: bool = False, now: dt.datetime, limit: int = 500
+) -> list[ServiceRequest]:
+    """The requests ``user`` may read: open ones first by due time, then closed, newest first."""
+    qs = queue_queryset(user=user, status=status, overdue_only=overdue_only, now=now)
+    return mark_overdue(list(qs[:limit]), now)
 
 
 def request_for_user(user: User, request_id: int | str, *, write: bool = False) -> ServiceRequest:
@@ -102,14 +126,55 @@ def link_requests(link: RequestLink) -> list[ServiceRequest]:
     )
 
 
+def live_link(account_id: int) -> RequestLink | None:
+    """The account's live request link (its token is never shown again), or None."""
+    return (
+        RequestLink.objects.select_related("created_by").filter(account_id=account_id, revoked_at__isnull=True).first()
+    )
+
+
 def pools() -> QuerySet[Pool]:
     return Pool.objects.select_related("manager").prefetch_related(
         Prefetch("members", queryset=PoolMember.objects.select_related("tam").order_by("tam__full_name"))
     )
 
 
+def pool_for_user(user: User, pool_id: int | str) -> Pool:
+    """The one permission-gated fetch of a pool, with its manager and members: every desk user reads every pool
+    (as the pools page shows them); others 403; an unknown id 404. Changing a member is the service's check."""
+    if not policy.can_view_servicedesk(user):
+        raise PermissionDenied("The Service Desk is for TAMs, managers, directors and admins.")
+    try:
+        pk = int(pool_id)
+    except (TypeError, ValueError):
+        raise Http404("No such pool.") from None
+    pool = pools().filter(pk=pk).first()
+    if pool is None:
+        raise Http404("No such pool.")
+    return pool
+
+
+def unmatched_queryset() -> QuerySet[InboundEmail]:
+    """Kept-aside email (unknown senders), newest first."""
+    return InboundEmail.objects.filter(status=InboundStatus.UNMATCHED).order_by("-received_at", "-id")
+
+
 def unmatched_email(*, limit: int = 200) -> list[InboundEmail]:
-    return list(InboundEmail.objects.filter(status=InboundStatus.UNMATCHED).order_by("-received_at")[:limit])
+    return list(unmatched_queryset()[:limit])
+
+
+def inbound_for_user(user: User, inbound_id: int | str) -> InboundEmail:
+    """The one permission-gated fetch of an inbound email: admins only (403 for others), 404 for an unknown id."""
+    if not policy.can_manage_pools(user):
+        raise PermissionDenied("Admins match kept-aside email.")
+    try:
+        pk = int(inbound_id)
+    except (TypeError, ValueError):
+        raise Http404("No such email.") from None
+    inbound = InboundEmail.objects.filter(pk=pk).first()
+    if inbound is None:
+        raise Http404("No such email.")
+    return inbound
 
 
 @dataclass

@@ -82,6 +82,7 @@ def probe_rows(book: Any) -> dict[str, int]:
     job = PeriodicJob.objects.order_by("pk").first()
     run = JobRun.objects.create(job=job, scheduled_for=timezone.now()) if job else None
     rules = RuleSetVersion.objects.order_by("-version").first()
+    desk = _service_desk_rows(book)
     rows = {
         "account_id": book.account.pk,
         "person_id": book.tam.pk,
@@ -93,6 +94,7 @@ def probe_rows(book: Any) -> dict[str, int]:
         "step_id": step.pk,
         "escalation_id": escalation.pk,
         "imports:job_id": import_job.pk,
+        **desk,
     }
     if onboarding is not None:
         rows["onboarding_id"] = onboarding.pk
@@ -102,6 +104,31 @@ def probe_rows(book: Any) -> dict[str, int]:
     if rules is not None:
         rows["version"] = rules.version
     return rows
+
+
+def _service_desk_rows(book: Any) -> dict[str, int]:
+    """A pool (managed by ``book.manager``, with ``book.tam``), a pooled account of region east with a request,
+    and an email kept aside."""
+    from decimal import Decimal
+
+    from tamarind.servicedesk import services
+    from tamarind.servicedesk.models import Pool, PoolMember
+    from tamarind.testing.factories import AccountFactory
+
+    pool = Pool.objects.create(name="Probe pool", manager=book.manager)
+    PoolMember.objects.create(pool=pool, tam=book.tam)
+    account = AccountFactory(name="Probe pooled", region=book.east, arr=Decimal("30000"), engagement_model="pooled")
+    req = services.request_create(
+        actor=None, account=account, subject="Probe", body="Probe", channel="link", requester_email="p@probe.example"
+    )
+    inbound = services.inbound_email_receive(b"From: eve@probe.example\r\nSubject: Probe\r\n\r\nHello\r\n")
+    return {
+        "pool_id": pool.pk,
+        "request_id": req.pk,
+        "inbound_id": inbound.pk,
+        "servicedesk:account_id": account.pk,
+        "servicedesk:person_id": book.tam.pk,
+    }
 
 
 def row_ids_for(op: ApiOperation, rows: dict[str, int]) -> dict[str, int]:

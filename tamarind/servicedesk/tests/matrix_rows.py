@@ -3,7 +3,7 @@
 The target is a pool managed by ``book.manager`` with ``book.tam`` in it, a pooled account of region east and a
 request of it. The queue is for TAMs, managers, directors and admins (each sees their pools' requests); a request
 is read by its pool's TAMs and manager, directors and admins (others: 404) and worked by the pool's people and
-admins (directors: 403). The request link needs no sign-in.
+admins (directors: 403). The request link needs no sign-in. The API routes follow the pages (anonymous: 401).
 """
 
 from __future__ import annotations
@@ -27,7 +27,14 @@ def desk(book: Any, t: dict[str, Any]) -> dict[str, Any]:
         from django.utils import timezone
 
         from tamarind.servicedesk import services
-        from tamarind.servicedesk.models import Pool, PoolMember, RequestLink, RequestMessage, ServiceRequest
+        from tamarind.servicedesk.models import (
+            InboundEmail,
+            Pool,
+            PoolMember,
+            RequestLink,
+            RequestMessage,
+            ServiceRequest,
+        )
         from tamarind.testing.factories import AccountFactory
 
         # Made directly (no audit events), so a denied write's "wrote nothing" check sees only its own effects.
@@ -47,7 +54,10 @@ def desk(book: Any, t: dict[str, Any]) -> dict[str, Any]:
         RequestMessage.objects.create(request=req, body="Body")
         raw = "matrix-token"
         RequestLink.objects.create(account=account, token_hash=services.token_hash(raw))
-        t["desk"] = {"pool": pool, "account": account, "request": req, "token": raw}
+        inbound = InboundEmail.objects.create(
+            from_email="eve@matrix.example", subject="Hello", body="Hi", raw="Hi", status="unmatched"
+        )
+        t["desk"] = {"pool": pool, "account": account, "request": req, "token": raw, "inbound": inbound}
     return dict(t["desk"])
 
 
@@ -139,5 +149,99 @@ ROWS: list[Row] = [
         {role: 303 for role in NO_SIGN_IN},
         data=lambda b, t: {"action": "new", "email": "ann@small.example", "subject": "Matrix", "body": "x"},
         json=False,
+    ),
+]
+
+API = "/api/v1/servicedesk"
+API_DESK = only(DESK, 403, anonymous=401)
+API_READ_REQUEST = {**READ_REQUEST, "anonymous": 401}
+
+
+def api_work_request(ok: int) -> dict[str, int]:
+    return only({"admin": ok, "director": 403, "manager": ok, "tam": ok, "sal": 403, "sa": 403}, 404, anonymous=401)
+
+
+def api_account_desk(ok: int) -> dict[str, int]:
+    """An account's desk: its pool's people and admins; readers of the account 403; outsiders 404."""
+    return only({"admin": ok, "manager": ok, "tam": ok, "other_manager": 404, "other_tam": 404}, 403, anonymous=401)
+
+
+ROWS += [
+    Row("api:servicedesk_pool_list", "get", lambda b, t: f"{API}/pools", API_DESK, api=True),
+    Row("api:servicedesk_pool_detail", "get", lambda b, t: f"{API}/pools/{desk(b, t)['pool'].pk}", API_DESK, api=True),
+    Row(
+        "api:servicedesk_member_set",
+        "put",
+        lambda b, t: f"{API}/pools/{desk(b, t)['pool'].pk}/members/{b.tam.pk}",
+        only({"admin": 200, "manager": 200, "tam": 200}, 403, anonymous=401),
+        api=True,
+        data=lambda b, t: {"available": False, "away_until": None},
+    ),
+    Row("api:servicedesk_request_list", "get", lambda b, t: f"{API}/requests", API_DESK, api=True),
+    Row(
+        "api:servicedesk_request_create",
+        "post",
+        lambda b, t: f"{API}/requests",
+        only(
+            {"admin": 201, "manager": 201, "tam": 201, "other_manager": 404, "other_tam": 404},
+            403,
+            anonymous=401,
+        ),
+        api=True,
+        data=lambda b, t: {"account_id": desk(b, t)["account"].pk, "subject": "Matrix", "body": "x"},
+    ),
+    Row(
+        "api:servicedesk_request_detail",
+        "get",
+        lambda b, t: f"{API}/requests/{desk(b, t)['request'].pk}",
+        API_READ_REQUEST,
+        api=True,
+    ),
+    Row(
+        "api:servicedesk_request_update",
+        "patch",
+        lambda b, t: f"{API}/requests/{desk(b, t)['request'].pk}",
+        api_work_request(200),
+        api=True,
+        data=lambda b, t: {"status": "in_progress"},
+    ),
+    Row(
+        "api:servicedesk_request_reply",
+        "post",
+        lambda b, t: f"{API}/requests/{desk(b, t)['request'].pk}/reply",
+        api_work_request(201),
+        api=True,
+        data=lambda b, t: {"body": "Matrix answer"},
+    ),
+    Row("api:servicedesk_metrics", "get", lambda b, t: f"{API}/metrics", API_DESK, api=True),
+    Row("api:servicedesk_inbound_list", "get", lambda b, t: f"{API}/inbound", only({"admin": 200}, 403, 401), api=True),
+    Row(
+        "api:servicedesk_inbound_match",
+        "post",
+        lambda b, t: f"{API}/inbound/{desk(b, t)['inbound'].pk}/match",
+        only({"admin": 201}, 403, anonymous=401),
+        api=True,
+        data=lambda b, t: {"account_id": desk(b, t)["account"].pk},
+    ),
+    Row(
+        "api:servicedesk_account_detail",
+        "get",
+        lambda b, t: f"{API}/accounts/{desk(b, t)['account'].pk}",
+        api_account_desk(200),
+        api=True,
+    ),
+    Row(
+        "api:servicedesk_link_create",
+        "post",
+        lambda b, t: f"{API}/accounts/{desk(b, t)['account'].pk}/link",
+        api_account_desk(201),
+        api=True,
+    ),
+    Row(
+        "api:servicedesk_link_revoke",
+        "delete",
+        lambda b, t: f"{API}/accounts/{desk(b, t)['account'].pk}/link",
+        api_account_desk(200),
+        api=True,
     ),
 ]
