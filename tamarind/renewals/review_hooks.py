@@ -6,25 +6,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Case, IntegerField, Value, When
-from django.urls import reverse
-
 from tamarind.accounts.models import LifecycleStage
 from tamarind.renewals.models import Forecast, Renewal
 from tamarind.renewals.quarters import quarters_from
-from tamarind.renewals.selectors import renewal_settings
+from tamarind.renewals.selectors import forecast_rank, renewal_settings
 
 if TYPE_CHECKING:
     from tamarind.reviews.checklists import ChecklistContext, ItemDraft
 
-# The review walks the riskiest first: will churn, at risk, likely, then commit.
-RISK_RANK = Case(
-    When(forecast=Forecast.WILL_CHURN, then=Value(0)),
-    When(forecast=Forecast.AT_RISK, then=Value(1)),
-    When(forecast=Forecast.LIKELY, then=Value(2)),
-    default=Value(3),
-    output_field=IntegerField(),
-)
 QUARTERS = 3  # this fiscal quarter and the next two, as the renewal review's own section
 
 
@@ -32,7 +21,7 @@ def renewal_forecast(ctx: ChecklistContext) -> list[ItemDraft]:
     """The region's open renewals (a 1:1: the TAM's) dated from today to the end of the second fiscal quarter after
     this one, riskiest forecast first, each with its ARR, forecast, the reason given and the forecast it moved
     from. One query."""
-    from tamarind.reviews.checklists import ItemDraft
+    from tamarind.reviews.checklists import ItemDraft, _url
 
     conf = renewal_settings()
     quarters = quarters_from(ctx.today, QUARTERS, conf.fiscal_start_month)
@@ -44,8 +33,9 @@ def renewal_forecast(ctx: ChecklistContext) -> list[ItemDraft]:
     if ctx.tam is not None:
         qs = qs.filter(account__tam=ctx.tam)
     rows = (
-        qs.annotate(risk=RISK_RANK)
-        .order_by("risk", "renewal_date", "id")
+        # The review walks the riskiest first: will churn, at risk, likely, then commit (the page's order reversed).
+        qs.annotate(rank=forecast_rank())
+        .order_by("-rank", "renewal_date", "id")
         .values(
             "pk",
             "account_id",
@@ -60,14 +50,13 @@ def renewal_forecast(ctx: ChecklistContext) -> list[ItemDraft]:
         )
     )
     labels = dict(Forecast.choices)
-    link = reverse("renewals:detail", args=[987654321])
     return [
         ItemDraft(
             key=f"renewal_forecast:{r['pk']}:{r['forecast']}",
             label=f"{r['account__name']}: {labels.get(r['forecast'], r['forecast'])}, renews {r['renewal_date']:%Y-%m-%d}",
             account_id=r["account_id"],
             account_name=r["account__name"],
-            link=link.replace("987654321", str(r["pk"])),
+            link=_url("renewals:detail", r["pk"]),
             facts={
                 "arr": f"{r['arr']:,.0f}",
                 "renewal": str(r["renewal_date"]),
