@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "tamarind.servicedesk",
     "tamarind.stuck",
     "tamarind.renewals",
+    "tamarind.contacts",
+    "tamarind.surveys",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from tamarind.accounts.models import Account, LifecycleStage, ProductTier, Segment
+from tamarind.contacts.models import Contact, Persona
 from tamarind.people.models import Region, Role, User
 
 PASSWORD = "correct-horse-battery"
@@ -63,6 +64,24 @@ class AccountFactory(DjangoModelFactory):
     customer_since = dt.date(2025, 1, 15)
     next_renewal_date = dt.date(2027, 1, 15)
     lifecycle_stage = LifecycleStage.ADOPTION
+
+
+class ContactFactory(DjangoModelFactory):
+    """A contact at an account; ``personas=["admin"]`` gives it personas by key (seeded by migration)."""
+
+    class Meta:
+        model = Contact
+        skip_postgeneration_save = True
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Contact {n}")
+    email = factory.Sequence(lambda n: f"contact{n}@customer.example")
+    title = "Platform lead"
+
+    @factory.post_generation
+    def personas(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+        if create and extracted:
+            self.personas.set(Persona.objects.filter(key__in=extracted))
 
 
 def evaluated(*accounts: Account) -> None:
