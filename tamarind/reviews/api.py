@@ -160,10 +160,14 @@ class ReviewsTamFiguresOut(Schema):
 
 
 class ReviewsQuarterOut(Schema):
-    label: str
-    count: int
+    label: str = Field(description="FY27-Q1 (fiscal, once renewals are installed) or Q1 2027 (calendar).")
+    count: int = Field(description="Accounts whose next renewal date falls in the quarter.")
     arr: Decimal
     link: str
+    at_risk: Decimal | None = Field(None, description="ARR of the quarter's renewals forecast at risk or will churn.")
+    expected: Decimal | None = Field(None, description="ARR the quarter's renewals are expected to bring.")
+    renewals: int | None = Field(None, description="Renewals dated in the quarter.")
+    review_link: str = Field("", description="The quarter on the renewal review page.")
 
 
 class ReviewsDashboardOut(Schema):

@@ -297,31 +297,8 @@ def regional_dashboard(user: User, params: Any, *, today: dt.date) -> dict[str, 
     unassigned_qs = accounts.filter(tam__isnull=True, next_renewal_date__gte=today, next_renewal_date__lte=end90)
     unassigned = list(unassigned_qs.select_related("region").order_by("next_renewal_date", "id")[:25])
     unassigned_total = sum(r["renew90"] for r in rows if r["tam_id"] is None)
-    q0 = quarter_start(today)
-    quarter_bounds = [(add_quarters(q0, n), add_quarters(q0, n + 1) - dt.timedelta(days=1)) for n in range(4)]
-    by_q = accounts.filter(next_renewal_date__gte=quarter_bounds[0][0], next_renewal_date__lte=quarter_bounds[-1][1])
-    agg = by_q.aggregate(
-        **{
-            f"n{n}": Count("pk", filter=Q(next_renewal_date__gte=a, next_renewal_date__lte=b))
-            for n, (a, b) in enumerate(quarter_bounds)
-        },
-        **{
-            f"arr{n}": Sum("arr", filter=Q(next_renewal_date__gte=a, next_renewal_date__lte=b))
-            for n, (a, b) in enumerate(quarter_bounds)
-        },
-    )
     region_param = scope.region_ids[0] if scope.region_ids is not None and len(scope.region_ids) == 1 else None
-    quarters = [
-        {
-            "label": f"Q{(a.month - 1) // 3 + 1} {a.year}",
-            "count": agg[f"n{n}"],
-            "arr": agg[f"arr{n}"] or Decimal(0),
-            "link": accounts_url(
-                region=region_param, renewal_from=a.isoformat(), renewal_to=b.isoformat(), tam=scope.tam_id, **lp
-            ),
-        }
-        for n, (a, b) in enumerate(quarter_bounds)
-    ]
+    quarters = renewal_quarters(scope, today, lp)
     return {
         "scope": scope,
         "settings": settings,
@@ -489,3 +466,70 @@ def my_week(user: User, *, today: dt.date) -> dict[str, Any]:
         "to_staff_count": staffing_list(user).count() if policy.can_view_staffing(user) else 0,
         "lines": headline["lines"],
     }
+
+
+def _quarter_bounds(today: dt.date) -> list[tuple[str, str, dt.date, dt.date]]:
+    """This quarter and the next three as (label, key, first day, last day): fiscal quarters that follow the
+    renewals setting once renewals are installed, calendar quarters before."""
+    if apps.is_installed("tamarind.renewals"):
+        from tamarind.renewals.quarters import quarters_from
+        from tamarind.renewals.selectors import renewal_settings
+
+        fiscal = quarters_from(today, 4, renewal_settings().fiscal_start_month)
+        return [(q.label, q.key, q.start, q.end) for q in fiscal]
+    q0 = quarter_start(today)
+    out = []
+    for n in range(4):
+        a = add_quarters(q0, n)
+        out.append((f"Q{(a.month - 1) // 3 + 1} {a.year}", "", a, add_quarters(q0, n + 1) - dt.timedelta(days=1)))
+    return out
+
+
+def renewal_quarters(scope: Scope, today: dt.date, lp: dict[str, Any]) -> list[dict[str, Any]]:
+    """Renewals by quarter for the dashboard: the accounts whose next renewal falls in each quarter (count and
+    ARR, linked to that account list) and, once renewals are installed, the quarter's renewals by forecast (ARR at
+    risk, expected), linked to the quarter on the renewal review page. Two aggregate queries whatever the book."""
+    bounds = _quarter_bounds(today)
+    accounts = scope.accounts()
+    by_q = accounts.filter(next_renewal_date__gte=bounds[0][2], next_renewal_date__lte=bounds[-1][3])
+    agg = by_q.aggregate(
+        **{
+            f"n{n}": Count("pk", filter=Q(next_renewal_date__gte=a, next_renewal_date__lte=b))
+            for n, (_, _, a, b) in enumerate(bounds)
+        },
+        **{
+            f"arr{n}": Sum("arr", filter=Q(next_renewal_date__gte=a, next_renewal_date__lte=b))
+            for n, (_, _, a, b) in enumerate(bounds)
+        },
+    )
+    region_param = scope.region_ids[0] if scope.region_ids is not None and len(scope.region_ids) == 1 else None
+    quarters: list[dict[str, Any]] = [
+        {
+            "label": label,
+            "count": agg[f"n{n}"],
+            "arr": agg[f"arr{n}"] or Decimal(0),
+            "link": accounts_url(
+                region=region_param, renewal_from=a.isoformat(), renewal_to=b.isoformat(), tam=scope.tam_id, **lp
+            ),
+            "at_risk": None,
+            "expected": None,
+            "review_link": "",
+        }
+        for n, (label, _, a, b) in enumerate(bounds)
+    ]
+    if apps.is_installed("tamarind.renewals"):
+        from tamarind.renewals.models import Renewal
+        from tamarind.renewals.quarters import parse_quarter_key
+        from tamarind.renewals.selectors import quarter_totals, renewal_settings
+
+        start_month = renewal_settings().fiscal_start_month
+        fiscal = [q for q in (parse_quarter_key(key, start_month) for _, key, _, _ in bounds) if q is not None]
+        blocks = quarter_totals(Renewal.objects.filter(account__in=accounts), fiscal)
+        params = urlencode({k: v for k, v in (("region", region_param), ("tam", scope.tam_id)) if v})
+        base = reverse("renewals:review") + (f"?{params}" if params else "")
+        for row, block in zip(quarters, blocks, strict=True):
+            row["at_risk"] = block.at_risk
+            row["expected"] = block.expected
+            row["renewals"] = block.count
+            row["review_link"] = f"{base}#quarter-{block.quarter.key}"
+    return quarters

@@ -110,3 +110,32 @@ def test_success_plan_and_ebr_coverage_per_tam(book):
     assert planned.pk not in {a.pk for a in listed["rows"]} and neither.pk in {a.pk for a in listed["rows"]}
     listed = cockpit.figure_rows(book.manager, QueryDict(urlsplit(fig.links["p1_no_ebr"]).query), today=today)
     assert with_ebr.pk not in {a.pk for a in listed["rows"]} and neither.pk in {a.pk for a in listed["rows"]}
+
+
+def test_renewals_by_quarter_follow_the_fiscal_year_and_the_forecasts(book):
+    from tamarind.renewals.models import Forecast, Renewal, RenewalSettings
+    from tamarind.renewals.selectors import renewal_settings
+
+    _book(book)
+    conf = renewal_settings()
+    conf.fiscal_start_month = 2
+    conf.save(update_fields=["fiscal_start_month"])
+    today = dt.date(2027, 1, 20)  # FY27-Q4 with a February start: November 2026 to January 2027
+    book.account.next_renewal_date = dt.date(2027, 1, 31)
+    book.account.save(update_fields=["next_renewal_date"])
+    Renewal.objects.filter(account=book.account).delete()
+    Renewal.objects.create(
+        account=book.account,
+        renewal_date=dt.date(2027, 1, 31),
+        arr=book.account.arr,
+        tam=book.tam,
+        forecast=Forecast.AT_RISK,
+    )
+    quarters = cockpit.regional_dashboard(book.manager, {}, today=today)["quarters"]
+    assert [q["label"] for q in quarters] == ["FY27-Q4", "FY28-Q1", "FY28-Q2", "FY28-Q3"]
+    first = quarters[0]
+    assert first["count"] >= 1 and first["renewals"] == 1
+    assert first["at_risk"] == book.account.arr and first["expected"] == book.account.arr
+    assert first["review_link"].endswith("#quarter-2027-4")
+    assert _listed(book.manager, first["link"]) == first["count"]
+    assert RenewalSettings.objects.count() == 1
