@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, Case, Count, ExpressionWrapper, IntegerField, Q, Sum, Value, When
@@ -462,12 +463,18 @@ def widget_measures(accounts: AccountQuerySet) -> list[MeasureLine]:
 
 def thresholds(spec: HealthSpec) -> indicators.Thresholds:
     triage = triage_settings()
+    renewal_months = None
+    if apps.is_installed("tamarind.renewals"):
+        from tamarind.renewals.selectors import renewal_settings
+
+        renewal_months = renewal_settings().task_lead_months
     return indicators.thresholds_from(
         overrides=getattr(settings, "TAMARIND_EARLY_WARNING", None),
         first_value_days=onboarding_targets().first_value_days,
         support_green=spec.support_green,
         triage_red_days=triage.red_update_days,
         triage_other_days=triage.yellow_update_days,
+        renewal_months=renewal_months,
     )
 
 

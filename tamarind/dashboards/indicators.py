@@ -62,9 +62,18 @@ def thresholds_from(
     support_green: int,
     triage_red_days: int,
     triage_other_days: int,
+    renewal_months: int | None = None,
 ) -> Thresholds:
-    """``Thresholds`` from the data that owns each number; ``overrides`` is the ``TAMARIND_EARLY_WARNING`` setting."""
-    conf = {**DEFAULTS, **(overrides or {})}
+    """``Thresholds`` from the data that owns each number; ``overrides`` is the ``TAMARIND_EARLY_WARNING`` setting.
+
+    ``renewal_months`` is the renewals setting "renewal task opens N months before" (when renewals are installed):
+    the indicator looks at the same window the renewal work starts in. An explicit ``renewal_months`` in
+    ``TAMARIND_EARLY_WARNING`` still wins, so a deployment that pinned it keeps it.
+    """
+    base = dict(DEFAULTS)
+    if renewal_months is not None:
+        base["renewal_months"] = renewal_months
+    conf = {**base, **(overrides or {})}
     return Thresholds(
         utilization_min_pct=Decimal(str(conf["utilization_min_pct"])),
         active_drop_pct=Decimal(str(conf["active_drop_pct"])),

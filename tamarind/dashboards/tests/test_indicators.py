@@ -270,6 +270,13 @@ def test_thresholds_from_data_and_overrides():
     )
 
 
+def test_renewal_window_follows_the_renewal_task_lead_unless_pinned():
+    common = {"first_value_days": 30, "support_green": 5, "triage_red_days": 14, "triage_other_days": 30}
+    assert ind.thresholds_from(overrides=None, renewal_months=4, **common).renewal_months == 4
+    assert ind.thresholds_from(overrides={"renewal_months": 9}, renewal_months=4, **common).renewal_months == 9
+    assert ind.thresholds_from(overrides=None, **common).renewal_months == 6
+
+
 @given(
     active=st.none() | st.integers(0, 10_000),
     prev=st.none() | st.integers(0, 10_000),
