@@ -101,6 +101,13 @@ class StuckResolveIn(InputSchema):
     notes: Annotated[str, Field(max_length=5000)] = ""
 
 
+class StuckRuleIn(InputSchema):
+    enabled: bool | None = Field(None, description="Switch the rule on or off; omitted: unchanged.")
+    params: dict[Annotated[str, Field(max_length=40)], int] | None = Field(
+        None, description="The thresholds by name (whole numbers in each one's range); omitted ones take defaults."
+    )
+
+
 class StuckOutreachOut(Schema):
     id: int = Field(..., description="The timeline entry's id.")
     kind: str
@@ -193,3 +200,17 @@ def stuck_case_resolve(request: HttpRequest, case_id: Id, payload: StuckResolveI
 def stuck_rule_list(request: HttpRequest) -> list[StuckRule]:
     _user(request)
     return selectors.all_rules()
+
+
+@router.patch(
+    "/rules/{rule_id}",
+    response={200: StuckRuleOut, **error_responses(401, 403, 404, 422)},
+    summary="Change a stuck-customer rule (admins)",
+    description="Switch it on or off and set its thresholds; checked per kind, audited, applied by the next sweep.",
+)
+def stuck_rule_update(request: HttpRequest, rule_id: Id, payload: StuckRuleIn) -> StuckRule:
+    user = actor(request)
+    rule = selectors.rule_for_user(user, rule_id, write=True)
+    return services.stuck_rule_update(
+        actor=user, rule=rule, enabled=payload.enabled, params=payload.params, source="api"
+    )

@@ -34,6 +34,32 @@ def all_rules() -> list[StuckRule]:
     return list(StuckRule.objects.order_by("position", "key"))
 
 
+def rule_for_user(user: User, rule_id: int | str, *, write: bool = False) -> StuckRule:
+    """The one permission-gated fetch of a rule: the rules are read by everyone who sees the queue (403 for the
+    others) and changed by admins (403 when ``write``); 404 for an id that is no rule."""
+    if not policy.can_view_stuck(user):
+        raise PermissionDenied("The stuck-customer rules are for TAMs, managers, directors and admins.")
+    try:
+        pk = int(rule_id)
+    except (TypeError, ValueError):
+        raise Http404("No such stuck rule.") from None
+    rule = StuckRule.objects.filter(pk=pk).first() if 0 < pk < 2**63 else None
+    if rule is None:
+        raise Http404("No such stuck rule.")
+    if write and not policy.can_edit_rules(user):
+        raise PermissionDenied("Only admins change the stuck-customer rules.")
+    return rule
+
+
+def rule_params(rule: StuckRule) -> list[dict[str, Any]]:
+    """The rule's thresholds as the editor shows them: name, value, allowed range and default (from ``PARAMS``)."""
+    current = dict(rule.params or {})
+    return [
+        {"name": name, "value": current.get(name, default), "low": low, "high": high, "default": default}
+        for name, (low, high, default) in rules.PARAMS.get(rule.kind, {}).items()
+    ]
+
+
 def pooled_accounts() -> dict[int, int]:
     """Every pooled account -> the pool serving it: the first active pool (by name) of the account's engagement
     model whose criteria it meets (as ``servicedesk.services.pool_for_account`` decides). Two queries."""

@@ -3,6 +3,8 @@ metric) and a case (reasons, claim, log outreach, resolve). Thin: parse, gate (t
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,7 +18,7 @@ from tamarind.core.errors import ValidationFailed
 from tamarind.core.http import request_user
 from tamarind.people.models import User
 from tamarind.stuck import selectors, services
-from tamarind.stuck.models import CaseStatus, Outcome, StuckCase
+from tamarind.stuck.models import CaseStatus, Outcome, StuckCase, StuckRule
 from tamarind.stuck.services import OUTREACH_KINDS
 from tamarind.timeline.models import EntryKind
 
@@ -132,3 +134,60 @@ def case(request: HttpRequest, case_id: int) -> HttpResponse:
         },
         status=400 if error else 200,
     )
+
+
+def _rule_context(user: User, rule: StuckRule, error: str = "") -> dict[str, Any]:
+    return {
+        "rule": rule,
+        "params": selectors.rule_params(rule),
+        "can_edit": policy.can_edit_rules(user),
+        "error": error,
+    }
+
+
+@login_required
+@require_http_methods(["GET"])
+def rules_page(request: HttpRequest) -> HttpResponse:
+    """The stuck-customer rules: each one's thresholds (with their allowed ranges) and whether it fires; admins
+    change them in place (htmx), everyone who sees the queue reads them."""
+    user = _stuck_user(request)
+    can_edit = policy.can_edit_rules(user)
+    items = [{**_rule_context(user, rule), "can_edit": can_edit} for rule in selectors.all_rules()]
+    return render(request, "stuck/rules.html", {"items": items, "can_edit": can_edit})
+
+
+def _parse_params(rule: StuckRule, data: Any) -> dict[str, Any]:
+    """The posted thresholds: whole numbers where they parse; anything else is left as typed, so the service
+    names the field and its range."""
+    out: dict[str, Any] = {}
+    for item in selectors.rule_params(rule):
+        raw = str(data.get(item["name"], "")).strip()
+        try:
+            out[item["name"]] = int(raw)
+        except ValueError:
+            out[item["name"]] = raw
+    return out
+
+
+@login_required
+@require_http_methods(["POST"])
+def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
+    """Save one rule's thresholds and switch: htmx gets the rule's card back (400 with the error when refused)."""
+    user = request_user(request)
+    rule = selectors.rule_for_user(user, rule_id, write=True)
+    error = ""
+    try:
+        services.stuck_rule_update(
+            actor=user, rule=rule, enabled=request.POST.get("enabled") == "on", params=_parse_params(rule, request.POST)
+        )
+    except ValidationFailed as exc:
+        error = _errors(exc)
+        rule.refresh_from_db()
+    if request.headers.get("HX-Request"):
+        context = {**_rule_context(user, rule, error), "saved": not error}
+        return render(request, "stuck/_rule.html", context, status=400 if error else 200)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"Saved {rule.name}.")
+    return redirect("stuck:rules")

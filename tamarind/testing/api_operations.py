@@ -103,6 +103,11 @@ def probe_rows(book: Any) -> dict[str, int]:
         rows["run_id"] = run.pk
     if rules is not None:
         rows["version"] = rules.version
+    from tamarind.stuck.models import StuckRule
+
+    stuck_rule = StuckRule.objects.order_by("pk").first()
+    if stuck_rule is not None:
+        rows["stuck:rule_id"] = stuck_rule.pk
     return rows
 
 

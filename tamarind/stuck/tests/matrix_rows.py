@@ -44,6 +44,16 @@ def _case(b: Any, t: dict[str, Any]) -> int:
 API_QUEUE = {**QUEUE, "anonymous": 401, "sal": 403, "sa": 403}
 
 
+def _rule(b: Any, t: dict[str, Any]) -> int:
+    from tamarind.stuck.models import StuckRule
+
+    return int(StuckRule.objects.get(key="no-activity").pk)
+
+
+# Rules: read by everyone who sees the queue, changed by admins only (everyone else 403, as for any setting).
+EDIT_RULE = only({"admin": 302}, 403)
+
+
 def api(cells: dict[str, int]) -> dict[str, int]:
     return {**cells, "anonymous": 401}
 
@@ -58,6 +68,23 @@ ROWS: list[Row] = [
         work(302),
         data=lambda b, t: {"action": "outreach", "kind": "email", "notes": "Matrix outreach"},
         json=False,
+    ),
+    Row("stuck:rules", "get", lambda b, t: "/stuck/rules/", only(QUEUE, 403)),
+    Row(
+        "stuck:rule_edit",
+        "post",
+        lambda b, t: f"/stuck/rules/{_rule(b, t)}/",
+        EDIT_RULE,
+        data=lambda b, t: {"days": "21", "enabled": "on"},
+        json=False,
+    ),
+    Row(
+        "api:stuck_rule_update",
+        "patch",
+        lambda b, t: f"/api/v1/stuck/rules/{_rule(b, t)}",
+        only({"admin": 200}, 403, anonymous=401),
+        data=lambda b, t: {"params": {"days": 21}},
+        api=True,
     ),
     Row("stuck:claim", "post", lambda b, t: f"/stuck/{_case(b, t)}/claim/", work(302), json=False),
     Row("api:stuck_case_list", "get", lambda b, t: "/api/v1/stuck/cases", API_QUEUE, api=True),

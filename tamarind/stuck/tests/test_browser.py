@@ -43,3 +43,24 @@ def test_queue_claim_outreach_resolve(page, live_server, book):
     case = StuckCase.objects.get(pk=case.pk)
     assert case.status == CaseStatus.RESOLVED and case.outcome == "unstuck"
     screenshot(page, "stuck-case-resolved")
+
+
+def test_admin_changes_a_rule_threshold(page, live_server, book):
+    from tamarind.stuck.models import StuckRule
+
+    rule = StuckRule.objects.get(key="no-activity")
+    login(page, live_server, book.admin)
+    page.goto(f"{live_server.url}/stuck/")
+    page.click("#stuck-rules a")
+    assert "Stuck-customer rules" in page.locator("h1").inner_text()
+    card = f"#stuck-rule-{rule.pk}"
+    page.fill(f"#rule-{rule.pk}-days", "999")
+    page.click(f"{card} button[type=submit]")
+    page.wait_for_selector(f"{card} .errorlist")
+    assert "from 1 to 730" in page.locator(card).inner_text()
+    page.fill(f"#rule-{rule.pk}-days", "21")
+    page.click(f"{card} button[type=submit]")
+    page.wait_for_selector(f"{card} >> text=Saved.")
+    screenshot(page, "stuck-rules")
+    rule.refresh_from_db()
+    assert rule.params == {"days": 21} and rule.enabled

@@ -160,3 +160,86 @@ def test_api_bad_input(book: Any) -> None:
     assert api_for(book.other_tam).get(f"/api/v1/stuck/cases/{case.pk}").status_code == 404
     assert api_for(book.sal).get("/api/v1/stuck/cases").status_code == 403
     assert AuditEvent.objects.for_object("stuck.stuckcase", case.pk).count() == 0
+
+
+# --- The rules page and its API --------------------------------------------------------------------------------
+
+
+def _no_activity() -> Any:
+    from tamarind.stuck.models import StuckRule
+
+    return StuckRule.objects.get(key="no-activity")
+
+
+def test_rules_page_reads_for_the_queue_and_edits_for_admins(book: Any) -> None:
+    page = client_for(book.tam).get("/stuck/rules/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert (
+        "No activity in 30 days" in html
+        and "Admins change these." in html
+        and "/stuck/rules/" not in html.split("<h1>")[1]
+    )
+    assert 'name="days"' in client_for(book.admin).get("/stuck/rules/").content.decode()
+    assert client_for(book.sal).get("/stuck/rules/").status_code == 403
+
+
+def test_admin_changes_a_rule_by_htmx_and_it_is_audited(book: Any) -> None:
+    rule = _no_activity()
+    c = client_for(book.admin)
+    r = c.post(f"/stuck/rules/{rule.pk}/", {"days": "21"}, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and "Saved." in r.content.decode()
+    rule.refresh_from_db()
+    assert rule.params == {"days": 21} and rule.enabled is False  # the box was not ticked
+    event = AuditEvent.objects.filter(object_type="stuck.stuckrule", object_id=str(rule.pk)).latest("at")
+    assert event.before == {"enabled": True, "params": {"days": 30}}
+    assert event.after == {"enabled": False, "params": {"days": 21}}
+
+
+@pytest.mark.parametrize("value", ["0", "731", "ten", ""])
+def test_a_threshold_out_of_range_is_refused_and_nothing_changes(book: Any, value: str) -> None:
+    rule = _no_activity()
+    r = client_for(book.admin).post(
+        f"/stuck/rules/{rule.pk}/", {"days": value, "enabled": "on"}, headers={"HX-Request": "true"}
+    )
+    assert r.status_code == 400
+    assert "days must be a whole number from 1 to 730" in r.content.decode()
+    rule.refresh_from_db()
+    assert rule.params == {"days": 30} and rule.enabled
+
+
+def test_rule_edit_permission_trio(book: Any) -> None:
+    rule = _no_activity()
+    assert client_for(book.admin).post(f"/stuck/rules/{rule.pk}/", {"days": "20", "enabled": "on"}).status_code == 302
+    assert client_for(book.manager).post(f"/stuck/rules/{rule.pk}/", {"days": "5"}).status_code == 403
+    assert client_for(book.admin).post("/stuck/rules/999999/", {"days": "5"}).status_code == 404
+    rule.refresh_from_db()
+    assert rule.params == {"days": 20}
+
+
+def test_rules_page_queries_constant_as_rules_grow(book: Any) -> None:
+    from tamarind.stuck.models import StuckRule
+
+    c = client_for(book.admin)
+    small = _count(c, "/stuck/rules/")
+    for i in range(6):
+        StuckRule.objects.create(key=f"extra-{i}", name=f"Extra {i}", kind="no_activity", params={"days": 40 + i})
+    assert _count(c, "/stuck/rules/") == small
+
+
+def test_api_rule_update(book: Any) -> None:
+    rule = _no_activity()
+    url = f"/api/v1/stuck/rules/{rule.pk}"
+    admin = api_for(book.admin)
+    r = admin.patch(url, data=json.dumps({"enabled": False}), content_type="application/json")
+    assert r.status_code == 200 and r.json()["enabled"] is False and r.json()["params"] == {"days": 30}
+    r = admin.patch(url, data=json.dumps({"params": {"days": 45}}), content_type="application/json")
+    assert r.status_code == 200 and r.json()["params"] == {"days": 45} and r.json()["enabled"] is False
+    for bad in ({"params": {"days": 0}}, {"params": {"weeks": 2}}, {"params": {"days": "x"}}, {"extra": 1}):
+        assert admin.patch(url, data=json.dumps(bad), content_type="application/json").status_code == 422, bad
+    tam = api_for(book.tam)
+    assert tam.patch(url, data=json.dumps({"enabled": True}), content_type="application/json").status_code == 403
+    missing = admin.patch("/api/v1/stuck/rules/99999999", data="{}", content_type="application/json")
+    assert missing.status_code == 404
+    rule.refresh_from_db()
+    assert rule.params == {"days": 45} and rule.enabled is False
