@@ -323,8 +323,8 @@ class ContactsIngest:
                 before={f: snap["before"][f] for f in diff}, after={f: snap["after"][f] for f in diff},
                 source="import", at=now,
             ))  # fmt: skip
-        for fields, contacts in by_fields.items():
-            Contact.objects.bulk_update(contacts, [*fields, "updated_at"], batch_size=1000)
+        for field_names, contacts in by_fields.items():
+            Contact.objects.bulk_update(contacts, [*field_names, "updated_at"], batch_size=1000)
         if persona_sets:
             through.objects.filter(contact_id__in=list(persona_sets)).delete()
             through.objects.bulk_create(

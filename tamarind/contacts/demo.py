@@ -83,15 +83,25 @@ def seed_contacts_demo(*, seed: int, actor: Any = None) -> dict[str, int]:
         Contact.objects.bulk_create([c for c, _ in contacts], batch_size=2000)
         through = Contact.personas.through
         through.objects.bulk_create(
-            [through(contact_id=c.pk, persona_id=personas[k].pk) for c, keys in contacts for k in keys if k in personas],
+            [
+                through(contact_id=c.pk, persona_id=personas[k].pk)
+                for c, keys in contacts
+                for k in keys
+                if k in personas
+            ],
             batch_size=5000,
         )
         audit_record_many(
             [
                 build_event(
-                    actor=actor, obj=c, action=AuditAction.CREATE, before=None,
-                    after=contact_snapshot(c, keys), source="demo", at=now,
-                )  # fmt: skip
+                    actor=actor,
+                    obj=c,
+                    action=AuditAction.CREATE,
+                    before=None,
+                    after=contact_snapshot(c, keys),
+                    source="demo",
+                    at=now,
+                )
                 for c, keys in contacts
             ]
         )

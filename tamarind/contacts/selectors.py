@@ -57,12 +57,14 @@ def with_admin_flag(qs: QuerySet[Account]) -> QuerySet[Account]:
 
 def accounts_without_admin(qs: QuerySet[Account]) -> QuerySet[Account]:
     """The accounts of ``qs`` with no Admin contact (flagged on the account page)."""
-    return with_admin_flag(qs).filter(has_admin_contact=False)
+    return qs.filter(~has_admin_contact())
 
 
 def missing_admin(user: User) -> QuerySet[Account]:
     """The accounts ``user`` may read that have no Admin contact, by name, with their TAM and region."""
-    return accounts_without_admin(Account.objects.visible_to(user)).select_related("region", "tam").order_by("name", "pk")
+    return (
+        accounts_without_admin(Account.objects.visible_to(user)).select_related("region", "tam").order_by("name", "pk")
+    )
 
 
 def account_panel(*, user: User, account: Account) -> dict[str, Any]:

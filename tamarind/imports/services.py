@@ -180,7 +180,11 @@ def import_job_create(
 def _check_kind(kind: str) -> None:
     if kind not in ImportKind.values:
         raise ValidationFailed(
-            {"kind": [f"“{kind}” is not a kind of import (accounts, usage, tickets, opportunities, arr_history or contacts)."]}
+            {
+                "kind": [
+                    f"“{kind}” is not a kind of import (accounts, usage, tickets, opportunities, arr_history or contacts)."
+                ]
+            }
         )
 
 

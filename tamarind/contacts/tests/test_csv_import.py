@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from django.core.management import call_command
 
 from tamarind.audit.models import AuditEvent

@@ -65,7 +65,9 @@ def test_update_records_only_what_changed_and_nothing_when_nothing_did(book: Boo
     [event] = _events(contact)
     assert event.before == {"title": "Platform lead", "personas": ["billing"]}
     assert event.after == {"title": "VP", "personas": ["admin"]}
-    assert services.contact_update(actor=book.tam, contact=contact, changes={"title": "VP", "personas": ["admin"]}) == []
+    assert (
+        services.contact_update(actor=book.tam, contact=contact, changes={"title": "VP", "personas": ["admin"]}) == []
+    )
     assert len(_events(contact)) == 1
 
 
