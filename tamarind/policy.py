@@ -962,3 +962,23 @@ def can_work_stuck_case(user: User, case: object) -> bool:
     if member_ids is None:
         member_ids = set(pool.members.values_list("tam_id", flat=True))
     return _in_pool(user, pool.pk, member_ids, pool.manager_id)
+
+
+# --- Contacts -----------------------------------------------------------------------------------------------------
+# A contact is read by whoever reads its account and written (created, edited, deleted, opted out or in) by whoever
+# writes the account (admin, the region's manager, the account's TAM); other readers get 403, outsiders 404.
+
+
+def contact_scope(user: User) -> Q | None:
+    """A filter on Contact for the contacts ``user`` may read; ``None`` means every contact."""
+    scope = account_scope(user)
+    return None if scope is None else _under("account__", scope)
+
+
+def can_read_contacts(user: User, account: Account) -> bool:
+    return can_read_account(user, account)
+
+
+def can_write_contacts(user: User, account: Account) -> bool:
+    """Add, edit, delete and opt out the contacts of ``account``."""
+    return can_write_account(user, account)

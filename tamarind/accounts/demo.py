@@ -561,6 +561,9 @@ def build_demo(
     from tamarind.reviews.demo import seed_reviews_story
 
     seed_reviews_story(seed=seed, today=today)
+    from tamarind.contacts.demo import seed_contacts_demo
+
+    seed_contacts_demo(seed=seed, actor=cast.admin)
     return DemoResult(cast=cast, csv=path, job=job, onboardings=onboardings, health=story)
 
 

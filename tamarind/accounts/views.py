@@ -19,6 +19,7 @@ from tamarind.accounts import selectors, services
 from tamarind.accounts.forms import AccountForm, SetTamForm, account_initial
 from tamarind.accounts.models import Account, Priority, ProductTier, Segment
 from tamarind.assignment.selectors import account_standing
+from tamarind.contacts.selectors import account_panel as contacts_panel
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.forms import add_service_errors
 from tamarind.core.http import request_user
@@ -89,6 +90,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         **account_timeline(user=user, account=account),
         **account_health(user=user, account=account),
         **success_panel(user=user, account=account),
+        **contacts_panel(user=user, account=account),
     }
     return render(request, "accounts/detail.html", context)
 

@@ -34,6 +34,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 item("Onboarding", "onboarding:list"),
                 item("Triage board", "triage:board"),
                 item("Success plans", "success:list"),
+                item("No Admin contact", "contacts:missing_admin"),
                 *renewal_items,
                 *([item("Accounts to staff", "assignment:staffing")] if policy.can_view_staffing(user) else []),
             ],

@@ -86,7 +86,9 @@ class ImportJobOut(Schema):
     the counts are what the rows without errors would have done: nothing is written then."""
 
     id: int
-    kind: str = Field("accounts", description="`accounts`, `usage`, `tickets`, `opportunities` or `arr_history`.")
+    kind: str = Field(
+        "accounts", description="`accounts`, `usage`, `tickets`, `opportunities`, `arr_history` or `contacts`."
+    )
     status: ImportStatus
     dry_run: bool
     create_regions: bool = Field(False, description="The import creates the regions the file names that are missing.")

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from tamarind.imports.models import ImportKind
 
 # The kinds whose headers the editor's extra sections edit (accounts have the main form).
-FILE_KINDS: tuple[str, ...] = (ImportKind.USAGE, ImportKind.TICKETS, ImportKind.OPPORTUNITIES, ImportKind.ARR_HISTORY)
+FILE_KINDS: tuple[str, ...] = (
+    ImportKind.USAGE,
+    ImportKind.TICKETS,
+    ImportKind.OPPORTUNITIES,
+    ImportKind.ARR_HISTORY,
+    ImportKind.CONTACTS,
+)
 
 LABELS: dict[str, str] = {
     "account": "Account (CRM id)",
@@ -33,10 +39,18 @@ LABELS: dict[str, str] = {
     "next_step": "Next step",
     "month": "Month",
     "arr": "ARR",
+    "name": "Name",
+    "email": "Email",
+    "title": "Title",
+    "personas": "Personas",
+    "opted_out": "Opted out",
+    "crm_id": "Contact id",
 }
 HELP: dict[str, str] = {
     "metric": "Long files only: a wide file has a column per metric, headed by its key or label.",
     "value": "Long files only, with the metric column.",
+    "personas": "Contacts: persona keys or names separated by semicolons.",
+    "opted_out": "Contacts: yes/no; an import opts a contact out, never back in.",
 }
 MAX_HEADERS = 20
 MAX_HEADER_LENGTH = 100
@@ -61,6 +75,13 @@ class KindColumn:
 
 def kind_columns(kind: str) -> list[KindColumn]:
     """The fields of ``kind``'s files, in the importer's order (the importer's own column list, read here)."""
+    if kind == ImportKind.CONTACTS:
+        from tamarind.contacts.csv_import import CONTACT_COLUMNS
+
+        return [
+            KindColumn(kind, name, LABELS.get(name, name), names, required, HELP.get(name, ""))
+            for name, (names, required) in CONTACT_COLUMNS.items()
+        ]
     if kind in (ImportKind.OPPORTUNITIES, ImportKind.ARR_HISTORY):
         from tamarind.renewals.csv_import import HISTORY_COLUMNS, OPPORTUNITY_COLUMNS
 

@@ -68,6 +68,7 @@ class ImportKind(models.TextChoices):
     SUCCESS_PLANS = "success_plans", "Success plans"
     OPPORTUNITIES = "opportunities", "CRM renewal opportunities"
     ARR_HISTORY = "arr_history", "ARR history"
+    CONTACTS = "contacts", "CRM contacts"
 
 
 class ImportSource(models.TextChoices):

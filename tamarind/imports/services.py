@@ -180,7 +180,11 @@ def import_job_create(
 def _check_kind(kind: str) -> None:
     if kind not in ImportKind.values:
         raise ValidationFailed(
-            {"kind": [f"“{kind}” is not a kind of import (accounts, usage, tickets, opportunities or arr_history)."]}
+            {
+                "kind": [
+                    f"“{kind}” is not a kind of import (accounts, usage, tickets, opportunities, arr_history or contacts)."
+                ]
+            }
         )
 
 
@@ -464,6 +468,12 @@ def _run_kind(
         from tamarind.success.csv_import import SuccessPlanIngest
 
         return SuccessPlanIngest(path=path, actor=actor, dry_run=job.dry_run, progress=progress, written=written).run()
+    if job.kind == ImportKind.CONTACTS:
+        from tamarind.contacts.csv_import import ContactsIngest
+
+        return ContactsIngest(
+            path=path, actor=actor, dry_run=job.dry_run, progress=progress, headers=headers, written=written
+        ).run()
     if job.kind in (ImportKind.OPPORTUNITIES, ImportKind.ARR_HISTORY):
         from tamarind.renewals.csv_import import RenewalsIngest
 

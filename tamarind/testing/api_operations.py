@@ -95,6 +95,7 @@ def probe_rows(book: Any) -> dict[str, int]:
         "escalation_id": escalation.pk,
         "imports:job_id": import_job.pk,
         **desk,
+        **_contacts_rows(book),
     }
     if onboarding is not None:
         rows["onboarding_id"] = onboarding.pk
@@ -134,6 +135,13 @@ def _service_desk_rows(book: Any) -> dict[str, int]:
         "servicedesk:account_id": account.pk,
         "servicedesk:person_id": book.tam.pk,
     }
+
+
+def _contacts_rows(book: Any) -> dict[str, int]:
+    """A contact of ``book.account`` (an Admin)."""
+    from tamarind.testing.factories import ContactFactory
+
+    return {"contact_id": ContactFactory(account=book.account, personas=["admin"]).pk}
 
 
 def row_ids_for(op: ApiOperation, rows: dict[str, int]) -> dict[str, int]:

@@ -33,8 +33,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "kind",
-            choices=["accounts", "usage", "tickets", "opportunities", "arr_history"],
-            help="What the file holds (accounts, usage, tickets, opportunities, arr_history).",
+            choices=["accounts", "usage", "tickets", "opportunities", "arr_history", "contacts"],
+            help="What the file holds (accounts, usage, tickets, opportunities, arr_history, contacts).",
         )
         parser.add_argument("file", type=Path, help="The CSV file.")
         parser.add_argument("--dry-run", action="store_true", help="Check and count the changes; write nothing.")
