@@ -962,3 +962,41 @@ def can_work_stuck_case(user: User, case: object) -> bool:
     if member_ids is None:
         member_ids = set(pool.members.values_list("tam_id", flat=True))
     return _in_pool(user, pool.pk, member_ids, pool.manager_id)
+
+
+# --- Surveys (issue 14) -----------------------------------------------------------------------------------------
+# Who reads an account reads its survey invitations and answers (the account page, the API). The results page is
+# for admins and directors (every account), managers (their region) and TAMs (the accounts they own); SAL/AE and
+# SA have none (403). Who writes the account (its TAM, the region's manager, admins) sends and revokes invitations;
+# directors read (403). The answer link needs no sign-in: the token is the credential (surveys.views.answer).
+
+
+def can_view_survey_results(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.TAM)
+
+
+def survey_results_scope(user: User) -> Q | None:
+    """A filter on Account for the accounts whose answers the results page counts; ``None``: every account."""
+    if not can_view_survey_results(user):
+        return Q(pk__in=[])
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return None
+    if user.role == Role.MANAGER:
+        rid = managed_region_id(user)
+        return Q(region_id=rid) if rid is not None else Q(pk__in=[])
+    return Q(tam_id=user.pk)
+
+
+def survey_account_scope(user: User) -> Q | None:
+    """A filter on SurveyInvitation / SurveyAnswer (both carry ``account``) for what ``user`` may read."""
+    scope = account_scope(user)
+    return None if scope is None else _under("account__", scope)
+
+
+def can_send_survey(user: User, account: Account) -> bool:
+    """Send or revoke an invitation: the account's TAM, the region's manager, admins."""
+    if not can_read_account(user, account):
+        return False
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        return True
+    return user.role == Role.TAM and account.tam_id == user.pk
