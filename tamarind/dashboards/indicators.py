@@ -237,7 +237,11 @@ def no_ebr_12m(s: Signals, t: Thresholds, today: dt.date) -> str | None:
 def poor_survey(s: Signals, t: Thresholds, today: dt.date) -> str | None:
     since = today - dt.timedelta(days=t.survey_days)
     limits = {"nps": t.nps_poor_max, "csat": t.csat_poor_max}
-    poor = [(day, kind, score) for day, kind, score in s.survey_answers if since <= day <= today and score <= limits.get(kind, -1)]
+    poor = [
+        (day, kind, score)
+        for day, kind, score in s.survey_answers
+        if since <= day <= today and score <= limits.get(kind, -1)
+    ]
     if not poor:
         return None
     day, kind, score = poor[-1]

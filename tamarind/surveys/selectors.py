@@ -45,16 +45,7 @@ def invitation_by_token(token: str) -> SurveyInvitation:
     token (never saying whose it might have been)."""
     if not token or len(token) > 64:
         raise Http404("No such survey.")
-    found = (
-        SurveyInvitation.objects.filter(token=token)
-        .select_related("contact", "account", "answer")
-        .only(
-            "pk", "token", "kind", "created_at", "expires_at", "revoked_at", "account_id", "contact_id",
-            "contact__name", "account__name", "answer__score", "answer__comment", "answer__answered_at",
-            "answer__updated_at", "answer__edits", "answer__kind", "answer__invitation_id", "answer__account_id",
-        )  # fmt: skip
-        .first()
-    )
+    found = SurveyInvitation.objects.filter(token=token).select_related("contact", "account", "answer").first()
     if found is None:
         raise Http404("No such survey.")
     return found
@@ -70,7 +61,9 @@ def answer_of(invitation: SurveyInvitation) -> SurveyAnswer | None:
 # --- What the indicators read --------------------------------------------------------------------------------------
 
 
-def survey_signals(account_ids: list[int], *, now: dt.datetime | None = None) -> dict[int, tuple[tuple[dt.date, str, int], ...]]:
+def survey_signals(
+    account_ids: list[int], *, now: dt.datetime | None = None
+) -> dict[int, tuple[tuple[dt.date, str, int], ...]]:
     """Per account, its answers of the indicators' look-back (``indicators.SURVEY_LOOKBACK_DAYS``) as (local day
     answered, kind, score), oldest first: one query."""
     from tamarind.dashboards.indicators import SURVEY_LOOKBACK_DAYS
@@ -242,10 +235,11 @@ def _midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def filtered_answers(user: User, filters: ResultFilters) -> QuerySet[SurveyAnswer]:
-    """The answers the results page counts for ``user`` under ``filters`` (no joins beyond the account's)."""
+def filtered_answers(user: User, filters: ResultFilters, *, reading: bool = False) -> QuerySet[SurveyAnswer]:
+    """The answers the results page counts for ``user`` under ``filters``; with ``reading``, those of every account
+    ``user`` reads (the API's answer list) rather than the results' book."""
     qs = SurveyAnswer.objects.all()
-    scope = policy.survey_results_scope(user)
+    scope = policy.account_scope(user) if reading else policy.survey_results_scope(user)
     if scope is not None:
         qs = qs.filter(account__in=Account.objects.filter(scope).values("pk"))
     if filters.quarter is not None:
@@ -352,17 +346,19 @@ def survey_results(user: User, filters: ResultFilters, *, start_month: int | Non
             ResultRow(r["invitation__program"] or "Sent by hand", {"program": r["invitation__program"]}, _to_figures(r))
             for r in program_rows
         ],
-        accounts=[ResultRow(r["account__name"], {"account": r["account_id"]}, _to_figures(r)) for r in account_rows],
+        accounts=[
+            ResultRow(r["account__name"], {"account": r["account_id"]}, _to_figures(dict(r))) for r in account_rows
+        ],
         quarter_choices=[current.shift(-i) for i in range(QUARTER_CHOICES)],
         tam_choices=tam_choices,
         program_choices=sorted(set(program_qs.order_by().values_list("program", flat=True).distinct())),
     )
 
 
-def answers_page(user: User, filters: ResultFilters) -> QuerySet[SurveyAnswer]:
+def answers_page(user: User, filters: ResultFilters, *, reading: bool = False) -> QuerySet[SurveyAnswer]:
     """The answers behind the figures, newest first, with contact and account (paginated by the caller)."""
     return (
-        filtered_answers(user, filters)
+        filtered_answers(user, filters, reading=reading)
         .select_related("account", "invitation__contact")
         .order_by("-answered_at", "-pk")
     )

@@ -166,7 +166,7 @@ def survey_poor_task(*, invitation: SurveyInvitation, answer: SurveyAnswer) -> A
     from tamarind.actions.services import task_raise
 
     account = invitation.account
-    if account.tam_id is None:
+    if account.tam is None:
         return None
     low, high = SCALE[answer.kind]
     label = "NPS" if answer.kind == SurveyKind.NPS else "CSAT"

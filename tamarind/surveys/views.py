@@ -27,11 +27,11 @@ from tamarind.renewals.selectors import renewal_settings
 from tamarind.surveys import selectors, services
 from tamarind.surveys.models import COMMENT_MAX, EDIT_DAYS, SCALE, SurveyKind
 
-QUESTIONS = {
+QUESTIONS: dict[str, str] = {
     SurveyKind.NPS: "How likely are you to recommend us to a friend or colleague?",
     SurveyKind.CSAT: "How satisfied are you with our service?",
 }
-LEGENDS = {
+LEGENDS: dict[str, tuple[str, str]] = {
     SurveyKind.NPS: ("0 = not at all likely", "10 = extremely likely"),
     SurveyKind.CSAT: ("1 = very dissatisfied", "5 = very satisfied"),
 }
@@ -76,7 +76,9 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             error = _errors(exc)
         else:
             # 303 See Other: the browser shows the answer with a GET.
-            return HttpResponse(status=303, headers={"Location": reverse("survey_link:answer", args=[token]) + "?saved=1"})
+            return HttpResponse(
+                status=303, headers={"Location": reverse("survey_link:answer", args=[token]) + "?saved=1"}
+            )
         invitation = selectors.invitation_by_token(token)
         existing = selectors.answer_of(invitation)
     low, high = SCALE[invitation.kind]
@@ -95,7 +97,9 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             "editable": editable,
             "edit_until": existing.answered_at + dt.timedelta(days=EDIT_DAYS) if existing else None,
             "selected": _posted_score(request) if error else (existing.score if existing else None),
-            "comment": request.POST.get("comment", "")[:COMMENT_MAX] if error else (existing.comment if existing else ""),
+            "comment": request.POST.get("comment", "")[:COMMENT_MAX]
+            if error
+            else (existing.comment if existing else ""),
             "comment_max": COMMENT_MAX,
             "error": error,
             "saved": request.GET.get("saved") == "1" and not error,
@@ -123,7 +127,9 @@ def results(request: HttpRequest) -> HttpResponse:
     start_month = renewal_settings().fiscal_start_month
     filters = selectors.parse_filters(request.GET, start_month)
     found = selectors.survey_results(user, filters, start_month=start_month)
-    page = Paginator(selectors.answers_page(user, filters), selectors.ANSWERS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.answers_page(user, filters), selectors.ANSWERS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
 
     def link(**changes: object) -> str:
         return "?" + urlencode(filters.query(**changes)) + "#answers"

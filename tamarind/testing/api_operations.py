@@ -83,6 +83,7 @@ def probe_rows(book: Any) -> dict[str, int]:
     run = JobRun.objects.create(job=job, scheduled_for=timezone.now()) if job else None
     rules = RuleSetVersion.objects.order_by("-version").first()
     desk = _service_desk_rows(book)
+    surveys = _surveys_rows(book)
     rows = {
         "account_id": book.account.pk,
         "person_id": book.tam.pk,
@@ -95,6 +96,7 @@ def probe_rows(book: Any) -> dict[str, int]:
         "escalation_id": escalation.pk,
         "imports:job_id": import_job.pk,
         **desk,
+        **surveys,
     }
     if onboarding is not None:
         rows["onboarding_id"] = onboarding.pk
@@ -129,6 +131,15 @@ def _service_desk_rows(book: Any) -> dict[str, int]:
         "servicedesk:account_id": account.pk,
         "servicedesk:person_id": book.tam.pk,
     }
+
+
+def _surveys_rows(book: Any) -> dict[str, int]:
+    """A contact of ``book.account`` invited to an NPS survey."""
+    from tamarind.surveys.services import survey_invitation_create
+    from tamarind.testing.factories import ContactFactory
+
+    invitation = survey_invitation_create(contact=ContactFactory(account=book.account), kind="nps", actor=book.admin)
+    return {"invitation_id": invitation.pk}
 
 
 def row_ids_for(op: ApiOperation, rows: dict[str, int]) -> dict[str, int]:

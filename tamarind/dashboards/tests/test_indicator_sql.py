@@ -94,7 +94,9 @@ def seed_account(rng, book, now, number, usage, tickets):
         score = rng.choice([0, 6, 7, 10] if kind == "nps" else [1, 2, 3, 5])
         contact = ContactFactory(account=account)
         invitation = SurveyInvitation.objects.create(contact=contact, account=account, kind=kind, created_at=now)
-        at = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=days), dt.time(hour=rng.choice([0, 12, 23]))))
+        at = timezone.make_aware(
+            dt.datetime.combine(today - dt.timedelta(days=days), dt.time(hour=rng.choice([0, 12, 23])))
+        )
         SurveyAnswer.objects.create(
             invitation=invitation, account=account, kind=kind, score=score, answered_at=at, updated_at=at
         )
@@ -145,8 +147,12 @@ def live_signals(accounts, *, now):
     plans, ebrs = success_signals(ids)
     answers: dict[int, list] = {}
     lookback = now - dt.timedelta(days=indicators.SURVEY_LOOKBACK_DAYS + 1)
-    for answer in SurveyAnswer.objects.filter(account_id__in=ids, answered_at__gte=lookback).order_by("answered_at", "pk"):
-        answers.setdefault(answer.account_id, []).append((timezone.localdate(answer.answered_at), answer.kind, answer.score))
+    for answer in SurveyAnswer.objects.filter(account_id__in=ids, answered_at__gte=lookback).order_by(
+        "answered_at", "pk"
+    ):
+        answers.setdefault(answer.account_id, []).append(
+            (timezone.localdate(answer.answered_at), answer.kind, answer.score)
+        )
     out = {}
     for a in accounts:
         f, o, c = facts.get(a.pk), onboarding.get(a.pk), cases.get(a.pk)

@@ -320,4 +320,7 @@ def test_poor_survey_limits_are_data():
         triage_other_days=30,
         survey_poor={"nps": 7, "csat": 3},
     )
-    assert ind.poor_survey(s, t, TODAY) == f"a detractor NPS (7) answered {(TODAY - dt.timedelta(days=100)).isoformat()}, within 120 days"
+    assert (
+        ind.poor_survey(s, t, TODAY)
+        == f"a detractor NPS (7) answered {(TODAY - dt.timedelta(days=100)).isoformat()}, within 120 days"
+    )
