@@ -69,8 +69,6 @@ def survey_signals(
     from tamarind.dashboards.indicators import SURVEY_LOOKBACK_DAYS
 
     now = now or timezone.now()
-    if not account_ids:
-        return {}
     out: dict[int, list[tuple[dt.date, str, int]]] = {}
     rows = (
         SurveyAnswer.objects.filter(
@@ -136,7 +134,7 @@ def account_panel(*, user: User, account: Account) -> dict[str, Any]:
         .order_by("-created_at", "-pk")[:10]
     )
     can_send = policy.can_send_survey(user, account)
-    contacts = list(account.contacts.order_by("name", "pk").only("pk", "name", "email")[:200]) if can_send else []
+    contacts = list(account.contacts.order_by("name", "pk").only("pk", "account_id", "name", "email")[:200]) if can_send else []
     return {
         "survey_answers": latest,
         "survey_figures": figures,
