@@ -134,7 +134,11 @@ def account_panel(*, user: User, account: Account) -> dict[str, Any]:
         .order_by("-created_at", "-pk")[:10]
     )
     can_send = policy.can_send_survey(user, account)
-    contacts = list(account.contacts.order_by("name", "pk").only("pk", "account_id", "name", "email")[:200]) if can_send else []
+    contacts = (
+        list(account.contacts.order_by("name", "pk").only("pk", "account_id", "name", "email")[:200])
+        if can_send
+        else []
+    )
     return {
         "survey_answers": latest,
         "survey_figures": figures,
