@@ -88,7 +88,9 @@ def seed_account(rng, book, now, number, usage, tickets):
                 dt.datetime.combine(today - dt.timedelta(days=rng.choice([3, 14, 15, 30, 31])), dt.time(hour=12))
             ),
         )
-    # Survey answers on and around the window (90 days) and the poor limits (NPS 6, CSAT 2).
+    # Survey answers on and around the window (90 days) and the poor limits (NPS 6, CSAT 2), drawn from their own
+    # generator so the other facts stay what they were for each seed.
+    rng = random.Random(f"surveys-{number}-{rng.random()}")
     for days in rng.sample([0, 1, 89, 90, 91, 200], rng.choice([0, 0, 1, 2])):
         kind = rng.choice(["nps", "csat"])
         score = rng.choice([0, 6, 7, 10] if kind == "nps" else [1, 2, 3, 5])
