@@ -971,6 +971,31 @@ def can_work_stuck_case(user: User, case: object) -> bool:
 
 def contact_scope(user: User) -> Q | None:
     """A filter on Contact for the contacts ``user`` may read; ``None`` means every contact."""
+# --- Surveys (issue 14) -----------------------------------------------------------------------------------------
+# Who reads an account reads its survey invitations and answers (the account page, the API). The results page is
+# for admins and directors (every account), managers (their region) and TAMs (the accounts they own); SAL/AE and
+# SA have none (403). Who writes the account (its TAM, the region's manager, admins) sends and revokes invitations;
+# directors read (403). The answer link needs no sign-in: the token is the credential (surveys.views.answer).
+
+
+def can_view_survey_results(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.TAM)
+
+
+def survey_results_scope(user: User) -> Q | None:
+    """A filter on Account for the accounts whose answers the results page counts; ``None``: every account."""
+    if not can_view_survey_results(user):
+        return Q(pk__in=[])
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return None
+    if user.role == Role.MANAGER:
+        rid = managed_region_id(user)
+        return Q(region_id=rid) if rid is not None else Q(pk__in=[])
+    return Q(tam_id=user.pk)
+
+
+def survey_account_scope(user: User) -> Q | None:
+    """A filter on SurveyInvitation / SurveyAnswer (both carry ``account``) for what ``user`` may read."""
     scope = account_scope(user)
     return None if scope is None else _under("account__", scope)
 
@@ -982,3 +1007,10 @@ def can_read_contacts(user: User, account: Account) -> bool:
 def can_write_contacts(user: User, account: Account) -> bool:
     """Add, edit, delete and opt out the contacts of ``account``."""
     return can_write_account(user, account)
+def can_send_survey(user: User, account: Account) -> bool:
+    """Send or revoke an invitation: the account's TAM, the region's manager, admins."""
+    if not can_read_account(user, account):
+        return False
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        return True
+    return user.role == Role.TAM and account.tam_id == user.pk

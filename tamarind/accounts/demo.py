@@ -552,6 +552,9 @@ def build_demo(
     from tamarind.servicedesk.demo import seed_servicedesk_demo
 
     seed_engagement_demo(actor=cast.admin, seed=seed, today=today)
+    from tamarind.surveys.demo import seed_surveys_demo
+
+    seed_surveys_demo(seed=seed)  # before the stuck sweep: a poor answer makes a pooled customer stuck
     region = sorted(cast.managers)[0] if cast.managers else ""
     if region:
         pool = seed_servicedesk_demo(manager=cast.managers[region], tams=cast.tams.get(region, []))

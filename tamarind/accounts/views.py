@@ -27,6 +27,7 @@ from tamarind.health.panels import account_health
 from tamarind.onboarding.selectors import account_panel as onboarding_panel
 from tamarind.people.models import Region, User
 from tamarind.success.selectors import account_panel as success_panel
+from tamarind.surveys.selectors import account_panel as surveys_panel
 from tamarind.timeline.panels import account_timeline
 
 PAGE_SIZE = 50
@@ -91,6 +92,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         **account_health(user=user, account=account),
         **success_panel(user=user, account=account),
         **contacts_panel(user=user, account=account),
+        **surveys_panel(user=user, account=account),
     }
     return render(request, "accounts/detail.html", context)
 

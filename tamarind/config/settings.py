@@ -271,3 +271,7 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "tamarind.core.logs.SecretsReporterFilter"
 # product's configuration pages; code reads them through tamarind.core.config, never as literals.
 TAMARIND_DEFAULT_CURRENCY = "USD"
 TAMARIND_TAM_CAPACITY_ARR = 3_600_000
+
+# Surveys: the scores that count as poor (a task for the TAM, the stuck rule's and the indicator's default):
+# NPS 0-6 (detractors) and CSAT 1-2. An admin changes them here (or the stuck rule's parameters, as data).
+TAMARIND_SURVEYS = {"nps_poor_max": 6, "csat_poor_max": 2}

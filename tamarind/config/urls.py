@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from tamarind.core.api import api
 from tamarind.servicedesk.urls import link_urlpatterns as servicedesk_link_urls
+from tamarind.surveys.urls import link_urlpatterns as survey_link_urls
 
 urlpatterns = [
     path("", include("tamarind.core.urls")),
@@ -28,6 +29,8 @@ urlpatterns = [
     path("contacts/", include("tamarind.contacts.urls")),
     path("desk/", include((servicedesk_link_urls, "servicedesk"), namespace="desk")),
     path("renewals/", include("tamarind.renewals.urls")),
+    path("surveys/", include("tamarind.surveys.urls")),
+    path("s/", include((survey_link_urls, "surveys"), namespace="survey_link")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -186,6 +186,7 @@ def build_api() -> NinjaAPI:
     from tamarind.servicedesk.api import router as servicedesk_router
     from tamarind.stuck.api import router as stuck_router
     from tamarind.success.api import router as success_router
+    from tamarind.surveys.api import router as surveys_router
     from tamarind.timeline.api import router as timeline_router
     from tamarind.triage.api import router as triage_router
     from tamarind.usage.api import router as usage_router
@@ -210,6 +211,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/stuck", stuck_router)
     api.add_router("/servicedesk", servicedesk_router)
     api.add_router("/contacts", contacts_router)
+    api.add_router("/surveys", surveys_router)
 
     # Mounted last, so it only sees paths no other route matched.
     fallback = Router()

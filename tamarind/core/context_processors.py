@@ -36,6 +36,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 item("Success plans", "success:list"),
                 item("No Admin contact", "contacts:missing_admin"),
                 *renewal_items,
+                *([item("Survey results", "surveys:results")] if policy.can_view_survey_results(user) else []),
                 *([item("Accounts to staff", "assignment:staffing")] if policy.can_view_staffing(user) else []),
             ],
         },

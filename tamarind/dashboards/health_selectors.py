@@ -46,6 +46,8 @@ from tamarind.onboarding.models import OPEN_STATUSES, Onboarding
 from tamarind.onboarding.selectors import onboarding_targets
 from tamarind.people.models import Region, Role, User
 from tamarind.success.selectors import success_signals
+from tamarind.surveys.scoring import poor_limits
+from tamarind.surveys.selectors import survey_signals
 from tamarind.triage.models import TriageCase
 from tamarind.triage.selectors import triage_settings
 
@@ -475,6 +477,7 @@ def thresholds(spec: HealthSpec) -> indicators.Thresholds:
         triage_red_days=triage.red_update_days,
         triage_other_days=triage.yellow_update_days,
         renewal_months=renewal_months,
+        survey_poor=poor_limits(),
     )
 
 
@@ -557,8 +560,8 @@ def indicator_page(
 
 def account_signals(accounts: list[Account]) -> dict[int, indicators.Signals]:
     """The indicators' inputs for a page of accounts (health loaded): the facts stored with each score, the
-    account's own columns, and two queries for the open onboarding records and triage cases (as the twins read
-    them)."""
+    account's own columns, and a query each for the open onboarding records, triage cases and the survey answers
+    (as the twins read them)."""
     ids = [a.pk for a in accounts]
     onboarding = {
         row["account_id"]: row
@@ -573,6 +576,7 @@ def account_signals(accounts: list[Account]) -> dict[int, indicators.Signals]:
         .values("account_id", "health_color", "last_update_at")
     }
     plans, ebrs = success_signals(ids)
+    surveys = survey_signals(ids)
     out = {}
     for a in accounts:
         o = onboarding.get(a.pk)
@@ -599,6 +603,7 @@ def account_signals(accounts: list[Account]) -> dict[int, indicators.Signals]:
             success_plan=plans.get(a.pk, "none"),
             ebr_known=True,
             last_ebr=ebrs.get(a.pk),
+            survey_answers=surveys.get(a.pk, ()),
         )
     return out
 

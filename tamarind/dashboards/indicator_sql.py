@@ -16,8 +16,8 @@ Where each twin's facts come from, and why:
   book's big tables, and every write to them rescores the account. A day-dependent indicator keeps a date (the
   last call's), so the query decides it for today; tickets in the window are counted again by the hourly full run,
   as the support measure is;
-- the open onboarding records and open triage cases, read live: small tables (open records only, indexed), whose
-  writes do not rescore the account.
+- the open onboarding records, open triage cases and survey answers, read live: small tables (open records only,
+  or a few answers per account, indexed), whose writes do not rescore the account.
 
 Every threshold is a parameter (``indicators.Thresholds``): a setting changed by an admin needs no rescore.
 An account not scored yet (no ``HealthScore`` row: imported since the last run) has no stored facts; only the
@@ -127,6 +127,17 @@ def no_ebr_12m(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
     return Q(priority=1) & ~Q(pk__in=recent.values("account_id"))
 
 
+def poor_survey(t: indicators.Thresholds, today: dt.date, now: dt.datetime) -> Q:
+    # Live: a small table per account. answered on a local day in [today - days, today].
+    from tamarind.surveys.models import SurveyAnswer, SurveyKind
+
+    poor = SurveyAnswer.objects.filter(
+        answered_at__gte=local_midnight(today - dt.timedelta(days=t.survey_days)),
+        answered_at__lt=local_midnight(today + dt.timedelta(days=1)),
+    ).filter(Q(kind=SurveyKind.NPS, score__lte=t.nps_poor_max) | Q(kind=SurveyKind.CSAT, score__lte=t.csat_poor_max))
+    return Q(pk__in=poor.order_by().values("account_id"))
+
+
 TWINS: dict[str, Twin] = {
     "low_utilization": low_utilization,
     "active_users_falling": active_users_falling,
@@ -138,6 +149,7 @@ TWINS: dict[str, Twin] = {
     "stalled_triage": stalled_triage,
     "p1_plan_not_green": p1_plan_not_green,
     "no_ebr_12m": no_ebr_12m,
+    "poor_survey": poor_survey,
 }
 assert list(TWINS) == [key for key, _, _ in indicators.INDICATORS], "one twin per indicator, in the same order"
 

@@ -20,7 +20,9 @@ settings and the ``TAMARIND_EARLY_WARNING`` setting (defaults below; domain sect
 - *stalled triage*: an open triage case not updated within its color's days (triage settings: red 14, yellow 30);
 - *priority 1 without a green plan*: a priority 1 account whose current success plan is not Green, or that has none
   (domain section 12; the color is the success app's, stored on the plan);
-- *no EBR in 12 months*: a priority 1 account without a completed Executive Business Review in the last 12 months.
+- *no EBR in 12 months*: a priority 1 account without a completed Executive Business Review in the last 12 months;
+- *poor survey*: a detractor NPS or a poor CSAT answered in the last ``survey_days`` (90): a score at or below
+  ``nps_poor_max`` (6) or ``csat_poor_max`` (2) (the ``TAMARIND_SURVEYS`` setting, ``surveys.scoring``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ DEFAULTS: dict[str, Any] = {
     "active_drop_pct": 0,
     "cadence_days": {1: 30, 2: 60},
     "renewal_months": 6,
+    "survey_days": 90,
 }
+SURVEY_LOOKBACK_DAYS = 365  # the answers ``Signals`` holds; ``survey_days`` may not exceed it
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,9 @@ class Thresholds:
     renewal_months: int = 6
     triage_red_days: int = 14
     triage_other_days: int = 30
+    survey_days: int = 90
+    nps_poor_max: int = 6
+    csat_poor_max: int = 2
 
 
 def thresholds_from(
@@ -63,6 +70,7 @@ def thresholds_from(
     triage_red_days: int,
     triage_other_days: int,
     renewal_months: int | None = None,
+    survey_poor: Mapping[str, int] | None = None,
 ) -> Thresholds:
     """``Thresholds`` from the data that owns each number; ``overrides`` is the ``TAMARIND_EARLY_WARNING`` setting.
 
@@ -83,6 +91,9 @@ def thresholds_from(
         renewal_months=int(conf["renewal_months"]),
         triage_red_days=triage_red_days,
         triage_other_days=triage_other_days,
+        survey_days=min(int(conf["survey_days"]), SURVEY_LOOKBACK_DAYS),
+        nps_poor_max=int((survey_poor or {}).get("nps", 6)),
+        csat_poor_max=int((survey_poor or {}).get("csat", 2)),
     )
 
 
@@ -111,6 +122,8 @@ class Signals:
     success_plan: str = ""
     ebr_known: bool = False
     last_ebr: dt.date | None = None
+    # The survey answers of the last ``SURVEY_LOOKBACK_DAYS``: (the local day answered, kind, score), oldest first.
+    survey_answers: tuple[tuple[dt.date, str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -230,6 +243,21 @@ def no_ebr_12m(s: Signals, t: Thresholds, today: dt.date) -> str | None:
     return "no EBR recorded" if s.last_ebr is None else f"last EBR {s.last_ebr.isoformat()}, over 12 months ago"
 
 
+def poor_survey(s: Signals, t: Thresholds, today: dt.date) -> str | None:
+    since = today - dt.timedelta(days=t.survey_days)
+    limits = {"nps": t.nps_poor_max, "csat": t.csat_poor_max}
+    poor = [
+        (day, kind, score)
+        for day, kind, score in s.survey_answers
+        if since <= day <= today and score <= limits.get(kind, -1)
+    ]
+    if not poor:
+        return None
+    day, kind, score = poor[-1]
+    label = "a detractor NPS" if kind == "nps" else "a poor CSAT"
+    return f"{label} ({score}) answered {day.isoformat()}, within {t.survey_days} days"
+
+
 INDICATORS: tuple[tuple[str, str, Check], ...] = (
     ("low_utilization", "Utilization below target", low_utilization),
     ("active_users_falling", "Active users falling", active_users_falling),
@@ -241,6 +269,7 @@ INDICATORS: tuple[tuple[str, str, Check], ...] = (
     ("stalled_triage", "Stalled triage case", stalled_triage),
     ("p1_plan_not_green", "Priority 1 without a green plan", p1_plan_not_green),
     ("no_ebr_12m", "No EBR in 12 months", no_ebr_12m),
+    ("poor_survey", "Poor survey score", poor_survey),
 )
 LABELS = {key: label for key, label, _ in INDICATORS}
 

@@ -26,6 +26,7 @@ class RuleKind(models.TextChoices):
     POOR_ONBOARDING = rules.POOR_ONBOARDING, "Poor onboarding score"
     NO_ACTIVITY = rules.NO_ACTIVITY, "No activity"
     TICKET_SPIKE = rules.TICKET_SPIKE, "Support ticket spike"
+    POOR_SURVEY = rules.POOR_SURVEY, "Poor survey score"
 
 
 class StuckRule(models.Model):

@@ -4,7 +4,7 @@ account's facts.
 No database: ``selectors.stuck_facts`` gathers ``StuckFacts`` for every pooled account in a fixed number of
 queries and ``evaluate`` says which enabled rules fire and why. Each rule is a ``StuckRule`` row (data): its kind
 picks the function below, its ``params`` the thresholds (validated by ``clean_params``; a missing one takes the
-default of ``PARAMS``). The five kinds:
+default of ``PARAMS``). The six kinds:
 
 - *low utilization*: at least ``months`` (3) into the contract and active users / licenses below ``min_pct``
   (75%);
@@ -15,7 +15,9 @@ default of ``PARAMS``). The five kinds:
   meeting, the last day of reported product usage while it has active users, and its last Service Desk request
   (with none of these, counted from the contract start);
 - *ticket spike*: at least ``min_tickets`` (5) support tickets opened in the last 30 days and at least ``factor``
-  (2) times as many as in the 30 days before.
+  (2) times as many as in the 30 days before;
+- *poor survey*: a survey answer in the last ``days`` (90) that is poor: an NPS at or below ``nps_max`` (6, a
+  detractor) or a CSAT at or below ``csat_max`` (2); the worst of them is named.
 
 The contract start is the onboarding's, else the account's *customer since*. A fact that is not known (``None``)
 makes the rule needing it not fire.
@@ -36,6 +38,8 @@ NO_FIRST_VALUE = "no_first_value"
 POOR_ONBOARDING = "poor_onboarding"
 NO_ACTIVITY = "no_activity"
 TICKET_SPIKE = "ticket_spike"
+POOR_SURVEY = "poor_survey"
+SURVEY_LOOKBACK_DAYS = 365  # the longest ``days`` a poor-survey rule may look back (the facts hold this much)
 
 # Each kind's parameters: name -> (minimum, maximum, default); all whole numbers.
 PARAMS: dict[str, dict[str, tuple[int, int, int]]] = {
@@ -44,6 +48,7 @@ PARAMS: dict[str, dict[str, tuple[int, int, int]]] = {
     POOR_ONBOARDING: {"max_score": (1, 4, 2)},
     NO_ACTIVITY: {"days": (1, 730, 30)},
     TICKET_SPIKE: {"min_tickets": (1, 10_000, 5), "factor": (1, 100, 2)},
+    POOR_SURVEY: {"days": (1, SURVEY_LOOKBACK_DAYS, 90), "nps_max": (0, 10, 6), "csat_max": (1, 5, 2)},
 }
 
 
@@ -59,6 +64,8 @@ class StuckFacts:
     last_activity: dt.date | None = None
     tickets_30d: int | None = None
     tickets_prev_30d: int | None = None
+    # The survey answers of the last ``SURVEY_LOOKBACK_DAYS``: (the day answered, kind "nps"/"csat", score).
+    survey_answers: tuple[tuple[dt.date, str, int], ...] = ()
 
 
 class RuleLike(Protocol):
@@ -165,6 +172,24 @@ def ticket_spike(f: StuckFacts, rule: RuleLike, today: dt.date) -> str | None:
     return f"{f.tickets_30d} support tickets in the last 30 days (the 30 days before: {prev})"
 
 
+def poor_survey(f: StuckFacts, rule: RuleLike, today: dt.date) -> str | None:
+    days = param(rule, POOR_SURVEY, "days")
+    limits = {"nps": param(rule, POOR_SURVEY, "nps_max"), "csat": param(rule, POOR_SURVEY, "csat_max")}
+    since = today - dt.timedelta(days=days)
+    poor = [
+        (score, kind, day)
+        for day, kind, score in f.survey_answers
+        if since <= day <= today and kind in limits and score <= limits[kind]
+    ]
+    if not poor:
+        return None
+    score, kind, day = min(poor, key=lambda p: (p[0] / (10 if p[1] == "nps" else 5), p[2]))
+    label = "NPS" if kind == "nps" else "CSAT"
+    scale = "0-10" if kind == "nps" else "1-5"
+    more = f" ({len(poor)} poor answers)" if len(poor) > 1 else ""
+    return f"{label} {score} on {scale} answered {day.isoformat()}, within {days} days{more}"
+
+
 Check = Callable[[StuckFacts, RuleLike, dt.date], "str | None"]
 CHECKS: dict[str, Check] = {
     LOW_UTILIZATION: low_utilization,
@@ -172,6 +197,7 @@ CHECKS: dict[str, Check] = {
     POOR_ONBOARDING: poor_onboarding,
     NO_ACTIVITY: no_activity,
     TICKET_SPIKE: ticket_spike,
+    POOR_SURVEY: poor_survey,
 }
 assert list(CHECKS) == list(PARAMS), "one check per kind"
 

@@ -90,9 +90,9 @@ def pooled_accounts() -> dict[int, int]:
 
 
 def stuck_facts(account_ids: list[int], *, now: dt.datetime) -> dict[int, rules.StuckFacts]:
-    """``StuckFacts`` of the given accounts, from four queries however many: the stored health facts (latest usage
+    """``StuckFacts`` of the given accounts, from five queries however many: the stored health facts (latest usage
     month's licenses and active users, the last call or meeting) with the usage state, the onboardings, the last
-    Service Desk requests and the support tickets of the last 60 days."""
+    Service Desk requests, the support tickets of the last 60 days and the survey answers of the last year."""
     from django.utils import timezone
 
     ids = sorted(set(account_ids))
@@ -139,6 +139,18 @@ def stuck_facts(account_ids: list[int], *, now: dt.datetime) -> dict[int, rules.
         .order_by()
         .values_list("account_id", "last", "prev")
     }
+    # The survey answers of the look-back window, to be judged against each rule's own window and limits.
+    from tamarind.surveys.models import SurveyAnswer
+
+    surveys: dict[int, list[tuple[dt.date, str, int]]] = {}
+    for account_id, answered_at, kind, score in (
+        SurveyAnswer.objects.filter(
+            account_id__in=ids, answered_at__gte=now - dt.timedelta(days=rules.SURVEY_LOOKBACK_DAYS + 1)
+        )
+        .order_by("account_id", "answered_at", "pk")
+        .values_list("account_id", "answered_at", "kind", "score")
+    ):
+        surveys.setdefault(account_id, []).append((timezone.localdate(answered_at), kind, score))
     out: dict[int, rules.StuckFacts] = {}
     for pk, since, account_licenses, licenses, active, engaged_on, usage_day, tickets_at in rows:
         start, first_value, score, _ = onboarding.get(pk, (None, None, None, False))
@@ -155,6 +167,7 @@ def stuck_facts(account_ids: list[int], *, now: dt.datetime) -> dict[int, rules.
             last_activity=min(max(activity), today) if activity else None,
             tickets_30d=last if tickets_at is not None or last or prev else None,
             tickets_prev_30d=prev if tickets_at is not None or last or prev else None,
+            survey_answers=tuple(surveys.get(pk, ())),
         )
     return out
 

@@ -9,12 +9,15 @@ through the API.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from django.db import models
 from django.db.models import Q
 
 EDIT_DAYS = 7
+MAX_EDITS = 20  # changes to one answer: a public form, so a bound on writes per link
+COMMENT_MAX = 2000
 
 
 class SurveyKind(models.TextChoices):
@@ -38,6 +41,8 @@ class SurveyInvitation(models.Model):
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="survey_invitations")
     kind = models.CharField(max_length=10, choices=SurveyKind.choices)
     source = models.CharField(max_length=20, default="manual")
+    # The digital journey program that sent it (its key; "" by hand), so results group per program.
+    program = models.CharField(max_length=50, blank=True, default="")
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -49,6 +54,14 @@ class SurveyInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.contact_id}"
+
+    def state(self, now: dt.datetime) -> str:
+        """``"revoked"``, ``"expired"`` or ``"open"`` at ``now`` (an answered link keeps working while editable)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and now >= self.expires_at:
+            return "expired"
+        return "open"
 
     @property
     def path(self) -> str:
@@ -66,6 +79,7 @@ class SurveyAnswer(models.Model):
     comment = models.TextField(blank=True)
     answered_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    edits = models.PositiveSmallIntegerField(default=0)  # changes after the first answer (capped: MAX_EDITS)
 
     class Meta:
         ordering = ["-answered_at", "-pk"]
@@ -80,3 +94,7 @@ class SurveyAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.score}"
+
+    def editable(self, now: dt.datetime) -> bool:
+        """The contact may change the answer for ``EDIT_DAYS`` after first answering."""
+        return now < self.answered_at + dt.timedelta(days=EDIT_DAYS)

@@ -83,6 +83,7 @@ def probe_rows(book: Any) -> dict[str, int]:
     run = JobRun.objects.create(job=job, scheduled_for=timezone.now()) if job else None
     rules = RuleSetVersion.objects.order_by("-version").first()
     desk = _service_desk_rows(book)
+    surveys = _surveys_rows(book)
     rows = {
         "account_id": book.account.pk,
         "person_id": book.tam.pk,
@@ -96,6 +97,7 @@ def probe_rows(book: Any) -> dict[str, int]:
         "imports:job_id": import_job.pk,
         **desk,
         **_contacts_rows(book),
+        **surveys,
     }
     if onboarding is not None:
         rows["onboarding_id"] = onboarding.pk
@@ -142,6 +144,13 @@ def _contacts_rows(book: Any) -> dict[str, int]:
     from tamarind.testing.factories import ContactFactory
 
     return {"contact_id": ContactFactory(account=book.account, personas=["admin"]).pk}
+def _surveys_rows(book: Any) -> dict[str, int]:
+    """A contact of ``book.account`` invited to an NPS survey."""
+    from tamarind.surveys.services import survey_invitation_create
+    from tamarind.testing.factories import ContactFactory
+
+    invitation = survey_invitation_create(contact=ContactFactory(account=book.account), kind="nps", actor=book.admin)
+    return {"invitation_id": invitation.pk}
 
 
 def row_ids_for(op: ApiOperation, rows: dict[str, int]) -> dict[str, int]:

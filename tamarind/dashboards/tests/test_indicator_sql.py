@@ -19,7 +19,8 @@ from tamarind.dashboards import indicator_sql, indicators
 from tamarind.health.models import HealthScore
 from tamarind.health.services import health_recompute_accounts
 from tamarind.onboarding.models import OPEN_STATUSES, Onboarding, OnboardingStatus
-from tamarind.testing.factories import AccountFactory
+from tamarind.surveys.models import SurveyAnswer, SurveyInvitation
+from tamarind.testing.factories import AccountFactory, ContactFactory
 from tamarind.timeline.models import ENGAGEMENT_KINDS, TimelineEntry
 from tamarind.triage.models import TriageCase
 from tamarind.usage.rows import TicketRow, UsageRow
@@ -87,6 +88,20 @@ def seed_account(rng, book, now, number, usage, tickets):
                 dt.datetime.combine(today - dt.timedelta(days=rng.choice([3, 14, 15, 30, 31])), dt.time(hour=12))
             ),
         )
+    # Survey answers on and around the window (90 days) and the poor limits (NPS 6, CSAT 2), drawn from their own
+    # generator so the other facts stay what they were for each seed.
+    rng = random.Random(f"surveys-{number}-{rng.random()}")
+    for days in rng.sample([0, 1, 89, 90, 91, 200], rng.choice([0, 0, 1, 2])):
+        kind = rng.choice(["nps", "csat"])
+        score = rng.choice([0, 6, 7, 10] if kind == "nps" else [1, 2, 3, 5])
+        contact = ContactFactory(account=account)
+        invitation = SurveyInvitation.objects.create(contact=contact, account=account, kind=kind, created_at=now)
+        at = timezone.make_aware(
+            dt.datetime.combine(today - dt.timedelta(days=days), dt.time(hour=rng.choice([0, 12, 23])))
+        )
+        SurveyAnswer.objects.create(
+            invitation=invitation, account=account, kind=kind, score=score, answered_at=at, updated_at=at
+        )
     return account
 
 
@@ -132,6 +147,14 @@ def live_signals(accounts, *, now):
     from tamarind.success.selectors import success_signals
 
     plans, ebrs = success_signals(ids)
+    answers: dict[int, list] = {}
+    lookback = now - dt.timedelta(days=indicators.SURVEY_LOOKBACK_DAYS + 1)
+    for answer in SurveyAnswer.objects.filter(account_id__in=ids, answered_at__gte=lookback).order_by(
+        "answered_at", "pk"
+    ):
+        answers.setdefault(answer.account_id, []).append(
+            (timezone.localdate(answer.answered_at), answer.kind, answer.score)
+        )
     out = {}
     for a in accounts:
         f, o, c = facts.get(a.pk), onboarding.get(a.pk), cases.get(a.pk)
@@ -157,6 +180,7 @@ def live_signals(accounts, *, now):
             success_plan=plans.get(a.pk, "none"),
             ebr_known=True,
             last_ebr=ebrs.get(a.pk),
+            survey_answers=tuple(answers.get(a.pk, ())),
         )
     return out
 
@@ -172,6 +196,7 @@ def test_each_twin_fires_for_exactly_the_accounts_its_indicator_fires_for(book, 
     expected = {a.pk: {f.key for f in indicators.evaluate(live[a.pk], limits, today=today)} for a in accounts}
     fired = set().union(*expected.values())
     assert len(fired) >= 6, fired  # the seeded book makes most indicators fire somewhere
+    assert "poor_survey" in fired
     for key in indicator_sql.TWINS:
         q = indicator_sql.indicator_q(key, limits, today=today, now=now)
         chosen = set(Account.objects.filter(region=book.east).filter(q).values_list("pk", flat=True))

@@ -304,3 +304,30 @@ def test_evaluate_is_deterministic_and_green_never_renewal_risk(active, prev, li
     if color in (None, "green"):
         assert "renewal_at_risk" not in [f.key for f in first]
     assert ("open_urgent" in [f.key for f in first]) is (urgent > 0)
+
+
+@pytest.mark.parametrize(
+    ("days", "kind", "score", "fires"),
+    [(0, "nps", 6, True), (90, "nps", 0, True), (91, "nps", 0, False), (10, "nps", 7, False),
+     (10, "csat", 2, True), (10, "csat", 3, False), (-1, "nps", 0, False)],
+)  # fmt: skip
+def test_poor_survey(days, kind, score, fires):
+    s = Signals(survey_answers=((TODAY - dt.timedelta(days=days), kind, score),))
+    assert (ind.poor_survey(s, T, TODAY) is not None) is fires
+
+
+def test_poor_survey_limits_are_data():
+    s = Signals(survey_answers=((TODAY - dt.timedelta(days=100), "nps", 7),))
+    assert ind.poor_survey(s, T, TODAY) is None
+    t = ind.thresholds_from(
+        overrides={"survey_days": 120},
+        first_value_days=30,
+        support_green=5,
+        triage_red_days=14,
+        triage_other_days=30,
+        survey_poor={"nps": 7, "csat": 3},
+    )
+    assert (
+        ind.poor_survey(s, t, TODAY)
+        == f"a detractor NPS (7) answered {(TODAY - dt.timedelta(days=100)).isoformat()}, within 120 days"
+    )

@@ -113,6 +113,47 @@ def test_ticket_spike_needs_min_and_factor(last: int | None, prev: int | None, f
     assert (rules.ticket_spike(facts, SPIKE, TODAY) is not None) is fires
 
 
+# --- poor survey -----------------------------------------------------------------------------------------------
+SURVEY = rule(rules.POOR_SURVEY, days=90, nps_max=6, csat_max=2)
+
+
+def answered(days_ago: int, kind: str, score: int) -> StuckFacts:
+    return StuckFacts(survey_answers=((TODAY - dt.timedelta(days=days_ago), kind, score),))
+
+
+@pytest.mark.parametrize(
+    ("kind", "score", "fires"),
+    [("nps", 0, True), ("nps", 6, True), ("nps", 7, False), ("nps", 10, False),
+     ("csat", 1, True), ("csat", 2, True), ("csat", 3, False), ("csat", 5, False)],
+)  # fmt: skip
+def test_poor_survey_at_or_below_the_kind_limit(kind: str, score: int, fires: bool) -> None:
+    assert (rules.poor_survey(answered(5, kind, score), SURVEY, TODAY) is not None) is fires
+
+
+def test_poor_survey_day_90_fires_day_91_does_not() -> None:
+    why = rules.poor_survey(answered(90, "nps", 6), SURVEY, TODAY)
+    assert why == f"NPS 6 on 0-10 answered {(TODAY - dt.timedelta(days=90)).isoformat()}, within 90 days"
+    assert rules.poor_survey(answered(91, "nps", 6), SURVEY, TODAY) is None
+
+
+def test_poor_survey_names_the_worst_and_counts_and_params_move_it() -> None:
+    facts = StuckFacts(
+        survey_answers=(
+            (TODAY - dt.timedelta(days=3), "csat", 2),
+            (TODAY - dt.timedelta(days=20), "nps", 1),
+            (TODAY - dt.timedelta(days=30), "nps", 9),
+        )
+    )
+    why = rules.poor_survey(facts, SURVEY, TODAY)
+    assert why is not None and why.startswith("NPS 1 on 0-10") and "(2 poor answers)" in why
+    assert rules.poor_survey(facts, rule(rules.POOR_SURVEY, days=10), TODAY) is not None  # the CSAT 2, 3 days ago
+    assert rules.poor_survey(facts, rule(rules.POOR_SURVEY, days=10, csat_max=1), TODAY) is None
+    assert rules.poor_survey(StuckFacts(), SURVEY, TODAY) is None
+    assert rules.clean_params(rules.POOR_SURVEY, {}) == {"days": 90, "nps_max": 6, "csat_max": 2}
+    with pytest.raises(ValidationFailed):
+        rules.clean_params(rules.POOR_SURVEY, {"days": 366})
+
+
 # --- params and evaluate ---------------------------------------------------------------------------------------
 
 

@@ -38,12 +38,33 @@ def test_facts_from_stored_data(book: Any, django_assert_max_num_queries: Any) -
         created_at=now - dt.timedelta(days=12),
         first_response_due_at=now + dt.timedelta(days=1),
     )
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         facts = selectors.stuck_facts([account.pk], now=now)[account.pk]
     assert facts.contract_start == today - dt.timedelta(days=120)  # the onboarding's, not customer since
     assert (facts.licenses, facts.active_users, facts.onboarding_score) == (100, 40, 2)
     assert facts.last_activity == today - dt.timedelta(days=12)  # the request is newer than the last call
     assert (facts.tickets_30d, facts.tickets_prev_30d) == (5, 1)
+
+
+def test_facts_hold_the_survey_answers_of_the_last_year(book: Any) -> None:
+    from tamarind.surveys.models import SurveyAnswer
+    from tamarind.surveys.services import survey_invitation_create
+    from tamarind.testing.factories import ContactFactory
+
+    now = timezone.now()
+    account = pooled(book)
+    contact = ContactFactory(account=account)
+    for days, score in ((10, 3), (200, 9), (400, 0)):
+        invitation = survey_invitation_create(contact=contact, kind="nps")
+        at = now - dt.timedelta(days=days)
+        SurveyAnswer.objects.create(
+            invitation=invitation, account=account, kind="nps", score=score, answered_at=at, updated_at=at
+        )
+    facts = selectors.stuck_facts([account.pk], now=now)[account.pk]
+    assert facts.survey_answers == (
+        (timezone.localdate(now - dt.timedelta(days=200)), "nps", 9),
+        (timezone.localdate(now - dt.timedelta(days=10)), "nps", 3),
+    )
 
 
 def test_facts_unknown_without_data(book: Any) -> None:

@@ -29,8 +29,22 @@ def audits(case: StuckCase) -> int:
 
 def test_default_rules_are_seeded() -> None:
     assert sorted(StuckRule.objects.values_list("kind", flat=True)) == sorted(
-        ["low_utilization", "no_first_value", "poor_onboarding", "no_activity", "ticket_spike"]
+        ["low_utilization", "no_first_value", "poor_onboarding", "no_activity", "ticket_spike", "poor_survey"]
     )
+
+
+def test_a_poor_survey_answer_makes_a_pooled_account_stuck(book: Any) -> None:
+    from tamarind.surveys.services import survey_answer_submit, survey_invitation_create
+    from tamarind.testing.factories import ContactFactory
+
+    pool_of(book)
+    account = pooled(book, days_in=10)  # fine by every other rule
+    assert services.stuck_sweep()["opened"] == 0
+    invitation = survey_invitation_create(contact=ContactFactory(account=account), kind="nps")
+    survey_answer_submit(invitation=invitation, score=4, comment="Slow")
+    assert services.stuck_sweep()["opened"] == 1
+    case = StuckCase.objects.get(account=account)
+    assert [r["kind"] for r in case.reasons] == ["poor_survey"] and "NPS 4 on 0-10" in case.reasons[0]["why"]
 
 
 def test_sweep_opens_a_case_with_why_for_stuck_pooled_accounts_only(book: Any) -> None:

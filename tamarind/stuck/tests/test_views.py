@@ -143,7 +143,7 @@ def test_api_list_detail_and_writes_audited(book: Any) -> None:
     r = c.post(f"/api/v1/stuck/cases/{case.pk}/claim")
     assert r.status_code == 422
     rules = c.get("/api/v1/stuck/rules").json()
-    assert len(rules) == 5 and all("params" in r for r in rules)
+    assert len(rules) == 6 and all("params" in r for r in rules)
 
 
 def test_api_bad_input(book: Any) -> None:
