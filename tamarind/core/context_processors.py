@@ -35,6 +35,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 item("Triage board", "triage:board"),
                 item("Success plans", "success:list"),
                 *renewal_items,
+                *([item("Digital journey", "journeys:programs")] if policy.can_view_journeys(user) else []),
                 *([item("Accounts to staff", "assignment:staffing")] if policy.can_view_staffing(user) else []),
             ],
         },
