@@ -60,10 +60,17 @@ def _counts(key: str, ids: list[int]) -> dict[int, dict[str, int]]:
     return {r.pop(key): r for r in rows}
 
 
+def require_edit(user: User) -> None:
+    """Creating programs: admins and TAM Managers (readers 403; SAL/AE and SA 403 too)."""
+    _require_view(user)
+    if not policy.can_edit_journeys(user):
+        raise PermissionDenied("Only admins and TAM Managers edit digital journey programs.")
+
+
 def program_for_user(user: User, program_id: int, *, write: bool = False) -> Program:
     """The program (unknown: 404; a reader asking to write: 403)."""
     _require_view(user)
-    program = Program.objects.prefetch_related("personas").filter(pk=program_id).first()
+    program = Program.objects.prefetch_related("personas", "steps").filter(pk=program_id).first()
     if program is None:
         raise Http404("No such program.")
     if write and not policy.can_edit_journeys(user):

@@ -95,6 +95,7 @@ def probe_rows(book: Any) -> dict[str, int]:
         "escalation_id": escalation.pk,
         "imports:job_id": import_job.pk,
         **desk,
+        **_journeys_rows(book),
     }
     if onboarding is not None:
         rows["onboarding_id"] = onboarding.pk
@@ -129,6 +130,16 @@ def _service_desk_rows(book: Any) -> dict[str, int]:
         "servicedesk:account_id": account.pk,
         "servicedesk:person_id": book.tam.pk,
     }
+
+
+def _journeys_rows(book: Any) -> dict[str, int]:
+    """The seeded digital onboarding program and its first step."""
+    from tamarind.journeys.models import Program
+
+    program = Program.objects.get(key="digital-onboarding")
+    step = program.steps.order_by("day", "pk").first()
+    assert step is not None
+    return {"program_id": program.pk, "journeys:step_id": step.pk}
 
 
 def row_ids_for(op: ApiOperation, rows: dict[str, int]) -> dict[str, int]:
