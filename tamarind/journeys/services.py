@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -239,6 +239,36 @@ def _qualifying(program: Program) -> Q:
     return q
 
 
+# A recurring step repeating more often than this is not narrowed to start dates (too many windows).
+MIN_WINDOWED_REPEAT = 28
+
+
+def _start_windows(steps: list[Step], *, day: dt.date, earliest: dt.date | None) -> Q | None:
+    """The customer-since dates for which some step is due on ``day`` (with the catch-up days), as date ranges the
+    database filters on, so the run reads only the accounts with something due; ``None``: no account can be."""
+    if earliest is None:
+        return None
+    q = Q(pk__in=[])
+    span = dt.timedelta(days=schedule.CATCH_UP_DAYS - 1)
+    for step in steps:
+        last = day - dt.timedelta(days=step.day)
+        if last < earliest:
+            continue
+        if step.repeat_days and step.repeat_days < MIN_WINDOWED_REPEAT:
+            q |= Q(customer_since__lte=last)
+            continue
+        k = 0
+        while True:
+            end = last - dt.timedelta(days=k * (step.repeat_days or 0))
+            if end < earliest:
+                break
+            q |= Q(customer_since__range=(end - span, end))
+            if not step.repeat_days:
+                break
+            k += 1
+    return q
+
+
 def due_sends(*, day: dt.date, programs: Iterable[Program]) -> Iterable[tuple[Step, int, dt.date, int, int]]:
     """Every (step, occurrence, its date, account id, contact id) due on ``day``: the active programs' steps by days since
     each qualifying account started, for its reachable contacts holding the program's personas."""
@@ -249,11 +279,11 @@ def due_sends(*, day: dt.date, programs: Iterable[Program]) -> Iterable[tuple[St
         personas = [p.key for p in program.personas.all()]
         if not steps or not personas:
             continue
-        accounts = (
-            Account.objects.filter(_qualifying(program), customer_since__isnull=False, customer_since__lte=day)
-            .values_list("pk", "customer_since")
-            .iterator(chunk_size=20_000)
-        )
+        qualifying = Account.objects.filter(_qualifying(program), customer_since__isnull=False, customer_since__lte=day)
+        windows = _start_windows(steps, day=day, earliest=qualifying.aggregate(m=Min("customer_since"))["m"])
+        if windows is None:
+            continue
+        accounts = qualifying.filter(windows).values_list("pk", "customer_since").iterator(chunk_size=20_000)
         due: dict[int, list[tuple[Step, int, dt.date]]] = defaultdict(list)
         for account_id, since in accounts:
             for step in steps:

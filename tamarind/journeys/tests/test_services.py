@@ -217,3 +217,25 @@ def test_default_program_is_seeded() -> None:
     assert [s.day for s in p.steps.all()] == [0, 7, 14, 30, 60, 90, 90]
     assert p.steps.get(kind="nps").repeat_days == 182
     assert sorted(p.personas.values_list("key", flat=True)) == ["admin", "development-lead"]
+
+
+def test_run_finds_exactly_the_due_steps_of_a_varied_book() -> None:
+    """Accounts started on every few days over two years (month ends, a leap day): the run's sends are exactly the
+    (step, occurrence) pairs the plain schedule restated per account says are due, windows or not."""
+    from tamarind.journeys import schedule
+
+    p = program(steps=[{"day": 0}, {"day": 30}, {"day": 90, "kind": "nps", "repeat_days": 182, "body": "x"}, {"day": 3, "repeat_days": 7}])
+    only_programs(p)
+    day = dt.date(2026, 3, 1)
+    accounts = [small_account(day - dt.timedelta(days=n)) for n in range(0, 800, 5)]
+    for a in accounts:
+        contact(a)
+    services.journey_run(day=day)
+    got = set(Send.objects.values_list("account_id", "step_id", "occurrence"))
+    expected = set()
+    for a in accounts:
+        for step in p.steps.all():
+            k = schedule.occurrence_due(since=a.customer_since, day=day, offset=step.day, repeat=step.repeat_days)
+            if k is not None:
+                expected.add((a.pk, step.pk, k))
+    assert got == expected and len(expected) > 20
