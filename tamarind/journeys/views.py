@@ -88,7 +88,7 @@ def _preview(step: Step, contact: Contact) -> dict[str, str]:
 @require_http_methods(["GET", "POST"])
 def step_edit(request: HttpRequest, step_id: int) -> HttpResponse:
     """Edit a step's timing and templates. ``action=preview`` renders it for the chosen sample contact without
-    saving (htmx swaps the preview in); ``action=save`` saves it (an unknown merge field is refused: 400)."""
+    saving (htmx swaps the preview in, or the refusal); ``action=save`` saves it (an unknown merge field: 400)."""
     user = request_user(request)
     step = selectors.step_for_user(user, step_id, write=request.method == "POST")
     samples = list(selectors.sample_contacts_for(user))
@@ -108,9 +108,8 @@ def step_edit(request: HttpRequest, step_id: int) -> HttpResponse:
         except ValidationFailed as exc:
             error = _errors(exc)
         if request.headers.get("HX-Request"):
-            return render(
-                request, "journeys/_preview.html", {"preview": preview, "error": error}, status=400 if error else 200
-            )
+            # 200 even with an error: the preview's answer is the refusal, and htmx swaps in only 2xx answers.
+            return render(request, "journeys/_preview.html", {"preview": preview, "error": error})
     return render(
         request,
         "journeys/step_edit.html",
