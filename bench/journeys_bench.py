@@ -32,7 +32,6 @@ import random
 import statistics
 import time
 from decimal import Decimal
-from typing import Any
 
 import common
 from common import ms, p95

@@ -176,8 +176,8 @@ def build_api() -> NinjaAPI:
     from tamarind.engagement.api import router as engagement_router
     from tamarind.health.api import router as health_router
     from tamarind.imports.api import router as imports_router
-    from tamarind.notifications.api import router as notifications_router
     from tamarind.journeys.api import router as journeys_router
+    from tamarind.notifications.api import router as notifications_router
     from tamarind.onboarding.api import router as onboarding_router
     from tamarind.people.api import router as people_router
     from tamarind.renewals.api import router as renewals_router

@@ -39,7 +39,11 @@ def _ensure_contacts(accounts: list[Account], rng: random.Random) -> None:
             new.append((contact, "development-lead"))
     made = Contact.objects.bulk_create([c for c, _ in new], batch_size=2000)
     through = Contact.personas.through
-    links = [through(contact_id=c.pk, persona_id=personas[key].pk) for c, (_, key) in zip(made, new, strict=True) if key in personas]
+    links = [
+        through(contact_id=c.pk, persona_id=personas[key].pk)
+        for c, (_, key) in zip(made, new, strict=True)
+        if key in personas
+    ]
     through.objects.bulk_create(links, batch_size=5000, ignore_conflicts=True)
 
 
@@ -70,7 +74,9 @@ def seed_journeys_demo(*, seed: int, today: dt.date | None = None) -> dict[str, 
                 contacts = by_account.get((program.pk, account.pk), [])
                 for step in program.steps.all():
                     for k in range(0, 40):
-                        on = schedule.occurrence_date(since=since, offset=step.day, repeat=step.repeat_days, occurrence=k)
+                        on = schedule.occurrence_date(
+                            since=since, offset=step.day, repeat=step.repeat_days, occurrence=k
+                        )
                         if on >= today:
                             break
                         if on >= start:
@@ -82,12 +88,16 @@ def seed_journeys_demo(*, seed: int, today: dt.date | None = None) -> dict[str, 
         events = []
         for send in made:
             if send.status == SendStatus.BOUNCED:
-                events.append(Event(send=send, account_id=send.account_id, kind=EventKind.BOUNCE, at=send.next_attempt_at))
+                events.append(
+                    Event(send=send, account_id=send.account_id, kind=EventKind.BOUNCE, at=send.next_attempt_at)
+                )
             if send.opened_at:
                 events.append(Event(send=send, account_id=send.account_id, kind=EventKind.OPEN, at=send.opened_at))
             if send.first_clicked_at:
                 events.append(
-                    Event(send=send, account_id=send.account_id, kind=EventKind.CLICK, at=send.first_clicked_at, url=LINK)
+                    Event(
+                        send=send, account_id=send.account_id, kind=EventKind.CLICK, at=send.first_clicked_at, url=LINK
+                    )
                 )
         Event.objects.bulk_create(events, batch_size=5000)
     queued = services.journey_run(day=today)

@@ -30,7 +30,9 @@ def programs(user: User) -> list[Program]:
     """Every program with its steps and personas, and per program ``sent``/``opened``/``clicked`` counts (3 queries)."""
     _require_view(user)
     items = list(
-        Program.objects.prefetch_related("personas", Prefetch("steps", queryset=Step.objects.order_by("day", "position", "pk")))
+        Program.objects.prefetch_related(
+            "personas", Prefetch("steps", queryset=Step.objects.order_by("day", "position", "pk"))
+        )
     )
     counts = _counts("step__program_id", [p.pk for p in items])
     for p in items:
@@ -147,7 +149,9 @@ def account_panel(*, user: User, account: Account, today: dt.date | None = None)
                 continue
             joined.append(program)
             for step in program.steps.all():
-                on = schedule.next_date(since=account.customer_since, today=today, offset=step.day, repeat=step.repeat_days)
+                on = schedule.next_date(
+                    since=account.customer_since, today=today, offset=step.day, repeat=step.repeat_days
+                )
                 if on is not None and (upcoming is None or on < upcoming.on):
                     upcoming = NextStep(program=program, step=step, on=on)
     return {

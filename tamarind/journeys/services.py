@@ -97,7 +97,9 @@ def _clean_program(data: dict[str, Any], program: Program) -> list[str] | None:
     if program.min_arr is not None and program.max_arr is not None and program.min_arr > program.max_arr:
         errors["max_arr"] = ["The maximum ARR must not be below the minimum."]
     if not program.engagement_models and not program.has_band():
-        errors["engagement_models"] = ["Choose engagement models, an ARR band, or both: otherwise no account qualifies."]
+        errors["engagement_models"] = [
+            "Choose engagement models, an ARR band, or both: otherwise no account qualifies."
+        ]
     unknown = [m for m in program.engagement_models if m not in EngagementModel.values]
     if unknown:
         from tamarind.engagement.models import EngagementModel as ModelDef
@@ -286,6 +288,8 @@ def due_sends(*, day: dt.date, programs: Iterable[Program]) -> Iterable[tuple[St
         accounts = qualifying.filter(windows).values_list("pk", "customer_since").iterator(chunk_size=20_000)
         due: dict[int, list[tuple[Step, int, dt.date]]] = defaultdict(list)
         for account_id, since in accounts:
+            if since is None:  # filtered out above; for the type checker
+                continue
             for step in steps:
                 k = schedule.occurrence_due(since=since, day=day, offset=step.day, repeat=step.repeat_days)
                 if k is not None:
@@ -486,7 +490,7 @@ def sends_deliver(*, limit: int = DELIVERY_BATCH, now: dt.datetime | None = None
     counts: dict[str, int] = defaultdict(int)
     if not pending:
         return {}
-    connection = get_connection()
+    connection: Any = get_connection()
     try:
         connection.open()
     except (smtplib.SMTPException, OSError):

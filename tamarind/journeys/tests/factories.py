@@ -21,7 +21,11 @@ def program(
     **fields: Any,
 ) -> Program:
     """A program for ARR 5,000-20,000 (unless told) with ``steps`` (default: day 0 and day 7 emails)."""
-    defaults: dict[str, Any] = {"name": key.replace("-", " ").title(), "min_arr": Decimal("5000"), "max_arr": Decimal("20000")}
+    defaults: dict[str, Any] = {
+        "name": key.replace("-", " ").title(),
+        "min_arr": Decimal("5000"),
+        "max_arr": Decimal("20000"),
+    }
     item = Program.objects.create(key=key, **{**defaults, **fields})
     item.personas.set(Persona.objects.filter(key__in=personas))
     for position, spec in enumerate(steps if steps is not None else [{"day": 0}, {"day": 7}]):

@@ -12,7 +12,15 @@ from typing import Any
 
 from tamarind.testing.matrix import ACCOUNT_OUTSIDERS, ACCOUNT_READERS, ROLES, Row, only
 
-READERS = {"admin": 200, "director": 200, "manager": 200, "other_manager": 200, "tam": 200, "tam2": 200, "other_tam": 200}
+READERS = {
+    "admin": 200,
+    "director": 200,
+    "manager": 200,
+    "other_manager": 200,
+    "tam": 200,
+    "tam2": 200,
+    "other_tam": 200,
+}
 VIEW = only(READERS, 403)
 NO_SIGN_IN = dict.fromkeys(ROLES, 200)
 
@@ -120,9 +128,19 @@ ROWS: list[Row] = [
         data=lambda b, t: {"name": "Renamed"},
         api=True,
     ),
-    Row("api:journey_program_pause", "post", lambda b, t: f"{API}/programs/{_program(b, t)}/pause", api(edit(200)), api=True),
     Row(
-        "api:journey_program_resume", "post", lambda b, t: f"{API}/programs/{_program(b, t)}/resume", api(edit(200)), api=True
+        "api:journey_program_pause",
+        "post",
+        lambda b, t: f"{API}/programs/{_program(b, t)}/pause",
+        api(edit(200)),
+        api=True,
+    ),
+    Row(
+        "api:journey_program_resume",
+        "post",
+        lambda b, t: f"{API}/programs/{_program(b, t)}/resume",
+        api(edit(200)),
+        api=True,
     ),
     Row("api:journey_step_list", "get", lambda b, t: f"{API}/programs/{_program(b, t)}/steps", api(VIEW), api=True),
     Row(

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from tamarind.audit.models import AuditEvent
 from tamarind.journeys.models import Program, Step
-from tamarind.journeys.tests.test_views import _sends
 from tamarind.journeys.tests.factories import program
+from tamarind.journeys.tests.test_views import _sends
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/journeys"
@@ -22,12 +22,23 @@ def test_program_and_step_lifecycle(book: Any, api_for: Any) -> None:
     client = api_for(book.manager)
     got = client.post(
         f"{API}/programs",
-        {"key": "api-prog", "name": "API program", "min_arr": "5000", "max_arr": "20000", "personas": ["admin", "champion"]},
+        {
+            "key": "api-prog",
+            "name": "API program",
+            "min_arr": "5000",
+            "max_arr": "20000",
+            "personas": ["admin", "champion"],
+        },
         content_type="application/json",
     )
     assert got.status_code == 201, got.content
     body = got.json()
-    assert (body["min_arr"], body["max_arr"], body["personas"], body["status"]) == ("5000.00", "20000.00", ["admin", "champion"], "active")
+    assert (body["min_arr"], body["max_arr"], body["personas"], body["status"]) == (
+        "5000.00",
+        "20000.00",
+        ["admin", "champion"],
+        "active",
+    )
     pid = body["id"]
     got = client.post(
         f"{API}/programs/{pid}/steps",
@@ -51,11 +62,22 @@ def test_program_and_step_lifecycle(book: Any, api_for: Any) -> None:
     assert client.post(f"{API}/programs/{pid}/resume").json()["status"] == "active"
     got = client.patch(f"{API}/programs/{pid}", {"max_arr": "100"}, content_type="application/json")
     assert got.status_code == 422 and "max_arr" in got.content.decode()
-    got = client.patch(f"{API}/programs/{pid}", {"min_arr": None, "engagement_models": ["digital"]}, content_type="application/json")
+    got = client.patch(
+        f"{API}/programs/{pid}", {"min_arr": None, "engagement_models": ["digital"]}, content_type="application/json"
+    )
     assert got.status_code == 200 and got.json()["min_arr"] is None
     assert [s["day"] for s in client.get(f"{API}/programs/{pid}/steps").json()] == [91]
-    kinds = set(AuditEvent.objects.filter(object_type__startswith="journeys.", source="api").values_list("object_type", "action"))
-    assert kinds == {("journeys.program", "create"), ("journeys.program", "update"), ("journeys.step", "create"), ("journeys.step", "update")}
+    kinds = set(
+        AuditEvent.objects.filter(object_type__startswith="journeys.", source="api").values_list(
+            "object_type", "action"
+        )
+    )
+    assert kinds == {
+        ("journeys.program", "create"),
+        ("journeys.program", "update"),
+        ("journeys.step", "create"),
+        ("journeys.step", "update"),
+    }
 
 
 def test_bad_input_is_refused(book: Any, api_for: Any) -> None:

@@ -18,12 +18,19 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_sends_opens_and_clicks_for_small_accounts() -> None:
     today = dt.date(2026, 12, 5)
-    small = [AccountFactory(arr=Decimal("9000"), customer_since=today - dt.timedelta(days=30 * i + 5)) for i in range(1, 9)]
-    big = AccountFactory(arr=Decimal("300000"), engagement_model="high_touch", customer_since=today - dt.timedelta(days=200))
+    small = [
+        AccountFactory(arr=Decimal("9000"), customer_since=today - dt.timedelta(days=30 * i + 5)) for i in range(1, 9)
+    ]
+    big = AccountFactory(
+        arr=Decimal("300000"), engagement_model="high_touch", customer_since=today - dt.timedelta(days=200)
+    )
     result = seed_journeys_demo(seed=7, today=today)
     assert result["accounts"] == len(small) and result["sends"] > 40
     assert not Send.objects.filter(account=big).exists()
-    assert Send.objects.filter(opened_at__isnull=False).exists() and Send.objects.filter(first_clicked_at__isnull=False).exists()
+    assert (
+        Send.objects.filter(opened_at__isnull=False).exists()
+        and Send.objects.filter(first_clicked_at__isnull=False).exists()
+    )
     assert Event.objects.filter(kind="click").count() == Send.objects.filter(first_clicked_at__isnull=False).count()
     assert not Send.objects.filter(due_on__gte=today, status="sent").exists()
     assert not Send.objects.filter(due_on__lt=today - dt.timedelta(days=270)).exists()

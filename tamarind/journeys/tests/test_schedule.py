@@ -19,28 +19,47 @@ def test_day_offsets_cross_month_ends_and_leap_days() -> None:
     assert schedule.occurrence_due(since=since, day=dt.date(2024, 3, 1), offset=30, repeat=None, catch_up=1) == 0
     assert schedule.occurrence_due(since=since, day=dt.date(2024, 2, 29), offset=30, repeat=None, catch_up=1) is None
     # and 2 March in a common year
-    assert schedule.occurrence_due(since=dt.date(2025, 1, 31), day=dt.date(2025, 3, 2), offset=30, repeat=None, catch_up=1) == 0
+    assert (
+        schedule.occurrence_due(since=dt.date(2025, 1, 31), day=dt.date(2025, 3, 2), offset=30, repeat=None, catch_up=1)
+        == 0
+    )
 
 
 def test_catch_up_covers_missed_days_only() -> None:
     since = dt.date(2026, 1, 1)
-    assert [schedule.occurrence_due(since=since, day=since + dt.timedelta(days=d), offset=7, repeat=None) for d in range(5, 12)] == [
-        None, None, 0, 0, 0, None, None
-    ]
+    assert [
+        schedule.occurrence_due(since=since, day=since + dt.timedelta(days=d), offset=7, repeat=None)
+        for d in range(5, 12)
+    ] == [None, None, 0, 0, 0, None, None]
 
 
 def test_recurring_occurrences() -> None:
     since = dt.date(2025, 6, 30)
     first = since + dt.timedelta(days=90)
     assert schedule.occurrence_due(since=since, day=first, offset=90, repeat=182, catch_up=1) == 0
-    assert schedule.occurrence_due(since=since, day=first + dt.timedelta(days=182), offset=90, repeat=182, catch_up=1) == 1
-    assert schedule.occurrence_due(since=since, day=first + dt.timedelta(days=181), offset=90, repeat=182, catch_up=1) is None
-    assert schedule.next_date(since=since, today=first + dt.timedelta(days=1), offset=90, repeat=182) == first + dt.timedelta(days=182)
+    assert (
+        schedule.occurrence_due(since=since, day=first + dt.timedelta(days=182), offset=90, repeat=182, catch_up=1) == 1
+    )
+    assert (
+        schedule.occurrence_due(since=since, day=first + dt.timedelta(days=181), offset=90, repeat=182, catch_up=1)
+        is None
+    )
+    assert schedule.next_date(
+        since=since, today=first + dt.timedelta(days=1), offset=90, repeat=182
+    ) == first + dt.timedelta(days=182)
     assert schedule.next_date(since=since, today=first + dt.timedelta(days=1), offset=90, repeat=None) is None
 
 
-@given(since=dates, gap=st.integers(0, 2000), offset=st.integers(0, 400), repeat=st.none() | st.integers(1, 400), catch_up=st.integers(1, 5))
-def test_due_matches_a_plain_restatement(since: dt.date, gap: int, offset: int, repeat: int | None, catch_up: int) -> None:
+@given(
+    since=dates,
+    gap=st.integers(0, 2000),
+    offset=st.integers(0, 400),
+    repeat=st.none() | st.integers(1, 400),
+    catch_up=st.integers(1, 5),
+)
+def test_due_matches_a_plain_restatement(
+    since: dt.date, gap: int, offset: int, repeat: int | None, catch_up: int
+) -> None:
     """Due on ``day`` exactly when some occurrence's date (since + offset + k * repeat, by calendar arithmetic) lies
     in the ``catch_up`` days ending on ``day``; the occurrence is that k, and its date is what ``occurrence_date`` says."""
     day = since + dt.timedelta(days=gap)
@@ -59,7 +78,9 @@ def test_due_matches_a_plain_restatement(since: dt.date, gap: int, offset: int, 
 
 
 @given(since=dates, gap=st.integers(0, 2000), offset=st.integers(0, 400), repeat=st.none() | st.integers(1, 400))
-def test_next_date_is_the_first_occurrence_on_or_after_today(since: dt.date, gap: int, offset: int, repeat: int | None) -> None:
+def test_next_date_is_the_first_occurrence_on_or_after_today(
+    since: dt.date, gap: int, offset: int, repeat: int | None
+) -> None:
     today = since + dt.timedelta(days=gap)
     got = schedule.next_date(since=since, today=today, offset=offset, repeat=repeat)
     ks = range(0, 2001) if repeat else range(1)

@@ -38,7 +38,13 @@ def test_run_queues_due_steps_for_reachable_contacts_with_the_personas() -> None
     result = services.journey_run(day=_day(0))
     assert result["queued"] == 1
     send = Send.objects.get()
-    assert (send.contact_id, send.step.day, send.occurrence, send.due_on, send.status) == (admin.pk, 0, 0, SINCE, "queued")
+    assert (send.contact_id, send.step.day, send.occurrence, send.due_on, send.status) == (
+        admin.pk,
+        0,
+        0,
+        SINCE,
+        "queued",
+    )
     assert services.journey_run(day=_day(3))["queued"] == 0  # nothing due between steps
     # day 7 falls on 7 February (across the month end)
     assert services.journey_run(day=dt.date(2026, 2, 7))["queued"] == 1
@@ -144,7 +150,10 @@ def test_unsubscribe_opts_out_records_event_and_drops_queued() -> None:
     second.refresh_from_db()
     assert second.status == "failed"
     assert Event.objects.filter(kind="unsubscribe").count() == 1
-    assert AuditEvent.objects.filter(object_type="contacts.contact", object_id=str(c.pk), source="unsubscribe").count() == 1
+    assert (
+        AuditEvent.objects.filter(object_type="contacts.contact", object_id=str(c.pk), source="unsubscribe").count()
+        == 1
+    )
     services.send_unsubscribe(send=first)  # twice: no second event
     assert Event.objects.filter(kind="unsubscribe").count() == 1
 
@@ -184,7 +193,9 @@ def test_program_and_step_writes_validated_and_audited() -> None:
     with pytest.raises(ValidationFailed) as exc:
         services.program_update(actor=None, program=p, data={"personas": ["nobody"]})
     assert "personas" in exc.value.errors
-    step = services.step_create(actor=None, program=p, data={"name": "W", "day": 0, "subject": "Hi", "body": "{{ contact.name }}"})
+    step = services.step_create(
+        actor=None, program=p, data={"name": "W", "day": 0, "subject": "Hi", "body": "{{ contact.name }}"}
+    )
     with pytest.raises(ValidationFailed) as exc:
         services.step_update(actor=None, step=step, data={"body": "Hi {{ contact.shoe_size }}"})
     assert "contact.shoe_size" in exc.value.errors["body"][0]
@@ -224,7 +235,14 @@ def test_run_finds_exactly_the_due_steps_of_a_varied_book() -> None:
     (step, occurrence) pairs the plain schedule restated per account says are due, windows or not."""
     from tamarind.journeys import schedule
 
-    p = program(steps=[{"day": 0}, {"day": 30}, {"day": 90, "kind": "nps", "repeat_days": 182, "body": "x"}, {"day": 3, "repeat_days": 7}])
+    p = program(
+        steps=[
+            {"day": 0},
+            {"day": 30},
+            {"day": 90, "kind": "nps", "repeat_days": 182, "body": "x"},
+            {"day": 3, "repeat_days": 7},
+        ]
+    )
     only_programs(p)
     day = dt.date(2026, 3, 1)
     accounts = [small_account(day - dt.timedelta(days=n)) for n in range(0, 800, 5)]

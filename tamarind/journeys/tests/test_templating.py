@@ -11,7 +11,10 @@ from tamarind.journeys import templating
 def test_known_fields_pass_and_render() -> None:
     text = "Hi {{ contact.name }} at {{account.name}}: {{ unsubscribe_url }}"
     templating.check(text, field="body", survey=False)
-    assert templating.render(text, {"contact.name": "Ann", "account.name": "Acme", "unsubscribe_url": "U"}) == "Hi Ann at Acme: U"
+    assert (
+        templating.render(text, {"contact.name": "Ann", "account.name": "Acme", "unsubscribe_url": "U"})
+        == "Hi Ann at Acme: U"
+    )
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,11 @@ def test_step_preview_renders_for_a_sample_contact_without_saving(book: Any, cli
     client = client_for(book.manager)
     got = client.post(
         f"/journeys/steps/{step.pk}/",
-        {**_form(step, body="Dear {{ contact.name }} ({{ account.name }}), your TAM is {{ tam.name }}"), "action": "preview", "contact": str(c.pk)},
+        {
+            **_form(step, body="Dear {{ contact.name }} ({{ account.name }}), your TAM is {{ tam.name }}"),
+            "action": "preview",
+            "contact": str(c.pk),
+        },
         headers={"HX-Request": "true"},
     )
     body = got.content.decode()
@@ -101,7 +105,11 @@ def test_step_preview_renders_for_a_sample_contact_without_saving(book: Any, cli
     step.refresh_from_db()
     assert "Dear" not in step.body  # nothing saved
     # an unknown merge field: refused in the preview and on save, naming the field
-    got = client.post(f"/journeys/steps/{step.pk}/", {**_form(step, body="Hi {{ contact.age }}"), "action": "preview"}, headers={"HX-Request": "true"})
+    got = client.post(
+        f"/journeys/steps/{step.pk}/",
+        {**_form(step, body="Hi {{ contact.age }}"), "action": "preview"},
+        headers={"HX-Request": "true"},
+    )
     assert 'id="preview-error"' in got.content.decode() and "contact.age" in got.content.decode()
     got = client.post(f"/journeys/steps/{step.pk}/", {**_form(step, subject="{{ account.secret }}"), "action": "save"})
     assert got.status_code == 400 and "account.secret" in got.content.decode()
@@ -110,10 +118,15 @@ def test_step_preview_renders_for_a_sample_contact_without_saving(book: Any, cli
     # a contact the user may not read is not used: the made-up sample is
     outsider = contact(small_account(name="West Co", region=book.west), name="Hidden Person")
     got = client.post(
-        f"/journeys/steps/{step.pk}/", {**_form(step), "action": "preview", "contact": str(outsider.pk)}, headers={"HX-Request": "true"}
+        f"/journeys/steps/{step.pk}/",
+        {**_form(step), "action": "preview", "contact": str(outsider.pk)},
+        headers={"HX-Request": "true"},
     )
     assert "Hidden Person" not in got.content.decode() and "Alex Example" in got.content.decode()
-    got = client.post(f"/journeys/steps/{step.pk}/", {**_form(step, day="3", subject="Welcome {{ contact.first_name }}"), "action": "save"})
+    got = client.post(
+        f"/journeys/steps/{step.pk}/",
+        {**_form(step, day="3", subject="Welcome {{ contact.first_name }}"), "action": "save"},
+    )
     assert got.status_code == 302
     step.refresh_from_db()
     assert (step.day, step.subject) == (3, "Welcome {{ contact.first_name }}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
                 day = dt.date.fromisoformat(options["day"])
             except ValueError:
                 raise CommandError(f"--day must be YYYY-MM-DD, not {options['day']!r}") from None
-        progress = Progress("journeys", stream=self.stderr._out)  # type: ignore[attr-defined]
+        progress = Progress("journeys", stream=cast(IO[str], self.stderr._out))
         try:
             result = journey_run(day=day, progress=progress)
         finally:
