@@ -1014,3 +1014,16 @@ def can_send_survey(user: User, account: Account) -> bool:
     if user.role in (Role.ADMIN, Role.MANAGER):
         return True
     return user.role == Role.TAM and account.tam_id == user.pk
+# --- journeys ---------------------------------------------------------------------------------------------------
+# Digital journey programs are company-wide (not per region): admins and TAM Managers edit them (steps, pause,
+# resume); TAMs and directors read them. SAL/AE and SA have no program pages (403). An account's journey (its sends
+# and events) is read by whoever reads the account (``account_for_user``). The public links of a send (tracking
+# image, click redirect, unsubscribe) need no sign-in: the token is the credential.
+
+
+def can_view_journeys(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.TAM)
+
+
+def can_edit_journeys(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.MANAGER)

@@ -567,6 +567,9 @@ def build_demo(
     from tamarind.contacts.demo import seed_contacts_demo
 
     seed_contacts_demo(seed=seed, actor=cast.admin)
+    from tamarind.journeys.demo import seed_journeys_demo
+
+    seed_journeys_demo(seed=seed, today=today)
     return DemoResult(cast=cast, csv=path, job=job, onboardings=onboardings, health=story)
 
 

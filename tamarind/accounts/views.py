@@ -24,6 +24,7 @@ from tamarind.core.errors import ValidationFailed
 from tamarind.core.forms import add_service_errors
 from tamarind.core.http import request_user
 from tamarind.health.panels import account_health
+from tamarind.journeys.selectors import account_panel as journey_panel
 from tamarind.onboarding.selectors import account_panel as onboarding_panel
 from tamarind.people.models import Region, User
 from tamarind.success.selectors import account_panel as success_panel
@@ -93,6 +94,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         **success_panel(user=user, account=account),
         **contacts_panel(user=user, account=account),
         **surveys_panel(user=user, account=account),
+        **journey_panel(user=user, account=account),
     }
     return render(request, "accounts/detail.html", context)
 

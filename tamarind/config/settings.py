@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "tamarind.engagement",
     "tamarind.servicedesk",
     "tamarind.stuck",
+    "tamarind.journeys",
     "tamarind.renewals",
     "tamarind.contacts",
     "tamarind.surveys",

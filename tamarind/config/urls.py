@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from tamarind.core.api import api
+from tamarind.journeys.urls import public_urlpatterns as journeys_public_urls
 from tamarind.servicedesk.urls import link_urlpatterns as servicedesk_link_urls
 from tamarind.surveys.urls import link_urlpatterns as survey_link_urls
 
@@ -28,6 +29,8 @@ urlpatterns = [
     path("stuck/", include("tamarind.stuck.urls")),
     path("contacts/", include("tamarind.contacts.urls")),
     path("desk/", include((servicedesk_link_urls, "servicedesk"), namespace="desk")),
+    path("journeys/", include("tamarind.journeys.urls")),
+    path("j/", include((journeys_public_urls, "journeys_public"), namespace="journeys_public")),
     path("renewals/", include("tamarind.renewals.urls")),
     path("surveys/", include("tamarind.surveys.urls")),
     path("s/", include((survey_link_urls, "surveys"), namespace="survey_link")),

@@ -177,6 +177,7 @@ def build_api() -> NinjaAPI:
     from tamarind.engagement.api import router as engagement_router
     from tamarind.health.api import router as health_router
     from tamarind.imports.api import router as imports_router
+    from tamarind.journeys.api import router as journeys_router
     from tamarind.notifications.api import router as notifications_router
     from tamarind.onboarding.api import router as onboarding_router
     from tamarind.people.api import router as people_router
@@ -212,6 +213,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/servicedesk", servicedesk_router)
     api.add_router("/contacts", contacts_router)
     api.add_router("/surveys", surveys_router)
+    api.add_router("/journeys", journeys_router)
 
     # Mounted last, so it only sees paths no other route matched.
     fallback = Router()

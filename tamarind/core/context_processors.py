@@ -37,6 +37,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 item("No Admin contact", "contacts:missing_admin"),
                 *renewal_items,
                 *([item("Survey results", "surveys:results")] if policy.can_view_survey_results(user) else []),
+                *([item("Digital journey", "journeys:programs")] if policy.can_view_journeys(user) else []),
                 *([item("Accounts to staff", "assignment:staffing")] if policy.can_view_staffing(user) else []),
             ],
         },

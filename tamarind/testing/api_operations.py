@@ -98,6 +98,7 @@ def probe_rows(book: Any) -> dict[str, int]:
         **desk,
         **_contacts_rows(book),
         **surveys,
+        **_journeys_rows(book),
     }
     if onboarding is not None:
         rows["onboarding_id"] = onboarding.pk
@@ -151,6 +152,14 @@ def _surveys_rows(book: Any) -> dict[str, int]:
 
     invitation = survey_invitation_create(contact=ContactFactory(account=book.account), kind="nps", actor=book.admin)
     return {"invitation_id": invitation.pk}
+def _journeys_rows(book: Any) -> dict[str, int]:
+    """The seeded digital onboarding program and its first step."""
+    from tamarind.journeys.models import Program
+
+    program = Program.objects.get(key="digital-onboarding")
+    step = program.steps.order_by("day", "pk").first()
+    assert step is not None
+    return {"program_id": program.pk, "journeys:step_id": step.pk}
 
 
 def row_ids_for(op: ApiOperation, rows: dict[str, int]) -> dict[str, int]:

@@ -91,7 +91,7 @@ def screenshot(page: Any, name: str) -> Path:
 
 def seed_defaults() -> None:
     """Re-create what migrations seed (product tier rungs, the default import mapping, the default qualification
-    rules, the built-in usage metrics, the default health model, the built-in engagement models, the stuck rules, the personas).
+    rules, the built-in usage metrics, the default health model, the built-in engagement models, the stuck rules, the personas, the default journey program).
 
     Browser tests run against a live server, so they are transactional: each one ends by emptying every
     table, seeded rows included. The ``browser`` marker makes the root conftest call this before each test.
@@ -110,6 +110,7 @@ def seed_defaults() -> None:
         "tamarind.engagement.migrations.0002_builtin_models",
         "tamarind.stuck.migrations.0002_default_rules",
         "tamarind.contacts.migrations.0002_default_personas",
+        "tamarind.journeys.migrations.0002_default_programs",
     ):
         importlib.import_module(migration).seed(apps, None)
     for name in DEFAULT_RUNGS:
