@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from tamarind.cohorts.models import Cohort
 
@@ -10,8 +11,8 @@ class CohortAdmin(admin.ModelAdmin):
     list_display = ("name", "status", "starts_on", "ends_on", "region")
     readonly_fields = ("created_at", "updated_at")
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -171,7 +171,9 @@ def activity_import(*, actor: User, cohort: Cohort, stream: IO[bytes], source: s
         if r.email:
             contact = contacts.get((member.account_id, r.email))
             if contact is None:
-                errors.append(f'line {r.line}: Contact Email "{r.email[:80]}" is not a contact of {member.account.name}')
+                errors.append(
+                    f'line {r.line}: Contact Email "{r.email[:80]}" is not a contact of {member.account.name}'
+                )
                 continue
         key: Key = (member.pk, contact.pk if contact else None, r.kind, r.day)
         if key in seen:
@@ -229,7 +231,12 @@ def activity_import(*, actor: User, cohort: Cohort, stream: IO[bytes], source: s
     for a in created:
         events.append(
             build_event(
-                actor=actor, obj=a, action=AuditAction.CREATE, after=snapshot(a, ACTIVITY_FIELDS), source=source
+                actor=actor,
+                obj=a,
+                action=AuditAction.CREATE,
+                before=None,
+                after=snapshot(a, ACTIVITY_FIELDS),
+                source=source,
             )
         )
     if events:

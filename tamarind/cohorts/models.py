@@ -74,7 +74,8 @@ class Cohort(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=["planned", "running", "ended"]), name="cohort_status_valid"),
             models.CheckConstraint(
-                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")), name="cohort_ends_after_start"
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="cohort_ends_after_start",
             ),
             models.CheckConstraint(condition=~Q(name=""), name="cohort_name_not_blank"),
         ]

@@ -70,7 +70,10 @@ def period(cohort: Cohort, today: dt.date | None = None) -> tuple[dt.date, dt.da
 
 
 def _facts(qs: Any) -> list[AccountFacts]:
-    return [AccountFacts(pk, seg, arr, since) for pk, seg, arr, since in qs.values_list("pk", "segment", "arr", "customer_since")]
+    return [
+        AccountFacts(pk, seg, arr, since)
+        for pk, seg, arr, since in qs.values_list("pk", "segment", "arr", "customer_since")
+    ]
 
 
 def _first_value_days(ids: list[int], end: dt.date) -> dict[int, float]:
@@ -103,7 +106,7 @@ def _use_cases(ids: list[int], start: dt.date, end: dt.date) -> dict[int, float]
 
 def _health(ids: list[int]) -> dict[int, tuple[str, int]]:
     rows = HealthScore.objects.filter(account_id__in=ids, score__isnull=False).exclude(color="")
-    return {a: (c, s) for a, c, s in rows.values_list("account_id", "color", "score")}
+    return {a: (c, s or 0) for a, c, s in rows.values_list("account_id", "color", "score")}
 
 
 def _tickets(ids: list[int], start: dt.date, end: dt.date) -> dict[int, int]:

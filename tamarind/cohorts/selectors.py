@@ -134,7 +134,20 @@ def list_rows(user: User) -> list[Any]:
     from django.db.models import Count
 
     return list(
-        cohorts_for(user).annotate(
-            n_members=Count("members", filter=Q(members__left_on__isnull=True), distinct=True)
-        )
+        cohorts_for(user).annotate(n_members=Count("members", filter=Q(members__left_on__isnull=True), distinct=True))
+    )
+
+
+def member_totals(member: CohortMember) -> dict[str, int]:
+    rows = CohortActivity.objects.filter(member=member).values("kind").annotate(n=Sum("count"))
+    out = dict.fromkeys(ActivityKind.values, 0)
+    out.update({r["kind"]: r["n"] for r in rows})
+    return out
+
+
+def contact_links(cohort: Cohort) -> list[CohortContact]:
+    return list(
+        CohortContact.objects.filter(member__cohort=cohort)
+        .select_related("contact", "member")
+        .order_by("member__account__name", "contact__name", "pk")
     )

@@ -337,7 +337,7 @@ def activity_record(
         errors["contact"] = ["The contact must be at the member's account."]
     if source not in (ActivitySource.MANUAL, ActivitySource.API):
         errors["source"] = ["By hand or through the API (files go through the import)."]
-    if errors:
+    if errors or day is None:
         raise ValidationFailed(errors)
     activity = CohortActivity.objects.create(
         member=member, contact=contact, kind=kind, day=day, count=count, notes=notes, source=source, recorded_by=actor

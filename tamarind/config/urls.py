@@ -27,6 +27,7 @@ urlpatterns = [
     path("stuck/", include("tamarind.stuck.urls")),
     path("desk/", include((servicedesk_link_urls, "servicedesk"), namespace="desk")),
     path("renewals/", include("tamarind.renewals.urls")),
+    path("cohorts/", include("tamarind.cohorts.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

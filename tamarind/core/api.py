@@ -172,6 +172,7 @@ def build_api() -> NinjaAPI:
     from tamarind.accounts.api import router as accounts_router
     from tamarind.actions.api import router as actions_router
     from tamarind.assignment.api import router as assignment_router
+    from tamarind.cohorts.api import router as cohorts_router
     from tamarind.dashboards.api import router as dashboards_router
     from tamarind.engagement.api import router as engagement_router
     from tamarind.health.api import router as health_router
@@ -208,6 +209,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/renewals", renewals_router)
     api.add_router("/stuck", stuck_router)
     api.add_router("/servicedesk", servicedesk_router)
+    api.add_router("/cohorts", cohorts_router)
 
     # Mounted last, so it only sees paths no other route matched.
     fallback = Router()
