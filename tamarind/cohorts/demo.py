@@ -10,12 +10,14 @@ import datetime as dt
 import io
 import random
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from tamarind.accounts.models import Account, Segment
 from tamarind.cohorts import csv_import, services
 from tamarind.cohorts.models import Cohort, CohortMember, CohortStatus
 from tamarind.contacts.models import Contact
+from tamarind.onboarding.models import Onboarding
 from tamarind.people.models import Role, User
 
 PILOTS = (
@@ -62,9 +64,11 @@ def seed_cohorts_demo(*, actor: User, seed: int, today: dt.date | None = None) -
             source="demo",
         )
         accounts = list(
-            Account.objects.filter(segment=segment, customer_since__isnull=False)
+            Account.objects.filter(segment=segment, customer_since__lte=today)
             .exclude(pk__in=taken)
-            .order_by("-customer_since", "pk")[: MEMBERS * 3]
+            # Customers with a first value recorded first, so the report's time to first value has figures.
+            .annotate(valued=Exists(Onboarding.objects.filter(account=OuterRef("pk"), first_value__isnull=False)))
+            .order_by("-valued", "-customer_since", "pk")[: MEMBERS * 2]
         )
         rng.shuffle(accounts)
         chosen = sorted(accounts[:MEMBERS], key=lambda a: a.pk)
