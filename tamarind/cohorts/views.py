@@ -45,10 +45,19 @@ def cohort_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+FORM_KEYS = ("name", "space_url", "namespace_url", "target_size", "engagement_rules", "scope", "starts_on", "ends_on")
+
+
 def _form_context(cohort: Cohort | None, data: dict[str, Any] | None, errors: list[str]) -> dict[str, Any]:
+    """The form's values as text (dates in ISO), every key present."""
+    data = data or {}
+    shown: dict[str, Any] = {k: "" if data.get(k) is None else str(data.get(k)) for k in FORM_KEYS}
+    shown["status"] = str(data.get("status") or "planned")
+    owner_ids = data.get("owner_ids") or []
+    shown["owner_ids"] = {int(x) for x in owner_ids if str(x).isdigit()}
     return {
         "cohort": cohort,
-        "data": data or {},
+        "data": shown,
         "errors": errors,
         "statuses": CohortStatus.choices,
         "owners": selectors.owner_choices(),
@@ -69,7 +78,9 @@ def cohort_new(request: HttpRequest) -> HttpResponse:
             data = forms.cohort_data(request.POST)
             cohort = services.cohort_create(actor=user, **data)
         except ValidationFailed as exc:
-            ctx = _form_context(None, dict(request.POST.items()), _errors(exc))
+            ctx = _form_context(
+                None, {**request.POST.dict(), "owner_ids": request.POST.getlist("owner_ids")}, _errors(exc)
+            )
             return render(request, "cohorts/form.html", ctx, status=400)
         messages.success(request, "Cohort created.")
         return redirect("cohorts:detail", cohort_id=cohort.pk)
@@ -86,7 +97,9 @@ def cohort_edit(request: HttpRequest, cohort_id: int) -> HttpResponse:
             data = forms.cohort_data(request.POST)
             services.cohort_update(actor=user, cohort=cohort, changes=data)
         except ValidationFailed as exc:
-            ctx = _form_context(cohort, dict(request.POST.items()), _errors(exc))
+            ctx = _form_context(
+                cohort, {**request.POST.dict(), "owner_ids": request.POST.getlist("owner_ids")}, _errors(exc)
+            )
             return render(request, "cohorts/form.html", ctx, status=400)
         messages.success(request, "Cohort saved.")
         return redirect("cohorts:detail", cohort_id=cohort.pk)

@@ -83,6 +83,7 @@ def probe_rows(book: Any) -> dict[str, int]:
     run = JobRun.objects.create(job=job, scheduled_for=timezone.now()) if job else None
     rules = RuleSetVersion.objects.order_by("-version").first()
     desk = _service_desk_rows(book)
+    cohort_rows = _cohort_rows(book)
     rows = {
         "account_id": book.account.pk,
         "person_id": book.tam.pk,
@@ -95,6 +96,7 @@ def probe_rows(book: Any) -> dict[str, int]:
         "escalation_id": escalation.pk,
         "imports:job_id": import_job.pk,
         **desk,
+        **cohort_rows,
     }
     if onboarding is not None:
         rows["onboarding_id"] = onboarding.pk
@@ -129,6 +131,20 @@ def _service_desk_rows(book: Any) -> dict[str, int]:
         "servicedesk:account_id": account.pk,
         "servicedesk:person_id": book.tam.pk,
     }
+
+
+def _cohort_rows(book: Any) -> dict[str, int]:
+    """A company-wide cohort owned by ``book.tam`` with ``book.account`` as a member and one member contact."""
+    import datetime as dt
+
+    from tamarind.cohorts.models import Cohort, CohortContact, CohortMember
+    from tamarind.testing.factories import ContactFactory
+
+    cohort = Cohort.objects.create(name="Probe cohort", starts_on=dt.date(2026, 1, 1), status="running")
+    cohort.owners.add(book.tam)
+    member = CohortMember.objects.create(cohort=cohort, account=book.account, joined_on=dt.date(2026, 1, 2))
+    link = CohortContact.objects.create(member=member, contact=ContactFactory(account=book.account))
+    return {"cohort_id": cohort.pk, "cohorts:account_id": book.account.pk, "link_id": link.pk}
 
 
 def row_ids_for(op: ApiOperation, rows: dict[str, int]) -> dict[str, int]:

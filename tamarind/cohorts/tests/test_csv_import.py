@@ -33,7 +33,9 @@ def run(book: Any, cohort: Any, text: str) -> csv_import.ImportOutcome:
 
 def test_import_and_again_changes_nothing(book: Any, setup: dict[str, Any]) -> None:
     crm = book.account.crm_id
-    text = HEADER + f"{crm},ana@acme.example,post,2026-02-01,3\n{crm},,answers,2026-02-01,2\n{crm},,session,2/3/2026,1\n"
+    text = (
+        HEADER + f"{crm},ana@acme.example,post,2026-02-01,3\n{crm},,answers,2026-02-01,2\n{crm},,session,2/3/2026,1\n"
+    )
     first = run(book, setup["cohort"], text)
     assert (first.created, first.updated, first.unchanged) == (3, 0, 0)
     rows = {(a.kind, a.contact_id, a.day, a.count, a.source) for a in CohortActivity.objects.all()}

@@ -58,7 +58,9 @@ def test_update_records_only_changes(book: Any) -> None:
     count = AuditEvent.objects.count()
     services.cohort_update(actor=book.tam, cohort=cohort, changes={"name": "Pilot"})
     assert AuditEvent.objects.count() == count  # nothing changed
-    services.cohort_update(actor=book.tam, cohort=cohort, changes={"scope": "SMB", "owner_ids": [book.tam.pk, book.tam2.pk]})
+    services.cohort_update(
+        actor=book.tam, cohort=cohort, changes={"scope": "SMB", "owner_ids": [book.tam.pk, book.tam2.pk]}
+    )
     cohort.refresh_from_db()
     assert cohort.scope == "SMB" and {o.pk for o in cohort.owners.all()} == {book.tam.pk, book.tam2.pk}
     event = AuditEvent.objects.filter(object_type="cohorts.cohort").latest("pk")
@@ -101,7 +103,9 @@ def test_contacts_and_activity(book: Any) -> None:
         services.contact_add(actor=book.tam, member=member, contact=contact)
     with pytest.raises(ValidationFailed):
         services.contact_add(actor=book.tam, member=member, contact=stranger)
-    a = services.activity_record(actor=book.tam, member=member, kind="post", day=D(2026, 2, 1), count=3, contact=contact)
+    a = services.activity_record(
+        actor=book.tam, member=member, kind="post", day=D(2026, 2, 1), count=3, contact=contact
+    )
     assert a.source == "manual" and a.recorded_by == book.tam
     for bad in ({"kind": "tweet"}, {"count": 0}, {"day": None}, {"contact": stranger}):
         kw: dict[str, Any] = {"kind": "post", "day": D(2026, 2, 1), "count": 1, **bad}
