@@ -97,8 +97,8 @@ def seed_cohorts_demo(*, actor: User, seed: int, today: dt.date | None = None) -
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(["Account ID", "Contact Email", "Kind", "Date", "Count"])
-        for (crm, email, kind, day), n in sorted(counts.items()):
-            writer.writerow([crm, email, kind, day, n])
+        for (crm, email, kind, iso), n in sorted(counts.items()):
+            writer.writerow([crm, email, kind, iso, n])
         csv_import.activity_import(
             actor=actor, cohort=cohort, stream=io.BytesIO(buffer.getvalue().encode()), source="demo"
         )

@@ -8,9 +8,10 @@ from decimal import Decimal
 from tamarind.cohorts.matching import AccountFacts, arr_band, band_label, cohort_window, similar_accounts
 
 D = dt.date
+MARCH = D(2026, 3, 1)
 
 
-def facts(pk: int, segment: str = "smb", arr: str = "10000", since: dt.date | None = D(2026, 3, 1)) -> AccountFacts:
+def facts(pk: int, segment: str = "smb", arr: str = "10000", since: dt.date | None = MARCH) -> AccountFacts:
     return AccountFacts(pk, segment, Decimal(arr), since)
 
 
