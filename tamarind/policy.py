@@ -1027,3 +1027,58 @@ def can_view_journeys(user: User) -> bool:
 
 def can_edit_journeys(user: User) -> bool:
     return _active(user) and user.role in (Role.ADMIN, Role.MANAGER)
+# --- Customer cohorts (issue 14) --------------------------------------------------------------------------------
+# A cohort's region is its own optional field: empty means company-wide. Admins and directors read every cohort;
+# a TAM Manager reads their region's cohorts and the company-wide ones; a TAM reads the cohorts of their region,
+# the company-wide ones and those they own. Admins, the manager of the cohort's region and its TAM owners manage it
+# (edit, members, contacts, activity, CSV import); everyone else who reads it is read-only (403). Company-wide
+# cohorts are managed by admins and their owners. Admins and managers create cohorts (a manager's in their
+# region); admins and the region's manager delete them. SAL/AE and SA have no cohort pages (403).
+
+
+def can_view_cohorts(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.TAM)
+
+
+def cohort_scope(user: User) -> Q | None:
+    """A filter on Cohort for the cohorts ``user`` may read; ``None`` means every cohort."""
+    if not can_view_cohorts(user):
+        return Q(pk__in=[])
+    if user.role in (Role.ADMIN, Role.DIRECTOR):
+        return None
+    company = Q(region__isnull=True)
+    if user.role == Role.MANAGER:
+        rid = managed_region_id(user)
+        return company | Q(region_id=rid) if rid is not None else company
+    rid = user.region_id
+    mine = company | Q(owners=user.pk)
+    return mine | Q(region_id=rid) if rid is not None else mine
+
+
+def can_create_cohort(user: User) -> bool:
+    return _active(user) and (user.role == Role.ADMIN or managed_region_id(user) is not None)
+
+
+def can_manage_cohort(user: User, cohort: object, owner_ids: set[int] | frozenset[int] | None = None) -> bool:
+    """Edit a cohort and its members, contacts and activity. ``owner_ids`` saves a query when already loaded."""
+    if not _active(user):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    region_id = cohort.region_id  # type: ignore[attr-defined]
+    if user.role == Role.MANAGER and region_id is not None and region_id == managed_region_id(user):
+        return True
+    if user.role != Role.TAM:
+        return False
+    if owner_ids is None:
+        owner_ids = {o.pk for o in cohort.owners.all()}  # type: ignore[attr-defined]
+    return user.pk in owner_ids
+
+
+def can_delete_cohort(user: User, cohort: object) -> bool:
+    if not _active(user):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    region_id = cohort.region_id  # type: ignore[attr-defined]
+    return user.role == Role.MANAGER and region_id is not None and region_id == managed_region_id(user)

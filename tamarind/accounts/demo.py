@@ -570,6 +570,9 @@ def build_demo(
     from tamarind.journeys.demo import seed_journeys_demo
 
     seed_journeys_demo(seed=seed, today=today)
+    from tamarind.cohorts.demo import seed_cohorts_demo
+
+    seed_cohorts_demo(actor=cast.admin, seed=seed, today=today)
     return DemoResult(cast=cast, csv=path, job=job, onboardings=onboardings, health=story)
 
 

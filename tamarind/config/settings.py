@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "tamarind.renewals",
     "tamarind.contacts",
     "tamarind.surveys",
+    "tamarind.cohorts",
 ]
 
 MIDDLEWARE = [

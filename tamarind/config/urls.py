@@ -34,6 +34,7 @@ urlpatterns = [
     path("renewals/", include("tamarind.renewals.urls")),
     path("surveys/", include("tamarind.surveys.urls")),
     path("s/", include((survey_link_urls, "surveys"), namespace="survey_link")),
+    path("cohorts/", include("tamarind.cohorts.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -173,6 +173,7 @@ def build_api() -> NinjaAPI:
     from tamarind.actions.api import router as actions_router
     from tamarind.assignment.api import router as assignment_router
     from tamarind.contacts.api import router as contacts_router
+    from tamarind.cohorts.api import router as cohorts_router
     from tamarind.dashboards.api import router as dashboards_router
     from tamarind.engagement.api import router as engagement_router
     from tamarind.health.api import router as health_router
@@ -214,6 +215,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/contacts", contacts_router)
     api.add_router("/surveys", surveys_router)
     api.add_router("/journeys", journeys_router)
+    api.add_router("/cohorts", cohorts_router)
 
     # Mounted last, so it only sees paths no other route matched.
     fallback = Router()

@@ -17,4 +17,6 @@ def nav_groups(user: User, item: Callable[[str, str], dict[str, Any]]) -> list[d
         items.append(item("Service Desk", "servicedesk:queue"))
     if policy.can_view_stuck(user):
         items.append(item("Stuck customers", "stuck:queue"))
+    if policy.can_view_cohorts(user):
+        items.append(item("Customer cohorts", "cohorts:list"))
     return [{"label": "Engagement", "items": items}]

@@ -84,6 +84,7 @@ def probe_rows(book: Any) -> dict[str, int]:
     rules = RuleSetVersion.objects.order_by("-version").first()
     desk = _service_desk_rows(book)
     surveys = _surveys_rows(book)
+    cohort_rows = _cohort_rows(book)
     rows = {
         "account_id": book.account.pk,
         "person_id": book.tam.pk,
@@ -99,6 +100,7 @@ def probe_rows(book: Any) -> dict[str, int]:
         **_contacts_rows(book),
         **surveys,
         **_journeys_rows(book),
+        **cohort_rows,
     }
     if onboarding is not None:
         rows["onboarding_id"] = onboarding.pk
@@ -160,6 +162,18 @@ def _journeys_rows(book: Any) -> dict[str, int]:
     step = program.steps.order_by("day", "pk").first()
     assert step is not None
     return {"program_id": program.pk, "journeys:step_id": step.pk}
+def _cohort_rows(book: Any) -> dict[str, int]:
+    """A company-wide cohort owned by ``book.tam`` with ``book.account`` as a member and one member contact."""
+    import datetime as dt
+
+    from tamarind.cohorts.models import Cohort, CohortContact, CohortMember
+    from tamarind.testing.factories import ContactFactory
+
+    cohort = Cohort.objects.create(name="Probe cohort", starts_on=dt.date(2026, 1, 1), status="running")
+    cohort.owners.add(book.tam)
+    member = CohortMember.objects.create(cohort=cohort, account=book.account, joined_on=dt.date(2026, 1, 2))
+    link = CohortContact.objects.create(member=member, contact=ContactFactory(account=book.account))
+    return {"cohort_id": cohort.pk, "cohorts:account_id": book.account.pk, "link_id": link.pk}
 
 
 def row_ids_for(op: ApiOperation, rows: dict[str, int]) -> dict[str, int]:
