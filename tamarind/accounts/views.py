@@ -27,6 +27,7 @@ from tamarind.onboarding.selectors import account_panel as onboarding_panel
 from tamarind.people.models import Region, User
 from tamarind.success.selectors import account_panel as success_panel
 from tamarind.timeline.panels import account_timeline
+from tamarind.webinars.selectors import account_panel as webinar_panel
 
 PAGE_SIZE = 50
 
@@ -89,6 +90,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         **account_timeline(user=user, account=account),
         **account_health(user=user, account=account),
         **success_panel(user=user, account=account),
+        **webinar_panel(user=user, account=account),
     }
     return render(request, "accounts/detail.html", context)
 

@@ -36,6 +36,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 item("Success plans", "success:list"),
                 *renewal_items,
                 *([item("Accounts to staff", "assignment:staffing")] if policy.can_view_staffing(user) else []),
+                *([item("Webinars", "webinars:season")] if policy.can_view_webinars(user) else []),
             ],
         },
         *(

@@ -19,7 +19,7 @@ from django.utils import timezone
 from tamarind import policy
 from tamarind.accounts.models import Account
 from tamarind.contacts.models import Contact
-from tamarind.people.models import User
+from tamarind.people.models import Role, User
 from tamarind.webinars.models import Attendance, Round, Session, Topic, UnmatchedAttendee, WebinarSettings
 
 MAX_PK = 2**63
@@ -148,7 +148,9 @@ def invitees_for(session: Session, *, days: int | None = None) -> QuerySet[Conta
     n = webinar_settings().net_new_days if days is None else days
     start, end = net_new_window(session, n)
     accounts = Account.objects.filter(customer_since__gte=start, customer_since__lte=end)
-    return Contact.objects.reachable().filter(account__in=accounts).select_related("account").order_by("account_id", "pk")
+    return (
+        Contact.objects.reachable().filter(account__in=accounts).select_related("account").order_by("account_id", "pk")
+    )
 
 
 # --- Metrics ------------------------------------------------------------------------------------------------------
@@ -256,7 +258,7 @@ def _net_new_since(user: User, days: list[dt.date], n: int) -> dict[int, dt.date
         return {}
     lo, hi = min(days) - dt.timedelta(days=n), max(days)
     qs = Account.objects.visible_to(user).filter(customer_since__gte=lo, customer_since__lte=hi)
-    return dict(qs.values_list("pk", "customer_since"))
+    return {pk: since for pk, since in qs.values_list("pk", "customer_since") if since is not None}
 
 
 def session_metrics(*, user: User, session: Session) -> dict[str, Any]:
@@ -269,7 +271,9 @@ def session_metrics(*, user: User, session: Session) -> dict[str, Any]:
     if scope is not None:
         att = att.filter(scope)
     rows = list(att.values_list("session_id", "account_id", "stayed_to_end", "feedback"))
-    _, by_session = compute_cells([(session.pk, session.round, session.topic_id, day)], since, rows, targets.net_new_days)
+    _, by_session = compute_cells(
+        [(session.pk, session.round, session.topic_id, day)], since, rows, targets.net_new_days
+    )
     cell = by_session[session.pk]
     return {"cell": cell, "meets": judge(cell, targets), "targets": targets}
 
@@ -281,3 +285,10 @@ def account_panel(*, user: User, account: Account) -> dict[str, Any]:
         account.webinar_attendances.select_related("session__topic", "contact").order_by("-first_join", "-pk")[:20]
     )
     return {"webinar_attendance": rows, "webinar_can_view": policy.can_view_webinars(user)}
+
+
+def host_choices() -> list[User]:
+    """People who may host a session: active admins, managers and TAMs."""
+    return list(
+        User.objects.filter(is_active=True, role__in=[Role.ADMIN, Role.MANAGER, Role.TAM]).order_by("full_name", "pk")
+    )

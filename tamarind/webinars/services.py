@@ -21,7 +21,7 @@ from tamarind.audit.services import audit_record, snapshot
 from tamarind.contacts.models import Contact
 from tamarind.core.bulk import chunks
 from tamarind.core.errors import ValidationFailed
-from tamarind.people.models import Role, User
+from tamarind.people.models import User
 from tamarind.webinars import report, selectors
 from tamarind.webinars.models import Attendance, Round, Session, Topic, UnmatchedAttendee, UnmatchedReason
 
@@ -208,10 +208,10 @@ def attendee_report_import(
     parsed = parse_upload(session=session, stream=stream, size=size)
     cutoff = _stay_cutoff(session)
     known = _contacts_by_email(list(parsed.attendees))
-    earlier = {
-        u.email: (u.resolved_contact_id, u.resolved_contact.account_id, u.resolved_by_id, u.resolved_at)
-        for u in session.unmatched.filter(resolved_contact__isnull=False).select_related("resolved_contact")
-    }
+    earlier: dict[str, tuple[int, int, int | None, dt.datetime | None]] = {}
+    for u in session.unmatched.filter(resolved_contact__isnull=False).select_related("resolved_contact"):
+        if u.resolved_contact is not None:
+            earlier[u.email] = (u.resolved_contact.pk, u.resolved_contact.account_id, u.resolved_by_id, u.resolved_at)
     before = {
         **snapshot(session, IMPORT_FIELDS),
         "attendances": session.attendances.count(),
@@ -337,8 +337,14 @@ def unmatched_match(
     return attendance
 
 
-def host_choices() -> list[User]:
-    """People who may host: active admins, managers and TAMs."""
-    return list(
-        User.objects.filter(is_active=True, role__in=[Role.ADMIN, Role.MANAGER, Role.TAM]).order_by("full_name", "pk")
-    )
+@transaction.atomic
+def session_delete(*, actor: User | None, session: Session, source: str = "web") -> None:
+    """Delete a session with its attendance and unmatched attendees (one audit event with what it held)."""
+    _require_editor(actor)
+    before = {
+        **snapshot(session, SESSION_FIELDS),
+        "attendances": session.attendances.count(),
+        "unmatched": session.unmatched.count(),
+    }
+    audit_record(actor=actor, obj=session, action=AuditAction.DELETE, before=before, source=source)
+    session.delete()
