@@ -83,6 +83,7 @@ def probe_rows(book: Any) -> dict[str, int]:
     run = JobRun.objects.create(job=job, scheduled_for=timezone.now()) if job else None
     rules = RuleSetVersion.objects.order_by("-version").first()
     desk = _service_desk_rows(book)
+    webinar = _webinar_rows(book)
     rows = {
         "account_id": book.account.pk,
         "person_id": book.tam.pk,
@@ -95,6 +96,7 @@ def probe_rows(book: Any) -> dict[str, int]:
         "escalation_id": escalation.pk,
         "imports:job_id": import_job.pk,
         **desk,
+        **webinar,
     }
     if onboarding is not None:
         rows["onboarding_id"] = onboarding.pk
@@ -129,6 +131,27 @@ def _service_desk_rows(book: Any) -> dict[str, int]:
         "servicedesk:account_id": account.pk,
         "servicedesk:person_id": book.tam.pk,
     }
+
+
+def _webinar_rows(book: Any) -> dict[str, int]:
+    """A webinar session with an unmatched attendee (a contact at ``book.account`` to match it to)."""
+    import datetime as dt
+
+    from tamarind.testing.factories import ContactFactory
+    from tamarind.webinars.models import Round, Session, Topic, UnmatchedAttendee
+
+    start = dt.datetime(2026, 3, 10, 16, 0, tzinfo=dt.UTC)
+    session = Session.objects.create(
+        topic=Topic.objects.get(key="cicd"),
+        round=Round.OPERATIONALIZE,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+    )
+    ContactFactory(account=book.account, email="probe@customer.example")
+    unmatched = UnmatchedAttendee.objects.create(
+        session=session, email="probe@alias.example", reason="unknown", first_join=start, last_leave=start
+    )
+    return {"session_id": session.pk, "unmatched_id": unmatched.pk}
 
 
 def row_ids_for(op: ApiOperation, rows: dict[str, int]) -> dict[str, int]:

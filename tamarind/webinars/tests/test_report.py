@@ -65,7 +65,13 @@ def test_merge_examples():
 
 @pytest.mark.parametrize(
     "raw",
-    ["2026-03-10T16:05:00Z", "2026-03-10 16:05:00", "03/10/2026 04:05:00 PM", "Mar 10, 2026 16:05:00", "2026-03-10 16:05"],
+    [
+        "2026-03-10T16:05:00Z",
+        "2026-03-10 16:05:00",
+        "03/10/2026 04:05:00 PM",
+        "Mar 10, 2026 16:05:00",
+        "2026-03-10 16:05",
+    ],
 )
 def test_parse_time_formats(raw, settings):
     settings.TIME_ZONE = "UTC"

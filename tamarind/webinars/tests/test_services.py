@@ -48,10 +48,19 @@ def test_import_merges_matches_and_keeps_the_unmatched(book):
     summary = _import(book, session, data)
     assert (summary.rows, summary.attendances, summary.unmatched) == (4, 1, 2)
     a = Attendance.objects.get(session=session)
-    assert (a.contact_id, a.account_id, a.minutes_attended, a.stayed_to_end, a.feedback) == (ann.pk, book.account.pk, 58, True, 5)
+    assert (a.contact_id, a.account_id, a.minutes_attended, a.stayed_to_end, a.feedback) == (
+        ann.pk,
+        book.account.pk,
+        58,
+        True,
+        5,
+    )
     assert a.first_join == START and a.last_leave == START + dt.timedelta(minutes=58)
     reasons = dict(UnmatchedAttendee.objects.filter(session=session).values_list("email", "reason"))
-    assert reasons == {"twin@shared.example": UnmatchedReason.AMBIGUOUS, "ghost@nowhere.example": UnmatchedReason.UNKNOWN}
+    assert reasons == {
+        "twin@shared.example": UnmatchedReason.AMBIGUOUS,
+        "ghost@nowhere.example": UnmatchedReason.UNKNOWN,
+    }
     assert {twin_a.pk, twin_b.pk}  # both contacts exist: the email is ambiguous, not unknown
     session.refresh_from_db()
     assert session.report_rows == 4 and session.report_filename == "r.csv"
@@ -63,7 +72,9 @@ def test_stayed_to_end_uses_the_setting(book):
     session = make_session()
     ContactFactory(account=book.account, email="early@customer.example")
     ContactFactory(account=book.account, email="late@customer.example")
-    _import(book, session, csv_bytes([("early@customer.example", "", 0, 54, ""), ("late@customer.example", "", 0, 55, "")]))
+    _import(
+        book, session, csv_bytes([("early@customer.example", "", 0, 54, ""), ("late@customer.example", "", 0, 55, "")])
+    )
     stayed = dict(Attendance.objects.filter(session=session).values_list("email", "stayed_to_end"))
     assert stayed == {"early@customer.example": False, "late@customer.example": True}
 
@@ -109,7 +120,9 @@ def test_not_utf8_and_too_large(book, settings):
 def test_matching_by_hand_writes_attendance_and_survives_reimport(book):
     session = make_session()
     contact = ContactFactory(account=book.account, email="ann@customer.example")
-    data = csv_bytes([("ann.private@gmail.example", "Ann", 0, 30, "4"), ("ann.private@gmail.example", "Ann", 25, 60, "")])
+    data = csv_bytes(
+        [("ann.private@gmail.example", "Ann", 0, 30, "4"), ("ann.private@gmail.example", "Ann", 25, 60, "")]
+    )
     _import(book, session, data)
     row = UnmatchedAttendee.objects.get(session=session)
     attendance = services.unmatched_match(actor=book.manager, unmatched=row, contact=contact)
@@ -169,5 +182,7 @@ def test_session_create_update_validate_and_audit(book):
     ContactFactory(account=book.account, email="ann@customer.example")
     _import(book, session, csv_bytes([("ann@customer.example", "", 0, 50, "")]))
     assert not Attendance.objects.get(session=session).stayed_to_end
-    services.session_update(actor=book.manager, session=session, data={**data, "ends_at": START + dt.timedelta(minutes=52)})
+    services.session_update(
+        actor=book.manager, session=session, data={**data, "ends_at": START + dt.timedelta(minutes=52)}
+    )
     assert Attendance.objects.get(session=session).stayed_to_end
