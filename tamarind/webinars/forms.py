@@ -36,6 +36,13 @@ class SessionForm(forms.Form):
             raise forms.ValidationError("Enter an http(s) link.")
         return url
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", "The session must end after it starts.")
+        return data
+
 
 def session_initial(session: Session) -> dict[str, Any]:
     from django.utils import timezone

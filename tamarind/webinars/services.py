@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -153,26 +152,21 @@ class ImportSummary:
     errors: list[str] = field(default_factory=list)
 
 
-def _lines(stream: IO[bytes]) -> Iterator[str]:
-    """The upload's text lines, decoded as it streams (never read whole)."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    try:
-        yield from text
-    finally:
-        text.detach()
-
-
 def parse_upload(*, session: Session, stream: IO[bytes], size: int | None) -> report.ParsedReport:
     """Check the size, then stream the report through ``report.parse_report``; ``ReportTooLarge`` /
     ``ValidationFailed`` (every line-numbered error under ``file``) when it may not be imported."""
     if size is not None and size > max_report_bytes():
         raise ReportTooLarge({"file": [too_large_message(size)]})
+    # Decoded as it streams: the report is never read whole.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
-        parsed = report.parse_report(_lines(stream), starts_at=session.starts_at, ends_at=session.ends_at)
+        parsed = report.parse_report(iter(text), starts_at=session.starts_at, ends_at=session.ends_at)
     except UnicodeDecodeError as exc:
         raise ValidationFailed({"file": [f"The file is not UTF-8 text (at byte {exc.start})."]}) from None
     except report.csv.Error as exc:
         raise ValidationFailed({"file": [f"The CSV is malformed ({exc})."]}) from None
+    finally:
+        text.detach()  # the upload stays open for its owner
     if not parsed.ok:
         raise ValidationFailed({"file": parsed.errors})
     return parsed
