@@ -561,6 +561,9 @@ def build_demo(
     from tamarind.reviews.demo import seed_reviews_story
 
     seed_reviews_story(seed=seed, today=today)
+    from tamarind.webinars.demo import seed_webinars_demo
+
+    seed_webinars_demo(actor=cast.admin, seed=seed, today=today)
     return DemoResult(cast=cast, csv=path, job=job, onboardings=onboardings, health=story)
 
 
