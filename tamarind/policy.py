@@ -1082,3 +1082,26 @@ def can_delete_cohort(user: User, cohort: object) -> bool:
         return True
     region_id = cohort.region_id  # type: ignore[attr-defined]
     return user.role == Role.MANAGER and region_id is not None and region_id == managed_region_id(user)
+# --- Enablement webinars (issue 14) ------------------------------------------------------------------------------
+# Topics, sessions and the season's metrics are read by TAMs, managers, directors and admins (SAL/AE and SA: 403).
+# Admins and TAM Managers create and edit sessions, import attendee reports and match unmatched attendees; directors
+# and TAMs read (writes: 403). Attendance at an account follows the account's visibility: a person sees the
+# attendance (and the metrics) of the accounts they may read, and matches attendees only to contacts there (404).
+
+
+def can_view_webinars(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.TAM)
+
+
+def can_edit_webinars(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.MANAGER)
+
+
+def webinar_attendance_scope(user: User) -> Q | None:
+    """A filter on Attendance (or anything with an ``account``) for the rows ``user`` may read; ``None``: all."""
+    scope = account_scope(user)
+    if scope is None:
+        return None
+    from tamarind.accounts.models import Account
+
+    return Q(account_id__in=Account.objects.filter(scope).values("pk"))

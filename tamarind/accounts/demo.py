@@ -573,6 +573,9 @@ def build_demo(
     from tamarind.cohorts.demo import seed_cohorts_demo
 
     seed_cohorts_demo(actor=cast.admin, seed=seed, today=today)
+    from tamarind.webinars.demo import seed_webinars_demo
+
+    seed_webinars_demo(actor=cast.admin, seed=seed, today=today)
     return DemoResult(cast=cast, csv=path, job=job, onboardings=onboardings, health=story)
 
 

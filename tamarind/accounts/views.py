@@ -30,6 +30,7 @@ from tamarind.people.models import Region, User
 from tamarind.success.selectors import account_panel as success_panel
 from tamarind.surveys.selectors import account_panel as surveys_panel
 from tamarind.timeline.panels import account_timeline
+from tamarind.webinars.selectors import account_panel as webinar_panel
 
 PAGE_SIZE = 50
 
@@ -95,6 +96,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         **contacts_panel(user=user, account=account),
         **surveys_panel(user=user, account=account),
         **journey_panel(user=user, account=account),
+        **webinar_panel(user=user, account=account),
     }
     return render(request, "accounts/detail.html", context)
 

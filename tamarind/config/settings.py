@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "tamarind.servicedesk",
     "tamarind.stuck",
     "tamarind.journeys",
+    "tamarind.webinars",
     "tamarind.renewals",
     "tamarind.contacts",
     "tamarind.surveys",
@@ -192,6 +193,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The largest CSV an upload may carry (bytes); larger uploads are refused with a 413.
 TAMARIND_MAX_UPLOAD_BYTES = int(os.environ.get("TAMARIND_MAX_UPLOAD_BYTES", str(512 * 1024 * 1024)))
+# The largest webinar attendee report (bytes); larger ones are refused with a 413.
+TAMARIND_WEBINAR_REPORT_MAX_BYTES = int(os.environ.get("TAMARIND_WEBINAR_REPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie.

@@ -192,6 +192,7 @@ def build_api() -> NinjaAPI:
     from tamarind.timeline.api import router as timeline_router
     from tamarind.triage.api import router as triage_router
     from tamarind.usage.api import router as usage_router
+    from tamarind.webinars.api import router as webinars_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/", people_router)
@@ -216,6 +217,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/surveys", surveys_router)
     api.add_router("/journeys", journeys_router)
     api.add_router("/cohorts", cohorts_router)
+    api.add_router("/webinars", webinars_router)
 
     # Mounted last, so it only sees paths no other route matched.
     fallback = Router()

@@ -39,6 +39,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 *([item("Survey results", "surveys:results")] if policy.can_view_survey_results(user) else []),
                 *([item("Digital journey", "journeys:programs")] if policy.can_view_journeys(user) else []),
                 *([item("Accounts to staff", "assignment:staffing")] if policy.can_view_staffing(user) else []),
+                *([item("Webinars", "webinars:season")] if policy.can_view_webinars(user) else []),
             ],
         },
         *(

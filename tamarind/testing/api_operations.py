@@ -85,6 +85,7 @@ def probe_rows(book: Any) -> dict[str, int]:
     desk = _service_desk_rows(book)
     surveys = _surveys_rows(book)
     cohort_rows = _cohort_rows(book)
+    webinar = _webinar_rows(book)
     rows = {
         "account_id": book.account.pk,
         "person_id": book.tam.pk,
@@ -101,6 +102,7 @@ def probe_rows(book: Any) -> dict[str, int]:
         **surveys,
         **_journeys_rows(book),
         **cohort_rows,
+        **webinar,
     }
     if onboarding is not None:
         rows["onboarding_id"] = onboarding.pk
@@ -174,6 +176,25 @@ def _cohort_rows(book: Any) -> dict[str, int]:
     member = CohortMember.objects.create(cohort=cohort, account=book.account, joined_on=dt.date(2026, 1, 2))
     link = CohortContact.objects.create(member=member, contact=ContactFactory(account=book.account))
     return {"cohort_id": cohort.pk, "cohorts:account_id": book.account.pk, "link_id": link.pk}
+def _webinar_rows(book: Any) -> dict[str, int]:
+    """A webinar session with an unmatched attendee (a contact at ``book.account`` to match it to)."""
+    import datetime as dt
+
+    from tamarind.testing.factories import ContactFactory
+    from tamarind.webinars.models import Round, Session, Topic, UnmatchedAttendee
+
+    start = dt.datetime(2026, 3, 10, 16, 0, tzinfo=dt.UTC)
+    session = Session.objects.create(
+        topic=Topic.objects.get(key="cicd"),
+        round=Round.OPERATIONALIZE,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+    )
+    ContactFactory(account=book.account, email="probe@customer.example")
+    unmatched = UnmatchedAttendee.objects.create(
+        session=session, email="probe@alias.example", reason="unknown", first_join=start, last_leave=start
+    )
+    return {"session_id": session.pk, "unmatched_id": unmatched.pk}
 
 
 def row_ids_for(op: ApiOperation, rows: dict[str, int]) -> dict[str, int]:
