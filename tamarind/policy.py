@@ -962,3 +962,17 @@ def can_work_stuck_case(user: User, case: object) -> bool:
     if member_ids is None:
         member_ids = set(pool.members.values_list("tam_id", flat=True))
     return _in_pool(user, pool.pk, member_ids, pool.manager_id)
+
+
+# --- Signals (evidence for the early-warning indicators, issue 15) ---------------------------------------------
+# The Signals back-test is read by admins, directors, managers and TAMs (SAL/AE and SA: 403), each over the accounts
+# they may see (``Account.objects.visible_to``): a manager's figures are computed over their region. Trust labels
+# and the back-test settings are set by admins only (others: 403).
+
+
+def can_view_signals(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.TAM)
+
+
+def can_manage_signals(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "tamarind.renewals",
     "tamarind.contacts",
     "tamarind.surveys",
+    "tamarind.signals",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ urlpatterns = [
     path("engagement/", include("tamarind.engagement.urls")),
     path("servicedesk/", include("tamarind.servicedesk.urls")),
     path("stuck/", include("tamarind.stuck.urls")),
+    path("signals/", include("tamarind.signals.urls")),
     path("desk/", include((servicedesk_link_urls, "servicedesk"), namespace="desk")),
     path("renewals/", include("tamarind.renewals.urls")),
     path("api/v1/", api.urls),
