@@ -85,12 +85,12 @@ class Outcome(models.Model):
             models.CheckConstraint(condition=_choice("source", OutcomeSource), name="signals_outcome_source"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.kind} on {self.on}"
+
     @property
     def bad(self) -> bool:
         return self.kind in BAD_KINDS
-
-    def __str__(self) -> str:
-        return f"{self.account_id} {self.kind} on {self.on}"
 
 
 class BacktestSettings(models.Model):
