@@ -25,6 +25,7 @@ from tamarind.core.http import request_user
 from tamarind.health.panels import account_health
 from tamarind.onboarding.selectors import account_panel as onboarding_panel
 from tamarind.people.models import Region, User
+from tamarind.signals.panels import signals_panel
 from tamarind.success.selectors import account_panel as success_panel
 from tamarind.timeline.panels import account_timeline
 
@@ -89,6 +90,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         **account_timeline(user=user, account=account),
         **account_health(user=user, account=account),
         **success_panel(user=user, account=account),
+        **signals_panel(user=user, account=account),
     }
     return render(request, "accounts/detail.html", context)
 
