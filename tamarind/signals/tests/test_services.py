@@ -37,7 +37,9 @@ def simulate(book, days: int = 60, seed: int = 1) -> list:  # type: ignore[no-un
             if day_no == 0 or rng.random() < 0.12:
                 color = rng.choice(COLORS)
                 HealthHistory.objects.update_or_create(
-                    account=account, day=day, defaults={"score": {"green": 80, "yellow": 60, "red": 30}[color], "color": color}
+                    account=account,
+                    day=day,
+                    defaults={"score": {"green": 80, "yellow": 60, "red": 30}[color], "color": color},
                 )
         services.signal_history_record(day=day)
     return accounts
