@@ -23,6 +23,7 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -130,7 +131,7 @@ def _lift_stat(fired: np.ndarray, bad: np.ndarray, axis: int = -1) -> np.ndarray
         return np.where(base > 0, precision / np.where(base > 0, base, 1.0), np.nan)
 
 
-def bootstrap_ci(data: tuple[np.ndarray, ...], statistic, *, paired: bool) -> tuple[float | None, float | None]:  # type: ignore[no-untyped-def]
+def bootstrap_ci(data: tuple[np.ndarray, ...], statistic: Any, *, paired: bool) -> tuple[float | None, float | None]:
     """A seeded percentile bootstrap interval; ``None`` bounds when the data cannot give one (a constant sample)."""
     if len(data[0]) < 2:
         return None, None
@@ -225,8 +226,8 @@ def score_fit(pairs: Sequence[tuple[int | None, bool]], *, min_outcomes: int) ->
     """From (score before the outcome or ``None``, bad) per judged account."""
     scored = [(s, b) for s, b in pairs if s is not None]
     fit = ScoreFit(status="ok", scored=len(scored), unscored=len(pairs) - len(scored))
-    for low, high, label in BANDS:
-        band = [b for s, b in scored if low <= s <= high]
+    for band_low, band_high, label in BANDS:
+        band = [b for s, b in scored if band_low <= s <= band_high]
         est = wilson(sum(band), len(band))
         fit.calibration.append({"band": label, "accounts": len(band), "bad": sum(band), "rate": est})
     n_bad = sum(1 for _, b in scored if b)
@@ -243,6 +244,8 @@ def score_fit(pairs: Sequence[tuple[int | None, bool]], *, min_outcomes: int) ->
     def stat(s: np.ndarray, b: np.ndarray) -> float:
         return _auc(s, b)
 
+    low: float | None
+    high: float | None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

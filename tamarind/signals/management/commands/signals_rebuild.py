@@ -4,7 +4,7 @@ past days from stored history (what can be rebuilt: ``tamarind.signals.history``
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["resume"] and not options["start"]:
             raise CommandError("Give --from YYYY-MM-DD, or --resume.")
-        progress = Progress("signals rebuild", stream=self.stderr._out)
+        progress = Progress("signals rebuild", stream=cast(IO[str], self.stderr._out))
         try:
             result = signal_history_rebuild(
                 start=_day(options["start"]) if options["start"] else None,
