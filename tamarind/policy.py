@@ -1105,3 +1105,15 @@ def webinar_attendance_scope(user: User) -> Q | None:
     from tamarind.accounts.models import Account
 
     return Q(account_id__in=Account.objects.filter(scope).values("pk"))
+# --- Signals (evidence for the early-warning indicators, issue 15) ---------------------------------------------
+# The Signals back-test is read by admins, directors, managers and TAMs (SAL/AE and SA: 403), each over the accounts
+# they may see (``Account.objects.visible_to``): a manager's figures are computed over their region. Trust labels
+# and the back-test settings are set by admins only (others: 403).
+
+
+def can_view_signals(user: User) -> bool:
+    return _active(user) and user.role in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.TAM)
+
+
+def can_manage_signals(user: User) -> bool:
+    return _active(user) and user.role == Role.ADMIN

@@ -27,6 +27,7 @@ from tamarind.health.panels import account_health
 from tamarind.journeys.selectors import account_panel as journey_panel
 from tamarind.onboarding.selectors import account_panel as onboarding_panel
 from tamarind.people.models import Region, User
+from tamarind.signals.panels import signals_panel
 from tamarind.success.selectors import account_panel as success_panel
 from tamarind.surveys.selectors import account_panel as surveys_panel
 from tamarind.timeline.panels import account_timeline
@@ -97,6 +98,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         **surveys_panel(user=user, account=account),
         **journey_panel(user=user, account=account),
         **webinar_panel(user=user, account=account),
+        **signals_panel(user=user, account=account),
     }
     return render(request, "accounts/detail.html", context)
 

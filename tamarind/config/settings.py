@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "tamarind.contacts",
     "tamarind.surveys",
     "tamarind.cohorts",
+    "tamarind.signals",
 ]
 
 MIDDLEWARE = [

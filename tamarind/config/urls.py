@@ -29,6 +29,7 @@ urlpatterns = [
     path("stuck/", include("tamarind.stuck.urls")),
     path("contacts/", include("tamarind.contacts.urls")),
     path("webinars/", include("tamarind.webinars.urls")),
+    path("signals/", include("tamarind.signals.urls")),
     path("desk/", include((servicedesk_link_urls, "servicedesk"), namespace="desk")),
     path("journeys/", include("tamarind.journeys.urls")),
     path("j/", include((journeys_public_urls, "journeys_public"), namespace="journeys_public")),

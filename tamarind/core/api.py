@@ -186,6 +186,7 @@ def build_api() -> NinjaAPI:
     from tamarind.reviews.api import router as reviews_router
     from tamarind.scheduler.api import router as scheduler_router
     from tamarind.servicedesk.api import router as servicedesk_router
+    from tamarind.signals.api import router as signals_router
     from tamarind.stuck.api import router as stuck_router
     from tamarind.success.api import router as success_router
     from tamarind.surveys.api import router as surveys_router
@@ -212,6 +213,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/engagement", engagement_router)
     api.add_router("/renewals", renewals_router)
     api.add_router("/stuck", stuck_router)
+    api.add_router("/signals", signals_router)
     api.add_router("/servicedesk", servicedesk_router)
     api.add_router("/contacts", contacts_router)
     api.add_router("/surveys", surveys_router)

@@ -53,6 +53,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                             if policy.can_view_health_dashboard(user)
                             else []
                         ),
+                        *([item("Signals", "signals:index")] if policy.can_view_signals(user) else []),
                     ],
                 }
             ]

@@ -53,6 +53,10 @@ class Command(BaseCommand):
             from tamarind.renewals.demo import seed_renewals
 
             renewals = seed_renewals(seed=opts["seed"], actor=out.cast.admin)
+            # After the renewals story: the signal evidence adds past closed renewals where the story has none.
+            from tamarind.signals.demo import seed_signals_demo
+
+            signals = seed_signals_demo(seed=opts["seed"])
         progress.close()
         stories.close()
         health.close()
@@ -66,4 +70,5 @@ class Command(BaseCommand):
         if out.health is not None:
             self.stdout.write(f"Health: {out.health.summary()} ({out.health.seconds:.1f}s).")
         self.stdout.write(f"Renewals: {renewals.summary()}.")
+        self.stdout.write(f"Signals: {signals['intervals']} signal intervals, {signals['outcomes']} outcomes.")
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")

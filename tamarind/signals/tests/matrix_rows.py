@@ -1,0 +1,45 @@
+"""Permission-matrix rows for the Signals routes (collected by ``tamarind/tests/test_permission_matrix.py``).
+
+The back-test pages are for admins, directors, managers and TAMs (each over what they see; SAL/AE and SA: 403);
+trust labels are set by admins only (every other signed-in role: 403). An account's signal history follows the
+account's visibility (west's people: 404) for those who may see signals at all (SAL/AE, SA: 403).
+"""
+
+from __future__ import annotations
+
+from tamarind.testing.matrix import ACCOUNT_READERS, Row, only
+
+VIEW = {"admin": 200, "director": 200, "manager": 200, "other_manager": 200, "tam": 200, "tam2": 200, "other_tam": 200}
+ADMIN_ONLY = only({"admin": 302}, 403)
+API_VIEW = {**only(VIEW, 403), "anonymous": 401}
+ACCOUNT = {**only({**ACCOUNT_READERS, "sal": 403, "sa": 403}, 404), "anonymous": 401}
+
+ROWS: list[Row] = [
+    Row("signals:index", "get", lambda b, t: "/signals/", only(VIEW, 403)),
+    Row("signals:detail", "get", lambda b, t: "/signals/no_call/", only(VIEW, 403)),
+    Row(
+        "signals:trust",
+        "post",
+        lambda b, t: "/signals/no_call/trust/",
+        ADMIN_ONLY,
+        data=lambda b, t: {"trusted": "0", "note": "Matrix"},
+        json=False,
+    ),
+    Row("api:signal_backtest", "get", lambda b, t: "/api/v1/signals/backtest", API_VIEW, api=True),
+    Row("api:signal_trust_list", "get", lambda b, t: "/api/v1/signals/trust", API_VIEW, api=True),
+    Row(
+        "api:signal_account_history",
+        "get",
+        lambda b, t: f"/api/v1/signals/accounts/{b.account.pk}/history",
+        ACCOUNT,
+        api=True,
+    ),
+    Row(
+        "api:signal_trust_set",
+        "post",
+        lambda b, t: "/api/v1/signals/trust",
+        {**only({"admin": 201}, 403), "anonymous": 401},
+        data=lambda b, t: {"key": "no_call", "trusted": False, "note": "Matrix"},
+        api=True,
+    ),
+]
