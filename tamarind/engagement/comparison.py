@@ -209,7 +209,7 @@ WITH m AS (
   SELECT ia.iteration_id, ia.account_id, i.starts_on, i.ends_on,
     CASE ia.iteration_id {fresh_cases} END AS fresh_from
   FROM engagement_iterationaccount ia JOIN engagement_iteration i ON i.id = ia.iteration_id
-  WHERE ia.iteration_id IN ({ids})
+  WHERE ia.iteration_id IN ({ids}){scope}
 ), last_health AS (
   SELECT m.iteration_id, m.account_id, MAX(h.day) AS day
   FROM m JOIN health_healthhistory h ON h.account_id = m.account_id AND h.day <= m.ends_on
@@ -231,7 +231,7 @@ LEFT JOIN last_health lh ON lh.iteration_id = ia.iteration_id AND lh.account_id 
 LEFT JOIN health_healthhistory h ON h.account_id = lh.account_id AND h.day = lh.day
 LEFT JOIN fresh f ON f.iteration_id = ia.iteration_id AND f.account_id = ia.account_id
 LEFT JOIN calls c ON c.iteration_id = ia.iteration_id AND c.account_id = ia.account_id
-WHERE ia.iteration_id IN ({ids})
+WHERE ia.iteration_id IN ({ids}){scope}
 ORDER BY ia.iteration_id, ia.model_key, ia.account_id
 """
 
@@ -255,12 +255,13 @@ class Members:
         return len(self.account_id)
 
 
-def _members(iterations: Sequence[Iteration], stale_days: int) -> Members:
+def _members(iterations: Sequence[Iteration], stale_days: int, region_id: int | None = None) -> Members:
     """Every member of ``iterations`` with its health color at the end, staleness and calls: one query.
 
     A member is stale when its newest sentiment set by the iteration's last day (in the current time zone) falls,
     as a UTC date, more than ``stale_days`` before that day, or when it has none: the sentiment is fresh when one
-    was set at or after midnight UTC of ``ends_on - stale_days`` and on or before ``ends_on``."""
+    was set at or after midnight UTC of ``ends_on - stale_days`` and on or before ``ends_on``. ``region_id``
+    keeps the members whose account is in that region (a manager's comparison)."""
     from tamarind.timeline.models import ENGAGEMENT_KINDS
 
     if not iterations:
@@ -277,7 +278,10 @@ def _members(iterations: Sequence[Iteration], stale_days: int) -> Members:
         since = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
         fresh_params += [it.pk, ops.adapt_datetimefield_value(since if settings.USE_TZ else since.replace(tzinfo=None))]
     placeholders = ", ".join(["%s"] * len(ids))
+    scope = "" if region_id is None else " AND ia.account_id IN (SELECT id FROM accounts_account WHERE region_id = %s)"
+    region = [] if region_id is None else [region_id]
     sql = _MEMBERS_SQL.format(
+        scope=scope,
         fresh_cases=" ".join(["WHEN %s THEN %s"] * len(iterations)),
         ids=placeholders,
         set_on=set_on,
@@ -287,11 +291,13 @@ def _members(iterations: Sequence[Iteration], stale_days: int) -> Members:
     params = [
         *fresh_params,
         *ids,
+        *region,
         *set_params,
         *kinds,
         *occurred_params,
         *occurred_params,
         *ids,
+        *region,
     ]
     arr_field = IterationAccount._meta.get_field("arr")
     arr_col = arr_field.cached_col
@@ -407,14 +413,17 @@ def _estimate(kind: str, values: list[float]) -> Estimate:
     return mean(values)
 
 
-def compare(iterations: Sequence[Iteration]) -> Comparison:
-    """Iterations (oldest first) and their models side by side; differences against the first iteration."""
+def compare(iterations: Sequence[Iteration], *, region_id: int | None = None) -> Comparison:
+    """Iterations (oldest first) and their models side by side; differences against the first iteration.
+
+    ``region_id`` limits every figure to the members whose account is in that region (``policy.
+    capacity_region_id``: a TAM Manager compares their region's book; directors and admins the whole book)."""
     its = sorted(iterations, key=lambda i: i.starts_on)
     ids = [i.pk for i in its]
     names = dict(EngagementModel.objects.values_list("key", "name"))
     onboardings = _onboardings(ids) if ids else {}
     targets = _targets()
-    members = _members(its, _staleness_days())
+    members = _members(its, _staleness_days(), region_id)
     slots = {name: (slot, _by_iteration(slot.load(its))) for name, slot in available_slots().items()}
     groups: list[Group] = []
     # Members come ordered by iteration, then model key: each iteration's, and each model's, are one run.
