@@ -333,10 +333,10 @@ def engagement_iteration_create(request: HttpRequest, payload: EngagementIterati
     "iteration, with `within_noise` when the difference's interval includes 0.",
 )
 def engagement_comparison(request: HttpRequest, params: Query[EngagementCompareQuery]) -> dict[str, Any]:
-    _leader(request)
+    user = _leader(request)
     its = list(selectors.iterations())
     chosen = [i for i in its if i.pk in set(params.it)] or its
-    result = compare(chosen)
+    result = compare(chosen, region_id=policy.capacity_region_id(user))
     groups = []
     for gi, g in enumerate(result.groups):
         figures = {}

@@ -36,8 +36,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.conf import settings
+from django.db import connection
+from django.db.models import Case, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value, When
+from django.utils import timezone
 
 from tamarind.engagement.models import EngagementModel, Iteration, IterationAccount
 from tamarind.engagement.stats import (
@@ -49,21 +51,6 @@ from tamarind.engagement.stats import (
     ratio_difference,
     share,
 )
-
-
-@dataclass(frozen=True)
-class Member:
-    """One account of one group, with what the metrics need (read in one query)."""
-
-    iteration_id: int
-    account_id: int
-    model_key: str
-    tam_id: int | None
-    arr: Decimal
-    color: str
-    sentiment_on: dt.date | None
-    calls: int
-
 
 # A slot's values per (iteration id, account id): 0/1 for a share, (numerator, denominator) for a ratio of sums.
 # Accounts a slot does not measure (not priority 1; no ARR at the start) are absent.
@@ -149,21 +136,21 @@ def available_slots() -> dict[str, MetricSlot]:
 
 @dataclass
 class Group:
+    """One iteration's accounts in one model (``model_key`` "": every model), and its values per metric."""
+
     iteration: Iteration
     model_key: str  # "" = every model of the iteration
     label: str
-    members: list[Member] = field(default_factory=list)
+    start: int = 0  # the group's members: ``Members`` entries start to stop
+    stop: int = 0
+    arr: Decimal = Decimal(0)
     values: dict[str, list[float]] = field(default_factory=dict)
     pairs: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # ratio metrics: (num, den) each
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def accounts(self) -> int:
-        return len(self.members)
-
-    @property
-    def arr(self) -> Decimal:
-        return sum((m.arr for m in self.members), Decimal(0))
+        return self.stop - self.start
 
 
 @dataclass(frozen=True)
@@ -212,42 +199,123 @@ def _metrics(targets: dict[str, int]) -> list[MetricDef]:
     ]
 
 
-def _members(iteration_ids: list[int]) -> list[Member]:
-    from tamarind.health.models import HealthHistory, Sentiment
-    from tamarind.timeline.models import ENGAGEMENT_KINDS, TimelineEntry
+# The members with what the metrics need, in one query of grouped aggregates joined to the members (no subquery
+# per member): the last health color on or before the iteration's end (the greatest day, joined back for its
+# color), whether a sentiment no older than the staleness was set by the end, and the calls and meetings within
+# the iteration. ``{ids}`` holds the iterations' placeholders; ``{local_date(x)}`` is the date of a timestamp in
+# the current time zone, as ``__date`` lookups take it. The member order is the groups' (iteration, model, account).
+_MEMBERS_SQL = """
+WITH m AS (
+  SELECT ia.iteration_id, ia.account_id, i.starts_on, i.ends_on,
+    CASE ia.iteration_id {fresh_cases} END AS fresh_from
+  FROM engagement_iterationaccount ia JOIN engagement_iteration i ON i.id = ia.iteration_id
+  WHERE ia.iteration_id IN ({ids}){scope}
+), last_health AS (
+  SELECT m.iteration_id, m.account_id, MAX(h.day) AS day
+  FROM m JOIN health_healthhistory h ON h.account_id = m.account_id AND h.day <= m.ends_on
+  GROUP BY m.iteration_id, m.account_id
+), fresh AS (
+  SELECT DISTINCT m.iteration_id, m.account_id
+  FROM m JOIN health_sentiment s ON s.account_id = m.account_id
+  WHERE s.set_at >= m.fresh_from AND {set_on} <= m.ends_on
+), calls AS (
+  SELECT m.iteration_id, m.account_id, COUNT(*) AS n
+  FROM m JOIN timeline_timelineentry e ON e.account_id = m.account_id
+  WHERE e.kind IN ({kinds}) AND {occurred_on} >= m.starts_on AND {occurred_on} <= m.ends_on
+  GROUP BY m.iteration_id, m.account_id
+)
+SELECT ia.iteration_id, ia.model_key, ia.account_id, ia.tam_id, ia.arr, COALESCE(h.color, ''),
+  CASE WHEN f.account_id IS NULL THEN 1 ELSE 0 END, COALESCE(c.n, 0)
+FROM engagement_iterationaccount ia
+LEFT JOIN last_health lh ON lh.iteration_id = ia.iteration_id AND lh.account_id = ia.account_id
+LEFT JOIN health_healthhistory h ON h.account_id = lh.account_id AND h.day = lh.day
+LEFT JOIN fresh f ON f.iteration_id = ia.iteration_id AND f.account_id = ia.account_id
+LEFT JOIN calls c ON c.iteration_id = ia.iteration_id AND c.account_id = ia.account_id
+WHERE ia.iteration_id IN ({ids}){scope}
+ORDER BY ia.iteration_id, ia.model_key, ia.account_id
+"""
 
-    color = HealthHistory.objects.filter(account=OuterRef("account_id"), day__lte=OuterRef("iteration__ends_on"))
-    sentiment = (
-        Sentiment.objects.filter(account=OuterRef("account_id"), set_at__date__lte=OuterRef("iteration__ends_on"))
-        .values("account")
-        .annotate(last=Max("set_at"))
-        .values("last")
+
+@dataclass(frozen=True)
+class Members:
+    """The iterations' members as columns, one entry per member in (iteration, model key, account) order: what the
+    metrics need, with no object per account. A group is a slice of them (an iteration's members are contiguous,
+    and so are its models')."""
+
+    iteration_id: tuple[int, ...] = ()
+    model_key: tuple[str, ...] = ()
+    account_id: tuple[int, ...] = ()
+    tam_id: tuple[int | None, ...] = ()
+    arr: tuple[Decimal, ...] = ()
+    color: tuple[str, ...] = ()  # the last health color on or before the iteration's end ('' for none)
+    stale: tuple[float, ...] = ()  # 1.0: no sentiment within the staleness by the end (or none at all)
+    calls: tuple[float, ...] = ()  # calls and meetings logged within the iteration's dates
+
+    def __len__(self) -> int:
+        return len(self.account_id)
+
+
+def _members(iterations: Sequence[Iteration], stale_days: int, region_id: int | None = None) -> Members:
+    """Every member of ``iterations`` with its health color at the end, staleness and calls: one query.
+
+    A member is stale when its newest sentiment set by the iteration's last day (in the current time zone) falls,
+    as a UTC date, more than ``stale_days`` before that day, or when it has none: the sentiment is fresh when one
+    was set at or after midnight UTC of ``ends_on - stale_days`` and on or before ``ends_on``. ``region_id``
+    keeps the members whose account is in that region (a manager's comparison)."""
+    from tamarind.timeline.models import ENGAGEMENT_KINDS
+
+    if not iterations:
+        return Members()
+    tzname = timezone.get_current_timezone_name() if settings.USE_TZ else None
+    ops = connection.ops
+    set_on, set_params = ops.datetime_cast_date_sql("s.set_at", (), tzname)
+    occurred_on, occurred_params = ops.datetime_cast_date_sql("e.occurred_at", (), tzname)
+    ids = [i.pk for i in iterations]
+    kinds = sorted(ENGAGEMENT_KINDS)
+    fresh_params: list[Any] = []
+    for it in iterations:
+        day = it.ends_on - dt.timedelta(days=stale_days)
+        since = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+        fresh_params += [it.pk, ops.adapt_datetimefield_value(since if settings.USE_TZ else since.replace(tzinfo=None))]
+    placeholders = ", ".join(["%s"] * len(ids))
+    scope = "" if region_id is None else " AND ia.account_id IN (SELECT id FROM accounts_account WHERE region_id = %s)"
+    region = [] if region_id is None else [region_id]
+    sql = _MEMBERS_SQL.format(
+        scope=scope,
+        fresh_cases=" ".join(["WHEN %s THEN %s"] * len(iterations)),
+        ids=placeholders,
+        set_on=set_on,
+        kinds=", ".join(["%s"] * len(kinds)),
+        occurred_on=occurred_on,
     )
-    calls = (
-        TimelineEntry.objects.filter(
-            account=OuterRef("account_id"),
-            kind__in=list(ENGAGEMENT_KINDS),
-            occurred_at__date__gte=OuterRef("iteration__starts_on"),
-            occurred_at__date__lte=OuterRef("iteration__ends_on"),
-        )
-        .values("account")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    rows = (
-        IterationAccount.objects.filter(iteration_id__in=iteration_ids)
-        .annotate(
-            color=Coalesce(Subquery(color.order_by("-day").values("color")[:1]), Value("")),
-            sentiment_at=Subquery(sentiment),
-            calls=Coalesce(Subquery(calls, output_field=IntegerField()), Value(0)),
-        )
-        .order_by("iteration_id", "model_key", "account_id")
-        .values_list("iteration_id", "account_id", "model_key", "tam_id", "arr", "color", "sentiment_at", "calls")
-    )
-    return [
-        Member(it, acc, key, tam, arr, col, sent.date() if sent is not None else None, n)
-        for it, acc, key, tam, arr, col, sent, n in rows
+    params = [
+        *fresh_params,
+        *ids,
+        *region,
+        *set_params,
+        *kinds,
+        *occurred_params,
+        *occurred_params,
+        *ids,
+        *region,
     ]
+    arr_field = IterationAccount._meta.get_field("arr")
+    arr_col = arr_field.cached_col
+    converters = [*ops.get_db_converters(arr_col), *arr_field.get_db_converters(connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return Members()
+    it_ids, keys, accounts, tams, arrs, colors, stale, calls = zip(*rows, strict=True)
+    if converters:
+        converted = []
+        for value in arrs:
+            for convert in converters:
+                value = convert(value, arr_col, connection)
+            converted.append(value)
+        arrs = tuple(converted)
+    return Members(it_ids, keys, accounts, tams, arrs, colors, tuple(map(float, stale)), tuple(map(float, calls)))
 
 
 def _onboardings(iteration_ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:
@@ -277,28 +345,19 @@ def _staleness_days() -> int:
 
 def _fill(
     group: Group,
+    members: Members,
     onboardings: dict[int, list[tuple[Any, ...]]],
     targets: dict[str, int],
-    stale_days: int,
-    slots: dict[str, tuple[MetricSlot, SlotValues]],
+    slots: dict[str, tuple[MetricSlot, dict[int, dict[int, Any]]]],
 ) -> None:
+    """The group's values per metric, in member order, from its slice of the members' columns."""
     it = group.iteration
+    lo, hi = group.start, group.stop
+    accounts = members.account_id[lo:hi]
     v: dict[str, list[float]] = {
-        k: []
-        for k in (
-            "engage_days",
-            "engage_within",
-            "first_value_days",
-            "first_value_within",
-            "onboard_days",
-            "onboard_within",
-            "green",
-            "stale",
-            "calls",
-            "accounts_per_tam",
-            "arr_per_tam",
-        )
+        k: [] for k in ("engage_days", "engage_within", "first_value_days", "first_value_within")
     }
+    v["onboard_days"], v["onboard_within"] = [], []
 
     def milestone(start: dt.date | None, end: dt.date | None, days_key: str, within_key: str, target: int) -> None:
         if start is None or not it.starts_on <= start <= it.ends_on:
@@ -310,33 +369,42 @@ def _fill(
         else:
             v[within_key].append(0.0)
 
-    mix = {"green": 0, "yellow": 0, "red": 0}
-    per_tam: dict[int, list[Decimal]] = {}
-    for m in group.members:
-        for start, engaged, contract, first_value, finish in onboardings.get(m.account_id, ()):
+    for account_id in accounts:
+        for start, engaged, contract, first_value, finish in onboardings.get(account_id, ()):
             milestone(start, engaged, "engage_days", "engage_within", targets["engage"])
             milestone(contract, first_value, "first_value_days", "first_value_within", targets["first_value"])
             milestone(start, finish, "onboard_days", "onboard_within", targets["onboard"])
-        if m.color:
-            mix[m.color] = mix.get(m.color, 0) + 1
-            v["green"].append(1.0 if m.color == "green" else 0.0)
-        stale = m.sentiment_on is None or (it.ends_on - m.sentiment_on).days > stale_days
-        v["stale"].append(1.0 if stale else 0.0)
-        v["calls"].append(float(m.calls))
-        if m.tam_id is not None:
-            per_tam.setdefault(m.tam_id, []).append(m.arr)
+    colors = [c for c in members.color[lo:hi] if c]
+    mix = {"green": 0, "yellow": 0, "red": 0}
+    for c in colors:
+        mix[c] = mix.get(c, 0) + 1
+    v["green"] = [1.0 if c == "green" else 0.0 for c in colors]
+    v["stale"] = list(members.stale[lo:hi])
+    v["calls"] = list(members.calls[lo:hi])
+    per_tam: dict[int, list[Decimal]] = {}
+    for tam_id, arr in zip(members.tam_id[lo:hi], members.arr[lo:hi], strict=True):
+        if tam_id is not None:
+            per_tam.setdefault(tam_id, []).append(arr)
     v["accounts_per_tam"] = [float(len(a)) for a in per_tam.values()]
     v["arr_per_tam"] = [float(sum(a, Decimal(0))) for a in per_tam.values()]
-    it_id = it.pk  # read once: a model's pk is a property, and this runs per account
-    for name, (slot, data) in slots.items():
-        keys = [(it_id, m.account_id) for m in group.members]
-        measured = [data[k] for k in keys if k in data]
+    for name, (slot, by_iteration) in slots.items():
+        data = by_iteration.get(it.pk, {})
+        measured = [data[a] for a in accounts if a in data]
         if slot.kind == "ratio":
             group.pairs[name] = measured
         else:
             v[name] = measured
+    group.arr = sum(members.arr[lo:hi], Decimal(0))
     group.values = v
     group.extra = {"mix": mix}
+
+
+def _by_iteration(data: SlotValues) -> dict[int, dict[int, Any]]:
+    """A slot's values keyed by iteration, then account (each group looks its accounts up in one dict)."""
+    out: dict[int, dict[int, Any]] = {}
+    for (it_id, account_id), value in data.items():
+        out.setdefault(it_id, {})[account_id] = value
+    return out
 
 
 def _estimate(kind: str, values: list[float]) -> Estimate:
@@ -345,28 +413,37 @@ def _estimate(kind: str, values: list[float]) -> Estimate:
     return mean(values)
 
 
-def compare(iterations: Sequence[Iteration]) -> Comparison:
-    """Iterations (oldest first) and their models side by side; differences against the first iteration."""
+def compare(iterations: Sequence[Iteration], *, region_id: int | None = None) -> Comparison:
+    """Iterations (oldest first) and their models side by side; differences against the first iteration.
+
+    ``region_id`` limits every figure to the members whose account is in that region (``policy.
+    capacity_region_id``: a TAM Manager compares their region's book; directors and admins the whole book)."""
     its = sorted(iterations, key=lambda i: i.starts_on)
     ids = [i.pk for i in its]
     names = dict(EngagementModel.objects.values_list("key", "name"))
-    members = _members(ids)
     onboardings = _onboardings(ids) if ids else {}
     targets = _targets()
-    stale_days = _staleness_days()
-    slots = {name: (slot, slot.load(its)) for name, slot in available_slots().items()}
+    members = _members(its, _staleness_days(), region_id)
+    slots = {name: (slot, _by_iteration(slot.load(its))) for name, slot in available_slots().items()}
     groups: list[Group] = []
-    by_iteration: dict[int, list[Member]] = {}
-    for m in members:
-        by_iteration.setdefault(m.iteration_id, []).append(m)
+    # Members come ordered by iteration, then model key: each iteration's, and each model's, are one run.
+    runs: dict[int, dict[str, list[int]]] = {}
+    for i, (it_id, key) in enumerate(zip(members.iteration_id, members.model_key, strict=True)):
+        keys = runs.setdefault(it_id, {})
+        if key in keys:
+            keys[key][1] = i + 1
+        else:
+            keys[key] = [i, i + 1]
     for it in its:
-        mine = by_iteration.get(it.pk, [])
-        keys = sorted({m.model_key for m in mine}, key=lambda k: names.get(k, k))
-        groups.append(Group(it, "", f"{it.name}: every model", mine))
-        for key in keys:
-            groups.append(Group(it, key, f"{it.name}: {names.get(key, key)}", [m for m in mine if m.model_key == key]))
+        bounds = runs.get(it.pk, {})
+        first = min((lo for lo, _ in bounds.values()), default=0)
+        last = max((hi for _, hi in bounds.values()), default=0)
+        groups.append(Group(it, "", f"{it.name}: every model", first, last))
+        for key in sorted(bounds, key=lambda k: names.get(k, k)):
+            lo, hi = bounds[key]
+            groups.append(Group(it, key, f"{it.name}: {names.get(key, key)}", lo, hi))
     for g in groups:
-        _fill(g, onboardings, targets, stale_days, slots)
+        _fill(g, members, onboardings, targets, slots)
     baseline = {g.model_key: g for g in groups if its and g.iteration.pk == its[0].pk}
     defs = _metrics(targets)
     for name, (slot, _) in slots.items():

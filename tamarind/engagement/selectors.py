@@ -9,14 +9,28 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 
 from tamarind import policy
 from tamarind.accounts.models import Account, Segment
-from tamarind.assignment.rules import AccountFacts
-from tamarind.engagement.models import CapacitySettings, EngagementModel, Iteration, Placement
-from tamarind.engagement.placement import ModelRule, ordered, parse_criteria, place
+from tamarind.assignment.rules import AccountFacts, RuleSpec
+from tamarind.engagement.models import CapacitySettings, EngagementModel, Iteration, Placement, PlacementSource
+from tamarind.engagement.placement import ModelRule, ordered, parse_criteria
 from tamarind.people.models import Region, Role, User
 
 # What placement needs of an account, in AccountFacts order, after its id.
@@ -97,6 +111,53 @@ def pinned_account_ids(account_ids: Iterable[int] | None = None) -> set[int]:
     for account_id, source in qs.order_by("account_id", "placed_at", "id").values_list("account_id", "source"):
         latest[account_id] = source
     return {pk for pk, source in latest.items() if source == "manual"}
+
+
+def pinned_accounts() -> QuerySet[Any]:
+    """``pinned_account_ids`` as a subquery (account ids): manual placements with no newer placement of their
+    account (newer: a later ``placed_at``, or the same one and a higher id). Only manual placements are looked at."""
+    newer = Placement.objects.filter(account_id=OuterRef("account_id")).filter(
+        Q(placed_at__gt=OuterRef("placed_at")) | Q(placed_at=OuterRef("placed_at"), pk__gt=OuterRef("pk"))
+    )
+    return Placement.objects.filter(source=PlacementSource.MANUAL).filter(~Exists(newer)).values("account_id")
+
+
+# The account lookup each criteria field tests, and whether the fact can be missing (no product tier).
+_CRITERIA_LOOKUPS: dict[str, tuple[str, bool]] = {
+    "arr": ("arr", False),
+    "segment": ("segment", False),
+    "tier": ("product_tier__rung", True),
+    "region": ("region_id", False),
+    "priority": ("priority", False),
+}
+_ORDER_LOOKUPS = {"gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte", "eq": "exact"}
+
+
+def criteria_q(spec: RuleSpec) -> Q:
+    """A model's criteria (``parse_criteria``'s, every condition must hold) as a filter on ``Account``: the SQL
+    form of ``placement.matches``. As there, a missing fact (an account with no product tier) satisfies no
+    condition, not even ``not_in``; no conditions at all match every account."""
+    q = Q(pk__isnull=False)
+    for c in spec.conditions:
+        lookup, nullable = _CRITERIA_LOOKUPS[c.field]
+        if c.op == "in":
+            cond = Q(**{f"{lookup}__in": sorted(c.value, key=str)})
+        elif c.op == "not_in":
+            cond = ~Q(**{f"{lookup}__in": sorted(c.value, key=str)})
+        else:
+            cond = Q(**{f"{lookup}__{_ORDER_LOOKUPS[c.op]}": c.value})
+        if nullable:
+            cond = Q(**{f"{lookup}__isnull": False}) & cond
+        q &= cond
+    return q
+
+
+def placement_case(rules: Sequence[ModelRule]) -> Case:
+    """The key of the model each account belongs in under ``rules`` (from ``ordered``; '' when none qualifies),
+    with pinned accounts kept in their model: ``place`` as one SQL expression over ``Account``."""
+    whens = [When(pk__in=pinned_accounts(), then=F("engagement_model"))]
+    whens += [When(criteria_q(rule.criteria), then=Value(rule.key)) for rule in rules]
+    return Case(*whens, default=Value(""), output_field=CharField())
 
 
 def placement_history(account: Account) -> QuerySet[Placement]:
@@ -251,9 +312,17 @@ class WhatIf:
         return sorted(rows, key=lambda r: -r["arr"])
 
 
-def whatif(user: User, overrides: Mapping[str, Any]) -> WhatIf:
-    """Apply a draft (model key -> criteria, or {"criteria", "precedence"}) to today's book, in memory.
+def _add(bucket: dict[Any, list[Any]], key: Any, count: int, arr: Decimal) -> None:
+    cell = bucket.setdefault(key, [0, Decimal(0)])
+    cell[0] += count
+    cell[1] += arr
 
+
+def whatif(user: User, overrides: Mapping[str, Any]) -> WhatIf:
+    """Apply a draft (model key -> criteria, or {"criteria", "precedence"}) to today's book; nothing is written.
+
+    The database places every account under the draft (``placement_case``) and counts the accounts and sums the
+    ARR per (model now, model under the draft, region, TAM) in one grouped query; the cells are added up here.
     Pinned accounts (placed by hand) stay where they are, as they would under the rules. Raises ``RuleError``
     for a draft that does not parse. A manager sees their region's book; directors and admins the whole book.
     """
@@ -274,24 +343,21 @@ def whatif(user: User, overrides: Mapping[str, Any]) -> WhatIf:
         out.tam_arr[t.pk] = Decimal(0)
         if t.region_id is not None:
             out.region_tams[t.region_id] = out.region_tams.get(t.region_id, 0) + 1
-    pinned = pinned_account_ids()
-    n = len(FACT_COLUMNS)
-    for r in fact_rows(scope).iterator(chunk_size=5000):
-        out.accounts += 1
-        now = r[7]
-        draft = now if r[0] in pinned else place(rules, facts_of_row(r))
-        arr: Decimal = r[1]
-        cell = out.moves.setdefault((now, draft), [0, Decimal(0)])
-        cell[0] += 1
-        cell[1] += arr
-        for bucket, key in ((out.by_model_now, now), (out.by_model_draft, draft)):
-            b = bucket.setdefault(key, [0, Decimal(0)])
-            b[0] += 1
-            b[1] += arr
+    accounts = Account.objects.all() if scope is None else Account.objects.filter(scope)
+    cells = (
+        accounts.annotate(draft=placement_case(rules))
+        .values_list("engagement_model", "draft", "region_id", "tam_id")
+        .annotate(n=Count("pk"), arr=Sum("arr"))
+        .order_by()
+    )
+    for now, draft, region, tam_id, count, arr_sum in cells:
+        arr: Decimal = arr_sum or Decimal(0)
+        out.accounts += count
+        _add(out.moves, (now, draft), count, arr)
+        _add(out.by_model_now, now, count, arr)
+        _add(out.by_model_draft, draft, count, arr)
         if draft and draft not in unmanaged:
-            region = r[1 + n + 1]
             out.region_arr[region] = out.region_arr.get(region, Decimal(0)) + arr
-            tam_id = r[1 + n]
             if tam_id in out.tam_arr:
                 out.tam_arr[tam_id] += arr
     return out

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 CONFIDENCE = 0.95
 RESAMPLES = 1999
@@ -66,11 +66,17 @@ class Difference:
 
 
 def share(k: int, n: int) -> Estimate:
-    """``k`` of ``n``, with the exact binomial (Clopper-Pearson) 95% interval."""
+    """``k`` of ``n``, with the exact binomial (Clopper-Pearson) 95% interval.
+
+    The interval's ends are the beta quantiles that define it, from SciPy's inverse regularized incomplete beta
+    function: the same interval as ``stats.binomtest(k, n).proportion_ci(method="exact")``, which finds them with a
+    root finder (to within its 2e-12 tolerance), at a hundredth of the cost."""
     if n <= 0:
         return Estimate(None, 0, kind="share")
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=CONFIDENCE, method="exact")
-    return Estimate(k / n, n, float(ci.low), float(ci.high), kind="share")
+    alpha = (1 - CONFIDENCE) / 2
+    low = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, alpha))
+    high = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1 - alpha))
+    return Estimate(k / n, n, low, high, kind="share")
 
 
 def _z() -> float:

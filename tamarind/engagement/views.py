@@ -273,11 +273,11 @@ def iteration_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def comparison(request: HttpRequest) -> HttpResponse:
     """Iterations and models side by side (the chosen iterations, or every one)."""
-    _capacity_gate(request)
+    user = _capacity_gate(request)
     all_its = list(selectors.iterations())
     chosen_ids = {int(v) for v in request.GET.getlist("it") if v.isdigit()}
     chosen = [i for i in all_its if i.pk in chosen_ids] or all_its
-    result = compare(chosen) if chosen else None
+    result = compare(chosen, region_id=policy.capacity_region_id(user)) if chosen else None
     return render(
         request,
         "engagement/compare.html",

@@ -248,3 +248,121 @@ def test_large_groups_take_the_normal_interval_and_it_covers_too() -> None:
     # One value on a side: a difference but no interval, and the verdict says so.
     lone = stats.difference([1.0], [2.0, 3.0])
     assert lone.value == pytest.approx(1.5) and not lone.has_interval and "Too few" in lone.verdict
+
+
+def _members_by_subqueries(iteration_ids: list[int]) -> list[tuple]:  # type: ignore[type-arg]
+    """The members' figures the plain way, one correlated subquery per member and figure (the form the comparison
+    used before its one grouped query): (iteration, model, account, tam, ARR, color, last sentiment date, calls)."""
+    from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    from tamarind.timeline.models import ENGAGEMENT_KINDS
+
+    color = HealthHistory.objects.filter(account=OuterRef("account_id"), day__lte=OuterRef("iteration__ends_on"))
+    sentiment = (
+        Sentiment.objects.filter(account=OuterRef("account_id"), set_at__date__lte=OuterRef("iteration__ends_on"))
+        .values("account")
+        .annotate(last=Max("set_at"))
+        .values("last")
+    )
+    calls = (
+        TimelineEntry.objects.filter(
+            account=OuterRef("account_id"),
+            kind__in=list(ENGAGEMENT_KINDS),
+            occurred_at__date__gte=OuterRef("iteration__starts_on"),
+            occurred_at__date__lte=OuterRef("iteration__ends_on"),
+        )
+        .values("account")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
+        IterationAccount.objects.filter(iteration_id__in=iteration_ids)
+        .annotate(
+            color=Coalesce(Subquery(color.order_by("-day").values("color")[:1]), Value("")),
+            sentiment_at=Subquery(sentiment),
+            calls=Coalesce(Subquery(calls, output_field=IntegerField()), Value(0)),
+        )
+        .order_by("iteration_id", "model_key", "account_id")
+        .values_list("iteration_id", "model_key", "account_id", "tam_id", "arr", "color", "sentiment_at", "calls")
+    )
+    return [(*r[:6], r[6].date() if r[6] is not None else None, r[7]) for r in rows]
+
+
+def test_grouped_members_query_equals_the_per_member_subqueries(book) -> None:  # type: ignore[no-untyped-def]
+    """The comparison reads its members' health, staleness and calls in one query of grouped aggregates; on a seeded
+    book with records on and just past every boundary (each iteration's first and last day, the staleness limit),
+    each group's values equal those worked out member by member with correlated subqueries."""
+    from tamarind.engagement.comparison import _staleness_days
+
+    rng = np.random.default_rng(3)
+    accounts = [
+        AccountFactory(region=book.east, tam=[book.tam, book.tam2, None][i % 3], arr=Decimal(1000 * (i + 1)))
+        for i in range(24)
+    ]
+    for i, a in enumerate(accounts):
+        key = ["named", "high_touch", "low_touch"][i % 3]
+        services.account_place(actor=book.admin, account=a, model_key=key, reason="Seed", on=dt.date(2025, 12, 1))
+    it1 = services.iteration_create(
+        actor=book.admin, data={"name": "I1", "starts_on": "2026-01-01", "ends_on": "2026-03-31"}
+    )
+    it2 = services.iteration_create(
+        actor=book.admin, data={"name": "I2", "starts_on": "2026-04-01", "ends_on": "2026-06-30"}
+    )
+    stale_days = _staleness_days()
+    edges = [
+        dt.date(2025, 12, 31),
+        dt.date(2026, 1, 1),
+        dt.date(2026, 3, 31),
+        dt.date(2026, 4, 1),
+        dt.date(2026, 6, 30),
+        dt.date(2026, 7, 1),
+        dt.date(2026, 3, 31) - dt.timedelta(days=stale_days),
+        dt.date(2026, 3, 31) - dt.timedelta(days=stale_days + 1),
+        dt.date(2026, 6, 30) - dt.timedelta(days=stale_days),
+        dt.date(2026, 6, 30) - dt.timedelta(days=stale_days + 1),
+    ]
+    edges = sorted(set(edges))
+    kinds = ["call", "meeting", "note", "email"]
+    for a in accounts:
+        days = rng.choice(len(edges), size=int(rng.integers(0, 5)), replace=False)
+        for d in days:
+            HealthHistory.objects.create(
+                account=a, day=edges[d], score=50, color=["green", "yellow", "red"][int(rng.integers(3))]
+            )
+        for d in rng.choice(len(edges), size=int(rng.integers(0, 4))):
+            at = timezone.make_aware(dt.datetime.combine(edges[d], dt.time(int(rng.choice([0, 12, 23])), 59)))
+            Sentiment.objects.create(account=a, color="green", reason="seed", set_at=at)
+        for d in rng.choice(len(edges), size=int(rng.integers(0, 6))):
+            at = timezone.make_aware(dt.datetime.combine(edges[d], dt.time(int(rng.choice([0, 12, 23])), 30)))
+            TimelineEntry.objects.create(account=a, kind=kinds[int(rng.integers(4))], occurred_at=at, title="x")
+    result = compare([it1, it2])
+    expected = _members_by_subqueries([it1.pk, it2.pk])
+    checked = 0
+    for g in result.groups:
+        mine = [r for r in expected if r[0] == g.iteration.pk and g.model_key in ("", r[1])]
+        ends = g.iteration.ends_on
+        assert g.accounts == len(mine) and g.arr == sum((r[4] for r in mine), Decimal(0)), g.label
+        assert g.values["green"] == [1.0 if r[5] == "green" else 0.0 for r in mine if r[5]], g.label
+        assert g.extra["mix"] == {c: sum(1 for r in mine if r[5] == c) for c in ("green", "yellow", "red")}
+        stale = [1.0 if r[6] is None or (ends - r[6]).days > stale_days else 0.0 for r in mine]
+        assert g.values["stale"] == stale, g.label
+        assert g.values["calls"] == [float(r[7]) for r in mine], g.label
+        checked += len(mine)
+    # Every member was checked in its model's group and in its iteration's; the seed reaches every branch.
+    assert checked == 2 * len(expected) > 0
+    assert {r[5] for r in expected} >= {"", "green"} and {r[7] for r in expected} - {0}
+    assert any(r[6] is None for r in expected) and any(r[6] is not None for r in expected)
+
+
+def test_share_interval_is_scipys_exact_binomial_interval() -> None:
+    """The Clopper-Pearson ends from the beta quantiles equal SciPy's ``binomtest`` exact interval (its root finder's
+    tolerance apart) over small and large counts, including none and all."""
+    from scipy.stats import binomtest
+
+    for n in (*range(1, 40), 399, 400, 1000, 33122):
+        for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+            want = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+            got = stats.share(k, n)
+            assert got.value == k / n and got.n == n
+            assert got.low == pytest.approx(want.low, abs=1e-10) and got.high == pytest.approx(want.high, abs=1e-10)

@@ -3,6 +3,7 @@ grows."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tamarind.engagement import services
-from tamarind.engagement.models import EngagementModel, Placement
+from tamarind.engagement.models import EngagementModel, IterationAccount, Placement
 from tamarind.testing.factories import AccountFactory, UserFactory
 
 
@@ -147,3 +148,32 @@ def test_placement_page_query_count_is_constant(book, client_for, django_assert_
         )
     with django_assert_num_queries(small):
         client.get(url)
+
+
+def test_comparison_is_scoped_to_what_the_user_may_see(book, client_for, api_for) -> None:  # type: ignore[no-untyped-def]
+    """A TAM Manager compares their region's accounts only (page and API); directors and admins the whole book."""
+    for region, tam, n in ((book.east, book.tam, 3), (book.west, book.other_tam, 2)):
+        for _ in range(n):
+            account = AccountFactory(region=region, tam=tam, arr=Decimal("100000"))
+            services.account_place(
+                actor=book.admin, account=account, model_key="named", reason="Pilot", on=dt.date(2025, 12, 1)
+            )
+    it = services.iteration_create(
+        actor=book.admin, data={"name": "I1", "starts_on": "2026-01-01", "ends_on": "2026-03-31"}
+    )
+    members = IterationAccount.objects.filter(iteration=it)
+    east = members.filter(account__region=book.east).count()
+    west = members.filter(account__region=book.west).count()
+    assert east >= 3 and west >= 2 and east + west == members.count()
+    for user, want in (
+        (book.manager, east),
+        (book.other_manager, west),
+        (book.director, east + west),
+        (book.admin, east + west),
+    ):
+        page = client_for(user).get("/engagement/compare/")
+        assert page.status_code == 200
+        assert page.context["result"].groups[0].accounts == want, user.role
+        answer = api_for(user).get("/api/v1/engagement/comparison")
+        assert answer.status_code == 200
+        assert answer.json()["groups"][0]["accounts"] == want, user.role
