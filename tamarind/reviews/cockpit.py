@@ -77,6 +77,13 @@ class Scope:
             qs = qs.filter(arr__lte=self.arr_max)
         return qs
 
+    def of_accounts(self, qs: Any) -> Any:
+        """``qs`` (rows with an ``account``) restricted to the accounts counted; unfiltered when every account
+        counts (the account is never empty, so no subquery is needed to say so)."""
+        if self.region_ids is None and self.tam_id is None and self.arr_min is None and self.arr_max is None:
+            return qs
+        return qs.filter(account__in=self.accounts())
+
     def link_params(self) -> dict[str, Any]:
         return {"arr_min": self.arr_min, "arr_max": self.arr_max}
 
@@ -279,7 +286,7 @@ def regional_dashboard(user: User, params: Any, *, today: dt.date) -> dict[str, 
     rows = _book_counts(scope, today, settings, coverage)
     from tamarind.onboarding.models import Onboarding
 
-    ob = Onboarding.objects.open().filter(account__in=scope.accounts())
+    ob = scope.of_accounts(Onboarding.objects.open())
     onboarding_open = dict(
         ob.order_by().values_list("account__tam_id").annotate(n=Count("pk")).values_list("account__tam_id", "n")
     )
@@ -623,7 +630,7 @@ def renewal_quarters(scope: Scope, today: dt.date, lp: dict[str, Any]) -> list[d
         from tamarind.renewals.selectors import quarter_totals
 
         fiscal = [q for q in (parse_quarter_key(key, start_month) for _, key, _, _ in bounds) if q is not None]
-        blocks = quarter_totals(Renewal.objects.filter(account__in=accounts), fiscal)
+        blocks = quarter_totals(scope.of_accounts(Renewal.objects.all()), fiscal)
         params = urlencode({k: v for k, v in (("region", region_param), ("tam", scope.tam_id)) if v})
         base = _path("renewals:review") + (f"?{params}" if params else "")
         for row, block in zip(quarters, blocks, strict=True):
