@@ -153,8 +153,10 @@ def rows(
     q = exc.build(i)
     if q is None:
         return None
-    p = exc.prefix()
-    qs = base_queryset(exc).filter(q)
+    return _scoped(base_queryset(exc).filter(q), exc.prefix(), region_ids=region_ids, tam_id=tam_id)
+
+
+def _scoped(qs: QuerySet[Any], p: str, *, region_ids: list[int] | None, tam_id: int | None) -> QuerySet[Any]:
     if region_ids is not None:
         qs = qs.filter(**{f"{p}region_id__in": region_ids})
     if tam_id is not None:
@@ -165,17 +167,49 @@ def rows(
 def counts(
     i: Inputs, *, region_ids: list[int] | None = None, tam_id: int | None = None
 ) -> dict[str, dict[tuple[int, int], int] | None]:
-    """Per exception, counts per (region, TAM); ``None`` for an exception not available. One query each."""
+    """Per exception, counts per (region, TAM); ``None`` for an exception not available. One grouped query per
+    table the exceptions apply to (accounts, onboardings, triage cases), each exception a filtered count over the
+    same rows ``rows`` lists (``counts_one`` counts one exception alone)."""
     out: dict[str, dict[tuple[int, int], int] | None] = {}
-    for exc in EXCEPTIONS:
-        qs = rows(exc, i, region_ids=region_ids, tam_id=tam_id)
-        if qs is None:
-            out[exc.key] = None
+    built = {exc.key: exc.build(i) for exc in EXCEPTIONS}
+    for model in ("onboarding", "account", "triage"):
+        group = [exc for exc in EXCEPTIONS if exc.model == model]
+        available = [exc for exc in group if built[exc.key] is not None]
+        for exc in group:
+            out[exc.key] = None if built[exc.key] is None else {}
+        if not available:
             continue
-        p = exc.prefix()
-        grouped = qs.order_by().values_list(f"{p}region_id", f"{p}tam_id").annotate(n=Count("pk"))
-        out[exc.key] = {(rid, tid or 0): n for rid, tid, n in grouped}
-    return out
+        p = group[0].prefix()
+        qs = _scoped(base_queryset(group[0]), p, region_ids=region_ids, tam_id=tam_id)
+        if model != "account":
+            # Only the rows some exception counts (the open onboardings and cases). Accounts are scanned whole:
+            # their exceptions together cover most of a book, and the success plan ones are subqueries.
+            union = Q()
+            for exc in available:
+                union |= built[exc.key]  # type: ignore[operator]
+            qs = qs.filter(union)
+        grouped = (
+            qs.order_by()
+            .values_list(f"{p}region_id", f"{p}tam_id")
+            .annotate(**{f"n_{exc.key}": Count("pk", filter=built[exc.key]) for exc in available})
+        )
+        for rid, tid, *ns in grouped:
+            for exc, n in zip(available, ns, strict=True):
+                if n:
+                    out[exc.key][(rid, tid or 0)] = n  # type: ignore[index]
+    return {exc.key: out[exc.key] for exc in EXCEPTIONS}
+
+
+def counts_one(
+    exc: ExceptionDef, i: Inputs, *, region_ids: list[int] | None = None, tam_id: int | None = None
+) -> dict[tuple[int, int], int] | None:
+    """One exception's counts per (region, TAM), from its own rows: what ``counts`` must equal."""
+    qs = rows(exc, i, region_ids=region_ids, tam_id=tam_id)
+    if qs is None:
+        return None
+    p = exc.prefix()
+    grouped = qs.order_by().values_list(f"{p}region_id", f"{p}tam_id").annotate(n=Count("pk"))
+    return {(rid, tid or 0): n for rid, tid, n in grouped}
 
 
 @transaction.atomic

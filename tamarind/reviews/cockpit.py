@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.apps import apps
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from tamarind import policy
 from tamarind.accounts.models import Account, LifecycleStage
@@ -46,6 +48,10 @@ def figure_url(figure: str, **params: Any) -> str:
     return f"{_path('reviews:figure')}?{urlencode({'figure': figure, **clean})}"
 
 
+# A stand-in for an id in a link built once and filled in per row (``str.replace``): urlencode leaves it as it is.
+_ID = "__ID__"
+
+
 @dataclass
 class Scope:
     """The regions a person's cockpit covers, the region filter applied, and (a TAM) the one TAM."""
@@ -70,6 +76,13 @@ class Scope:
         if self.arr_max is not None:
             qs = qs.filter(arr__lte=self.arr_max)
         return qs
+
+    def of_accounts(self, qs: Any) -> Any:
+        """``qs`` (rows with an ``account``) restricted to the accounts counted; unfiltered when every account
+        counts (the account is never empty, so no subquery is needed to say so)."""
+        if self.region_ids is None and self.tam_id is None and self.arr_min is None and self.arr_max is None:
+            return qs
+        return qs.filter(account__in=self.accounts())
 
     def link_params(self) -> dict[str, Any]:
         return {"arr_min": self.arr_min, "arr_max": self.arr_max}
@@ -156,6 +169,73 @@ class TamFigures:
         return _coverage_pct(self.p1, self.p1_no_ebr)
 
 
+def grouped_int(value: Decimal | int) -> str:
+    """What ``floatformat:"0g"`` shows (rounded half up, thousands grouped), without the template filter's cost."""
+    return f"{int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)):,}"
+
+
+# One row of the dashboard's per-TAM table. A director's page has a row for every TAM of every region; written
+# with the template language, the rows cost most of the page, so they are formatted here and the template writes
+# them out. The markup is the template's; text is escaped as the template does (``html.escape``, which Django's
+# ``escape`` calls).
+_TAM_ROW = (
+    '<tr id="tam-{}">\n<td>{}</td>\n<td><a class="fig-accounts" href="{}">{}</a></td>\n'
+    '<td>{} / {} <span class="badge {}">{}%</span></td>\n'
+    '<td><a href="{}">{}</a> ({}%)</td>\n'
+    '<td><a href="{}">{}</a> / <a href="{}">{}</a> / <a href="{}">{}</a> / <a href="{}">{}</a></td>\n'
+    '<td><a href="{}">{}</a></td>\n<td><a href="{}">{}</a></td>\n<td class="coverage">{}</td>\n'
+    '<td><a href="{}">{}</a></td>\n</tr>'
+)
+_COVERAGE = (
+    '<span class="muted small">without: <a href="{}" title="Priority 1 accounts without a green success plan">{} plan'
+    '</a> · <a href="{}" title="Priority 1 accounts without an EBR in 12 months">{} EBR</a></span>'
+)
+
+
+def tam_row_html(t: TamFigures, *, success_installed: bool) -> SafeString:
+    """The per-TAM table's row for ``t`` (the dashboard page): names and links escaped as the template does."""
+    links = {key: escape(link) for key, link in t.links.items()}
+    pct = t.capacity_pct
+    if links.get("p1_no_green_plan"):
+        coverage = _COVERAGE.format(links["p1_no_green_plan"], t.p1_no_green_plan, links["p1_no_ebr"], t.p1_no_ebr)
+        if t.p1:
+            coverage = f"green plan {t.plan_coverage_pct}% · EBR {t.ebr_coverage_pct}%<br>{coverage}"
+    elif success_installed:
+        coverage = '<span class="muted">—</span>'
+    else:
+        coverage = '<span class="muted">available once success plans are installed</span>'
+    return mark_safe(  # noqa: S308 - every value is escaped above or is a number
+        _TAM_ROW.format(
+            t.tam_id,
+            escape(t.name),
+            links["accounts"],
+            t.accounts,
+            grouped_int(t.arr),
+            grouped_int(t.capacity),
+            "red" if pct > 100 else "green" if pct >= 80 else "yellow",
+            pct,
+            links["p1"],
+            t.p1,
+            t.p1_share_pct,
+            links["green"],
+            t.green,
+            links["yellow"],
+            t.yellow,
+            links["red"],
+            t.red,
+            links["unscored"],
+            t.unscored,
+            links["stale"],
+            t.stale,
+            links["onboarding_open"],
+            t.onboarding_open,
+            coverage,
+            links["renew90"],
+            t.renew90,
+        )
+    )
+
+
 def _coverage_pct(p1: int, missing: int | None) -> int | None:
     return round((p1 - missing) * 100 / p1) if missing is not None and p1 else None
 
@@ -206,7 +286,7 @@ def regional_dashboard(user: User, params: Any, *, today: dt.date) -> dict[str, 
     rows = _book_counts(scope, today, settings, coverage)
     from tamarind.onboarding.models import Onboarding
 
-    ob = Onboarding.objects.open().filter(account__in=scope.accounts())
+    ob = scope.of_accounts(Onboarding.objects.open())
     onboarding_open = dict(
         ob.order_by().values_list("account__tam_id").annotate(n=Count("pk")).values_list("account__tam_id", "n")
     )
@@ -215,10 +295,11 @@ def regional_dashboard(user: User, params: Any, *, today: dt.date) -> dict[str, 
         tam_filter &= Q(region_id__in=scope.region_ids)
     if scope.tam_id is not None:
         tam_filter &= Q(pk=scope.tam_id)
-    tams = {u.pk: u for u in User.objects.filter(tam_filter).order_by("full_name")}
+    columns = ("pk", "full_name", "region_id", "capacity_arr")
+    tams = {u.pk: u for u in User.objects.filter(tam_filter).only(*columns).order_by("full_name")}
     owner_ids = {r["tam_id"] for r in rows if r["tam_id"] and r["tam_id"] not in tams}
     if owner_ids:
-        tams.update({u.pk: u for u in User.objects.filter(pk__in=owner_ids)})
+        tams.update({u.pk: u for u in User.objects.filter(pk__in=owner_ids).only(*columns)})
     per_tam: dict[int, TamFigures] = {
         pk: TamFigures(
             tam_id=pk,
@@ -256,24 +337,27 @@ def regional_dashboard(user: User, params: Any, *, today: dt.date) -> dict[str, 
         fig.renew90 += row["renew90"]
         for key in coverage:
             setattr(fig, key, (getattr(fig, key) or 0) + row[key])
+    # Each TAM's links differ only by the TAM's id: built once with a placeholder, then filled in per TAM.
+    base = {"tam": _ID, **lp}
+    link_templates = {
+        "accounts": accounts_url(**base),
+        "p1": accounts_url(priority=1, **base),
+        "green": accounts_url(health="green", **base),
+        "yellow": accounts_url(health="yellow", **base),
+        "red": accounts_url(health="red", **base),
+        "unscored": accounts_url(health="none", **base),
+        "renew90": accounts_url(renewal_from=today.isoformat(), renewal_to=end90.isoformat(), **base),
+        "stale": figure_url("stale", tam=_ID, **lp),
+        "onboarding_open": figure_url("onboarding_open", tam=_ID, **lp),
+        **{key: figure_url(key, tam=_ID, **lp) for key in coverage},
+    }
     for pk, fig in per_tam.items():
         fig.onboarding_open = onboarding_open.get(pk, 0)
-        base = {"tam": pk, **lp}
-        fig.links = {
-            "accounts": accounts_url(**base),
-            "p1": accounts_url(priority=1, **base),
-            "green": accounts_url(health="green", **base),
-            "yellow": accounts_url(health="yellow", **base),
-            "red": accounts_url(health="red", **base),
-            "unscored": accounts_url(health="none", **base),
-            "renew90": accounts_url(renewal_from=today.isoformat(), renewal_to=end90.isoformat(), **base),
-            "stale": figure_url("stale", tam=pk, **lp),
-            "onboarding_open": figure_url("onboarding_open", tam=pk, **lp),
-        }
+        sid = str(pk)
+        fig.links = {key: link.replace(_ID, sid) for key, link in link_templates.items()}
         for key in coverage:
             if getattr(fig, key) is None:
                 setattr(fig, key, 0)  # a TAM with no accounts in scope: none missing
-            fig.links[key] = figure_url(key, tam=pk, **lp)
         reg = regions.get(fig.region_id)
         if reg is not None:
             reg["tams"] += 1
@@ -392,28 +476,21 @@ def _history(scope: Scope, *, today: dt.date, weeks: int) -> dict[str, list[tupl
     return out
 
 
-def burndown_page(user: User, params: Any, *, today: dt.date, weeks: int = 12) -> dict[str, Any]:
-    scope = scope_for(user, params)
+def burndown_lines(
+    scope: Scope, *, today: dt.date, weeks: int
+) -> tuple[list[dict[str, Any]], dict[str, dict[tuple[int, int], int] | None]]:
+    """Each exception now (linked to its rows), a week ago and its daily counts over ``weeks``; and the live
+    counts per (region, TAM) they add up."""
     i = burndown.inputs(today)
     live = burndown.counts(i, region_ids=scope.region_ids, tam_id=scope.tam_id)
     history = _history(scope, today=today, weeks=weeks)
     week_ago = today - dt.timedelta(days=7)
-    tams = {
-        u.pk: u
-        for u in User.objects.filter(
-            Q(role=Role.TAM) & (Q(region_id__in=scope.region_ids) if scope.region_ids is not None else Q())
-        )
-    }
     lines = []
-    per_tam: dict[int, dict[str, int]] = {}
     for exc in burndown.EXCEPTIONS:
         cells = live[exc.key]
         total = None if cells is None else sum(cells.values())
         series = history.get(exc.key, [])
         last_week = next((n for d, n in reversed(series) if d <= week_ago), None)
-        if cells is not None:
-            for (_, tid), n in cells.items():
-                per_tam.setdefault(tid, {})[exc.key] = per_tam.setdefault(tid, {}).get(exc.key, 0) + n
         lines.append(
             {
                 "key": exc.key,
@@ -427,13 +504,32 @@ def burndown_page(user: User, params: Any, *, today: dt.date, weeks: int = 12) -
                 "series": [{"x": d.isoformat(), "y": n} for d, n in series],
             }
         )
+    return lines, live
+
+
+def burndown_page(user: User, params: Any, *, today: dt.date, weeks: int = 12) -> dict[str, Any]:
+    scope = scope_for(user, params)
+    lines, live = burndown_lines(scope, today=today, weeks=weeks)
+    tams = {
+        u.pk: u
+        for u in User.objects.filter(
+            Q(role=Role.TAM) & (Q(region_id__in=scope.region_ids) if scope.region_ids is not None else Q())
+        ).only("pk", "full_name")
+    }
+    per_tam: dict[int, dict[str, int]] = {}
+    for exc in burndown.EXCEPTIONS:
+        cells = live[exc.key]
+        if cells is not None:
+            for (_, tid), n in cells.items():
+                per_tam.setdefault(tid, {})[exc.key] = per_tam.setdefault(tid, {}).get(exc.key, 0) + n
+    # Each TAM's cell links differ only by the TAM's id: built once, filled in per TAM.
+    link_templates = [(e.key, figure_url(e.key, tam=_ID, region=_region_param(scope))) for e in burndown.EXCEPTIONS]
     tam_rows = [
         {
             "tam_id": tid,
             "name": tams[tid].full_name if tid in tams else ("No TAM" if tid == 0 else f"#{tid}"),
             "cells": [
-                {"n": per_tam[tid].get(e.key, 0), "link": figure_url(e.key, tam=tid, region=_region_param(scope))}
-                for e in burndown.EXCEPTIONS
+                {"n": per_tam[tid].get(key, 0), "link": link.replace(_ID, str(tid))} for key, link in link_templates
             ],
         }
         for tid in sorted(per_tam, key=lambda t: (t == 0, tams[t].full_name if t in tams else ""))
@@ -455,7 +551,7 @@ def my_week(user: User, *, today: dt.date) -> dict[str, Any]:
     overdue = [r for r in reviews if r.due_on < today]
     todays_one_on_ones = [r for r in reviews if r.kind == ReviewKind.ONE_ON_ONE and r.due_on == today]
     upcoming = [r for r in reviews if r.due_on >= today and r not in todays_one_on_ones]
-    headline = burndown_page(user, {}, today=today, weeks=2)
+    headline, _ = burndown_lines(scope_for(user, {}), today=today, weeks=2)
     to_staff = list(staffing_list(user)[:10]) if policy.can_view_staffing(user) else []
     return {
         "today": today,
@@ -464,18 +560,28 @@ def my_week(user: User, *, today: dt.date) -> dict[str, Any]:
         "upcoming": upcoming,
         "to_staff": to_staff,
         "to_staff_count": staffing_list(user).count() if policy.can_view_staffing(user) else 0,
-        "lines": headline["lines"],
+        "lines": headline,
     }
 
 
-def _quarter_bounds(today: dt.date) -> list[tuple[str, str, dt.date, dt.date]]:
-    """This quarter and the next three as (label, key, first day, last day): fiscal quarters that follow the
-    renewals setting once renewals are installed, calendar quarters before."""
-    if apps.is_installed("tamarind.renewals"):
-        from tamarind.renewals.quarters import quarters_from
-        from tamarind.renewals.selectors import renewal_settings
+def _fiscal_start_month() -> int | None:
+    """The renewals setting's first month of the fiscal year; None while renewals are not installed."""
+    if not apps.is_installed("tamarind.renewals"):
+        return None
+    from tamarind.renewals.selectors import renewal_settings
 
-        fiscal = quarters_from(today, 4, renewal_settings().fiscal_start_month)
+    return renewal_settings().fiscal_start_month
+
+
+def _quarter_bounds(today: dt.date, start_month: int | None = -1) -> list[tuple[str, str, dt.date, dt.date]]:
+    """This quarter and the next three as (label, key, first day, last day): fiscal quarters that follow the
+    renewals setting (``start_month``, read when not given) once renewals are installed, calendar quarters before."""
+    if start_month == -1:
+        start_month = _fiscal_start_month()
+    if start_month is not None:
+        from tamarind.renewals.quarters import quarters_from
+
+        fiscal = quarters_from(today, 4, start_month)
         return [(q.label, q.key, q.start, q.end) for q in fiscal]
     q0 = quarter_start(today)
     out = []
@@ -489,7 +595,8 @@ def renewal_quarters(scope: Scope, today: dt.date, lp: dict[str, Any]) -> list[d
     """Renewals by quarter for the dashboard: the accounts whose next renewal falls in each quarter (count and
     ARR, linked to that account list) and, once renewals are installed, the quarter's renewals by forecast (ARR at
     risk, expected), linked to the quarter on the renewal review page. Two aggregate queries whatever the book."""
-    bounds = _quarter_bounds(today)
+    start_month = _fiscal_start_month()
+    bounds = _quarter_bounds(today, start_month)
     accounts = scope.accounts()
     by_q = accounts.filter(next_renewal_date__gte=bounds[0][2], next_renewal_date__lte=bounds[-1][3])
     agg = by_q.aggregate(
@@ -517,16 +624,15 @@ def renewal_quarters(scope: Scope, today: dt.date, lp: dict[str, Any]) -> list[d
         }
         for n, (label, _, a, b) in enumerate(bounds)
     ]
-    if apps.is_installed("tamarind.renewals"):
+    if start_month is not None:
         from tamarind.renewals.models import Renewal
         from tamarind.renewals.quarters import parse_quarter_key
-        from tamarind.renewals.selectors import quarter_totals, renewal_settings
+        from tamarind.renewals.selectors import quarter_totals
 
-        start_month = renewal_settings().fiscal_start_month
         fiscal = [q for q in (parse_quarter_key(key, start_month) for _, key, _, _ in bounds) if q is not None]
-        blocks = quarter_totals(Renewal.objects.filter(account__in=accounts), fiscal)
+        blocks = quarter_totals(scope.of_accounts(Renewal.objects.all()), fiscal)
         params = urlencode({k: v for k, v in (("region", region_param), ("tam", scope.tam_id)) if v})
-        base = reverse("renewals:review") + (f"?{params}" if params else "")
+        base = _path("renewals:review") + (f"?{params}" if params else "")
         for row, block in zip(quarters, blocks, strict=True):
             row["at_risk"] = block.at_risk
             row["expected"] = block.expected

@@ -302,6 +302,8 @@ def regional_dashboard(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     _require_cockpit(user)
     context = cockpit.regional_dashboard(user, request.GET, today=timezone.localdate())
+    success = context["success_installed"]
+    context["tam_rows"] = [cockpit.tam_row_html(t, success_installed=success) for t in context["tams"]]
     return render(request, "reviews/dashboard.html", context, status=400 if context["scope"].errors else 200)
 
 

@@ -131,3 +131,15 @@ def test_daily_snapshot_is_idempotent_and_feeds_week_on_week_movement(book, exce
     lines = {ln["key"]: ln for ln in cockpit.burndown_page(book.manager, {}, today=today)["lines"]}
     assert lines["first_engagement"]["last_week"] == 5 and lines["first_engagement"]["delta"] == -3
     assert len(lines["first_engagement"]["series"]) == 2
+
+
+def test_grouped_counts_equal_each_exception_counted_alone(book, exceptions):
+    """``counts`` counts every exception of a table in one grouped query: the same cells as each exception's own
+    rows grouped alone, for every scope the pages use."""
+    i = burndown.inputs()
+    for scope in ({}, {"region_ids": [book.east.pk]}, {"region_ids": [book.west.pk]}, {"tam_id": book.tam.pk}):
+        cells = burndown.counts(i, **scope)
+        assert list(cells) == [exc.key for exc in burndown.EXCEPTIONS]
+        for exc in burndown.EXCEPTIONS:
+            assert cells[exc.key] == burndown.counts_one(exc, i, **scope), (scope, exc.key)
+    assert any(burndown.counts(i)[exc.key] for exc in burndown.EXCEPTIONS)

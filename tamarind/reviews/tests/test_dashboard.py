@@ -139,3 +139,61 @@ def test_renewals_by_quarter_follow_the_fiscal_year_and_the_forecasts(book):
     assert first["review_link"].endswith("#quarter-2027-4")
     assert _listed(book.manager, first["link"]) == first["count"]
     assert RenewalSettings.objects.count() == 1
+
+
+# The per-TAM row as the dashboard's template wrote it before the rows were formatted in Python
+# (``cockpit.tam_row_html``): the two must agree to the character.
+TEMPLATE_ROW = (
+    '<tr id="tam-{{ t.tam_id }}">\n<td>{{ t.name }}</td>\n<td><a class="fig-accounts" href="{{ t.links.acco'
+    'unts }}">{{ t.accounts }}</a></td>\n<td>{{ t.arr|floatformat:"0g" }} / {{ t.capacity|floatformat:"0g"'
+    ' }} <span class="badge {% if t.capacity_pct > 100 %}red{% elif t.capacity_pct >= 80 %}green{% else %'
+    '}yellow{% endif %}">{{ t.capacity_pct }}%</span></td>\n<td><a href="{{ t.links.p1 }}">{{ t.p1 }}</a> '
+    '({{ t.p1_share_pct }}%)</td>\n<td><a href="{{ t.links.green }}">{{ t.green }}</a> / <a href="{{ t.lin'
+    'ks.yellow }}">{{ t.yellow }}</a> / <a href="{{ t.links.red }}">{{ t.red }}</a> / <a href="{{ t.links'
+    '.unscored }}">{{ t.unscored }}</a></td>\n<td><a href="{{ t.links.stale }}">{{ t.stale }}</a></td>\n<td'
+    '><a href="{{ t.links.onboarding_open }}">{{ t.onboarding_open }}</a></td>\n<td class="coverage">{% if'
+    " t.links.p1_no_green_plan %}{% if t.p1 %}green plan {{ t.plan_coverage_pct }}% · EBR {{ t.ebr_covera"
+    'ge_pct }}%<br>{% endif %}<span class="muted small">without: <a href="{{ t.links.p1_no_green_plan }}"'
+    ' title="Priority 1 accounts without a green success plan">{{ t.p1_no_green_plan }} plan</a> · <a hre'
+    'f="{{ t.links.p1_no_ebr }}" title="Priority 1 accounts without an EBR in 12 months">{{ t.p1_no_ebr }'
+    '} EBR</a></span>{% elif success_installed %}<span class="muted">—</span>{% else %}<span class="muted'
+    '">available once success plans are installed</span>{% endif %}</td>\n<td><a href="{{ t.links.renew90 '
+    '}}">{{ t.renew90 }}</a></td>\n</tr>'
+)
+
+
+def test_tam_rows_are_the_templates_markup_to_the_character(book):
+    from django.template import Context, Template
+
+    from tamarind.success.tests.factories import SuccessPlanFactory
+
+    _book(book)
+    book.tam.full_name = "Tam <O'Brien> & Co"
+    book.tam.save(update_fields=["full_name"])
+    SuccessPlanFactory(account=book.account, color="green")
+    template = Template(TEMPLATE_ROW)
+    seen = 0
+    for user, params in ((book.manager, {}), (book.director, {"arr_min": "250000"}), (book.tam, {})):
+        context = cockpit.regional_dashboard(user, params, today=timezone.localdate())
+        for success in (True, False):
+            for t in context["tams"]:
+                expected = template.render(Context({"t": t, "success_installed": success}))
+                assert cockpit.tam_row_html(t, success_installed=success) == expected
+                seen += 1
+            # A TAM without the coverage figures (success plans not wired): the notice, or a dash.
+            t = context["tams"][0]
+            t.links = {k: v for k, v in t.links.items() if k not in cockpit.COVERAGE_EXCEPTIONS}
+            expected = template.render(Context({"t": t, "success_installed": success}))
+            assert cockpit.tam_row_html(t, success_installed=success) == expected
+    assert seen >= 6
+    mine = next(t for t in context["tams"] if t.tam_id == book.tam.pk)
+    assert "<td>Tam &lt;O&#x27;Brien&gt; &amp; Co</td>" in cockpit.tam_row_html(mine, success_installed=True)
+
+
+def test_grouped_int_is_floatformat_0g():
+    from django.template.defaultfilters import floatformat
+
+    for value in (0, 1, 999, 1000, 1234567, Decimal("0.5"), Decimal("1.5"), Decimal("2.5"), Decimal("999.49"),
+                  Decimal("999.5"), Decimal("3600000.00"), Decimal("1234567.89"), Decimal("12345678901.5"),
+                  Decimal("-1234.5"), Decimal("-0.4")):  # fmt: skip
+        assert cockpit.grouped_int(value) == floatformat(value, "0g"), value
