@@ -971,6 +971,8 @@ def can_work_stuck_case(user: User, case: object) -> bool:
 
 def contact_scope(user: User) -> Q | None:
     """A filter on Contact for the contacts ``user`` may read; ``None`` means every contact."""
+
+
 # --- Surveys (issue 14) -----------------------------------------------------------------------------------------
 # Who reads an account reads its survey invitations and answers (the account page, the API). The results page is
 # for admins and directors (every account), managers (their region) and TAMs (the accounts they own); SAL/AE and
@@ -1007,6 +1009,8 @@ def can_read_contacts(user: User, account: Account) -> bool:
 def can_write_contacts(user: User, account: Account) -> bool:
     """Add, edit, delete and opt out the contacts of ``account``."""
     return can_write_account(user, account)
+
+
 def can_send_survey(user: User, account: Account) -> bool:
     """Send or revoke an invitation: the account's TAM, the region's manager, admins."""
     if not can_read_account(user, account):
@@ -1014,6 +1018,8 @@ def can_send_survey(user: User, account: Account) -> bool:
     if user.role in (Role.ADMIN, Role.MANAGER):
         return True
     return user.role == Role.TAM and account.tam_id == user.pk
+
+
 # --- journeys ---------------------------------------------------------------------------------------------------
 # Digital journey programs are company-wide (not per region): admins and TAM Managers edit them (steps, pause,
 # resume); TAMs and directors read them. SAL/AE and SA have no program pages (403). An account's journey (its sends
@@ -1027,6 +1033,8 @@ def can_view_journeys(user: User) -> bool:
 
 def can_edit_journeys(user: User) -> bool:
     return _active(user) and user.role in (Role.ADMIN, Role.MANAGER)
+
+
 # --- Customer cohorts (issue 14) --------------------------------------------------------------------------------
 # A cohort's region is its own optional field: empty means company-wide. Admins and directors read every cohort;
 # a TAM Manager reads their region's cohorts and the company-wide ones; a TAM reads the cohorts of their region,
@@ -1082,6 +1090,8 @@ def can_delete_cohort(user: User, cohort: object) -> bool:
         return True
     region_id = cohort.region_id  # type: ignore[attr-defined]
     return user.role == Role.MANAGER and region_id is not None and region_id == managed_region_id(user)
+
+
 # --- Enablement webinars (issue 14) ------------------------------------------------------------------------------
 # Topics, sessions and the season's metrics are read by TAMs, managers, directors and admins (SAL/AE and SA: 403).
 # Admins and TAM Managers create and edit sessions, import attendee reports and match unmatched attendees; directors
@@ -1105,6 +1115,8 @@ def webinar_attendance_scope(user: User) -> Q | None:
     from tamarind.accounts.models import Account
 
     return Q(account_id__in=Account.objects.filter(scope).values("pk"))
+
+
 # --- Signals (evidence for the early-warning indicators, issue 15) ---------------------------------------------
 # The Signals back-test is read by admins, directors, managers and TAMs (SAL/AE and SA: 403), each over the accounts
 # they may see (``Account.objects.visible_to``): a manager's figures are computed over their region. Trust labels

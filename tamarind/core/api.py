@@ -172,8 +172,8 @@ def build_api() -> NinjaAPI:
     from tamarind.accounts.api import router as accounts_router
     from tamarind.actions.api import router as actions_router
     from tamarind.assignment.api import router as assignment_router
-    from tamarind.contacts.api import router as contacts_router
     from tamarind.cohorts.api import router as cohorts_router
+    from tamarind.contacts.api import router as contacts_router
     from tamarind.dashboards.api import router as dashboards_router
     from tamarind.engagement.api import router as engagement_router
     from tamarind.health.api import router as health_router

@@ -124,7 +124,9 @@ def survey_answer_submit(
     raises one follow-up task for the account's TAM (``survey_poor_task``). Answers are data: not audited."""
     now = now or timezone.now()
     # Lock the invitation: two submissions at once give one answer, the second an edit.
-    invitation = SurveyInvitation.objects.select_for_update(of=("self",)).select_related("account__tam").get(pk=invitation.pk)
+    invitation = (
+        SurveyInvitation.objects.select_for_update(of=("self",)).select_related("account__tam").get(pk=invitation.pk)
+    )
     existing = SurveyAnswer.objects.filter(invitation=invitation).first()
     state = invitation.state(now)
     if existing is None and state != "open":

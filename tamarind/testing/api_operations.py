@@ -149,6 +149,8 @@ def _contacts_rows(book: Any) -> dict[str, int]:
     from tamarind.testing.factories import ContactFactory
 
     return {"contact_id": ContactFactory(account=book.account, personas=["admin"]).pk}
+
+
 def _surveys_rows(book: Any) -> dict[str, int]:
     """A contact of ``book.account`` invited to an NPS survey."""
     from tamarind.surveys.services import survey_invitation_create
@@ -156,6 +158,8 @@ def _surveys_rows(book: Any) -> dict[str, int]:
 
     invitation = survey_invitation_create(contact=ContactFactory(account=book.account), kind="nps", actor=book.admin)
     return {"invitation_id": invitation.pk}
+
+
 def _journeys_rows(book: Any) -> dict[str, int]:
     """The seeded digital onboarding program and its first step."""
     from tamarind.journeys.models import Program
@@ -164,6 +168,8 @@ def _journeys_rows(book: Any) -> dict[str, int]:
     step = program.steps.order_by("day", "pk").first()
     assert step is not None
     return {"program_id": program.pk, "journeys:step_id": step.pk}
+
+
 def _cohort_rows(book: Any) -> dict[str, int]:
     """A company-wide cohort owned by ``book.tam`` with ``book.account`` as a member and one member contact."""
     import datetime as dt
@@ -176,6 +182,8 @@ def _cohort_rows(book: Any) -> dict[str, int]:
     member = CohortMember.objects.create(cohort=cohort, account=book.account, joined_on=dt.date(2026, 1, 2))
     link = CohortContact.objects.create(member=member, contact=ContactFactory(account=book.account))
     return {"cohort_id": cohort.pk, "cohorts:account_id": book.account.pk, "link_id": link.pk}
+
+
 def _webinar_rows(book: Any) -> dict[str, int]:
     """A webinar session with an unmatched attendee (a contact at ``book.account`` to match it to)."""
     import datetime as dt
