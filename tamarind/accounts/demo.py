@@ -552,9 +552,13 @@ def build_demo(
     from tamarind.servicedesk.demo import seed_servicedesk_demo
 
     seed_engagement_demo(actor=cast.admin, seed=seed, today=today)
+    from tamarind.contacts.demo import seed_contacts_demo
+
+    seed_contacts_demo(seed=seed, actor=cast.admin)
     from tamarind.surveys.demo import seed_surveys_demo
 
-    seed_surveys_demo(seed=seed)  # before the stuck sweep: a poor answer makes a pooled customer stuck
+    # After the contacts it asks; before the stuck sweep, where a poor answer makes a pooled customer stuck.
+    seed_surveys_demo(seed=seed)
     region = sorted(cast.managers)[0] if cast.managers else ""
     if region:
         pool = seed_servicedesk_demo(manager=cast.managers[region], tams=cast.tams.get(region, []))
@@ -564,9 +568,6 @@ def build_demo(
     from tamarind.reviews.demo import seed_reviews_story
 
     seed_reviews_story(seed=seed, today=today)
-    from tamarind.contacts.demo import seed_contacts_demo
-
-    seed_contacts_demo(seed=seed, actor=cast.admin)
     from tamarind.journeys.demo import seed_journeys_demo
 
     seed_journeys_demo(seed=seed, today=today)

@@ -538,22 +538,11 @@ def send_record_click(*, send: Send, url: str) -> None:
 
 @transaction.atomic
 def journey_contact_opt_out(*, contact: Contact, actor: Any = None, source: str = "unsubscribe") -> Contact:
-    """Opt ``contact`` out of email (idempotent), audited. Kept here until ``contacts.services.contact_opt_out``
-    lands, to which it should then delegate."""
-    contact = Contact.objects.select_for_update().get(pk=contact.pk)
-    if contact.opted_out:
-        return contact
-    before = snapshot(contact, ["opted_out", "opted_out_at"])
-    contact.opted_out, contact.opted_out_at = True, timezone.now()
-    contact.save(update_fields=["opted_out", "opted_out_at", "updated_at"])
-    audit_record(
-        actor=actor,
-        obj=contact,
-        action=AuditAction.UPDATE,
-        before=before,
-        after=snapshot(contact, ["opted_out", "opted_out_at"]),
-        source=source,
-    )
+    """Opt ``contact`` out of email (idempotent, audited) through the contacts app's service, and return it fresh."""
+    from tamarind.contacts.services import contact_opt_out
+
+    contact_opt_out(contact=contact, actor=actor, source=source)
+    contact.refresh_from_db(fields=["opted_out", "opted_out_at"])
     return contact
 
 

@@ -138,6 +138,10 @@ def test_account_panel_shows_sends_and_next_step_in_constant_queries(book: Any, 
     account = book.account
     account.customer_since, account.engagement_model = since, "digital"
     account.save(update_fields=["customer_since", "engagement_model"])
+    # One contact from the start: the contacts panel's personas prefetch runs only once there is a contact.
+    from tamarind.testing.factories import ContactFactory
+
+    ContactFactory(account=account, email="first@customer.example")
     client = client_for(book.tam)
     url = f"/accounts/{account.pk}/"
     before = _queries(client, url)
