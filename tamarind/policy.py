@@ -971,6 +971,8 @@ def can_work_stuck_case(user: User, case: object) -> bool:
 
 def contact_scope(user: User) -> Q | None:
     """A filter on Contact for the contacts ``user`` may read; ``None`` means every contact."""
+    scope = account_scope(user)
+    return None if scope is None else _under("account__", scope)
 
 
 # --- Surveys (issue 14) -----------------------------------------------------------------------------------------
