@@ -110,6 +110,7 @@ def seed_defaults() -> None:
         "tamarind.engagement.migrations.0002_builtin_models",
         "tamarind.stuck.migrations.0002_default_rules",
         "tamarind.contacts.migrations.0002_default_personas",
+        "tamarind.webinars.migrations.0002_seed_topics",
         "tamarind.journeys.migrations.0002_default_programs",
     ):
         importlib.import_module(migration).seed(apps, None)
