@@ -185,7 +185,8 @@ def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
         rule.refresh_from_db()
     if request.headers.get("HX-Request"):
         context = {**_rule_context(user, rule, error), "saved": not error}
-        return render(request, "stuck/_rule.html", context, status=400 if error else 200)
+        # 200 even when refused: htmx swaps only 2xx answers, and the card must show why.
+        return render(request, "stuck/_rule.html", context)
     if error:
         messages.error(request, error)
     else:
