@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from tamarind.core.forms import DateTimeField
 from tamarind.people.models import User
 from tamarind.webinars.models import Round, Session, Topic
 
@@ -16,10 +17,10 @@ class SessionForm(forms.Form):
     topic = forms.ModelChoiceField(queryset=Topic.objects.none())
     round = forms.ChoiceField(choices=Round.choices)
     title = forms.CharField(max_length=200, required=False)
-    starts_at = forms.DateTimeField(
+    starts_at = DateTimeField(
         input_formats=DT_FORMATS, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DT_FORMATS[0])
     )
-    ends_at = forms.DateTimeField(
+    ends_at = DateTimeField(
         input_formats=DT_FORMATS, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DT_FORMATS[0])
     )
     host = forms.ModelChoiceField(queryset=User.objects.none(), required=False)

@@ -35,6 +35,7 @@ START = dt.datetime(2026, 3, 10, 16, 0, tzinfo=dt.UTC)
 
 def webinar(book: Any, t: dict[str, Any]) -> dict[str, Any]:
     if "webinar" not in t:
+        from tamarind.contacts.models import Contact
         from tamarind.testing.factories import ContactFactory
         from tamarind.webinars.models import Round, Session, Topic, UnmatchedAttendee
 
@@ -45,7 +46,10 @@ def webinar(book: Any, t: dict[str, Any]) -> dict[str, Any]:
             starts_at=START,
             ends_at=START + dt.timedelta(hours=1),
         )
-        contact = ContactFactory(account=book.account, email="matrix@customer.example")
+        # Shared with the contacts rows' matrix contact (emails are unique per account).
+        contact = Contact.objects.filter(account=book.account, email="matrix@customer.example").first() or (
+            ContactFactory(account=book.account, email="matrix@customer.example")
+        )
         unmatched = UnmatchedAttendee.objects.create(
             session=session,
             email="matrix.alias@elsewhere.example",
