@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import csv
 import io
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from tamarind import policy
@@ -36,8 +33,8 @@ from tamarind.contacts.services import MAX_CRM_ID, MAX_NAME, MAX_TITLE, clean_em
 from tamarind.core.csv_safe import unescape_cell
 from tamarind.core.errors import ValidationFailed
 from tamarind.imports.columns import header_key
-from tamarind.imports.importer import FileRejected, ImportResult, Progress, find_bad_utf8, shorten
-from tamarind.people.models import User
+from tamarind.imports.importer import FileRejected, Progress
+from tamarind.imports.ingest import CsvIngestBase
 
 CONTACT_COLUMNS: dict[str, tuple[tuple[str, ...], bool]] = {
     "account": (("Account ID", "Account Id", "CRM ID", "account_id", "Account"), True),
@@ -52,10 +49,6 @@ TRUE = frozenset({"yes", "y", "true", "t", "1", "x", "opted out"})
 FALSE = frozenset({"no", "n", "false", "f", "0", ""})
 
 
-class _Rollback(Exception):
-    pass
-
-
 @dataclass
 class ContactRow:
     line: int
@@ -68,74 +61,18 @@ class ContactRow:
     crm_id: str | None
 
 
-class ContactsIngest:
+class ContactsIngest(CsvIngestBase):
     """One run of a CRM contacts file; ``run()`` returns an ``ImportResult``."""
 
-    def __init__(
-        self,
-        *,
-        path: Path,
-        actor: User,
-        dry_run: bool = False,
-        progress: Callable[[Progress], None] | None = None,
-        headers: dict[str, list[str]] | None = None,
-        written: Callable[[], None] | None = None,
-    ) -> None:
-        self.path = Path(path)
-        # The mapping's extra header names per field (its *CRM contacts* tab), tried before the built-in names.
-        self.extra_headers = headers or {}
-        self.actor = actor
-        self.dry_run = dry_run
-        self.progress = progress
-        self.written = written
-        self.result = ImportResult()
+    columns = CONTACT_COLUMNS
 
-    def run(self) -> ImportResult:
-        started = time.monotonic()
-        try:
-            rows = list(self._rows())
-            self.result.total = len(rows)
-            if self.result.ok and rows:
-                self._write(rows)
-        except FileRejected as exc:
-            if exc.args:
-                self.result.add_error(None, "", "", str(exc))
-        except UnicodeDecodeError:
-            byte, position = find_bad_utf8(self.path)
-            self.result.add_error(None, "", "", f"the file is not UTF-8 text (byte 0x{byte:02x} at offset {position})")
-        except csv.Error as exc:
-            self.result.add_error(None, "", "", f"the CSV is malformed ({exc})")
-        self.result.errors.sort(key=lambda e: e["line"] or 0)
-        self.result.seconds = time.monotonic() - started
-        return self.result
+    def _ingest(self) -> None:
+        rows = list(self._rows())
+        self.result.total = len(rows)
+        if self.result.ok and rows:
+            self._commit(lambda: self._write_rows(rows))
 
     # --- reading ------------------------------------------------------------------------------------------------
-
-    def _error(self, line: int, field: str, raw: str, reason: str) -> None:
-        header = self.header_of.get(field, field)
-        text = f'line {line}: {header} "{shorten(raw)}" {reason}' if raw else f"line {line}: {header} {reason}"
-        self.result.add_error(line, header, raw, text)
-
-    def _match(self, header: list[str]) -> None:
-        keys = [header_key(unescape_cell(h.strip())) for h in header]
-        self.index: dict[str, int] = {}
-        self.header_of: dict[str, str] = {}
-        for field, (builtin, required) in CONTACT_COLUMNS.items():
-            for name in (*self.extra_headers.get(field, ()), *builtin):
-                if header_key(name) in keys:
-                    self.index[field] = keys.index(header_key(name))
-                    self.header_of[field] = header[self.index[field]].strip()
-                    break
-            else:
-                if required:
-                    self.result.add_error(None, builtin[0], "", f'missing required column "{builtin[0]}"')
-        used = set(self.index.values())
-        self.result.columns = {
-            "matched": [[f, h] for f, h in self.header_of.items()],
-            "ignored": [h.strip() for i, h in enumerate(header) if i not in used and h.strip()],
-        }
-        if not self.result.ok:
-            raise FileRejected()
 
     def _rows(self) -> Iterator[ContactRow]:
         size = self.path.stat().st_size
@@ -237,23 +174,6 @@ class ContactsIngest:
         return account
 
     # --- writing ------------------------------------------------------------------------------------------------
-
-    def _write(self, rows: list[ContactRow]) -> None:
-        try:
-            with transaction.atomic():
-                counts = self._write_rows(rows)
-                if self.dry_run:
-                    raise _Rollback(counts)
-                if self.written is not None:
-                    self.written()
-        except _Rollback as rollback:
-            counts = rollback.args[0]
-        self.result.created, self.result.updated, self.result.unchanged = (
-            counts["created"],
-            counts["updated"],
-            counts["unchanged"],
-        )
-        self.result.written = not self.dry_run and bool(counts["created"] or counts["updated"])
 
     def _write_rows(self, rows: list[ContactRow]) -> dict[str, int]:
         counts = {"created": 0, "updated": 0, "unchanged": 0}

@@ -17,14 +17,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from tamarind import policy
@@ -33,9 +30,9 @@ from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record_many, build_event, snapshot
 from tamarind.core.csv_safe import unescape_cell
 from tamarind.core.errors import ValidationFailed
-from tamarind.imports.columns import CellError, header_key, parse_date
-from tamarind.imports.importer import FileRejected, ImportResult, Progress, find_bad_utf8, shorten
-from tamarind.people.models import User
+from tamarind.imports.columns import CellError, parse_date
+from tamarind.imports.importer import FileRejected
+from tamarind.imports.ingest import CsvIngestBase
 from tamarind.renewals import rules
 from tamarind.renewals.models import RENEWAL_FIELDS, RISK_FORECASTS, Renewal, RenewalStep
 
@@ -55,10 +52,6 @@ HISTORY_COLUMNS: dict[str, tuple[tuple[str, ...], bool]] = {
 }
 
 
-class _Rollback(Exception):
-    pass
-
-
 @dataclass
 class Opportunity:
     line: int
@@ -71,74 +64,22 @@ class Opportunity:
     next_step: str
 
 
-class RenewalsIngest:
+class RenewalsIngest(CsvIngestBase):
     """One run of an opportunities or ARR history file; ``run()`` returns an ``ImportResult``."""
 
-    def __init__(
-        self,
-        *,
-        path: Path,
-        kind: str,
-        actor: User,
-        dry_run: bool = False,
-        progress: Callable[[Progress], None] | None = None,
-        headers: dict[str, list[str]] | None = None,
-        written: Callable[[], None] | None = None,
-    ) -> None:
-        self.path = Path(path)
-        # The mapping's extra header names per field (its *CRM renewal opportunities* / *ARR history* tabs),
-        # tried before the built-in names.
-        self.extra_headers = headers or {}
+    def __init__(self, *, kind: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.kind = kind
-        self.actor = actor
-        self.dry_run = dry_run
-        self.progress = progress
-        self.written = written
-        self.result = ImportResult()
         self.columns = OPPORTUNITY_COLUMNS if kind == "opportunities" else HISTORY_COLUMNS
 
-    def run(self) -> ImportResult:
-        started = time.monotonic()
-        try:
-            rows = list(self._rows())
-            self.result.total = len(rows)
-            if self.result.ok and rows:
-                self._write(rows)
-        except FileRejected as exc:
-            if exc.args:
-                self.result.add_error(None, "", "", str(exc))
-        except UnicodeDecodeError:
-            byte, position = find_bad_utf8(self.path)
-            self.result.add_error(None, "", "", f"the file is not UTF-8 text (byte 0x{byte:02x} at offset {position})")
-        except csv.Error as exc:
-            self.result.add_error(None, "", "", f"the CSV is malformed ({exc})")
-        self.result.errors.sort(key=lambda e: e["line"] or 0)
-        self.result.seconds = time.monotonic() - started
-        return self.result
+    def _ingest(self) -> None:
+        rows = list(self._rows())
+        self.result.total = len(rows)
+        if self.result.ok and rows:
+            write = self._write_opportunities if self.kind == "opportunities" else self._write_history
+            self._commit(lambda: write(rows))
 
     # --- reading ------------------------------------------------------------------------------------------------
-
-    def _error(self, line: int, field: str, raw: str, reason: str) -> None:
-        header = self.header_of.get(field, field)
-        text = f'line {line}: {header} "{shorten(raw)}" {reason}' if raw else f"line {line}: {header} {reason}"
-        self.result.add_error(line, header, raw, text)
-
-    def _match(self, header: list[str]) -> None:
-        keys = [header_key(unescape_cell(h.strip())) for h in header]
-        self.index: dict[str, int] = {}
-        self.header_of: dict[str, str] = {}
-        for field, (builtin, required) in self.columns.items():
-            names = (*self.extra_headers.get(field, ()), *builtin)
-            for name in names:
-                if header_key(name) in keys:
-                    self.index[field] = keys.index(header_key(name))
-                    self.header_of[field] = header[self.index[field]].strip()
-                    break
-            else:
-                if required:
-                    self.result.add_error(None, builtin[0], "", f'missing required column "{builtin[0]}"')
-        if not self.result.ok:
-            raise FileRejected()
 
     def _rows(self) -> Iterator[Any]:
         with self.path.open("rb") as raw:
@@ -255,28 +196,6 @@ class RenewalsIngest:
                 yield (account.pk, month.replace(day=1), arr)
 
     # --- writing ------------------------------------------------------------------------------------------------
-
-    def _write(self, rows: list[Any]) -> None:
-        try:
-            with transaction.atomic():
-                counts = self._write_opportunities(rows) if self.kind == "opportunities" else self._write_history(rows)
-                if self.dry_run:
-                    raise _Rollback(counts)
-                if self.written is not None:
-                    self.written()
-        except _Rollback as rollback:
-            counts = rollback.args[0]
-        except ValidationFailed as exc:
-            for messages in exc.errors.values():
-                for message in messages:
-                    self.result.add_error(None, "", "", message)
-            return
-        self.result.created, self.result.updated, self.result.unchanged = (
-            counts["created"],
-            counts["updated"],
-            counts["unchanged"],
-        )
-        self.result.written = not self.dry_run and bool(counts["created"] or counts["updated"])
 
     def _write_history(self, rows: list[tuple[int, dt.date, Decimal]]) -> dict[str, int]:
         from tamarind.renewals.services import arr_history_write

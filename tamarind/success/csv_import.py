@@ -13,20 +13,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-from django.db import transaction
 
 from tamarind import policy
 from tamarind.accounts.models import Account
 from tamarind.core.csv_safe import unescape_cell
-from tamarind.core.errors import ValidationFailed
 from tamarind.core.values import date_out_of_range
-from tamarind.imports.importer import FileRejected, ImportResult, Progress, find_bad_utf8
+from tamarind.imports.importer import FileRejected
+from tamarind.imports.ingest import CsvIngestBase
 from tamarind.people.models import User
 from tamarind.success import services
 from tamarind.success.exports import COLUMNS
@@ -42,10 +37,6 @@ REQUIRED = ("account_crm_id",)
 PLAN_KEYS = ("plan_status", "plan_start_on", "why_bought", "strategy", "highlights")
 
 
-class _Rollback(Exception):
-    pass
-
-
 @dataclass
 class _PlanRows:
     account: Account
@@ -54,42 +45,18 @@ class _PlanRows:
     objectives: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
 
-class SuccessPlanIngest:
-    def __init__(
-        self,
-        *,
-        path: Path,
-        actor: User,
-        dry_run: bool = False,
-        progress: Callable[[Progress], None] | None = None,
-        written: Callable[[], None] | None = None,
-    ) -> None:
-        self.path = path
-        self.actor = actor
-        self.dry_run = dry_run
-        self.progress = progress
-        self.written = written
-        self.result = ImportResult()
-        self.size = path.stat().st_size
+class SuccessPlanIngest(CsvIngestBase):
+    """One run of a success plans file (a plan's lines and its objectives' lines per account); ``run()`` returns an
+    ``ImportResult``."""
 
-    def run(self) -> ImportResult:
-        started = time.monotonic()
-        try:
-            plans = self._read()
-            if self.result.ok and plans:
-                self._write(plans)
-        except FileRejected as exc:
-            self.result.add_error(None, "", "", str(exc))
-        except UnicodeDecodeError:
-            byte, position = find_bad_utf8(self.path)
-            self.result.add_error(
-                None, "", "", f"the file is not UTF-8 text (byte 0x{byte:02x} at offset {position}); export it as UTF-8"
-            )
-        except csv.Error as exc:
-            self.result.add_error(None, "", "", f"the CSV is malformed ({exc})")
-        self.result.errors.sort(key=lambda e: e["line"] or 0)
-        self.result.seconds = time.monotonic() - started
-        return self.result
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.size = self.path.stat().st_size
+
+    def _ingest(self) -> None:
+        plans = self._read()
+        if self.result.ok and plans:
+            self._commit(lambda: self._write(plans))
 
     # --- pass 1 -----------------------------------------------------------------------------------------------------
 
@@ -222,26 +189,14 @@ class SuccessPlanIngest:
 
     # --- pass 2 -----------------------------------------------------------------------------------------------------
 
-    def _write(self, plans: dict[str, _PlanRows]) -> None:
-        created = updated = unchanged = 0
-        try:
-            with transaction.atomic():
-                for entry in plans.values():
-                    c, u, n = self._write_plan(entry)
-                    created, updated, unchanged = created + c, updated + u, unchanged + n
-                if self.dry_run:
-                    raise _Rollback()
-                if self.written is not None:
-                    self.written()
-        except _Rollback:
-            pass
-        except ValidationFailed as exc:
-            for key, messages in exc.errors.items():
-                for message in messages:
-                    self.result.add_error(None, key, "", message)
-            return
-        self.result.created, self.result.updated, self.result.unchanged = created, updated, unchanged
-        self.result.written = not self.dry_run and bool(created or updated)
+    def _write(self, plans: dict[str, _PlanRows]) -> dict[str, int]:
+        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        for entry in plans.values():
+            created, updated, unchanged = self._write_plan(entry)
+            counts["created"] += created
+            counts["updated"] += updated
+            counts["unchanged"] += unchanged
+        return counts
 
     def _write_plan(self, entry: _PlanRows) -> tuple[int, int, int]:
         """(created, updated, unchanged) rows for one account's plan and objectives."""

@@ -27,20 +27,17 @@ import io
 import pickle
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from tamarind.core.csv_safe import unescape_cell
-from tamarind.core.errors import ValidationFailed
 from tamarind.core.values import date_out_of_range
 from tamarind.imports.columns import DATE_RANGE_CELL, CellError, header_key, parse_count, parse_date, value_key
-from tamarind.imports.importer import NUL_CELL, FileRejected, ImportResult, Progress, find_bad_utf8, shorten
-from tamarind.people.models import User
+from tamarind.imports.importer import NUL_CELL, FileRejected, Progress, shorten
+from tamarind.imports.ingest import CsvIngestBase
 from tamarind.usage.models import TicketPriority, TicketStatus, UsageMetric
 from tamarind.usage.rows import RowError, TicketRow, UsageRow, check_ticket_rows, check_usage_rows
 
@@ -108,86 +105,29 @@ def parse_moment(raw: str) -> dt.datetime:
     return value
 
 
-class _Rollback(Exception):
-    """Raised inside the dry run's transaction to undo it."""
-
-
-class CsvIngest:
+class CsvIngest(CsvIngestBase):
     """One run of a usage or tickets file. ``run()`` returns an ``ImportResult`` like the account importer's."""
 
-    def __init__(
-        self,
-        *,
-        path: Path,
-        kind: str,
-        actor: User,
-        dry_run: bool = False,
-        progress: Callable[[Progress], None] | None = None,
-        headers: dict[str, list[str]] | None = None,
-        written: Callable[[], None] | None = None,
-    ) -> None:
-        self.path = Path(path)
+    def __init__(self, *, kind: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.kind = kind
-        self.actor = actor
-        self.dry_run = dry_run
-        self.progress = progress
-        self.extra_headers = headers or {}
-        self.written = written  # called last in the write transaction (the job marks itself "written")
-        self.result = ImportResult()
         self.size = self.path.stat().st_size
-        self.columns = USAGE_COLUMNS if kind == "usage" else TICKET_COLUMNS
+        self.csv_columns = USAGE_COLUMNS if kind == "usage" else TICKET_COLUMNS
 
-    # --- the run -----------------------------------------------------------------------------------------------
+    def _ingest(self) -> None:
+        with tempfile.TemporaryFile(prefix="tamarind-ingest-") as staging:
+            self.staging = staging
+            self._pass()
+            if self.result.ok and self.result.total:
+                staging.seek(0)
+                self._commit(self._write)
 
-    def run(self) -> ImportResult:
-        started = time.monotonic()
-        try:
-            with tempfile.TemporaryFile(prefix="tamarind-ingest-") as staging:
-                self.staging = staging
-                self._pass()
-                if self.result.ok and self.result.total:
-                    staging.seek(0)
-                    self._write()
-        except FileRejected as exc:
-            if exc.args:
-                self.result.add_error(None, "", "", str(exc))
-        except UnicodeDecodeError:
-            byte, position = find_bad_utf8(self.path)
-            self.result.add_error(
-                None, "", "", f"the file is not UTF-8 text (byte 0x{byte:02x} at offset {position}); export it as UTF-8"
-            )
-        except csv.Error as exc:
-            self.result.add_error(None, "", "", f"the CSV is malformed ({exc})")
-        self.result.errors.sort(key=lambda e: e["line"] or 0)
-        self.result.seconds = time.monotonic() - started
-        return self.result
-
-    def _write(self) -> None:
+    def _write(self) -> dict[str, int]:
         from tamarind.usage import services
 
         ingest: Any = services.usage_ingest_chunks if self.kind == "usage" else services.tickets_ingest_chunks
-        try:
-            with transaction.atomic():
-                outcome = ingest(
-                    actor=self.actor,
-                    batches=self._staged(),
-                    source="import",
-                    consequences=not self.dry_run,
-                )
-                if self.dry_run:
-                    raise _Rollback(outcome)
-                if self.written is not None:
-                    self.written()
-        except _Rollback as rollback:
-            outcome = rollback.args[0]
-        except ValidationFailed as exc:  # the book changed between the passes (an account went away)
-            for messages in exc.errors.values():
-                for message in messages:
-                    self.result.add_error(None, "", "", message)
-            return
-        self.result.created, self.result.updated = outcome.created, outcome.updated
-        self.result.unchanged = outcome.unchanged
-        self.result.written = not self.dry_run and bool(outcome.changed)
+        outcome = ingest(actor=self.actor, batches=self._staged(), source="import", consequences=not self.dry_run)
+        return {"created": outcome.created, "updated": outcome.updated, "unchanged": outcome.unchanged}
 
     # --- reading -----------------------------------------------------------------------------------------------
 
@@ -240,7 +180,7 @@ class CsvIngest:
         self.index: dict[str, int] = {}
         self.header_of: dict[str, str] = {}
         used: set[int] = set()
-        for column in self.columns:
+        for column in self.csv_columns:
             names = [*self.extra_headers.get(column.field, []), *column.headers]
             for name in names:
                 found = next((i for i, k in enumerate(keys) if k == header_key(name) and i not in used), None)
@@ -264,7 +204,7 @@ class CsvIngest:
             "matched": [[f, self.header_of[f]] for f, _ in matched] + [[m, h] for _, m, h in self.metric_columns],
             "ignored": [h for i, h in enumerate(header) if i not in used and h.strip()],
         }
-        missing = [c for c in self.columns if c.required and c.field not in self.index]
+        missing = [c for c in self.csv_columns if c.required and c.field not in self.index]
         if self.kind == "usage" and "metric" in self.index and "value" not in self.index:
             missing.append(USAGE_COLUMNS[3])
         for column in missing:
@@ -311,11 +251,6 @@ class CsvIngest:
     def _cell(self, cells: list[str], field: str) -> str:
         index = self.index.get(field)
         return unescape_cell(cells[index].strip()) if index is not None else ""
-
-    def _error(self, line: int, field: str, raw: str, reason: str) -> None:
-        header = self.header_of.get(field, field)
-        text = f'line {line}: {header} "{shorten(raw)}" {reason}' if raw else f"line {line}: {header} {reason}"
-        self.result.add_error(line, header, raw, text)
 
     def _parse(self, line: int, cells: list[str], seen: dict[tuple[str, ...], int], *, check: bool) -> list[Any]:
         """The row(s) of one line (a wide usage line holds one per metric column); errors recorded in pass 1."""
