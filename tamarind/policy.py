@@ -137,6 +137,15 @@ def can_read_account(user: User, account: Account) -> bool:
     return False
 
 
+def _account_team(user: User, account: Account) -> bool:
+    """The people who act for an account: its TAM, its region's manager (who reads it), admins."""
+    if not can_read_account(user, account):
+        return False
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        return True
+    return user.role == Role.TAM and account.tam_id == user.pk
+
+
 def account_writable_fields(user: User, account: Account) -> frozenset[str]:
     """The fields of ``account`` that ``user`` may change (empty: read-only)."""
     if not can_read_account(user, account):
@@ -476,11 +485,7 @@ def can_view_triage_board(user: User) -> bool:
 
 def can_open_triage_case(user: User, account: Account) -> bool:
     """The account's TAM, its region's manager, admins."""
-    if not can_read_account(user, account):
-        return False
-    if user.role in (Role.ADMIN, Role.MANAGER):
-        return True
-    return user.role == Role.TAM and account.tam_id == user.pk
+    return _account_team(user, account)
 
 
 def can_read_triage_case(user: User, case: TriageCase) -> bool:
@@ -542,11 +547,7 @@ def can_read_health(user: User, account: Account) -> bool:
 
 def can_set_sentiment(user: User, account: Account) -> bool:
     """The account's TAM, its region's manager, admins."""
-    if not can_read_account(user, account):
-        return False
-    if user.role in (Role.ADMIN, Role.MANAGER):
-        return True
-    return user.role == Role.TAM and account.tam_id == user.pk
+    return _account_team(user, account)
 
 
 def can_read_health_model(user: User) -> bool:
@@ -602,11 +603,7 @@ def success_review_scope(user: User) -> Q | None:
 
 def can_write_success_plan(user: User, account: Account) -> bool:
     """The account's TAM, its region's manager, admins (archived plans are read-only for everyone: services)."""
-    if not can_read_account(user, account):
-        return False
-    if user.role in (Role.ADMIN, Role.MANAGER):
-        return True
-    return user.role == Role.TAM and account.tam_id == user.pk
+    return _account_team(user, account)
 
 
 def can_manager_review_plan(user: User, plan: SuccessPlan) -> bool:
@@ -1015,11 +1012,7 @@ def can_write_contacts(user: User, account: Account) -> bool:
 
 def can_send_survey(user: User, account: Account) -> bool:
     """Send or revoke an invitation: the account's TAM, the region's manager, admins."""
-    if not can_read_account(user, account):
-        return False
-    if user.role in (Role.ADMIN, Role.MANAGER):
-        return True
-    return user.role == Role.TAM and account.tam_id == user.pk
+    return _account_team(user, account)
 
 
 # --- journeys ---------------------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from tamarind.core.steps import NextStep
+
 
 def _choice(field: str, choices: type[models.TextChoices], *, blank: bool = True) -> Q:
     q = Q(**{f"{field}__in": choices.values})
@@ -258,32 +260,13 @@ RENEWAL_FIELDS: tuple[str, ...] = (
 )
 
 
-class RenewalStep(models.Model):
+class RenewalStep(NextStep):
     """A next step of a renewal, with its date."""
 
     renewal = models.ForeignKey(Renewal, on_delete=models.CASCADE, related_name="steps")
-    text = models.CharField(max_length=500)
-    due_on = models.DateField(null=True, blank=True)
-    done = models.BooleanField(default=False)
-    done_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    class Meta:
-        ordering = ["done", models.F("due_on").asc(nulls_last=True), "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=(Q(done=True) & Q(done_at__isnull=False)) | (Q(done=False) & Q(done_at__isnull=True)),
-                name="renewals_step_done_at_iff_done",
-            ),
-            models.CheckConstraint(condition=~Q(text=""), name="renewals_step_text_not_blank"),
-        ]
+    class Meta(NextStep.Meta):
         indexes = [models.Index(fields=["renewal", "done", "due_on"], name="renewals_step_next_idx")]
-
-    def __str__(self) -> str:
-        return self.text[:80]
 
 
 class RenewalReviewQuerySet(models.QuerySet["RenewalReview"]):

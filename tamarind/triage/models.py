@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from tamarind.core.steps import NextStep
+
 
 class HealthColor(models.TextChoices):
     GREEN = "green", "Green"
@@ -281,31 +283,10 @@ CASE_FIELDS: tuple[str, ...] = (
 )
 
 
-class TriageStep(models.Model):
+class TriageStep(NextStep):
     """A next step of a case, with a date."""
 
     case = models.ForeignKey(TriageCase, on_delete=models.CASCADE, related_name="steps")
-    text = models.CharField(max_length=500)
-    due_on = models.DateField(null=True, blank=True)
-    done = models.BooleanField(default=False)
-    done_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    class Meta:
-        ordering = ["done", models.F("due_on").asc(nulls_last=True), "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=(Q(done=True) & Q(done_at__isnull=False)) | (Q(done=False) & Q(done_at__isnull=True)),
-                name="triage_step_done_at_iff_done",
-            ),
-            models.CheckConstraint(condition=~Q(text=""), name="triage_step_text_not_blank"),
-        ]
-
-    def __str__(self) -> str:
-        return self.text[:80]
 
 
 STEP_FIELDS: tuple[str, ...] = ("text", "due_on", "done", "done_at")
