@@ -6,6 +6,7 @@ region ``west`` (managed by ``other_manager``, with ``other_tam``), plus ``admin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -125,3 +126,13 @@ def _seeded_for_transactional_tests(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("browser") is not None or transactional:
         request.getfixturevalue("transactional_db")
         seed_defaults()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Each test starts with an empty cache: the public links' request budgets (``core.throttle``) count in it, and
+    one test's requests must not spend another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -273,6 +273,21 @@ LOGGING = {
 # Exception reports (the debug page, error emails) hide secret-named POST fields and locals too.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "tamarind.core.logs.SecretsReporterFilter"
 
+# The pages without sign-in (survey, service desk request and unsubscribe links) allow each client this many
+# requests per window of seconds ("120/600"); see tamarind.core.throttle. Behind a reverse proxy that sets
+# X-Forwarded-For, turn TAMARIND_TRUST_X_FORWARDED_FOR on so that clients are told apart by their own address.
+_rate = os.environ.get("TAMARIND_PUBLIC_LINK_RATE", "120/600").split("/")
+TAMARIND_PUBLIC_LINK_RATE = (int(_rate[0]), int(_rate[1]))
+TAMARIND_TRUST_X_FORWARDED_FOR = env_bool("TAMARIND_TRUST_X_FORWARDED_FOR", False)
+# A shared cache (Redis) makes those budgets count across processes; the default is each process's own memory.
+if os.environ.get("TAMARIND_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["TAMARIND_CACHE_URL"],
+        }
+    }
+
 # Domain defaults (../shared/domain.md). Every figure here is a default an admin can override in the
 # product's configuration pages; code reads them through tamarind.core.config, never as literals.
 TAMARIND_DEFAULT_CURRENCY = "USD"

@@ -18,6 +18,7 @@ from tamarind.accounts.models import Account
 from tamarind.contacts.models import Contact
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.http import request_user
+from tamarind.core.throttle import throttled
 from tamarind.journeys import selectors, services
 from tamarind.journeys.models import ProgramStatus, Send, Step, StepKind
 from tamarind.people.models import User
@@ -149,6 +150,7 @@ def click(request: HttpRequest, token: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
+@throttled("unsubscribe")
 @never_cache
 @csrf_protect
 @require_http_methods(["GET", "POST"])

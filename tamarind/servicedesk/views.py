@@ -21,6 +21,7 @@ from tamarind import policy
 from tamarind.accounts.selectors import account_for_user
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.http import request_user
+from tamarind.core.throttle import throttled
 from tamarind.core.values import clean_date
 from tamarind.people.models import User
 from tamarind.servicedesk import selectors, services
@@ -223,6 +224,7 @@ def unmatched(request: HttpRequest) -> HttpResponse:
 
 
 # --- The customer's page (no sign-in) ------------------------------------------------------------------------
+@throttled("request_link")
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def link(request: HttpRequest, token: str) -> HttpResponse:

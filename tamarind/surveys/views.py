@@ -22,6 +22,7 @@ from tamarind.accounts.selectors import account_for_user
 from tamarind.contacts.models import Contact
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.http import request_user
+from tamarind.core.throttle import throttled
 from tamarind.people.models import User
 from tamarind.renewals.selectors import renewal_settings
 from tamarind.surveys import selectors, services
@@ -47,6 +48,7 @@ def _errors(exc: ValidationFailed) -> str:
 
 
 # --- The contact's page (no sign-in) --------------------------------------------------------------------------
+@throttled("survey_link")
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
