@@ -103,6 +103,15 @@ def program_page(*, user: User, program: Program) -> dict[str, Any]:
     return {"program": program, "steps": steps, "totals": totals, "can_edit": policy.can_edit_journeys(user)}
 
 
+def engagement_model_choices() -> list[tuple[str, str]]:
+    """The engagement models a program may be for: the built-in keys and those admins added (one query)."""
+    from tamarind.accounts.models import EngagementModel as BuiltIn
+    from tamarind.engagement.selectors import model_names
+
+    names = dict(BuiltIn.choices) | model_names()
+    return sorted(names.items(), key=lambda kv: str(kv[1]).lower())
+
+
 # --- An account's journey ---------------------------------------------------------------------------------------
 def qualifies(program: Program, account: Account) -> bool:
     """Whether ``account`` is one ``program`` is for (the run's ``_qualifying`` restated in Python)."""

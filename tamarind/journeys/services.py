@@ -225,6 +225,16 @@ def step_update(*, actor: Any, step: Step, data: dict[str, Any], source: str = "
     return step
 
 
+@transaction.atomic
+def step_delete(*, actor: Any, step: Step, source: str = "web") -> None:
+    """Remove a step. Its sends go with it (cascade): queued ones are never delivered, and the program's counts no
+    longer include the sent ones; the audit event keeps what the step was."""
+    step = Step.objects.select_for_update().get(pk=step.pk)
+    before = snapshot(step, STEP_FIELDS)
+    audit_record(actor=actor, obj=step, action=AuditAction.DELETE, before=before, source=source)
+    step.delete()
+
+
 # --- The daily run ---------------------------------------------------------------------------------------------
 def _qualifying(program: Program) -> Q:
     """The accounts ``program`` is for (see ``Program``)."""

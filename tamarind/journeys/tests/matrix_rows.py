@@ -84,6 +84,15 @@ STEP_FORM = {
     "subject": "Welcome, {{ contact.first_name }}",
     "body": "Hello {{ contact.name }}",
 }
+PROGRAM_FORM = {
+    "name": "Matrix program",
+    "status": "active",
+    "engagement_models": "digital",
+    "min_arr": "",
+    "max_arr": "",
+    "personas": "admin",
+    "track": "on",
+}
 API = "/api/v1/journeys"
 
 ROWS: list[Row] = [
@@ -104,6 +113,40 @@ ROWS: list[Row] = [
         lambda b, t: f"/journeys/steps/{_step(b, t)}/",
         edit(302),
         data=lambda b, t: STEP_FORM,
+        json=False,
+    ),
+    Row("journeys:program_new", "get", lambda b, t: "/journeys/new/", edit(200)),
+    Row(
+        "journeys:program_new",
+        "post",
+        lambda b, t: "/journeys/new/",
+        edit(302),
+        data=lambda b, t: PROGRAM_FORM | {"key": "matrix-web"},
+        json=False,
+    ),
+    Row("journeys:program_edit", "get", lambda b, t: f"/journeys/{_program(b, t)}/edit/", edit(200)),
+    Row(
+        "journeys:program_edit",
+        "post",
+        lambda b, t: f"/journeys/{_program(b, t)}/edit/",
+        edit(302),
+        data=lambda b, t: PROGRAM_FORM,
+        json=False,
+    ),
+    Row("journeys:step_new", "get", lambda b, t: f"/journeys/{_program(b, t)}/steps/new/", edit(200)),
+    Row(
+        "journeys:step_new",
+        "post",
+        lambda b, t: f"/journeys/{_program(b, t)}/steps/new/",
+        edit(302),
+        data=lambda b, t: STEP_FORM,
+        json=False,
+    ),
+    Row(
+        "journeys:step_delete",
+        "post",
+        lambda b, t: f"/journeys/steps/{_step(b, t)}/delete/",
+        edit(302),
         json=False,
     ),
     Row("journeys_public:open", "get", lambda b, t: f"/j/o/{_token(b, t)}.gif", NO_SIGN_IN),
