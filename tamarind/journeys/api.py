@@ -30,7 +30,13 @@ class JourneyStepOut(Schema):
     id: int
     program_id: int
     name: str
-    kind: str = Field(..., description="`email`, `nps` or `csat` (a survey step invites to that survey).")
+    kind: str = Field(
+        ...,
+        description=(
+            "`email`, `nps`, `csat` (a survey step invites to that survey) or `webinar` (invites to each upcoming "
+            "webinar session the account is net-new for, from `day` on)."
+        ),
+    )
     day: int = Field(..., description="Days since the customer started (`customer_since`).")
     repeat_days: int | None = Field(None, description="Repeats every so many days after `day` (empty: once).")
     subject: str
@@ -95,7 +101,7 @@ class JourneyProgramPatch(InputSchema):
 
 class JourneyStepIn(InputSchema):
     name: Annotated[str, Field(min_length=1, max_length=120)]
-    kind: Literal["email", "nps", "csat"] = "email"
+    kind: Literal["email", "nps", "csat", "webinar"] = "email"
     day: Annotated[int, Field(ge=0, le=3650)]
     repeat_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     subject: Annotated[str, Field(min_length=1, max_length=200)]
@@ -105,7 +111,7 @@ class JourneyStepIn(InputSchema):
 
 class JourneyStepPatch(InputSchema):
     name: Annotated[str, Field(min_length=1, max_length=120)] | None = None
-    kind: Literal["email", "nps", "csat"] | None = None
+    kind: Literal["email", "nps", "csat", "webinar"] | None = None
     day: Annotated[int, Field(ge=0, le=3650)] | None = None
     repeat_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     subject: Annotated[str, Field(min_length=1, max_length=200)] | None = None
@@ -157,7 +163,7 @@ class JourneyEventOut(Schema):
     send_id: int
     step_name: str
     contact_id: int
-    kind: str = Field(..., description="`open`, `click`, `unsubscribe` or `bounce`.")
+    kind: str = Field(..., description="`open`, `click`, `unsubscribe`, `bounce` or `register` (for a webinar).")
     at: dt.datetime
     url: str = Field(..., description="For clicks: the link followed.")
 

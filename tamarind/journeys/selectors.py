@@ -176,10 +176,17 @@ def send_by_token(token: str) -> Send:
     """The send a public link names (unknown or malformed: 404)."""
     if not token or len(token) > 40:
         raise Http404("No such link.")
-    send = Send.objects.select_related("step__program", "contact").filter(token=token).first()
+    send = Send.objects.select_related("step__program", "contact", "webinar_session__topic").filter(token=token).first()
     if send is None:
         raise Http404("No such link.")
     return send
+
+
+def send_registered(send: Send) -> bool:
+    """Whether the invitee of ``send`` registered for its webinar session through their link."""
+    from tamarind.journeys.models import EventKind
+
+    return Event.objects.filter(send=send, kind=EventKind.REGISTER).exists()
 
 
 def sample_contacts_for(user: User, limit: int = 50) -> QuerySet[Any]:

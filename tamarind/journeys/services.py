@@ -29,6 +29,7 @@ from tamarind.core.errors import ValidationFailed
 from tamarind.core.progress import ProgressFn
 from tamarind.journeys import schedule, templating
 from tamarind.journeys.models import (
+    WEBINAR_INVITE_AHEAD_DAYS,
     Event,
     EventKind,
     Program,
@@ -191,8 +192,12 @@ def _clean_step(data: dict[str, Any], step: Step) -> None:
         errors["body"] = ["At most 20,000 characters."]
     if errors:
         raise ValidationFailed(errors)
-    templating.check(step.subject, field="subject", survey=step.is_survey)
-    templating.check(step.body, field="body", survey=step.is_survey)
+    if step.is_webinar and step.repeat_days:
+        raise ValidationFailed(
+            {"repeat_days": ["A webinar invitation goes out once per upcoming session: leave repeat empty."]}
+        )
+    templating.check(step.subject, field="subject", survey=step.is_survey, webinar=step.is_webinar)
+    templating.check(step.body, field="body", survey=step.is_survey, webinar=step.is_webinar)
 
 
 def step_validate(*, step: Step, data: dict[str, Any]) -> Step:
@@ -287,7 +292,7 @@ def due_sends(*, day: dt.date, programs: Iterable[Program]) -> Iterable[tuple[St
     for program in programs:
         if not program.is_active:
             continue
-        steps = list(program.steps.all())
+        steps = [s for s in program.steps.all() if not s.is_webinar]  # webinar steps: ``due_invitations``
         personas = [p.key for p in program.personas.all()]
         if not steps or not personas:
             continue
@@ -314,6 +319,52 @@ def due_sends(*, day: dt.date, programs: Iterable[Program]) -> Iterable[tuple[St
                     yield step, k, on, account_id, contact_id
 
 
+def upcoming_sessions(day: dt.date) -> list[Any]:
+    """The webinar sessions a run on ``day`` invites to: those starting on the days after it, up to
+    ``WEBINAR_INVITE_AHEAD_DAYS`` ahead (one query)."""
+    from tamarind.webinars.models import Session
+
+    def start_of(d: dt.date) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(d, dt.time.min))
+
+    after = start_of(day + dt.timedelta(days=1))
+    until = start_of(day + dt.timedelta(days=WEBINAR_INVITE_AHEAD_DAYS + 1))
+    return list(Session.objects.filter(starts_at__gte=after, starts_at__lt=until).order_by("starts_at", "pk"))
+
+
+def due_invitations(*, day: dt.date, programs: Iterable[Program]) -> Iterable[tuple[Step, int, dt.date, int, int, int]]:
+    """Every (webinar step, occurrence = session id, ``day``, account id, contact id, session id) to queue on ``day``:
+    for each active program's webinar steps and each upcoming session, the session's invitation list
+    (``webinars.selectors.invitees_for``: reachable contacts of its net-new customers) narrowed to the accounts the
+    program is for that started at least ``step.day`` days ago, and to the program's personas. One query per step
+    and session; what was already queued is skipped by the constraints when inserting."""
+    from tamarind.webinars.selectors import invitees_for
+
+    sessions: list[Any] | None = None
+    for program in programs:
+        if not program.is_active:
+            continue
+        steps = [s for s in program.steps.all() if s.is_webinar]
+        personas = [p.key for p in program.personas.all()]
+        if not steps or not personas:
+            continue
+        if sessions is None:
+            sessions = upcoming_sessions(day)
+        for step in steps:
+            started = day - dt.timedelta(days=step.day)
+            accounts = Account.objects.filter(_qualifying(program), customer_since__lte=started)
+            for session in sessions:
+                rows = (
+                    invitees_for(session)
+                    .with_persona(*personas)
+                    .filter(account__in=accounts)
+                    .values_list("pk", "account_id")
+                    .order_by()
+                )
+                for contact_id, account_id in rows:
+                    yield step, session.pk, day, account_id, contact_id, session.pk
+
+
 def journey_run(*, day: dt.date | None = None, progress: ProgressFn | None = None) -> dict[str, Any]:
     """Queue every send due on ``day`` (default today): bulk inserts that skip what exists, so running twice, or
     overlapping the catch-up days, never queues a step twice for a contact. Returns the counts."""
@@ -331,7 +382,12 @@ def journey_run(*, day: dt.date | None = None, progress: ProgressFn | None = Non
         if progress:
             progress(considered, 0)
 
-    for step, k, due_on, account_id, contact_id in due_sends(day=day, programs=programs):
+    def due() -> Iterable[tuple[Step, int, dt.date, int, int, int | None]]:
+        for step, k, due_on, account_id, contact_id in due_sends(day=day, programs=programs):
+            yield step, k, due_on, account_id, contact_id, None
+        yield from due_invitations(day=day, programs=programs)
+
+    for step, k, due_on, account_id, contact_id, session_id in due():
         considered += 1
         batch.append(
             Send(
@@ -344,6 +400,7 @@ def journey_run(*, day: dt.date | None = None, progress: ProgressFn | None = Non
                 attempts=0,
                 last_error="",
                 survey_invitation_id=None,
+                webinar_session_id=session_id,
                 created_at=now,
                 next_attempt_at=now,
                 sent_at=None,
@@ -380,11 +437,33 @@ def click_url(send: Send, url: str) -> str:
     return absolute(reverse("journeys_public:click", args=[send.token])) + f"?u={signed}"
 
 
+def session_when(starts_at: dt.datetime) -> str:
+    """A session's start as an invitation says it: ``Tuesday 12 May 2026, 16:00 UTC`` (the site's time zone)."""
+    local = timezone.localtime(starts_at)
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname() or ''}".rstrip()
+
+
+def webinar_values(send: Send) -> dict[str, str]:
+    """The webinar merge fields of an invitation (empty for other steps)."""
+    session = send.webinar_session
+    if session is None:
+        return {"webinar.title": "", "webinar.date": "", "webinar.topic": "", "webinar.url": ""}
+    return {
+        "webinar.title": session.title or session.topic.name,
+        "webinar.date": session_when(session.starts_at),
+        "webinar.topic": session.topic.name,
+        "webinar.url": absolute(reverse("journeys_public:register", args=[send.token])),
+    }
+
+
 def merge_values(send: Send, *, survey_url: str = "") -> dict[str, str]:
-    """The merge fields' values for ``send`` (needs step.program, contact, account.tam loaded)."""
+    """The merge fields' values for ``send`` (needs step.program, contact, account.tam, and for an invitation
+    webinar_session.topic, loaded)."""
     contact, account = send.contact, send.account
     tam = account.tam
+    webinar = webinar_values(send) if send.step.is_webinar else {}
     return {
+        **webinar,
         "contact.name": contact.name,
         "contact.first_name": (contact.name.split() or [""])[0],
         "contact.email": contact.email,
@@ -407,6 +486,8 @@ def compose(send: Send, *, survey_url: str = "", track: bool | None = None) -> t
     used = set(templating.fields_in(step.body))
     if step.is_survey and "survey_url" not in used and survey_url:
         text += f"\n\nAnswer the survey: {survey_url}"
+    if step.is_webinar and "webinar.url" not in used and values.get("webinar.url"):
+        text += f"\n\nRegister: {values['webinar.url']}"
     if "unsubscribe_url" not in used:
         text += f"\n\nTo stop these emails: {values['unsubscribe_url']}"
     track = step.program.track if track is None else track
@@ -454,6 +535,8 @@ def send_deliver(*, send: Send, connection: Any = None) -> str:
         return str(send.status)  # paused: stays queued, delivered if resumed
     if send.contact.opted_out:
         why = "The contact opted out before delivery."
+    elif send.step.is_webinar and (send.webinar_session is None or send.webinar_session.starts_at <= now):
+        why = "The webinar session was removed or has started: no invitation sent."
     if why:
         send.status, send.last_error = SendStatus.FAILED, why
         send.save(update_fields=["status", "last_error"])
@@ -494,7 +577,7 @@ def sends_deliver(*, limit: int = DELIVERY_BATCH, now: dt.datetime | None = None
     pending = list(
         Send.objects.due_for_delivery(now)
         .filter(step__program__status=ProgramStatus.ACTIVE)
-        .select_related("step__program", "contact", "account__tam", "survey_invitation")
+        .select_related("step__program", "contact", "account__tam", "survey_invitation", "webinar_session__topic")
         .order_by("next_attempt_at", "pk")[:limit]
     )
     counts: dict[str, int] = defaultdict(int)
@@ -544,6 +627,17 @@ def send_record_click(*, send: Send, url: str) -> None:
     Send.objects.filter(pk=send.pk, opened_at__isnull=True).update(opened_at=now)
     if Event.objects.filter(send=send, kind=EventKind.CLICK).count() < MAX_CLICK_EVENTS:
         Event.objects.create(send=send, account_id=send.account_id, kind=EventKind.CLICK, at=now, url=url[:2000])
+
+
+def send_register(*, send: Send) -> bool:
+    """The invitee registered for the session through their link: recorded once as a ``register`` event (data,
+    like clicks); returns whether this call recorded it."""
+    if send.webinar_session_id is None:
+        return False
+    if Event.objects.filter(send=send, kind=EventKind.REGISTER).exists():
+        return False
+    Event.objects.create(send=send, account_id=send.account_id, kind=EventKind.REGISTER, at=timezone.now())
+    return True
 
 
 @transaction.atomic

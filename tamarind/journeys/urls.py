@@ -19,4 +19,5 @@ public_urlpatterns = [
     path("o/<str:token>.gif", views.open_pixel, name="open"),
     path("c/<str:token>/", views.click, name="click"),
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("r/<str:token>/", views.register, name="register"),
 ]

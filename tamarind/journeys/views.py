@@ -5,12 +5,14 @@ which need no sign-in. Thin: parse, gate (the selectors), call a service, render
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
@@ -83,8 +85,27 @@ def _sample(user: User, contact_id: str) -> Contact:
     return contact
 
 
+def _sample_session() -> Any:
+    """The session a webinar step's preview invites to: the next one, else a made-up one (nothing is saved)."""
+    from tamarind.webinars.models import Round, Session, Topic
+
+    session = Session.objects.filter(starts_at__gt=timezone.now()).select_related("topic").order_by("starts_at").first()
+    if session is None:
+        start = timezone.now() + dt.timedelta(days=7)
+        session = Session(
+            topic=Topic(name="Getting started with CI/CD"),
+            round=Round.OPERATIONALIZE,
+            title="Getting started with CI/CD",
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+        )
+    return session
+
+
 def _preview(step: Step, contact: Contact) -> dict[str, str]:
     send = Send(step=step, contact=contact, account=contact.account, token="preview")
+    if step.is_webinar:
+        send.webinar_session = _sample_session()
     survey_url = services.absolute("/s/preview/") if step.is_survey else ""
     subject, text, html = services.compose(send, survey_url=survey_url, track=False)
     return {"subject": subject, "text": text, "html": html}
@@ -276,6 +297,34 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         services.send_unsubscribe(send=send)
         done = True
     return render(request, "journeys/unsubscribe.html", {"done": done, "email": _masked(send.contact.email)})
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest, token: str) -> HttpResponse:
+    """A webinar invitation's registration link: the session (title, topic, date) and a button; the POST records
+    the registration. Nothing about the account or other contacts is shown; a send that is no invitation: 404."""
+    send = selectors.send_by_token(token)
+    session = send.webinar_session
+    if session is None:
+        return render(request, "journeys/register.html", {"unknown": True}, status=404)
+    done = selectors.send_registered(send)
+    past = session.starts_at <= timezone.now()
+    if request.method == "POST" and not done and not past:
+        services.send_register(send=send)
+        done = True
+    return render(
+        request,
+        "journeys/register.html",
+        {
+            "done": done,
+            "session": session,
+            "when": services.session_when(session.starts_at),
+            "past": past,
+            "email": _masked(send.contact.email),
+        },
+    )
 
 
 def _masked(email: str) -> str:
