@@ -75,6 +75,45 @@ def _token(b: Any, t: dict[str, Any]) -> str:
     return str(journey(b, t)["send"].token)
 
 
+def _invitation(b: Any, t: dict[str, Any]) -> str:
+    """The token of a webinar invitation (a webinar step's send naming an upcoming session)."""
+    if "journey_invitation" not in t:
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from tamarind.journeys.models import Send, Step
+        from tamarind.webinars.models import Round, Session, Topic
+
+        sent = journey(b, t)["send"]
+        step = Step.objects.create(
+            program=sent.step.program, name="Invite", kind="webinar", day=7, subject="Join", body="Join us"
+        )
+        start = timezone.now() + dt.timedelta(days=5)
+        session = Session.objects.create(
+            topic=Topic.objects.order_by("pk").first() or Topic.objects.create(key="matrix", name="Matrix"),
+            round=Round.OPERATIONALIZE,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+        )
+        now = timezone.now()
+        send = Send.objects.create(
+            step=step,
+            contact=sent.contact,
+            account=sent.account,
+            occurrence=session.pk,
+            webinar_session=session,
+            due_on=timezone.localdate(),
+            status="sent",
+            attempts=1,
+            created_at=now,
+            next_attempt_at=now,
+            sent_at=now,
+        )
+        t["journey_invitation"] = send.token
+    return str(t["journey_invitation"])
+
+
 STEP_FORM = {
     "action": "save",
     "name": "Welcome",
@@ -153,6 +192,8 @@ ROWS: list[Row] = [
     Row("journeys_public:click", "get", lambda b, t: journey(b, t)["click"], dict.fromkeys(ROLES, 302)),
     Row("journeys_public:unsubscribe", "get", lambda b, t: f"/j/u/{_token(b, t)}/", NO_SIGN_IN),
     Row("journeys_public:unsubscribe", "post", lambda b, t: f"/j/u/{_token(b, t)}/", NO_SIGN_IN, json=False),
+    Row("journeys_public:register", "get", lambda b, t: f"/j/r/{_invitation(b, t)}/", NO_SIGN_IN),
+    Row("journeys_public:register", "post", lambda b, t: f"/j/r/{_invitation(b, t)}/", NO_SIGN_IN, json=False),
     Row("api:journey_program_list", "get", lambda b, t: f"{API}/programs", api(VIEW), api=True),
     Row(
         "api:journey_program_create",
