@@ -39,6 +39,11 @@ class JourneyStepOut(Schema):
     )
     day: int = Field(..., description="Days since the customer started (`customer_since`).")
     repeat_days: int | None = Field(None, description="Repeats every so many days after `day` (empty: once).")
+    repeat_months: int | None = Field(
+        None,
+        description="Repeats every so many calendar months after `day`'s date, clamped at month ends (empty: once; "
+        "never with `repeat_days`).",
+    )
     subject: str
     body: str
     position: int
@@ -104,6 +109,7 @@ class JourneyStepIn(InputSchema):
     kind: Literal["email", "nps", "csat", "webinar"] = "email"
     day: Annotated[int, Field(ge=0, le=3650)]
     repeat_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    repeat_months: Annotated[int, Field(ge=1, le=120)] | None = None
     subject: Annotated[str, Field(min_length=1, max_length=200)]
     body: Annotated[str, Field(min_length=1, max_length=20_000)]
     position: Annotated[int, Field(ge=0, le=1000)] = 0
@@ -114,6 +120,7 @@ class JourneyStepPatch(InputSchema):
     kind: Literal["email", "nps", "csat", "webinar"] | None = None
     day: Annotated[int, Field(ge=0, le=3650)] | None = None
     repeat_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    repeat_months: Annotated[int, Field(ge=1, le=120)] | None = None
     subject: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     body: Annotated[str, Field(min_length=1, max_length=20_000)] | None = None
     position: Annotated[int, Field(ge=0, le=1000)] | None = None

@@ -103,14 +103,18 @@ def seed_journeys_demo(*, seed: int, today: dt.date | None = None) -> dict[str, 
                         continue
                     for k in range(0, 40):
                         on = schedule.occurrence_date(
-                            since=since, offset=step.day, repeat=step.repeat_days, occurrence=k
+                            since=since,
+                            offset=step.day,
+                            repeat=step.repeat_days,
+                            occurrence=k,
+                            repeat_months=step.repeat_months,
                         )
                         if on >= today:
                             break
                         if on >= start:
                             for contact_id in contacts:
                                 sends.append(_sent(rng, step.pk, contact_id, account.pk, k, on, program.track))
-                        if not step.repeat_days:
+                        if not step.repeats:
                             break
         made = Send.objects.bulk_create(sends, batch_size=2000)
         events = []

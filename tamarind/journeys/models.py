@@ -98,8 +98,9 @@ class Program(models.Model):
 
 
 class Step(models.Model):
-    """One email of a program, ``day`` days after the customer started; repeated every ``repeat_days`` if set
-    (occurrence 0 on ``day``, occurrence k on ``day + k * repeat_days``). Survey steps invite to an NPS or CSAT
+    """One email of a program, ``day`` days after the customer started; repeated every ``repeat_days`` days or
+    every ``repeat_months`` calendar months if one is set (never both): occurrence 0 on ``day``, occurrence k on
+    ``day + k * repeat_days``, or on day ``day``'s date plus ``k * repeat_months`` months (``schedule``). Survey steps invite to an NPS or CSAT
     survey and carry its link (``{{ survey_url }}``).
 
     A webinar step (``kind=webinar``) is not tied to one date: from ``day`` days after the customer started, each
@@ -114,6 +115,7 @@ class Step(models.Model):
     kind = models.CharField(max_length=10, choices=StepKind.choices, default=StepKind.EMAIL)
     day = models.PositiveIntegerField("day since start")
     repeat_days = models.PositiveIntegerField("repeat every (days)", null=True, blank=True)
+    repeat_months = models.PositiveSmallIntegerField("repeat every (calendar months)", null=True, blank=True)
     subject = models.CharField("subject template", max_length=200)
     body = models.TextField("body template")
     position = models.PositiveSmallIntegerField(default=0)
@@ -126,10 +128,22 @@ class Step(models.Model):
             models.CheckConstraint(
                 condition=Q(repeat_days__isnull=True) | Q(repeat_days__gte=1), name="journey_step_repeat_positive"
             ),
+            models.CheckConstraint(
+                condition=Q(repeat_months__isnull=True) | Q(repeat_months__gte=1),
+                name="journey_step_repeat_months_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(repeat_days__isnull=True) | Q(repeat_months__isnull=True),
+                name="journey_step_repeat_one_unit",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} (day {self.day})"
+
+    @property
+    def repeats(self) -> bool:
+        return bool(self.repeat_days or self.repeat_months)
 
     @property
     def is_survey(self) -> bool:

@@ -159,7 +159,11 @@ def account_panel(*, user: User, account: Account, today: dt.date | None = None)
             joined.append(program)
             for step in program.steps.all():
                 on = schedule.next_date(
-                    since=account.customer_since, today=today, offset=step.day, repeat=step.repeat_days
+                    since=account.customer_since,
+                    today=today,
+                    offset=step.day,
+                    repeat=step.repeat_days,
+                    repeat_months=step.repeat_months,
                 )
                 if on is not None and (upcoming is None or on < upcoming.on):
                     upcoming = NextStep(program=program, step=step, on=on)

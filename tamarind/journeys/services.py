@@ -26,6 +26,7 @@ from tamarind.audit.services import audit_record, snapshot
 from tamarind.contacts.models import Contact, Persona
 from tamarind.core.bulk import chunks, insert_instances
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.months import add_months
 from tamarind.core.progress import ProgressFn
 from tamarind.journeys import schedule, templating
 from tamarind.journeys.models import (
@@ -49,7 +50,7 @@ CLICK_SALT = "tamarind.journeys.click"
 MAX_CLICK_EVENTS = 50  # per send: a link crawler cannot grow the table without bound
 
 PROGRAM_FIELDS = ["key", "name", "description", "status", "engagement_models", "min_arr", "max_arr", "track"]
-STEP_FIELDS = ["name", "kind", "day", "repeat_days", "subject", "body", "position"]
+STEP_FIELDS = ["name", "kind", "day", "repeat_days", "repeat_months", "subject", "body", "position"]
 
 
 # --- Programs and steps ----------------------------------------------------------------------------------------
@@ -161,17 +162,17 @@ def _clean_step(data: dict[str, Any], step: Step) -> None:
         if data["kind"] not in StepKind.values:
             raise ValidationFailed({"kind": [f"Use one of: {', '.join(StepKind.values)}."]})
         step.kind = data["kind"]
-    for field, most in (("day", 3650), ("repeat_days", 3650), ("position", 1000)):
+    for field, most in (("day", 3650), ("repeat_days", 3650), ("repeat_months", 120), ("position", 1000)):
         if field in data:
             raw = data[field]
-            if raw in (None, "") and field == "repeat_days":
-                step.repeat_days = None
+            if raw in (None, "") and field in ("repeat_days", "repeat_months"):
+                setattr(step, field, None)
                 continue
             try:
                 value = int(raw)
             except (TypeError, ValueError):
                 raise ValidationFailed({field: ["Enter a whole number."]}) from None
-            low = 1 if field == "repeat_days" else 0
+            low = 1 if field in ("repeat_days", "repeat_months") else 0
             if not low <= value <= most:
                 raise ValidationFailed({field: [f"Enter a number from {low} to {most}."]})
             setattr(step, field, value)
@@ -192,7 +193,9 @@ def _clean_step(data: dict[str, Any], step: Step) -> None:
         errors["body"] = ["At most 20,000 characters."]
     if errors:
         raise ValidationFailed(errors)
-    if step.is_webinar and step.repeat_days:
+    if step.repeat_days and step.repeat_months:
+        raise ValidationFailed({"repeat_months": ["Repeat every so many days or every so many months, not both."]})
+    if step.is_webinar and step.repeats:
         raise ValidationFailed(
             {"repeat_days": ["A webinar invitation goes out once per upcoming session: leave repeat empty."]}
         )
@@ -274,6 +277,20 @@ def _start_windows(steps: list[Step], *, day: dt.date, earliest: dt.date | None)
         if step.repeat_days and step.repeat_days < MIN_WINDOWED_REPEAT:
             q |= Q(customer_since__lte=last)
             continue
+        if step.repeat_months:
+            # Occurrence k falls on (since + day) + k*m months, clamped at month ends: for it to land in the catch-up
+            # days, since + day lies between those days moved back k*m months and up to 3 days after (the most a
+            # clamp takes off). A superset: the run's own date check decides.
+            offset = dt.timedelta(days=step.day)
+            k = 0
+            while True:
+                back = k * step.repeat_months
+                low, high = add_months(day - span, -back) - offset, add_months(day, -back) - offset
+                if high + dt.timedelta(days=3) < earliest:
+                    break
+                q |= Q(customer_since__range=(low, high + dt.timedelta(days=3)))
+                k += 1
+            continue
         k = 0
         while True:
             end = last - dt.timedelta(days=k * (step.repeat_days or 0))
@@ -306,9 +323,17 @@ def due_sends(*, day: dt.date, programs: Iterable[Program]) -> Iterable[tuple[St
             if since is None:  # filtered out above; for the type checker
                 continue
             for step in steps:
-                k = schedule.occurrence_due(since=since, day=day, offset=step.day, repeat=step.repeat_days)
+                k = schedule.occurrence_due(
+                    since=since, day=day, offset=step.day, repeat=step.repeat_days, repeat_months=step.repeat_months
+                )
                 if k is not None:
-                    on = schedule.occurrence_date(since=since, offset=step.day, repeat=step.repeat_days, occurrence=k)
+                    on = schedule.occurrence_date(
+                        since=since,
+                        offset=step.day,
+                        repeat=step.repeat_days,
+                        occurrence=k,
+                        repeat_months=step.repeat_months,
+                    )
                     due[account_id].append((step, k, on))
         if not due:
             continue

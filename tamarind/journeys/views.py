@@ -27,7 +27,7 @@ from tamarind.journeys.models import Program, ProgramStatus, Send, Step, StepKin
 from tamarind.people.models import User
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-STEP_INPUTS = ("name", "kind", "day", "repeat_days", "subject", "body")
+STEP_INPUTS = ("name", "kind", "day", "repeat_days", "repeat_months", "subject", "body")
 
 
 def _errors(exc: ValidationFailed) -> str:
