@@ -305,6 +305,19 @@ def journey_step_update(request: HttpRequest, step_id: Id, payload: JourneyStepP
     return services.step_update(actor=actor(request), step=step, data=payload.changes(), source="api")
 
 
+@router.delete(
+    "/steps/{step_id}",
+    response={204: None, **error_responses(401, 403, 404, 422)},
+    summary="Remove a step",
+    description="With its sends (queued ones are never delivered). Admins and managers; audited.",
+)
+def journey_step_delete(request: HttpRequest, step_id: Id) -> Status[None]:
+    user = actor(request)
+    step = selectors.step_for_user(user, step_id, write=True)
+    services.step_delete(actor=user, step=step, source="api")
+    return Status(204, None)
+
+
 @router.get(
     "/accounts/{account_id}/sends",
     response={200: JourneySendPage, **error_responses(401, 404, 422)},

@@ -158,6 +158,8 @@ def account_panel(*, user: User, account: Account, today: dt.date | None = None)
                 continue
             joined.append(program)
             for step in program.steps.all():
+                if step.is_webinar:  # follows the webinar sessions, not a date of its own
+                    continue
                 on = schedule.next_date(
                     since=account.customer_since,
                     today=today,

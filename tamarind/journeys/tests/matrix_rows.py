@@ -245,6 +245,13 @@ ROWS: list[Row] = [
         api=True,
     ),
     Row(
+        "api:journey_step_delete",
+        "delete",
+        lambda b, t: f"{API}/steps/{_step(b, t)}",
+        api(edit(204)),
+        api=True,
+    ),
+    Row(
         "api:journey_account_sends",
         "get",
         lambda b, t: f"{API}/accounts/{b.account.pk}/sends",
