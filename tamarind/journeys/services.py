@@ -379,13 +379,8 @@ def due_invitations(*, day: dt.date, programs: Iterable[Program]) -> Iterable[tu
             started = day - dt.timedelta(days=step.day)
             accounts = Account.objects.filter(_qualifying(program), customer_since__lte=started)
             for session in sessions:
-                rows = (
-                    invitees_for(session)
-                    .with_persona(*personas)
-                    .filter(account__in=accounts)
-                    .values_list("pk", "account_id")
-                    .order_by()
-                )
+                invited = invitees_for(session).filter(account__in=accounts).order_by().values("pk")
+                rows = Contact.objects.with_persona(*personas).filter(pk__in=invited).values_list("pk", "account_id")
                 for contact_id, account_id in rows:
                     yield step, session.pk, day, account_id, contact_id, session.pk
 
