@@ -10,7 +10,8 @@ Creates ``tamarind_bench_journeys`` on PostgreSQL (dropped and recreated; never 
 SQLite file under ``var/bench/``, where the hand-written SQL is not run) and seeds it by COPY: accounts started on
 any day of the last four years (ARR log-normal, a share pooled or digital), three contacts each (admin,
 development lead, champion personas; 3% opted out), and the seeded default program (a day-0 welcome, emails on days
-7, 14, 30, 60, 90 and an NPS survey on day 90 repeating every 182 days, for ARR 5,000-20,000 or pooled/digital).
+7, 14, 30, 60, 90 and an NPS survey on day 90 repeating every 6 calendar months, for ARR 5,000-20,000 or
+pooled/digital).
 
 Timed, ``--runs`` times each, interleaved, the sends table emptied (untimed) before each run:
 
@@ -39,18 +40,32 @@ from common import ms, p95
 PG_DB = os.environ.get("BENCH_JOURNEYS_PG_DB", "tamarind_bench_journeys")
 CATCH_UP = 3
 
+# Day repeats: occurrence k = elapsed days / repeat_days. Month repeats (the NPS every 6 months): occurrence k falls
+# on (customer_since + day) + k * repeat_months months, PostgreSQL's date + interval clamping at month ends as
+# ``core.months.add_months`` does; k is the month count to today over repeat_months, or one less when that
+# occurrence is still ahead this month. Webinar invitation steps follow sessions, not this arithmetic (none here).
 DUE_SQL = """
-SELECT s.id, CASE WHEN s.repeat_days IS NULL THEN 0 ELSE (%(day)s::date - a.customer_since - s.day) / s.repeat_days END,
+SELECT s.id, CASE WHEN s.repeat_months IS NOT NULL THEN mk.k WHEN s.repeat_days IS NULL THEN 0
+    ELSE (%(day)s::date - a.customer_since - s.day) / s.repeat_days END,
   a.id, c.id
 FROM journeys_program p
-JOIN journeys_step s ON s.program_id = p.id
+JOIN journeys_step s ON s.program_id = p.id AND s.kind <> 'webinar'
 JOIN accounts_account a ON a.customer_since <= %(day)s::date - s.day
   AND (a.engagement_model IN (SELECT jsonb_array_elements_text(p.engagement_models))
        OR ((p.min_arr IS NOT NULL OR p.max_arr IS NOT NULL)
            AND (p.min_arr IS NULL OR a.arr >= p.min_arr) AND (p.max_arr IS NULL OR a.arr <= p.max_arr)))
+CROSS JOIN LATERAL (SELECT a.customer_since + s.day AS first) f
+CROSS JOIN LATERAL (
+  SELECT ((date_part('year', %(day)s::date) - date_part('year', f.first)) * 12
+          + date_part('month', %(day)s::date) - date_part('month', f.first))::int / s.repeat_months AS k0) m
+CROSS JOIN LATERAL (
+  SELECT CASE WHEN (f.first + make_interval(months => m.k0 * s.repeat_months))::date <= %(day)s::date
+         THEN m.k0 ELSE m.k0 - 1 END AS k) mk
 JOIN contacts_contact c ON c.account_id = a.id AND NOT c.opted_out
 WHERE p.status = 'active'
-  AND CASE WHEN s.repeat_days IS NULL THEN %(day)s::date - a.customer_since - s.day < %(w)s
+  AND CASE WHEN s.repeat_months IS NOT NULL
+        THEN %(day)s::date - (f.first + make_interval(months => mk.k * s.repeat_months))::date < %(w)s
+      WHEN s.repeat_days IS NULL THEN %(day)s::date - a.customer_since - s.day < %(w)s
       ELSE (%(day)s::date - a.customer_since - s.day) %% s.repeat_days < LEAST(%(w)s, s.repeat_days) END
   AND EXISTS (SELECT 1 FROM contacts_contact_personas cp
               JOIN journeys_program_personas pp ON pp.persona_id = cp.persona_id AND pp.program_id = p.id

@@ -30,9 +30,20 @@ class JourneyStepOut(Schema):
     id: int
     program_id: int
     name: str
-    kind: str = Field(..., description="`email`, `nps` or `csat` (a survey step invites to that survey).")
+    kind: str = Field(
+        ...,
+        description=(
+            "`email`, `nps`, `csat` (a survey step invites to that survey) or `webinar` (invites to each upcoming "
+            "webinar session the account is net-new for, from `day` on)."
+        ),
+    )
     day: int = Field(..., description="Days since the customer started (`customer_since`).")
     repeat_days: int | None = Field(None, description="Repeats every so many days after `day` (empty: once).")
+    repeat_months: int | None = Field(
+        None,
+        description="Repeats every so many calendar months after `day`'s date, clamped at month ends (empty: once; "
+        "never with `repeat_days`).",
+    )
     subject: str
     body: str
     position: int
@@ -95,9 +106,10 @@ class JourneyProgramPatch(InputSchema):
 
 class JourneyStepIn(InputSchema):
     name: Annotated[str, Field(min_length=1, max_length=120)]
-    kind: Literal["email", "nps", "csat"] = "email"
+    kind: Literal["email", "nps", "csat", "webinar"] = "email"
     day: Annotated[int, Field(ge=0, le=3650)]
     repeat_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    repeat_months: Annotated[int, Field(ge=1, le=120)] | None = None
     subject: Annotated[str, Field(min_length=1, max_length=200)]
     body: Annotated[str, Field(min_length=1, max_length=20_000)]
     position: Annotated[int, Field(ge=0, le=1000)] = 0
@@ -105,9 +117,10 @@ class JourneyStepIn(InputSchema):
 
 class JourneyStepPatch(InputSchema):
     name: Annotated[str, Field(min_length=1, max_length=120)] | None = None
-    kind: Literal["email", "nps", "csat"] | None = None
+    kind: Literal["email", "nps", "csat", "webinar"] | None = None
     day: Annotated[int, Field(ge=0, le=3650)] | None = None
     repeat_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    repeat_months: Annotated[int, Field(ge=1, le=120)] | None = None
     subject: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     body: Annotated[str, Field(min_length=1, max_length=20_000)] | None = None
     position: Annotated[int, Field(ge=0, le=1000)] | None = None
@@ -157,7 +170,7 @@ class JourneyEventOut(Schema):
     send_id: int
     step_name: str
     contact_id: int
-    kind: str = Field(..., description="`open`, `click`, `unsubscribe` or `bounce`.")
+    kind: str = Field(..., description="`open`, `click`, `unsubscribe`, `bounce` or `register` (for a webinar).")
     at: dt.datetime
     url: str = Field(..., description="For clicks: the link followed.")
 
@@ -290,6 +303,19 @@ def journey_step_detail(request: HttpRequest, step_id: Id) -> Step:
 def journey_step_update(request: HttpRequest, step_id: Id, payload: JourneyStepPatch) -> Step:
     step = selectors.step_for_user(actor(request), step_id, write=True)
     return services.step_update(actor=actor(request), step=step, data=payload.changes(), source="api")
+
+
+@router.delete(
+    "/steps/{step_id}",
+    response={204: None, **error_responses(401, 403, 404, 422)},
+    summary="Remove a step",
+    description="With its sends (queued ones are never delivered). Admins and managers; audited.",
+)
+def journey_step_delete(request: HttpRequest, step_id: Id) -> Status[None]:
+    user = actor(request)
+    step = selectors.step_for_user(user, step_id, write=True)
+    services.step_delete(actor=user, step=step, source="api")
+    return Status(204, None)
 
 
 @router.get(

@@ -16,7 +16,7 @@ from django.utils import timezone
 from tamarind.accounts.models import Account
 from tamarind.contacts.models import Contact, Persona
 from tamarind.journeys import schedule, services
-from tamarind.journeys.models import Event, EventKind, Program, Send, SendStatus, new_token
+from tamarind.journeys.models import Event, EventKind, Program, Send, SendStatus, Step, StepKind, new_token
 from tamarind.journeys.selectors import qualifies
 
 RUNNING_DAYS = 270
@@ -47,10 +47,36 @@ def _ensure_contacts(accounts: list[Account], rng: random.Random) -> None:
     through.objects.bulk_create(links, batch_size=5000, ignore_conflicts=True)
 
 
+WEBINAR_STEP = {
+    "name": "Webinar invitation",
+    "kind": StepKind.WEBINAR,
+    "day": 14,
+    "subject": "Join us live: {{ webinar.title }}",
+    "body": "Hello {{ contact.first_name }},\n\nOur enablement webinar on {{ webinar.topic }} is on {{ webinar.date }}: "
+    "an hour with the team, questions welcome.\n\nSave your seat: {{ webinar.url }}\n\n{{ tam.name }}",
+}
+
+
+def ensure_webinar_step() -> Step | None:
+    """The default program invites its contacts to the enablement webinars when there are webinars (active topics
+    or sessions): a webinar step from day 14, added once (through the service, audited as the demo)."""
+    from tamarind.webinars.models import Session, Topic
+
+    program = Program.objects.filter(key="digital-onboarding").first()
+    if program is None or not (Topic.objects.filter(is_active=True).exists() or Session.objects.exists()):
+        return None
+    existing = program.steps.filter(kind=StepKind.WEBINAR).first()
+    if existing is not None:
+        return existing
+    return services.step_create(actor=None, program=program, data=WEBINAR_STEP, source="demo")
+
+
 def seed_journeys_demo(*, seed: int, today: dt.date | None = None) -> dict[str, Any]:
-    """Months of sends, opens and clicks for the accounts the active programs are for; returns counts."""
+    """Months of sends, opens and clicks for the accounts the active programs are for; returns counts. Webinar
+    invitations are not back-filled (today's run queues those for the coming sessions)."""
     today = today or timezone.localdate()
     rng = random.Random(seed + 14)
+    ensure_webinar_step()
     programs = list(Program.objects.active().prefetch_related("steps", "personas"))
     if not programs:
         return {}
@@ -73,16 +99,22 @@ def seed_journeys_demo(*, seed: int, today: dt.date | None = None) -> dict[str, 
                 assert since is not None
                 contacts = by_account.get((program.pk, account.pk), [])
                 for step in program.steps.all():
+                    if step.is_webinar:
+                        continue
                     for k in range(0, 40):
                         on = schedule.occurrence_date(
-                            since=since, offset=step.day, repeat=step.repeat_days, occurrence=k
+                            since=since,
+                            offset=step.day,
+                            repeat=step.repeat_days,
+                            occurrence=k,
+                            repeat_months=step.repeat_months,
                         )
                         if on >= today:
                             break
                         if on >= start:
                             for contact_id in contacts:
                                 sends.append(_sent(rng, step.pk, contact_id, account.pk, k, on, program.track))
-                        if not step.repeat_days:
+                        if not step.repeats:
                             break
         made = Send.objects.bulk_create(sends, batch_size=2000)
         events = []

@@ -25,9 +25,12 @@ class StepKind(models.TextChoices):
     EMAIL = "email", "Email"
     NPS = "nps", "NPS survey"
     CSAT = "csat", "CSAT survey"
+    WEBINAR = "webinar", "Webinar invitation"
 
 
 SURVEY_KINDS = (StepKind.NPS, StepKind.CSAT)
+# How far ahead a webinar invitation step looks for sessions to invite to (days after the run's day).
+WEBINAR_INVITE_AHEAD_DAYS = 14
 
 
 class SendStatus(models.TextChoices):
@@ -42,6 +45,7 @@ class EventKind(models.TextChoices):
     CLICK = "click", "Clicked"
     UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
     BOUNCE = "bounce", "Bounced"
+    REGISTER = "register", "Registered for the webinar"
 
 
 def new_token() -> str:
@@ -94,15 +98,24 @@ class Program(models.Model):
 
 
 class Step(models.Model):
-    """One email of a program, ``day`` days after the customer started; repeated every ``repeat_days`` if set
-    (occurrence 0 on ``day``, occurrence k on ``day + k * repeat_days``). Survey steps invite to an NPS or CSAT
-    survey and carry its link (``{{ survey_url }}``)."""
+    """One email of a program, ``day`` days after the customer started; repeated every ``repeat_days`` days or
+    every ``repeat_months`` calendar months if one is set (never both): occurrence 0 on ``day``, occurrence k on
+    ``day + k * repeat_days``, or on day ``day``'s date plus ``k * repeat_months`` months (``schedule``). Survey steps invite to an NPS or CSAT
+    survey and carry its link (``{{ survey_url }}``).
+
+    A webinar step (``kind=webinar``) is not tied to one date: from ``day`` days after the customer started, each
+    daily run invites the program's persona contacts to every webinar session starting within
+    ``WEBINAR_INVITE_AHEAD_DAYS`` for which the account is on the session's invitation list (the net-new
+    customers of ``webinars.selectors.invitees_for``). Its sends name the session (``Send.webinar_session``) and use
+    the session's id as ``occurrence``, so a contact is invited once per session (and once per session across
+    steps and programs: ``journey_send_webinar_once``). It does not repeat."""
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="steps")
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=10, choices=StepKind.choices, default=StepKind.EMAIL)
     day = models.PositiveIntegerField("day since start")
     repeat_days = models.PositiveIntegerField("repeat every (days)", null=True, blank=True)
+    repeat_months = models.PositiveSmallIntegerField("repeat every (calendar months)", null=True, blank=True)
     subject = models.CharField("subject template", max_length=200)
     body = models.TextField("body template")
     position = models.PositiveSmallIntegerField(default=0)
@@ -115,14 +128,30 @@ class Step(models.Model):
             models.CheckConstraint(
                 condition=Q(repeat_days__isnull=True) | Q(repeat_days__gte=1), name="journey_step_repeat_positive"
             ),
+            models.CheckConstraint(
+                condition=Q(repeat_months__isnull=True) | Q(repeat_months__gte=1),
+                name="journey_step_repeat_months_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(repeat_days__isnull=True) | Q(repeat_months__isnull=True),
+                name="journey_step_repeat_one_unit",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} (day {self.day})"
 
     @property
+    def repeats(self) -> bool:
+        return bool(self.repeat_days or self.repeat_months)
+
+    @property
     def is_survey(self) -> bool:
         return self.kind in SURVEY_KINDS
+
+    @property
+    def is_webinar(self) -> bool:
+        return self.kind == StepKind.WEBINAR
 
 
 class SendQuerySet(models.QuerySet["Send"]):
@@ -131,8 +160,9 @@ class SendQuerySet(models.QuerySet["Send"]):
 
 
 class Send(models.Model):
-    """One step's email to one contact (``occurrence`` counts a recurring step's repeats). Never twice: the
-    (step, contact, occurrence) constraint."""
+    """One step's email to one contact (``occurrence`` counts a recurring step's repeats; for a webinar step it is
+    the session's id). Never twice: the (step, contact, occurrence) constraint, and for webinar invitations the
+    (contact, session) one."""
 
     step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="sends")
     contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="journey_sends")
@@ -146,6 +176,9 @@ class Send(models.Model):
     survey_invitation = models.ForeignKey(
         "surveys.SurveyInvitation", on_delete=models.SET_NULL, null=True, blank=True, related_name="journey_sends"
     )
+    webinar_session = models.ForeignKey(
+        "webinars.Session", on_delete=models.SET_NULL, null=True, blank=True, related_name="journey_sends"
+    )
     created_at = models.DateTimeField()
     next_attempt_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -158,6 +191,11 @@ class Send(models.Model):
         ordering = ["-due_on", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["step", "contact", "occurrence"], name="journey_send_once"),
+            models.UniqueConstraint(
+                fields=["contact", "webinar_session"],
+                condition=Q(webinar_session__isnull=False),
+                name="journey_send_webinar_once",
+            ),
             models.CheckConstraint(condition=Q(status__in=SendStatus.values), name="journey_send_status_valid"),
         ]
         indexes = [

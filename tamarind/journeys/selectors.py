@@ -103,6 +103,15 @@ def program_page(*, user: User, program: Program) -> dict[str, Any]:
     return {"program": program, "steps": steps, "totals": totals, "can_edit": policy.can_edit_journeys(user)}
 
 
+def engagement_model_choices() -> list[tuple[str, str]]:
+    """The engagement models a program may be for: the built-in keys and those admins added (one query)."""
+    from tamarind.accounts.models import EngagementModel as BuiltIn
+    from tamarind.engagement.selectors import model_names
+
+    names = dict(BuiltIn.choices) | model_names()
+    return sorted(names.items(), key=lambda kv: str(kv[1]).lower())
+
+
 # --- An account's journey ---------------------------------------------------------------------------------------
 def qualifies(program: Program, account: Account) -> bool:
     """Whether ``account`` is one ``program`` is for (the run's ``_qualifying`` restated in Python)."""
@@ -149,8 +158,14 @@ def account_panel(*, user: User, account: Account, today: dt.date | None = None)
                 continue
             joined.append(program)
             for step in program.steps.all():
+                if step.is_webinar:  # follows the webinar sessions, not a date of its own
+                    continue
                 on = schedule.next_date(
-                    since=account.customer_since, today=today, offset=step.day, repeat=step.repeat_days
+                    since=account.customer_since,
+                    today=today,
+                    offset=step.day,
+                    repeat=step.repeat_days,
+                    repeat_months=step.repeat_months,
                 )
                 if on is not None and (upcoming is None or on < upcoming.on):
                     upcoming = NextStep(program=program, step=step, on=on)
@@ -167,10 +182,17 @@ def send_by_token(token: str) -> Send:
     """The send a public link names (unknown or malformed: 404)."""
     if not token or len(token) > 40:
         raise Http404("No such link.")
-    send = Send.objects.select_related("step__program", "contact").filter(token=token).first()
+    send = Send.objects.select_related("step__program", "contact", "webinar_session__topic").filter(token=token).first()
     if send is None:
         raise Http404("No such link.")
     return send
+
+
+def send_registered(send: Send) -> bool:
+    """Whether the invitee of ``send`` registered for its webinar session through their link."""
+    from tamarind.journeys.models import EventKind
+
+    return Event.objects.filter(send=send, kind=EventKind.REGISTER).exists()
 
 
 def sample_contacts_for(user: User, limit: int = 50) -> QuerySet[Any]:

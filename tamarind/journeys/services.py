@@ -26,9 +26,11 @@ from tamarind.audit.services import audit_record, snapshot
 from tamarind.contacts.models import Contact, Persona
 from tamarind.core.bulk import chunks, insert_instances
 from tamarind.core.errors import ValidationFailed
+from tamarind.core.months import add_months
 from tamarind.core.progress import ProgressFn
 from tamarind.journeys import schedule, templating
 from tamarind.journeys.models import (
+    WEBINAR_INVITE_AHEAD_DAYS,
     Event,
     EventKind,
     Program,
@@ -48,7 +50,7 @@ CLICK_SALT = "tamarind.journeys.click"
 MAX_CLICK_EVENTS = 50  # per send: a link crawler cannot grow the table without bound
 
 PROGRAM_FIELDS = ["key", "name", "description", "status", "engagement_models", "min_arr", "max_arr", "track"]
-STEP_FIELDS = ["name", "kind", "day", "repeat_days", "subject", "body", "position"]
+STEP_FIELDS = ["name", "kind", "day", "repeat_days", "repeat_months", "subject", "body", "position"]
 
 
 # --- Programs and steps ----------------------------------------------------------------------------------------
@@ -160,17 +162,17 @@ def _clean_step(data: dict[str, Any], step: Step) -> None:
         if data["kind"] not in StepKind.values:
             raise ValidationFailed({"kind": [f"Use one of: {', '.join(StepKind.values)}."]})
         step.kind = data["kind"]
-    for field, most in (("day", 3650), ("repeat_days", 3650), ("position", 1000)):
+    for field, most in (("day", 3650), ("repeat_days", 3650), ("repeat_months", 120), ("position", 1000)):
         if field in data:
             raw = data[field]
-            if raw in (None, "") and field == "repeat_days":
-                step.repeat_days = None
+            if raw in (None, "") and field in ("repeat_days", "repeat_months"):
+                setattr(step, field, None)
                 continue
             try:
                 value = int(raw)
             except (TypeError, ValueError):
                 raise ValidationFailed({field: ["Enter a whole number."]}) from None
-            low = 1 if field == "repeat_days" else 0
+            low = 1 if field in ("repeat_days", "repeat_months") else 0
             if not low <= value <= most:
                 raise ValidationFailed({field: [f"Enter a number from {low} to {most}."]})
             setattr(step, field, value)
@@ -191,8 +193,14 @@ def _clean_step(data: dict[str, Any], step: Step) -> None:
         errors["body"] = ["At most 20,000 characters."]
     if errors:
         raise ValidationFailed(errors)
-    templating.check(step.subject, field="subject", survey=step.is_survey)
-    templating.check(step.body, field="body", survey=step.is_survey)
+    if step.repeat_days and step.repeat_months:
+        raise ValidationFailed({"repeat_months": ["Repeat every so many days or every so many months, not both."]})
+    if step.is_webinar and step.repeats:
+        raise ValidationFailed(
+            {"repeat_days": ["A webinar invitation goes out once per upcoming session: leave repeat empty."]}
+        )
+    templating.check(step.subject, field="subject", survey=step.is_survey, webinar=step.is_webinar)
+    templating.check(step.body, field="body", survey=step.is_survey, webinar=step.is_webinar)
 
 
 def step_validate(*, step: Step, data: dict[str, Any]) -> Step:
@@ -223,6 +231,16 @@ def step_update(*, actor: Any, step: Step, data: dict[str, Any], source: str = "
         step.save()
         audit_record(actor=actor, obj=step, action=AuditAction.UPDATE, before=before, after=after, source=source)
     return step
+
+
+@transaction.atomic
+def step_delete(*, actor: Any, step: Step, source: str = "web") -> None:
+    """Remove a step. Its sends go with it (cascade): queued ones are never delivered, and the program's counts no
+    longer include the sent ones; the audit event keeps what the step was."""
+    step = Step.objects.select_for_update().get(pk=step.pk)
+    before = snapshot(step, STEP_FIELDS)
+    audit_record(actor=actor, obj=step, action=AuditAction.DELETE, before=before, source=source)
+    step.delete()
 
 
 # --- The daily run ---------------------------------------------------------------------------------------------
@@ -259,6 +277,20 @@ def _start_windows(steps: list[Step], *, day: dt.date, earliest: dt.date | None)
         if step.repeat_days and step.repeat_days < MIN_WINDOWED_REPEAT:
             q |= Q(customer_since__lte=last)
             continue
+        if step.repeat_months:
+            # Occurrence k falls on (since + day) + k*m months, clamped at month ends: for it to land in the catch-up
+            # days, since + day lies between those days moved back k*m months and up to 3 days after (the most a
+            # clamp takes off). A superset: the run's own date check decides.
+            offset = dt.timedelta(days=step.day)
+            k = 0
+            while True:
+                back = k * step.repeat_months
+                low, high = add_months(day - span, -back) - offset, add_months(day, -back) - offset
+                if high + dt.timedelta(days=3) < earliest:
+                    break
+                q |= Q(customer_since__range=(low, high + dt.timedelta(days=3)))
+                k += 1
+            continue
         k = 0
         while True:
             end = last - dt.timedelta(days=k * (step.repeat_days or 0))
@@ -277,7 +309,7 @@ def due_sends(*, day: dt.date, programs: Iterable[Program]) -> Iterable[tuple[St
     for program in programs:
         if not program.is_active:
             continue
-        steps = list(program.steps.all())
+        steps = [s for s in program.steps.all() if not s.is_webinar]  # webinar steps: ``due_invitations``
         personas = [p.key for p in program.personas.all()]
         if not steps or not personas:
             continue
@@ -291,9 +323,17 @@ def due_sends(*, day: dt.date, programs: Iterable[Program]) -> Iterable[tuple[St
             if since is None:  # filtered out above; for the type checker
                 continue
             for step in steps:
-                k = schedule.occurrence_due(since=since, day=day, offset=step.day, repeat=step.repeat_days)
+                k = schedule.occurrence_due(
+                    since=since, day=day, offset=step.day, repeat=step.repeat_days, repeat_months=step.repeat_months
+                )
                 if k is not None:
-                    on = schedule.occurrence_date(since=since, offset=step.day, repeat=step.repeat_days, occurrence=k)
+                    on = schedule.occurrence_date(
+                        since=since,
+                        offset=step.day,
+                        repeat=step.repeat_days,
+                        occurrence=k,
+                        repeat_months=step.repeat_months,
+                    )
                     due[account_id].append((step, k, on))
         if not due:
             continue
@@ -302,6 +342,47 @@ def due_sends(*, day: dt.date, programs: Iterable[Program]) -> Iterable[tuple[St
             for contact_id, account_id in contacts.values_list("pk", "account_id").order_by():
                 for step, k, on in due[account_id]:
                     yield step, k, on, account_id, contact_id
+
+
+def upcoming_sessions(day: dt.date) -> list[Any]:
+    """The webinar sessions a run on ``day`` invites to: those starting on the days after it, up to
+    ``WEBINAR_INVITE_AHEAD_DAYS`` ahead (one query)."""
+    from tamarind.webinars.models import Session
+
+    def start_of(d: dt.date) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(d, dt.time.min))
+
+    after = start_of(day + dt.timedelta(days=1))
+    until = start_of(day + dt.timedelta(days=WEBINAR_INVITE_AHEAD_DAYS + 1))
+    return list(Session.objects.filter(starts_at__gte=after, starts_at__lt=until).order_by("starts_at", "pk"))
+
+
+def due_invitations(*, day: dt.date, programs: Iterable[Program]) -> Iterable[tuple[Step, int, dt.date, int, int, int]]:
+    """Every (webinar step, occurrence = session id, ``day``, account id, contact id, session id) to queue on ``day``:
+    for each active program's webinar steps and each upcoming session, the session's invitation list
+    (``webinars.selectors.invitees_for``: reachable contacts of its net-new customers) narrowed to the accounts the
+    program is for that started at least ``step.day`` days ago, and to the program's personas. One query per step
+    and session; what was already queued is skipped by the constraints when inserting."""
+    from tamarind.webinars.selectors import invitees_for
+
+    sessions: list[Any] | None = None
+    for program in programs:
+        if not program.is_active:
+            continue
+        steps = [s for s in program.steps.all() if s.is_webinar]
+        personas = [p.key for p in program.personas.all()]
+        if not steps or not personas:
+            continue
+        if sessions is None:
+            sessions = upcoming_sessions(day)
+        for step in steps:
+            started = day - dt.timedelta(days=step.day)
+            accounts = Account.objects.filter(_qualifying(program), customer_since__lte=started)
+            for session in sessions:
+                invited = invitees_for(session).filter(account__in=accounts).order_by().values("pk")
+                rows = Contact.objects.with_persona(*personas).filter(pk__in=invited).values_list("pk", "account_id")
+                for contact_id, account_id in rows:
+                    yield step, session.pk, day, account_id, contact_id, session.pk
 
 
 def journey_run(*, day: dt.date | None = None, progress: ProgressFn | None = None) -> dict[str, Any]:
@@ -321,7 +402,12 @@ def journey_run(*, day: dt.date | None = None, progress: ProgressFn | None = Non
         if progress:
             progress(considered, 0)
 
-    for step, k, due_on, account_id, contact_id in due_sends(day=day, programs=programs):
+    def due() -> Iterable[tuple[Step, int, dt.date, int, int, int | None]]:
+        for step, k, due_on, account_id, contact_id in due_sends(day=day, programs=programs):
+            yield step, k, due_on, account_id, contact_id, None
+        yield from due_invitations(day=day, programs=programs)
+
+    for step, k, due_on, account_id, contact_id, session_id in due():
         considered += 1
         batch.append(
             Send(
@@ -334,6 +420,7 @@ def journey_run(*, day: dt.date | None = None, progress: ProgressFn | None = Non
                 attempts=0,
                 last_error="",
                 survey_invitation_id=None,
+                webinar_session_id=session_id,
                 created_at=now,
                 next_attempt_at=now,
                 sent_at=None,
@@ -370,11 +457,33 @@ def click_url(send: Send, url: str) -> str:
     return absolute(reverse("journeys_public:click", args=[send.token])) + f"?u={signed}"
 
 
+def session_when(starts_at: dt.datetime) -> str:
+    """A session's start as an invitation says it: ``Tuesday 12 May 2026, 16:00 UTC`` (the site's time zone)."""
+    local = timezone.localtime(starts_at)
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname() or ''}".rstrip()
+
+
+def webinar_values(send: Send) -> dict[str, str]:
+    """The webinar merge fields of an invitation (empty for other steps)."""
+    session = send.webinar_session
+    if session is None:
+        return {"webinar.title": "", "webinar.date": "", "webinar.topic": "", "webinar.url": ""}
+    return {
+        "webinar.title": session.title or session.topic.name,
+        "webinar.date": session_when(session.starts_at),
+        "webinar.topic": session.topic.name,
+        "webinar.url": absolute(reverse("journeys_public:register", args=[send.token])),
+    }
+
+
 def merge_values(send: Send, *, survey_url: str = "") -> dict[str, str]:
-    """The merge fields' values for ``send`` (needs step.program, contact, account.tam loaded)."""
+    """The merge fields' values for ``send`` (needs step.program, contact, account.tam, and for an invitation
+    webinar_session.topic, loaded)."""
     contact, account = send.contact, send.account
     tam = account.tam
+    webinar = webinar_values(send) if send.step.is_webinar else {}
     return {
+        **webinar,
         "contact.name": contact.name,
         "contact.first_name": (contact.name.split() or [""])[0],
         "contact.email": contact.email,
@@ -397,6 +506,8 @@ def compose(send: Send, *, survey_url: str = "", track: bool | None = None) -> t
     used = set(templating.fields_in(step.body))
     if step.is_survey and "survey_url" not in used and survey_url:
         text += f"\n\nAnswer the survey: {survey_url}"
+    if step.is_webinar and "webinar.url" not in used and values.get("webinar.url"):
+        text += f"\n\nRegister: {values['webinar.url']}"
     if "unsubscribe_url" not in used:
         text += f"\n\nTo stop these emails: {values['unsubscribe_url']}"
     track = step.program.track if track is None else track
@@ -444,6 +555,8 @@ def send_deliver(*, send: Send, connection: Any = None) -> str:
         return str(send.status)  # paused: stays queued, delivered if resumed
     if send.contact.opted_out:
         why = "The contact opted out before delivery."
+    elif send.step.is_webinar and (send.webinar_session is None or send.webinar_session.starts_at <= now):
+        why = "The webinar session was removed or has started: no invitation sent."
     if why:
         send.status, send.last_error = SendStatus.FAILED, why
         send.save(update_fields=["status", "last_error"])
@@ -484,7 +597,7 @@ def sends_deliver(*, limit: int = DELIVERY_BATCH, now: dt.datetime | None = None
     pending = list(
         Send.objects.due_for_delivery(now)
         .filter(step__program__status=ProgramStatus.ACTIVE)
-        .select_related("step__program", "contact", "account__tam", "survey_invitation")
+        .select_related("step__program", "contact", "account__tam", "survey_invitation", "webinar_session__topic")
         .order_by("next_attempt_at", "pk")[:limit]
     )
     counts: dict[str, int] = defaultdict(int)
@@ -534,6 +647,17 @@ def send_record_click(*, send: Send, url: str) -> None:
     Send.objects.filter(pk=send.pk, opened_at__isnull=True).update(opened_at=now)
     if Event.objects.filter(send=send, kind=EventKind.CLICK).count() < MAX_CLICK_EVENTS:
         Event.objects.create(send=send, account_id=send.account_id, kind=EventKind.CLICK, at=now, url=url[:2000])
+
+
+def send_register(*, send: Send) -> bool:
+    """The invitee registered for the session through their link: recorded once as a ``register`` event (data,
+    like clicks); returns whether this call recorded it."""
+    if send.webinar_session_id is None:
+        return False
+    if Event.objects.filter(send=send, kind=EventKind.REGISTER).exists():
+        return False
+    Event.objects.create(send=send, account_id=send.account_id, kind=EventKind.REGISTER, at=timezone.now())
+    return True
 
 
 @transaction.atomic

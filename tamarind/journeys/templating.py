@@ -25,8 +25,13 @@ FIELDS: dict[str, str] = {
     "program.name": "The program's name.",
     "unsubscribe_url": "The contact's unsubscribe link (added at the end when a template leaves it out).",
     "survey_url": "The survey's link: survey steps only (added at the end when left out).",
+    "webinar.title": "The webinar session's title: webinar steps only.",
+    "webinar.date": "The session's date and time (e.g. Tuesday 12 May 2026, 16:00 UTC): webinar steps only.",
+    "webinar.topic": "The session's topic: webinar steps only.",
+    "webinar.url": "The contact's registration link: webinar steps only (added at the end when left out).",
 }
 SURVEY_ONLY = {"survey_url"}
+WEBINAR_ONLY = {"webinar.title", "webinar.date", "webinar.topic", "webinar.url"}
 
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 TAG = re.compile(r"\{%|%\}|\{#|#\}")
@@ -38,8 +43,9 @@ def fields_in(text: str) -> list[str]:
     return [m.group(1).strip() for m in PLACEHOLDER.finditer(text)]
 
 
-def check(text: str, *, field: str, survey: bool) -> None:
-    """Refuse ``text`` (the template named ``field``) if it names an unknown merge field or uses template tags."""
+def check(text: str, *, field: str, survey: bool, webinar: bool = False) -> None:
+    """Refuse ``text`` (the template named ``field``) if it names an unknown merge field, a field of another kind
+    of step, or uses template tags."""
     if TAG.search(text):
         raise ValidationFailed({field: ["Template tags ({% ... %}) are not allowed; use {{ field }} merge fields."]})
     for name in fields_in(text):
@@ -48,6 +54,8 @@ def check(text: str, *, field: str, survey: bool) -> None:
             raise ValidationFailed({field: [f"Unknown merge field {{{{ {name} }}}}; use one of: {allowed}."]})
         if name in SURVEY_ONLY and not survey:
             raise ValidationFailed({field: [f"{{{{ {name} }}}} is only available in survey steps."]})
+        if name in WEBINAR_ONLY and not webinar:
+            raise ValidationFailed({field: [f"{{{{ {name} }}}} is only available in webinar invitation steps."]})
 
 
 def render(text: str, values: Mapping[str, str]) -> str:

@@ -5,26 +5,30 @@ which need no sign-in. Thin: parse, gate (the selectors), call a service, render
 from __future__ import annotations
 
 import base64
+import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from tamarind import policy
 from tamarind.accounts.models import Account
-from tamarind.contacts.models import Contact
+from tamarind.contacts.models import Contact, Persona
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.http import request_user
 from tamarind.core.throttle import throttled
 from tamarind.journeys import selectors, services
-from tamarind.journeys.models import ProgramStatus, Send, Step, StepKind
+from tamarind.journeys.models import Program, ProgramStatus, Send, Step, StepKind
 from tamarind.people.models import User
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-STEP_INPUTS = ("name", "kind", "day", "repeat_days", "subject", "body")
+STEP_INPUTS = ("name", "kind", "day", "repeat_days", "repeat_months", "subject", "body")
 
 
 def _errors(exc: ValidationFailed) -> str:
@@ -36,7 +40,11 @@ def _errors(exc: ValidationFailed) -> str:
 def programs(request: HttpRequest) -> HttpResponse:
     """Every program: status, who it is for, its steps, sends, opens and clicks."""
     user = request_user(request)
-    return render(request, "journeys/programs.html", {"programs": selectors.programs(user)})
+    return render(
+        request,
+        "journeys/programs.html",
+        {"programs": selectors.programs(user), "can_edit": policy.can_edit_journeys(user)},
+    )
 
 
 @login_required
@@ -78,32 +86,125 @@ def _sample(user: User, contact_id: str) -> Contact:
     return contact
 
 
+def _sample_session() -> Any:
+    """The session a webinar step's preview invites to: the next one, else a made-up one (nothing is saved)."""
+    from tamarind.webinars.models import Round, Session, Topic
+
+    session = Session.objects.filter(starts_at__gt=timezone.now()).select_related("topic").order_by("starts_at").first()
+    if session is None:
+        start = timezone.now() + dt.timedelta(days=7)
+        session = Session(
+            topic=Topic(name="Getting started with CI/CD"),
+            round=Round.OPERATIONALIZE,
+            title="Getting started with CI/CD",
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+        )
+    return session
+
+
 def _preview(step: Step, contact: Contact) -> dict[str, str]:
     send = Send(step=step, contact=contact, account=contact.account, token="preview")
+    if step.is_webinar:
+        send.webinar_session = _sample_session()
     survey_url = services.absolute("/s/preview/") if step.is_survey else ""
     subject, text, html = services.compose(send, survey_url=survey_url, track=False)
     return {"subject": subject, "text": text, "html": html}
 
 
+def _program_data(request: HttpRequest) -> dict[str, Any]:
+    """The program form's fields as the service takes them (unticked boxes: empty lists, tracking off)."""
+    return {
+        "name": request.POST.get("name", ""),
+        "description": request.POST.get("description", ""),
+        "status": request.POST.get("status", ProgramStatus.ACTIVE),
+        "engagement_models": request.POST.getlist("engagement_models"),
+        "min_arr": request.POST.get("min_arr", ""),
+        "max_arr": request.POST.get("max_arr", ""),
+        "personas": request.POST.getlist("personas"),
+        "track": request.POST.get("track") == "on",
+    }
+
+
+def _program_form(
+    request: HttpRequest, *, program: Program | None, data: dict[str, Any], error: str = "", status: int = 200
+) -> HttpResponse:
+    personas = data.get("personas")
+    models = data.get("engagement_models")
+    if program is not None:
+        personas = personas if personas is not None else [p.key for p in program.personas.all()]
+        models = models if models is not None else program.engagement_models
+    return render(
+        request,
+        "journeys/program_form.html",
+        {
+            "program": program,
+            "data": data,
+            "chosen_personas": set(personas or []),
+            "chosen_models": set(models or []),
+            "persona_choices": list(Persona.objects.order_by("position", "key")),
+            "model_choices": selectors.engagement_model_choices(),
+            "statuses": ProgramStatus.choices,
+            "error": error,
+        },
+        status=status,
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
-def step_edit(request: HttpRequest, step_id: int) -> HttpResponse:
-    """Edit a step's timing and templates. ``action=preview`` renders it for the chosen sample contact without
-    saving (htmx swaps the preview in, or the refusal); ``action=save`` saves it (an unknown merge field: 400)."""
+def program_new(request: HttpRequest) -> HttpResponse:
+    """Create a program (admins and managers): name, key, whom it is for, personas, active or paused."""
     user = request_user(request)
-    step = selectors.step_for_user(user, step_id, write=request.method == "POST")
+    selectors.require_edit(user)
+    if request.method == "GET":
+        return _program_form(request, program=None, data={"status": ProgramStatus.ACTIVE, "track": True})
+    data = {**_program_data(request), "key": request.POST.get("key", "")}
+    try:
+        item = services.program_create(actor=user, data=data)
+    except ValidationFailed as exc:
+        return _program_form(request, program=None, data=data, error=_errors(exc), status=400)
+    messages.success(request, f"Created {item.name}: add its steps.")
+    return redirect("journeys:program", program_id=item.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def program_edit(request: HttpRequest, program_id: int) -> HttpResponse:
+    """Edit a program's name, criteria, personas, status and tracking (its key never changes)."""
+    user = request_user(request)
+    item = selectors.program_for_user(user, program_id, write=True)
+    if request.method == "GET":
+        return _program_form(request, program=item, data={})
+    data = _program_data(request)
+    try:
+        item = services.program_update(actor=user, program=item, data=data)
+    except ValidationFailed as exc:
+        return _program_form(request, program=item, data=data, error=_errors(exc), status=400)
+    messages.success(request, f"Saved {item.name}.")
+    return redirect("journeys:program", program_id=item.pk)
+
+
+def _step_page(request: HttpRequest, *, user: User, step: Step, creating: bool) -> HttpResponse:
+    """The step form, shared by adding and editing. ``action=preview`` renders the step as typed for the chosen
+    sample contact without saving (htmx swaps the preview in, or the refusal, with 200: htmx swaps only 2xx);
+    ``action=save`` saves it through the service (an unknown merge field: the form again with the refusal, 400)."""
     samples = list(selectors.sample_contacts_for(user))
     error = ""
     preview = None
-    data = {k: request.POST.get(k, "") for k in STEP_INPUTS} if request.method == "POST" else {}
     if request.method == "POST":
+        data = {k: request.POST.get(k, "") for k in STEP_INPUTS}
         action = request.POST.get("action", "save")
         try:
             services.step_validate(step=step, data=data)
             if action == "preview":
                 preview = _preview(step, _sample(user, request.POST.get("contact", "")))
+            elif creating:
+                created = services.step_create(actor=user, program=step.program, data=data)
+                messages.success(request, f"Added {created.name}.")
+                return redirect("journeys:program", program_id=step.program_id)
             else:
-                services.step_update(actor=user, step=selectors.step_for_user(user, step_id, write=True), data=data)
+                services.step_update(actor=user, step=step, data=data)
                 messages.success(request, f"Saved {step.name}.")
                 return redirect("journeys:program", program_id=step.program_id)
         except ValidationFailed as exc:
@@ -117,6 +218,8 @@ def step_edit(request: HttpRequest, step_id: int) -> HttpResponse:
         {
             "step": step,
             "program": step.program,
+            "creating": creating,
+            "can_edit": policy.can_edit_journeys(user),
             "kinds": StepKind.choices,
             "samples": samples,
             "fields": services.templating.FIELDS,
@@ -125,6 +228,37 @@ def step_edit(request: HttpRequest, step_id: int) -> HttpResponse:
         },
         status=400 if error else 200,
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def step_new(request: HttpRequest, program_id: int) -> HttpResponse:
+    """Add a step to a program, previewed before saving."""
+    user = request_user(request)
+    item = selectors.program_for_user(user, program_id, write=True)
+    last = max((s.day for s in item.steps.all()), default=0)
+    step = Step(program=item, name="", kind=StepKind.EMAIL, day=last, subject="", body="")
+    return _step_page(request, user=user, step=step, creating=True)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def step_edit(request: HttpRequest, step_id: int) -> HttpResponse:
+    """Edit a step's timing and templates, previewed before saving."""
+    user = request_user(request)
+    step = selectors.step_for_user(user, step_id, write=request.method == "POST")
+    return _step_page(request, user=user, step=step, creating=False)
+
+
+@login_required
+@require_http_methods(["POST"])
+def step_delete(request: HttpRequest, step_id: int) -> HttpResponse:
+    """Remove a step (and its sends); back to the program."""
+    user = request_user(request)
+    step = selectors.step_for_user(user, step_id, write=True)
+    services.step_delete(actor=user, step=step)
+    messages.success(request, f"Removed {step.name}.")
+    return redirect("journeys:program", program_id=step.program_id)
 
 
 # --- Public links (no sign-in: the send's token is the credential) ---------------------------------------------
@@ -165,6 +299,34 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         services.send_unsubscribe(send=send)
         done = True
     return render(request, "journeys/unsubscribe.html", {"done": done, "email": _masked(send.contact.email)})
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest, token: str) -> HttpResponse:
+    """A webinar invitation's registration link: the session (title, topic, date) and a button; the POST records
+    the registration. Nothing about the account or other contacts is shown; a send that is no invitation: 404."""
+    send = selectors.send_by_token(token)
+    session = send.webinar_session
+    if session is None:
+        return render(request, "journeys/register.html", {"unknown": True}, status=404)
+    done = selectors.send_registered(send)
+    past = session.starts_at <= timezone.now()
+    if request.method == "POST" and not done and not past:
+        services.send_register(send=send)
+        done = True
+    return render(
+        request,
+        "journeys/register.html",
+        {
+            "done": done,
+            "session": session,
+            "when": services.session_when(session.starts_at),
+            "past": past,
+            "email": _masked(send.contact.email),
+        },
+    )
 
 
 def _masked(email: str) -> str:

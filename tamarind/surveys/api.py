@@ -21,6 +21,7 @@ from ninja import Field, Query, Router, Schema, Status
 from tamarind import policy
 from tamarind.accounts.selectors import account_for_user
 from tamarind.contacts.models import Contact
+from tamarind.core.errors import ValidationFailed
 from tamarind.core.schemas import AccountRef, Id, InputSchema, PageQuery, QuerySchema, actor, error_responses, paginate
 from tamarind.people.models import User
 from tamarind.renewals.selectors import renewal_settings
@@ -175,7 +176,11 @@ def _filters(params: SurveyFilterQuery, bucket: str = "") -> selectors.ResultFil
         "account": params.account,
         "bucket": bucket,
     }
-    return selectors.parse_filters(data, renewal_settings().fiscal_start_month)
+    filters = selectors.parse_filters(data, renewal_settings().fiscal_start_month)
+    if params.quarter and filters.quarter is None:
+        # An unreadable quarter is refused, not dropped: dropping it would answer every quarter's figures.
+        raise ValidationFailed({"quarter": ["Use a fiscal quarter key such as 2027-1 (fiscal year-quarter)."]})
+    return filters
 
 
 def _results_user(request: HttpRequest) -> User:

@@ -35,6 +35,7 @@ def program(
             kind=spec.get("kind", "email"),
             day=spec["day"],
             repeat_days=spec.get("repeat_days"),
+            repeat_months=spec.get("repeat_months"),
             subject=spec.get("subject", "Hello {{ contact.first_name }}"),
             body=spec.get("body", BODY),
             position=position,

@@ -75,6 +75,45 @@ def _token(b: Any, t: dict[str, Any]) -> str:
     return str(journey(b, t)["send"].token)
 
 
+def _invitation(b: Any, t: dict[str, Any]) -> str:
+    """The token of a webinar invitation (a webinar step's send naming an upcoming session)."""
+    if "journey_invitation" not in t:
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from tamarind.journeys.models import Send, Step
+        from tamarind.webinars.models import Round, Session, Topic
+
+        sent = journey(b, t)["send"]
+        step = Step.objects.create(
+            program=sent.step.program, name="Invite", kind="webinar", day=7, subject="Join", body="Join us"
+        )
+        start = timezone.now() + dt.timedelta(days=5)
+        session = Session.objects.create(
+            topic=Topic.objects.order_by("pk").first() or Topic.objects.create(key="matrix", name="Matrix"),
+            round=Round.OPERATIONALIZE,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+        )
+        now = timezone.now()
+        send = Send.objects.create(
+            step=step,
+            contact=sent.contact,
+            account=sent.account,
+            occurrence=session.pk,
+            webinar_session=session,
+            due_on=timezone.localdate(),
+            status="sent",
+            attempts=1,
+            created_at=now,
+            next_attempt_at=now,
+            sent_at=now,
+        )
+        t["journey_invitation"] = send.token
+    return str(t["journey_invitation"])
+
+
 STEP_FORM = {
     "action": "save",
     "name": "Welcome",
@@ -83,6 +122,15 @@ STEP_FORM = {
     "repeat_days": "",
     "subject": "Welcome, {{ contact.first_name }}",
     "body": "Hello {{ contact.name }}",
+}
+PROGRAM_FORM = {
+    "name": "Matrix program",
+    "status": "active",
+    "engagement_models": "digital",
+    "min_arr": "",
+    "max_arr": "",
+    "personas": "admin",
+    "track": "on",
 }
 API = "/api/v1/journeys"
 
@@ -106,10 +154,46 @@ ROWS: list[Row] = [
         data=lambda b, t: STEP_FORM,
         json=False,
     ),
+    Row("journeys:program_new", "get", lambda b, t: "/journeys/new/", edit(200)),
+    Row(
+        "journeys:program_new",
+        "post",
+        lambda b, t: "/journeys/new/",
+        edit(302),
+        data=lambda b, t: PROGRAM_FORM | {"key": "matrix-web"},
+        json=False,
+    ),
+    Row("journeys:program_edit", "get", lambda b, t: f"/journeys/{_program(b, t)}/edit/", edit(200)),
+    Row(
+        "journeys:program_edit",
+        "post",
+        lambda b, t: f"/journeys/{_program(b, t)}/edit/",
+        edit(302),
+        data=lambda b, t: PROGRAM_FORM,
+        json=False,
+    ),
+    Row("journeys:step_new", "get", lambda b, t: f"/journeys/{_program(b, t)}/steps/new/", edit(200)),
+    Row(
+        "journeys:step_new",
+        "post",
+        lambda b, t: f"/journeys/{_program(b, t)}/steps/new/",
+        edit(302),
+        data=lambda b, t: STEP_FORM,
+        json=False,
+    ),
+    Row(
+        "journeys:step_delete",
+        "post",
+        lambda b, t: f"/journeys/steps/{_step(b, t)}/delete/",
+        edit(302),
+        json=False,
+    ),
     Row("journeys_public:open", "get", lambda b, t: f"/j/o/{_token(b, t)}.gif", NO_SIGN_IN),
     Row("journeys_public:click", "get", lambda b, t: journey(b, t)["click"], dict.fromkeys(ROLES, 302)),
     Row("journeys_public:unsubscribe", "get", lambda b, t: f"/j/u/{_token(b, t)}/", NO_SIGN_IN),
     Row("journeys_public:unsubscribe", "post", lambda b, t: f"/j/u/{_token(b, t)}/", NO_SIGN_IN, json=False),
+    Row("journeys_public:register", "get", lambda b, t: f"/j/r/{_invitation(b, t)}/", NO_SIGN_IN),
+    Row("journeys_public:register", "post", lambda b, t: f"/j/r/{_invitation(b, t)}/", NO_SIGN_IN, json=False),
     Row("api:journey_program_list", "get", lambda b, t: f"{API}/programs", api(VIEW), api=True),
     Row(
         "api:journey_program_create",
@@ -158,6 +242,13 @@ ROWS: list[Row] = [
         lambda b, t: f"{API}/steps/{_step(b, t)}",
         api(edit(200)),
         data=lambda b, t: {"day": 1},
+        api=True,
+    ),
+    Row(
+        "api:journey_step_delete",
+        "delete",
+        lambda b, t: f"{API}/steps/{_step(b, t)}",
+        api(edit(204)),
         api=True,
     ),
     Row(

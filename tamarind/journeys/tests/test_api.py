@@ -16,6 +16,7 @@ from tamarind.journeys.tests.test_views import _sends
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/journeys"
+JSON = "application/json"
 
 
 def test_program_and_step_lifecycle(book: Any, api_for: Any) -> None:
@@ -67,6 +68,20 @@ def test_program_and_step_lifecycle(book: Any, api_for: Any) -> None:
     )
     assert got.status_code == 200 and got.json()["min_arr"] is None
     assert [s["day"] for s in client.get(f"{API}/programs/{pid}/steps").json()] == [91]
+    # every six calendar months instead of 182 days (the days cleared in the same patch)
+    got = client.patch(f"{API}/steps/{sid}", {"repeat_days": None, "repeat_months": 6}, content_type=JSON)
+    assert got.status_code == 200 and (got.json()["repeat_days"], got.json()["repeat_months"]) == (None, 6)
+    got = client.patch(f"{API}/steps/{sid}", {"repeat_days": 30}, content_type=JSON)
+    assert got.status_code == 422 and "not both" in got.content.decode()
+    got = client.post(
+        f"{API}/programs/{pid}/steps",
+        {"name": "Invite", "kind": "webinar", "day": 14, "subject": "{{ webinar.title }}", "body": "{{ webinar.url }}"},
+        content_type=JSON,
+    )
+    assert got.status_code == 201 and got.json()["kind"] == "webinar"
+    assert client.delete(f"{API}/steps/{got.json()['id']}").status_code == 204
+    assert client.delete(f"{API}/steps/{got.json()['id']}").status_code == 404
+    assert [s["kind"] for s in client.get(f"{API}/programs/{pid}/steps").json()] == ["nps"]
     kinds = set(
         AuditEvent.objects.filter(object_type__startswith="journeys.", source="api").values_list(
             "object_type", "action"
@@ -77,6 +92,7 @@ def test_program_and_step_lifecycle(book: Any, api_for: Any) -> None:
         ("journeys.program", "update"),
         ("journeys.step", "create"),
         ("journeys.step", "update"),
+        ("journeys.step", "delete"),
     }
 
 

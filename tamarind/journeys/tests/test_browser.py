@@ -71,3 +71,47 @@ def test_edit_a_step_with_preview_then_pause(page, live_server, book):
     assert "14 sent" in panel.replace("\n", " ") and "Next:" in panel
     page.locator("#journey-panel").scroll_into_view_if_needed()
     screenshot(page, "journeys-account-panel")
+
+
+def test_create_a_program_and_add_a_previewed_step(page, live_server, book):
+    login(page, live_server, book.manager)
+    page.goto(f"{live_server.url}/journeys/")
+    page.click("#new-program")
+    page.fill("#id_name", "Mid-market onboarding")
+    page.fill("#id_key", "mid-market")
+    page.fill("#id_min_arr", "5000")
+    page.fill("#id_max_arr", "20000")
+    page.check("#program-personas input[value='admin']")
+    page.click("#program-save")
+    page.wait_for_selector("#add-step")
+    program = Program.objects.get(key="mid-market")
+    assert (program.min_arr, program.max_arr, program.status) == (5000, 20000, "active")
+
+    page.click("#add-step")
+    page.fill("#id_name", "Welcome")
+    page.fill("#id_day", "0")
+    page.fill("#id_subject", "Welcome to {{ account.name }}")
+    page.fill("#id_body", "Hi {{ contact.first_name }},\n\nStart here: https://docs.example.com/start")
+    page.click("#preview-button")
+    page.wait_for_selector("#preview-subject")
+    assert page.locator("#preview-subject").inner_text() == "Welcome to Example Corp"
+    assert "Hi Alex," in page.locator("#preview-body").inner_text()
+    assert not program.steps.exists()  # previewing saved nothing
+
+    page.fill("#id_body", "Hi {{ contact.favourite_colour }}")
+    page.click("#preview-button")
+    page.wait_for_selector("#preview-error")
+    assert "contact.favourite_colour" in page.locator("#preview-error").inner_text()
+    screenshot(page, "journeys-step-refused")
+    page.click("#save-button")
+    page.wait_for_selector("#step-error")
+    assert "Unknown merge field" in page.locator("#step-error").inner_text()
+    assert not program.steps.exists()
+
+    page.fill("#id_body", "Hi {{ contact.first_name }},\n\nStart here: https://docs.example.com/start")
+    page.click("#save-button")
+    page.wait_for_selector("#journey-steps")
+    step = program.steps.get()
+    assert step.subject == "Welcome to {{ account.name }}"
+    assert "Welcome" in page.locator(f"#step-{step.pk}").inner_text()
+    screenshot(page, "journeys-program-created")

@@ -38,3 +38,25 @@ def test_demo_sends_opens_and_clicks_for_small_accounts() -> None:
     before = Send.objects.count()
     services.journey_run(day=today)
     assert Send.objects.count() == before
+
+
+def test_demo_adds_a_webinar_invitation_step_that_invites_to_coming_sessions() -> None:
+    from django.utils import timezone
+
+    from tamarind.journeys.models import Step
+    from tamarind.webinars.tests.factories import make_session
+
+    today = timezone.localdate()
+    account = AccountFactory(arr=Decimal("9000"), customer_since=today - dt.timedelta(days=40))
+    start = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=6), dt.time(16, 0)))
+    session = make_session(starts_at=start, ends_at=start + dt.timedelta(hours=1))
+    result = seed_journeys_demo(seed=7, today=today)
+    step = Step.objects.get(program__key="digital-onboarding", kind="webinar")
+    assert step.day == 14 and "{{ webinar.url }}" in step.body
+    invited = Send.objects.filter(step=step, account=account)
+    assert invited.exists() and set(invited.values_list("webinar_session_id", flat=True)) == {session.pk}
+    assert result["queued_today"] >= invited.count()
+    from tamarind.journeys.demo import ensure_webinar_step
+
+    assert ensure_webinar_step() == step  # added once
+    assert Step.objects.filter(program__key="digital-onboarding", kind="webinar").count() == 1

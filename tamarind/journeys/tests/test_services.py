@@ -226,7 +226,8 @@ def test_qualification_by_model_or_band_restated() -> None:
 def test_default_program_is_seeded() -> None:
     p = Program.objects.get(key="digital-onboarding")
     assert [s.day for s in p.steps.all()] == [0, 7, 14, 30, 60, 90, 90]
-    assert p.steps.get(kind="nps").repeat_days == 182
+    nps = p.steps.get(kind="nps")  # 182 days, made 6 calendar months by migration 0005
+    assert (nps.repeat_days, nps.repeat_months) == (None, 6)
     assert sorted(p.personas.values_list("key", flat=True)) == ["admin", "development-lead"]
 
 
