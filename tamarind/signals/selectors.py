@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from tamarind.accounts.models import Account, Segment
 from tamarind.dashboards.indicators import add_months
@@ -260,3 +260,28 @@ def engagement_models() -> list[str]:
             .order_by()
         }
     )
+
+
+# --- Trust labels on the dashboards, the settings page ------------------------------------------------------------
+
+
+def trusted_keys() -> frozenset[str]:
+    """The signals whose newest trust version says trusted (one query, however many versions): what the dashboards
+    list first, the others being shown as "unproven"."""
+    newest = SignalTrust.objects.filter(key=OuterRef("key")).order_by("-version").values("version")[:1]
+    return frozenset(
+        SignalTrust.objects.filter(trusted=True, version=Subquery(newest)).values_list("key", flat=True).distinct()
+    )
+
+
+def trust_first(keys: list[str], trusted: frozenset[str]) -> list[str]:
+    """``keys`` with the trusted ones first, each group keeping its order (pure)."""
+    return [k for k in keys if k in trusted] + [k for k in keys if k not in trusted]
+
+
+def settings_changes(limit: int = 10) -> list[dict[str, Any]]:
+    """The newest audited changes of the back-test settings, each with the fields it changed (one query)."""
+    from tamarind.audit.models import AuditEvent
+
+    events = AuditEvent.objects.filter(object_type="signals.backtestsettings").order_by("-at", "-pk")[:limit]
+    return [{"event": e, "changes": e.changed_fields()} for e in events]
