@@ -101,6 +101,11 @@ class Backtest:
     signals: list[dict[str, Any]] = field(default_factory=list)
     score: backtest.ScoreFit | None = None
 
+    @property
+    def window_reversed(self) -> bool:
+        """The window ends before it starts (it holds no outcome: the page says why)."""
+        return self.start is not None and self.end is not None and self.end < self.start
+
 
 def _window(filters: BacktestFilters) -> tuple[dt.date | None, dt.date | None]:
     start, end = filters.start, filters.end
@@ -230,8 +235,17 @@ def account_signals_before(*, account: Account) -> dict[str, Any]:
         ((o.account_id, o.on, o.bad) for o in outcomes), born={account.pk: account.customer_since}
     )
     intervals = list(SignalInterval.objects.filter(account=account).order_by("started_on", "key"))
+    # Outcomes dated before the account existed are left out of the back-test: the panel names them.
+    since = account.customer_since
+    before_birth = [o for o in outcomes if since is not None and o.on < since]
     if not judged:
-        return {"outcome": None, "fired": [], "outcomes": outcomes, "intervals": intervals}
+        return {
+            "outcome": None,
+            "fired": [],
+            "outcomes": outcomes,
+            "intervals": intervals,
+            "before_birth": before_birth,
+        }
     j = judged[0]
     horizon = max(BacktestSettings.horizon_default())
     fired = []
@@ -239,7 +253,7 @@ def account_signals_before(*, account: Account) -> dict[str, Any]:
         lead = backtest.lead_before([(row.started_on, row.ended_on)], on=j.on, horizon=horizon)
         if lead is not None:
             fired.append({"key": row.key, "label": history.signal_label(row.key), "interval": row, "lead": lead})
-    return {"outcome": j, "fired": fired, "outcomes": outcomes, "intervals": intervals}
+    return {"outcome": j, "fired": fired, "outcomes": outcomes, "intervals": intervals, "before_birth": before_birth}
 
 
 def regions() -> list[Region]:
