@@ -407,7 +407,8 @@ def signal_trust_set(
                 f"{bad} churned or contracted accounts judged; at least {settings.trust_min_outcomes} needed."
             )
         if lift is None or Decimal(str(lift)) <= settings.trust_min_lift:
-            problems.append(f"Lift {lift if lift is not None else 'unknown'} is not above {settings.trust_min_lift}.")
+            shown = "unknown" if lift is None else f"{Decimal(str(lift)):.2f}"  # not 1.1111111111111112
+            problems.append(f"Lift {shown} is not above {settings.trust_min_lift}.")
         if problems:
             raise ValidationFailed({"trusted": problems})
     last = SignalTrust.objects.filter(key=key).aggregate(v=Max("version"))["v"] or 0
