@@ -252,7 +252,16 @@ def _health_tab(request: HttpRequest, tab: str) -> HttpResponse:
         context["stale_rows"] = _health_rows(dash.stale, dash)
         context["stale_pager"] = _pager(dash.stale, "stale_page", scope, filters)
     if dash.indicator_totals is not None and dash.page is not None:
-        context["indicator_totals"] = _indicator_totals(dash)
+        # Trusted indicators (their back-test evidence cleared the admin's thresholds) first, the others shown as
+        # "unproven" with a link to their evidence: one query for the labels, whatever the page holds.
+        from tamarind.signals.selectors import trusted_keys
+
+        trusted = trusted_keys()
+        context["trusted_indicators"] = trusted
+        context["signals_link"] = policy.can_view_signals(user)
+        context["indicator_totals"] = _indicator_totals(dash, trusted)
+        for row in dash.indicators or []:
+            row.fired.sort(key=lambda f: f.key not in trusted)  # stable: each group keeps the indicators' order
         context["indicator_label"] = health_selectors.indicators.LABELS.get(filters.indicator or "")
         context["indicators_pager"] = _pager(dash.page, "page", {**scope, "indicator": filters.indicator}, filters)
     template = "dashboards/_health_body.html" if request.headers.get("HX-Request") else "dashboards/health.html"
@@ -268,16 +277,20 @@ def _pager(page: Any, param: str, scope: dict[str, Any], filters: health_selecto
     return {"page": page, "param": param, "query": _query({**scope, **others})}
 
 
-def _indicator_totals(dash: health_selectors.HealthDashboard) -> list[dict[str, Any]]:
-    """The indicator totals' rows, with each one's share of the accounts they count among."""
+def _indicator_totals(dash: health_selectors.HealthDashboard, trusted: frozenset[str]) -> list[dict[str, Any]]:
+    """The indicator totals' rows, with each one's share of the accounts they count among: the trusted indicators
+    first, then the unproven ones, each group in the indicators' order, and "any indicator" last."""
     book = dash.indicator_base
+    totals = dash.indicator_totals or []
+    ordered = sorted(totals, key=lambda t: (t.key == "any", t.key not in trusted))
     return [
         {
             "total": t,
             "share": round(t.accounts * 100 / book) if book else 0,
             "selected": t.key == dash.filters.indicator,
+            "trusted": t.key in trusted,
         }
-        for t in dash.indicator_totals or []
+        for t in ordered
     ]
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from tamarind.accounts.models import Account, Segment
 from tamarind.dashboards.indicators import add_months
@@ -100,6 +100,11 @@ class Backtest:
     before_birth: int
     signals: list[dict[str, Any]] = field(default_factory=list)
     score: backtest.ScoreFit | None = None
+
+    @property
+    def window_reversed(self) -> bool:
+        """The window ends before it starts (it holds no outcome: the page says why)."""
+        return self.start is not None and self.end is not None and self.end < self.start
 
 
 def _window(filters: BacktestFilters) -> tuple[dt.date | None, dt.date | None]:
@@ -230,8 +235,17 @@ def account_signals_before(*, account: Account) -> dict[str, Any]:
         ((o.account_id, o.on, o.bad) for o in outcomes), born={account.pk: account.customer_since}
     )
     intervals = list(SignalInterval.objects.filter(account=account).order_by("started_on", "key"))
+    # Outcomes dated before the account existed are left out of the back-test: the panel names them.
+    since = account.customer_since
+    before_birth = [o for o in outcomes if since is not None and o.on < since]
     if not judged:
-        return {"outcome": None, "fired": [], "outcomes": outcomes, "intervals": intervals}
+        return {
+            "outcome": None,
+            "fired": [],
+            "outcomes": outcomes,
+            "intervals": intervals,
+            "before_birth": before_birth,
+        }
     j = judged[0]
     horizon = max(BacktestSettings.horizon_default())
     fired = []
@@ -239,7 +253,7 @@ def account_signals_before(*, account: Account) -> dict[str, Any]:
         lead = backtest.lead_before([(row.started_on, row.ended_on)], on=j.on, horizon=horizon)
         if lead is not None:
             fired.append({"key": row.key, "label": history.signal_label(row.key), "interval": row, "lead": lead})
-    return {"outcome": j, "fired": fired, "outcomes": outcomes, "intervals": intervals}
+    return {"outcome": j, "fired": fired, "outcomes": outcomes, "intervals": intervals, "before_birth": before_birth}
 
 
 def regions() -> list[Region]:
@@ -260,3 +274,28 @@ def engagement_models() -> list[str]:
             .order_by()
         }
     )
+
+
+# --- Trust labels on the dashboards, the settings page ------------------------------------------------------------
+
+
+def trusted_keys() -> frozenset[str]:
+    """The signals whose newest trust version says trusted (one query, however many versions): what the dashboards
+    list first, the others being shown as "unproven"."""
+    newest = SignalTrust.objects.filter(key=OuterRef("key")).order_by("-version").values("version")[:1]
+    return frozenset(
+        SignalTrust.objects.filter(trusted=True, version=Subquery(newest)).values_list("key", flat=True).distinct()
+    )
+
+
+def trust_first(keys: list[str], trusted: frozenset[str]) -> list[str]:
+    """``keys`` with the trusted ones first, each group keeping its order (pure)."""
+    return [k for k in keys if k in trusted] + [k for k in keys if k not in trusted]
+
+
+def settings_changes(limit: int = 10) -> list[dict[str, Any]]:
+    """The newest audited changes of the back-test settings, each with the fields it changed (one query)."""
+    from tamarind.audit.models import AuditEvent
+
+    events = AuditEvent.objects.filter(object_type="signals.backtestsettings").order_by("-at", "-pk")[:limit]
+    return [{"event": e, "changes": e.changed_fields()} for e in events]

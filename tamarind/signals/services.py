@@ -308,25 +308,79 @@ def _settings_dict(s: BacktestSettings) -> dict[str, Any]:
     return {f: (str(v) if isinstance(v := getattr(s, f), Decimal) else v) for f in SETTINGS_FIELDS}
 
 
+# The bounds the settings page and the API accept (each a number the back-test can use without dividing by zero).
+SETTINGS_BOUNDS: dict[str, tuple[Decimal, Decimal]] = {
+    "min_outcomes": (Decimal(1), Decimal(100_000)),
+    "auc_months": (Decimal(1), Decimal(36)),
+    "trust_min_lift": (Decimal(1), Decimal("9999.99")),
+    "trust_min_outcomes": (Decimal(1), Decimal(100_000)),
+}
+MAX_HORIZONS = 6
+
+
+def check_settings(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The values cleaned to the model's types, and the problems found (by field)."""
+    clean: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for field, (low, high) in SETTINGS_BOUNDS.items():
+        value = values.get(field)
+        if value is None:
+            continue
+        try:
+            number = Decimal(str(value))
+        except (ArithmeticError, ValueError):
+            number = Decimal("NaN")
+        integral = field != "trust_min_lift"
+        if not number.is_finite() or not low <= number <= high or (integral and number != number.to_integral()):
+            kind = "a whole number" if integral else "a number"
+            errors[field] = [f"{kind.capitalize()} between {low} and {high}."]
+            continue
+        clean[field] = int(number) if integral else number.quantize(Decimal("0.01"))
+    horizons = values.get("horizons")
+    if horizons is not None:
+        try:
+            days = sorted({int(h) for h in horizons})
+        except (TypeError, ValueError):
+            days = []
+        if not days or len(days) > MAX_HORIZONS or any(h < 1 or h > 1095 for h in days):
+            errors["horizons"] = [f"Horizons are 1 to {MAX_HORIZONS} numbers of days, each between 1 and 1095."]
+        else:
+            clean["horizons"] = days
+    share = values.get("contraction_share")
+    if share is not None:
+        try:
+            number = Decimal(str(share))
+        except (ArithmeticError, ValueError):
+            number = Decimal("NaN")
+        if (
+            not number.is_finite()
+            or not Decimal(0) < number < Decimal(1)
+            or number != number.quantize(Decimal("0.001"))
+        ):
+            errors["contraction_share"] = ["A share between 0 and 1 with at most three decimals (0.1 is 10%)."]
+        else:
+            clean["contraction_share"] = number
+    return clean, errors
+
+
 @transaction.atomic
 def backtest_settings_update(*, actor: User, source: str = "web", **values: Any) -> BacktestSettings:
-    """Change the back-test settings (admins; the caller checks the policy)."""
-    row = BacktestSettings.load()
-    errors: dict[str, list[str]] = {}
-    horizons = values.get("horizons")
-    if horizons is not None and (not horizons or any(int(h) < 1 or int(h) > 1095 for h in horizons)):
-        errors["horizons"] = ["Horizons are days between 1 and 1095."]
-    share = values.get("contraction_share")
-    if share is not None and not Decimal(0) < Decimal(str(share)) < Decimal(1):
-        errors["contraction_share"] = ["A share between 0 and 1 (0.1 is 10%)."]
+    """Change the back-test settings (admins; the caller checks the policy): every value checked against its
+    bounds (``SETTINGS_BOUNDS``; horizons deduplicated and sorted), audited with before and after. A changed
+    contraction share applies to the outcomes at their next refresh (the daily ``signals.record`` job)."""
+    row = BacktestSettings.objects.select_for_update().filter(pk=BacktestSettings.SINGLETON_PK).first()
+    row = row or BacktestSettings.load()
+    clean, errors = check_settings(values)
     if errors:
         raise ValidationFailed(errors)
     before = _settings_dict(row)
-    for field in SETTINGS_FIELDS:
-        if values.get(field) is not None:
-            setattr(row, field, values[field])
+    changed = [f for f in SETTINGS_FIELDS if f in clean and clean[f] != getattr(row, f)]
+    for field in changed:
+        setattr(row, field, clean[field])
+    if not changed:
+        return row
     row.updated_at = timezone.now()
-    row.save()
+    row.save(update_fields=[*changed, "updated_at"])
     audit_record(
         actor=actor, obj=row, action=AuditAction.UPDATE, before=before, after=_settings_dict(row), source=source
     )
@@ -353,7 +407,8 @@ def signal_trust_set(
                 f"{bad} churned or contracted accounts judged; at least {settings.trust_min_outcomes} needed."
             )
         if lift is None or Decimal(str(lift)) <= settings.trust_min_lift:
-            problems.append(f"Lift {lift if lift is not None else 'unknown'} is not above {settings.trust_min_lift}.")
+            shown = "unknown" if lift is None else f"{Decimal(str(lift)):.2f}"  # not 1.1111111111111112
+            problems.append(f"Lift {shown} is not above {settings.trust_min_lift}.")
         if problems:
             raise ValidationFailed({"trusted": problems})
     last = SignalTrust.objects.filter(key=key).aggregate(v=Max("version"))["v"] or 0

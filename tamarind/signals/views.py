@@ -100,3 +100,33 @@ def trust(request: HttpRequest, key: str) -> HttpResponse:
         return redirect("signals:detail", key=key)
     messages.success(request, "Marked trusted." if trusted else "Marked unproven.")
     return redirect("signals:detail", key=key)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_edit(request: HttpRequest) -> HttpResponse:
+    """The back-test settings: read by whoever reads the Signals page, changed by admins only (through the
+    audited service), with the latest audited changes beneath."""
+    from tamarind.core.forms import add_service_errors
+    from tamarind.signals.models import BacktestSettings
+    from tamarind.signals.settings_forms import BacktestSettingsForm
+
+    user = _signals_user(request)
+    can_edit = policy.can_manage_signals(user)
+    if request.method == "POST" and not can_edit:
+        raise PermissionDenied("Only an admin changes the back-test settings.")
+    row = BacktestSettings.load()
+    form = BacktestSettingsForm(request.POST or None, initial=BacktestSettingsForm.initial_from(row))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.backtest_settings_update(actor=user, source="web", **form.cleaned_data)
+            except ValidationFailed as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Back-test settings saved.")
+                return redirect("signals:settings")
+        status = 400
+    context = {"form": form, "row": row, "can_edit": can_edit, "changes": selectors.settings_changes()}
+    return render(request, "signals/settings.html", context, status=status)

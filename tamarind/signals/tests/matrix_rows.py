@@ -1,7 +1,8 @@
 """Permission-matrix rows for the Signals routes (collected by ``tamarind/tests/test_permission_matrix.py``).
 
 The back-test pages are for admins, directors, managers and TAMs (each over what they see; SAL/AE and SA: 403);
-trust labels are set by admins only (every other signed-in role: 403). An account's signal history follows the
+trust labels and the back-test settings are set by admins only (every other signed-in role: 403; the settings
+are read by whoever reads the back-test). An account's signal history follows the
 account's visibility (west's people: 404) for those who may see signals at all (SAL/AE, SA: 403).
 """
 
@@ -23,6 +24,22 @@ ROWS: list[Row] = [
         lambda b, t: "/signals/no_call/trust/",
         ADMIN_ONLY,
         data=lambda b, t: {"trusted": "0", "note": "Matrix"},
+        json=False,
+    ),
+    Row("signals:settings", "get", lambda b, t: "/signals/settings/", only(VIEW, 403)),
+    Row(
+        "signals:settings",
+        "post",
+        lambda b, t: "/signals/settings/",
+        ADMIN_ONLY,
+        data=lambda b, t: {
+            "min_outcomes": 10,
+            "horizons": "90, 180, 365",
+            "contraction_share": "0.1",
+            "auc_months": 3,
+            "trust_min_lift": "2",
+            "trust_min_outcomes": 30,
+        },
         json=False,
     ),
     Row("api:signal_backtest", "get", lambda b, t: "/api/v1/signals/backtest", API_VIEW, api=True),
