@@ -5,6 +5,9 @@ from tamarind.signals import views
 app_name = "signals"
 urlpatterns = [
     path("", views.index, name="index"),
+    # Before the signal key's catch-all: "weights" is a page of its own, not a signal.
+    path("weights/", views.weights_page, name="weights"),
+    path("weights/draft/", views.weights_draft, name="weights_draft"),
     path("<str:key>/", views.detail, name="detail"),
     path("<str:key>/trust/", views.trust, name="trust"),
 ]
