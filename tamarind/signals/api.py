@@ -262,8 +262,12 @@ class SignalsWeightsMeasureOut(Schema):
 
 class SignalsWeightsEffectOut(Schema):
     weights: str = Field(..., description="`current` or `suggested`.")
-    threshold: str = Field(..., description="`red` (below the Yellow band) or `not_green` (below the Green band).")
-    below: int
+    threshold: str = Field(
+        ...,
+        description="`red` (below the Yellow band), `not_green` (below the Green band) or `share` (the "
+        "lowest-scored accounts, as many as churned or contracted; ties at the cut included).",
+    )
+    below: int = Field(..., description="The score flagged below (`share`: at or below).")
     flagged: int
     flagged_bad: int
     precision: SignalEstimateOut

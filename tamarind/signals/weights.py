@@ -30,7 +30,8 @@ The effect. The same judged accounts are scored under the current and the fitted
 rules applied to these inputs: a measure's score runs from the model's Green band score (no indicator fired) to its
 Red band score (all fired), the sentiment (no data here) passes its weight on to the others in proportion as a
 missing measure does, and an account is flagged when its score falls below the Yellow band (Red) or below the
-Green band (not Green). Precision and recall of each with Wilson 95% intervals (``backtest.wilson``), and each
+Green band (not Green), and, as the bands may flag few accounts from these inputs, at the same flagged share for
+both (the lowest-scored accounts, as many as churned or contracted). Precision and recall of each with Wilson 95% intervals (``backtest.wilson``), and each
 score's AUC (``backtest.score_fit``). Both are measured on the accounts the fit was made on, so the fitted side is
 optimistic; the page says so.
 """
@@ -121,7 +122,7 @@ class Effect:
     """Precision and recall of one set of weights at one threshold over the judged accounts."""
 
     weights: str  # "current" or "suggested"
-    threshold: str  # "red" or "not_green"
+    threshold: str  # "red", "not_green" or "share" (the lowest-scored, as many as churned or contracted)
     below: int
     flagged: int
     flagged_bad: int
@@ -332,23 +333,37 @@ def _scores(rows: Sequence[WeightRow], weights: Mapping[str, Decimal], spec: Hea
     return out
 
 
+def _share_cut(scores: Sequence[float | None], k: int, clear: float) -> float:
+    """The score at or below which the ``k`` lowest-scored accounts fall (ties at the cut are all flagged, so a
+    few more may be); never a score with no trouble at all (``clear``): those are not flagged."""
+    ordered = sorted(s for s in scores if s is not None)
+    if not ordered or k <= 0:
+        return -1.0
+    cut = ordered[min(k, len(ordered)) - 1]
+    if cut >= clear:
+        below = [s for s in ordered if s < clear]
+        return below[-1] if below else -1.0
+    return cut
+
+
 def effects(rows: Sequence[WeightRow], fit: WeightFit, spec: HealthSpec, *, min_outcomes: int) -> None:
     """Fill ``fit.effects`` and ``fit.auc``: precision and recall of the current and the suggested weights at the
-    Red and the not-Green thresholds, and each score's AUC, over ``rows``."""
+    Red and the not-Green thresholds and at the same flagged share (the lowest-scored accounts, as many as churned
+    or contracted: the two weightings compared by their ranking alone), and each score's AUC, over ``rows``."""
     thresholds = (("red", float(spec.yellow_min)), ("not_green", float(spec.green_min)))
     bad = [r.bad for r in rows]
     n_bad = sum(bad)
     for name, weights in (("current", fit.current_weights()), ("suggested", fit.suggested_weights())):
         scores = _scores(rows, weights, spec)
-        for threshold, below in thresholds:
-            flags = [s is not None and s < below for s in scores]
+        for threshold, below in (*thresholds, ("share", _share_cut(scores, n_bad, float(spec.band_scores["green"])))):
+            flags = [s is not None and (s <= below if threshold == "share" else s < below) for s in scores]
             flagged = sum(flags)
             flagged_bad = sum(1 for f, b in zip(flags, bad, strict=True) if f and b)
             fit.effects.append(
                 Effect(
                     weights=name,
                     threshold=threshold,
-                    below=int(below),
+                    below=round(below),
                     flagged=flagged,
                     flagged_bad=flagged_bad,
                     precision=backtest.wilson(flagged_bad, flagged),

@@ -56,7 +56,7 @@ def test_effect_on_precision_and_recall() -> None:
     rows = simulated_rows()
     fit = weights.fit_weights(rows, current=CURRENT, min_outcomes=10, horizon=365)
     weights.effects(rows, fit, parse_spec(DEFAULT_DEFINITION), min_outcomes=10)
-    assert len(fit.effects) == 4
+    assert len(fit.effects) == 6
     current = weights.effect(fit, "current", "not_green")
     suggested = weights.effect(fit, "suggested", "not_green")
     assert current is not None and suggested is not None
@@ -71,6 +71,9 @@ def test_effect_on_precision_and_recall() -> None:
     # The fitted weights lean on the measure that drives churn: a better ranking than the noise-heavy current mix.
     assert fit.auc["suggested"].value is not None and fit.auc["current"].value is not None
     assert fit.auc["suggested"].value > fit.auc["current"].value
+    share_current, share_suggested = weights.effect(fit, "current", "share"), weights.effect(fit, "suggested", "share")
+    assert share_current is not None and share_suggested is not None
+    assert share_suggested.precision.value > share_current.precision.value  # type: ignore[operator]
 
 
 @pytest.mark.parametrize(
@@ -228,7 +231,7 @@ def test_api_weights_and_draft(book, api_for) -> None:  # type: ignore[no-untype
     assert refused.status_code == 422 and "No judged outcome" in refused.content.decode()
     seed_book(book.east, 150)
     body = admin.get(f"/api/v1/signals/weights?region={book.east.pk}").json()
-    assert body["status"] == "ok" and len(body["effects"]) == 4
+    assert body["status"] == "ok" and len(body["effects"]) == 6
     by = {m["key"]: m for m in body["measures"]}
     assert by["engagement"]["suggested"] > by["support"]["suggested"]
     made = admin.post("/api/v1/signals/weights/draft", data={}, content_type="application/json")
@@ -241,3 +244,9 @@ def test_api_weights_and_draft(book, api_for) -> None:  # type: ignore[no-untype
         == 403
     )
     assert admin.get("/api/v1/signals/weights?start=nope").status_code == 422
+
+
+def test_same_share_cut() -> None:
+    assert weights._share_cut([10, 20, 20, 30, 100, 100], 2, 100) == 20  # ties at the cut all flagged
+    assert weights._share_cut([10, 30, 100, 100], 3, 100) == 30  # never an account with no trouble
+    assert weights._share_cut([100, 100], 1, 100) == -1.0 and weights._share_cut([], 3, 100) == -1.0
