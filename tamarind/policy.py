@@ -1124,3 +1124,12 @@ def can_view_signals(user: User) -> bool:
 
 def can_manage_signals(user: User) -> bool:
     return _active(user) and user.role == Role.ADMIN
+
+
+# --- Suggested health weights (issue 15) ------------------------------------------------------------------------
+# The suggested weights are read by whoever reads the Signals back-test (each fit over the accounts they may see);
+# turning them into a draft of the health model needs both managing signals and editing the health model (admins).
+
+
+def can_draft_health_weights(user: User) -> bool:
+    return can_manage_signals(user) and can_edit_health_model(user)

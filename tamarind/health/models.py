@@ -337,3 +337,27 @@ class HealthLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.holder or 'free'}"
+
+
+class HealthModelDraft(models.Model):
+    """A proposed health model definition that is not a version: nothing scores with it. The editor opens it
+    (``/health/model/edit/?draft=<id>``) with the live model's preview beside it, and saving there writes the next
+    version through ``health_model_save`` like any other change, so a draft goes live only through the editor's
+    preview and versioning. Made by ``services.health_model_draft_create`` (e.g. from the signals' suggested
+    weights, issue 15); ``origin`` and ``detail`` say what produced it."""
+
+    definition = models.JSONField()
+    based_on_version = models.PositiveIntegerField(help_text="The live version when the draft was made.")
+    note = models.CharField(max_length=500, blank=True)
+    origin = models.CharField(max_length=40, blank=True, help_text="What made it, e.g. signals:weights.")
+    detail = models.JSONField(default=dict, blank=True, help_text="What produced it (e.g. the weight fit).")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Health model draft {self.pk} (from v{self.based_on_version})"

@@ -75,6 +75,7 @@ from tamarind.health.models import (
     HealthHistory,
     HealthLock,
     HealthMixSnapshot,
+    HealthModelDraft,
     HealthModelVersion,
     HealthRun,
     HealthScore,
@@ -740,3 +741,50 @@ def health_recompute_all(*, source: str = "scheduler", today: dt.date | None = N
 def health_recompute_all_job() -> dict[str, Any]:
     """The periodic job's entry point (``periodic.py``): a full run, its summary stored on the job run."""
     return health_recompute_all(source="scheduler").summary()
+
+
+# --- Drafts ------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def health_model_draft_create(
+    *,
+    actor: User,
+    definition: Any,
+    note: str = "",
+    origin: str = "",
+    detail: dict[str, Any] | None = None,
+    source: str = "web",
+) -> HealthModelDraft:
+    """Keep ``definition`` as a draft (validated, canonical; not live, no version). Admins only. The editor opens
+    it for the preview and saves it as the next version (``health_model_save``); audited."""
+    if not policy.can_edit_health_model(actor):
+        raise PermissionDenied("Only admins change the health model.")
+    try:
+        canonical = parse_spec(definition).to_json()
+    except SpecError as exc:
+        raise ValidationFailed(exc.errors) from exc
+    live = live_version()
+    draft = HealthModelDraft.objects.create(
+        definition=canonical,
+        based_on_version=live.version,
+        note=note[:500],
+        origin=origin[:40],
+        detail=detail or {},
+        created_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        obj=draft,
+        action=AuditAction.CREATE,
+        before=None,
+        after={
+            "based_on_version": live.version,
+            "definition": canonical,
+            "note": draft.note,
+            "origin": draft.origin,
+            "detail": draft.detail,
+        },
+        source=source,
+    )
+    return draft

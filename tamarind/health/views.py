@@ -9,7 +9,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -20,6 +20,7 @@ from tamarind.core.forms import add_service_errors
 from tamarind.core.http import request_user
 from tamarind.health import preview, selectors, services
 from tamarind.health.forms import SentimentForm, editor_forms, editor_mode
+from tamarind.health.models import HealthModelDraft
 from tamarind.health.panels import account_health
 from tamarind.health.spec import SpecError, definition_summary, parse_spec
 
@@ -101,9 +102,17 @@ def model_edit(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Only admins change the health model.")
     live = selectors.live_version()
     mode = editor_mode(request.POST) if request.method == "POST" else "form"
+    # ``?draft=<id>``: the editor opens a kept draft (e.g. the signals' suggested weights) instead of the live model,
+    # and previews it at once; saving it is the ordinary save of the next version.
+    draft = _draft(request.GET.get("draft")) if request.method == "GET" and "draft" in request.GET else None
     fields, raw = editor_forms(
-        request.POST if request.method == "POST" else None, definition=live.definition, mode=mode
+        request.POST if request.method == "POST" else None,
+        definition=draft.definition if draft else live.definition,
+        mode=mode,
     )
+    if draft is not None:
+        fields.initial["note"] = draft.note
+        raw.initial["note"] = draft.note
     status = 200
     if request.method == "POST":
         active = raw if mode == "json" else fields
@@ -118,8 +127,20 @@ def model_edit(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Saved version {version.version}; scores follow at the next full recompute.")
                 return redirect("health:model")
         status = 400
-    context = {"live": live, "form": fields, "raw": raw, "mode": mode}
+    context = {"live": live, "form": fields, "raw": raw, "mode": mode, "draft": draft}
     return render(request, "health/edit.html", context, status=status)
+
+
+def _draft(value: str | None) -> HealthModelDraft:
+    """The draft named in the query string (404 when there is none such)."""
+    try:
+        pk = int(value or "")
+    except ValueError:
+        raise Http404("No such health model draft.") from None
+    draft = HealthModelDraft.objects.filter(pk=pk).first() if 0 < pk < 2**63 else None
+    if draft is None:
+        raise Http404("No such health model draft.")
+    return draft
 
 
 @login_required

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 
 from tamarind import policy
@@ -19,6 +20,7 @@ from tamarind.accounts.selectors import account_for_user
 from tamarind.core.schemas import Id, InputSchema, QuerySchema, actor, error_responses
 from tamarind.people.models import User
 from tamarind.signals import history, selectors, services
+from tamarind.signals import weights as suggested
 from tamarind.signals.backtest import Estimate, SignalLine
 from tamarind.signals.models import Outcome, SignalInterval, SignalTrust
 
@@ -239,3 +241,152 @@ def signal_trust_set(request: HttpRequest, payload: SignalTrustIn) -> Status[Sig
         source="api",
     )
     return Status(201, row)
+
+
+# --- Suggested weights ---------------------------------------------------------------------------------------------
+
+
+class SignalsWeightsMeasureOut(Schema):
+    key: str
+    label: str
+    current: float = Field(..., description="The live model's weight.")
+    suggested: float = Field(..., description="The fitted weight (the current one when nothing was fitted).")
+    fitted: bool = Field(..., description="False: this measure's weight was not fitted (see `why`).")
+    coefficient: float | None = Field(None, description="Logistic coefficient on the standardised input.")
+    odds_ratio: float | None = Field(
+        None, description="Odds of churn or contraction, all its indicators firing vs none."
+    )
+    fired_share: float | None = Field(None, description="Share of judged accounts with one of its indicators firing.")
+    why: str
+
+
+class SignalsWeightsEffectOut(Schema):
+    weights: str = Field(..., description="`current` or `suggested`.")
+    threshold: str = Field(
+        ...,
+        description="`red` (below the Yellow band), `not_green` (below the Green band) or `share` (the "
+        "lowest-scored accounts, as many as churned or contracted; ties at the cut included).",
+    )
+    below: int = Field(..., description="The score flagged below (`share`: at or below).")
+    flagged: int
+    flagged_bad: int
+    precision: SignalEstimateOut
+    recall: SignalEstimateOut
+
+
+class SignalsWeightsOut(Schema):
+    """The health model's weights fitted on the back-test's outcomes. `status`: `ok`, or why nothing is suggested:
+    `no_outcomes`, `one_class`, `too_few`, `no_variation`, `not_converged`, `no_positive`, `failed` (`message`
+    explains)."""
+
+    status: str
+    message: str
+    live_version: int
+    judged: int
+    bad: int
+    horizon: int = Field(..., description="Days before the outcome the measures' indicators are read over.")
+    iterations: int | None
+    measures: list[SignalsWeightsMeasureOut]
+    effects: list[SignalsWeightsEffectOut]
+    auc: dict[str, SignalEstimateOut]
+    caveats: list[str]
+
+
+class SignalsWeightsDraftIn(InputSchema):
+    """The filters the weights are fitted over (as for the GET); none: the whole book you see."""
+
+    segment: Annotated[str, Field(max_length=20)] = ""
+    region: Id | None = None
+    engagement_model: Annotated[str, Field(max_length=40)] = ""
+    iteration: Id | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+class SignalsWeightsDraftOut(Schema):
+    draft_id: int
+    based_on_version: int
+    definition: dict[str, Any]
+    editor_url: str = Field(..., description="The health model editor with the draft and its preview.")
+
+
+def _weights_filters(values: dict[str, Any]) -> selectors.BacktestFilters:
+    return selectors.BacktestFilters.from_params(
+        {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
+    )
+
+
+@router.get(
+    "/weights",
+    response={200: SignalsWeightsOut, **error_responses(401, 403, 422)},
+    summary="Suggest the health model's weights",
+    description="A regularised logistic regression of churn or contraction on each health measure's trouble "
+    "before the outcome, over the accounts you may see: the fitted weights beside the live model's, with the "
+    "effect of each on precision and recall; or why nothing could be fitted.",
+)
+def signal_weights(request: HttpRequest, params: Query[SignalBacktestQuery]) -> dict[str, Any]:
+    user = _user(request)
+    suggestion = suggested.suggest_weights(user=user, filters=_weights_filters(params.model_dump()))
+    fit = suggestion.fit
+    return {
+        "status": fit.status,
+        "message": fit.message,
+        "live_version": suggestion.live_version,
+        "judged": fit.judged,
+        "bad": fit.bad,
+        "horizon": fit.horizon,
+        "iterations": fit.iterations,
+        "measures": [
+            {
+                "key": m.key,
+                "label": m.label,
+                "current": float(m.current),
+                "suggested": float(m.suggested),
+                "fitted": m.fitted,
+                "coefficient": m.coefficient,
+                "odds_ratio": m.odds_ratio,
+                "fired_share": m.fired_share,
+                "why": m.why,
+            }
+            for m in fit.measures
+        ],
+        "effects": [
+            {
+                "weights": e.weights,
+                "threshold": e.threshold,
+                "below": e.below,
+                "flagged": e.flagged,
+                "flagged_bad": e.flagged_bad,
+                "precision": _est(e.precision),
+                "recall": _est(e.recall),
+            }
+            for e in fit.effects
+        ],
+        "auc": {k: _est(v) for k, v in fit.auc.items()},
+        "caveats": fit.caveats,
+    }
+
+
+@router.post(
+    "/weights/draft",
+    response={201: SignalsWeightsDraftOut, **error_responses(401, 403, 422)},
+    summary="Make a draft health model from the suggested weights",
+    description="Admins only. Fits the weights over the filters given and keeps a draft of the health model with "
+    "them (not live; audited); open `editor_url` to preview it and save it as the next version. 422 when the fit "
+    "suggests nothing (the reason is in the error).",
+)
+def signal_weights_draft(request: HttpRequest, payload: SignalsWeightsDraftIn) -> Status[dict[str, Any]]:
+    user = _user(request)
+    if not policy.can_draft_health_weights(user):
+        raise PermissionDenied("Only an admin makes a draft of the health model.")
+    fit = suggested.suggest_weights(user=user, filters=_weights_filters(payload.model_dump())).fit
+    draft = services.signal_weights_draft(actor=user, fit=fit, source="api")
+    return Status(
+        201,
+        {
+            "draft_id": draft.pk,
+            "based_on_version": draft.based_on_version,
+            "definition": draft.definition,
+            "editor_url": reverse("health:model_edit") + f"?draft={draft.pk}",
+        },
+    )

@@ -24,7 +24,7 @@ from tamarind.audit.models import AuditAction
 from tamarind.audit.services import audit_record
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.progress import ProgressFn
-from tamarind.health.models import HealthHistory
+from tamarind.health.models import HealthHistory, HealthModelDraft
 from tamarind.people.models import User
 from tamarind.renewals.models import ArrSnapshot, Renewal, RenewalStatus
 from tamarind.signals import history
@@ -38,6 +38,7 @@ from tamarind.signals.models import (
     SignalInterval,
     SignalTrust,
 )
+from tamarind.signals.weights import WeightFit, draft_definition
 
 CHUNK = 2000
 
@@ -431,3 +432,30 @@ def signal_trust_set(
         source=source,
     )
     return row
+
+
+# --- Suggested weights -------------------------------------------------------------------------------------------
+
+
+def signal_weights_draft(*, actor: User, fit: WeightFit, source: str = "web") -> HealthModelDraft:
+    """A draft of the health model with ``fit``'s suggested weights (``weights.fit_weights``), made through the
+    health app's draft service (admins only, audited there; not live: the editor previews it and saves it as the
+    next version). A fit that suggests nothing is refused with its reason."""
+    from tamarind.health.selectors import live_version
+    from tamarind.health.services import health_model_draft_create
+
+    if not fit.ok:
+        raise ValidationFailed({"weights": [fit.message]})
+    live = live_version()
+    definition = draft_definition(live.definition, fit.suggested_weights())
+    if definition == live.definition:
+        raise ValidationFailed({"weights": [f"The suggested weights are those of version {live.version} already."]})
+    shares = ", ".join(f"{m.label} {m.suggested}" for m in fit.measures)
+    return health_model_draft_create(
+        actor=actor,
+        definition=definition,
+        note=f"Suggested weights from the signals back-test ({fit.bad} of {fit.judged} judged accounts bad): {shares}",
+        origin="signals:weights",
+        detail=fit.summary(),
+        source=source,
+    )

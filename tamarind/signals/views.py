@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from tamarind import policy
@@ -16,6 +17,7 @@ from tamarind.core.errors import ValidationFailed
 from tamarind.core.http import request_user
 from tamarind.people.models import User
 from tamarind.signals import history, selectors, services
+from tamarind.signals import weights as suggested
 from tamarind.signals.models import SignalTrust
 
 
@@ -130,3 +132,54 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
         status = 400
     context = {"form": form, "row": row, "can_edit": can_edit, "changes": selectors.settings_changes()}
     return render(request, "signals/settings.html", context, status=status)
+
+
+# --- Suggested weights ---------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET"])
+def weights_page(request: HttpRequest) -> HttpResponse:
+    """The health model's weights fitted on the back-test's outcomes beside the current ones, with their effect on
+    precision and recall (or why nothing could be fitted). An htmx request (the filters) gets the results only."""
+    user = _signals_user(request)
+    filters = selectors.BacktestFilters.from_params(request.GET)
+    suggestion = suggested.suggest_weights(user=user, filters=filters)
+    fit = suggestion.fit
+    context = {
+        "suggestion": suggestion,
+        "fit": fit,
+        "rows": [
+            (
+                e_current,
+                suggested.effect(fit, "suggested", e_current.threshold),
+            )
+            for e_current in fit.effects
+            if e_current.weights == "current"
+        ],
+        "filters": filters,
+        "can_draft": policy.can_draft_health_weights(user),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "signals/_weights.html", context)
+    return render(request, "signals/weights.html", {**context, **_filter_context(filters)})
+
+
+@login_required
+@require_http_methods(["POST"])
+def weights_draft(request: HttpRequest) -> HttpResponse:
+    """An admin turns the suggested weights (fitted again here, over the same filters) into a draft of the health
+    model and lands on the editor with the draft and its preview; a fit that suggests nothing says why."""
+    user = _signals_user(request)
+    if not policy.can_draft_health_weights(user):
+        raise PermissionDenied("Only an admin makes a draft of the health model.")
+    filters = selectors.BacktestFilters.from_params(request.POST)
+    back = reverse("signals:weights") + (f"?{filters.query()}" if filters.query() else "")
+    fit = suggested.suggest_weights(user=user, filters=filters).fit
+    try:
+        draft = services.signal_weights_draft(actor=user, fit=fit, source="web")
+    except ValidationFailed as exc:
+        messages.error(request, " ".join(m for msgs in exc.errors.values() for m in msgs))
+        return redirect(back)
+    messages.success(request, f"Draft {draft.pk} made: preview it, then save it as the next version.")
+    return redirect(reverse("health:model_edit") + f"?draft={draft.pk}")

@@ -34,3 +34,9 @@ def pct_width(value: float | None) -> str:
 @register.filter
 def status_text(status: str) -> str:
     return STATUS_TEXT.get(status, status)
+
+
+@register.filter
+def add_pair(first: object, second: object) -> list[object]:
+    """``[first, second]`` without the ``None`` (a template pairs two rows)."""
+    return [x for x in (first, second) if x is not None]

@@ -60,3 +60,26 @@ ROWS: list[Row] = [
         api=True,
     ),
 ]
+
+# Suggested weights: read like the back-test; the draft is an admin's (the matrix book has no outcomes, so the
+# admin's page POST is sent back to the page with the reason (302) and the API answers 422 with it).
+ROWS += [
+    Row("signals:weights", "get", lambda b, t: "/signals/weights/", only(VIEW, 403)),
+    Row(
+        "signals:weights_draft",
+        "post",
+        lambda b, t: "/signals/weights/draft/",
+        ADMIN_ONLY,
+        data=lambda b, t: {},
+        json=False,
+    ),
+    Row("api:signal_weights", "get", lambda b, t: "/api/v1/signals/weights", API_VIEW, api=True),
+    Row(
+        "api:signal_weights_draft",
+        "post",
+        lambda b, t: "/api/v1/signals/weights/draft",
+        {**only({"admin": 422}, 403), "anonymous": 401},
+        data=lambda b, t: {},
+        api=True,
+    ),
+]
