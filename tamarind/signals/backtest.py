@@ -213,9 +213,10 @@ def signal_line(
     low, high = bootstrap_ci((codes,), _lift_codes, paired=False)
     line.lift = Estimate(_finite(lift), low, high)
     if leads:
-        arr = np.array(leads, dtype=np.int16 if max(leads) < 2**15 else np.int64)
+        # Leads are days within a horizon (at most 1,095): int16 resamples, a quarter of float64's memory.
+        arr = np.array(leads, dtype=np.int16)
         low, high = bootstrap_ci((arr,), lambda x, axis=-1: np.median(x, axis=axis), paired=False)
-        line.lead_days = Estimate(float(np.median(arr)), low, high)
+        line.lead_days = Estimate(float(np.median(np.array(leads, dtype=float))), low, high)
     return line
 
 
