@@ -42,9 +42,10 @@ int8 codes and the scores before are picked by the database (see the commits):
     accounts  points       intervals  rebuild: app vs SQL            DuckDB   back-test: app vs SQL     SciPy share
        5,000    411,461       44,968  1.62 s vs 0.59 s   2.74x       44 ms    0.79 s vs 0.05 s  16.1x   62%
       20,000  1,650,078      180,172  7.02 s vs 2.46 s   2.85x      169 ms    2.54 s vs 0.16 s  15.9x   74%
-     100,000  8,272,544      900,969  53.1 s vs 12.8 s   4.16x      906 ms    12.6 s vs 1.05 s  12.0x   74%
+     100,000  8,272,544      900,969  44.6 s vs 12.9 s   3.46x      914 ms    13.1 s vs 1.07 s  12.3x   72%
 
-(100,000: one run each, before the rebuild's color-change filter, with a test suite running beside it.) Before the
+(100,000: ``--full --runs 1``, about 5 minutes with the seeding; before the rebuild's color-change filter it was 53.1 s
+vs 12.8 s, 4.16x, with a test suite running beside it.) Before the
 back-test's changes, 20,000 accounts took 4.1 s against 0.30 s (13.5x; the statistics 2.2 s, the scores before 1.0
 s). The back-test stays far above the SQL because most of its time is the statistics the SQL does not compute: 39
 signal lines, each with a seeded 999-resample percentile bootstrap (SciPy) over every judged account for the lift and
