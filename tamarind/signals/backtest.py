@@ -131,8 +131,26 @@ def _lift_stat(fired: np.ndarray, bad: np.ndarray, axis: int = -1) -> np.ndarray
         return np.where(base > 0, precision / np.where(base > 0, base, 1.0), np.nan)
 
 
+# Values a bootstrap holds at once (resamples x observations): a bigger sample is resampled in batches, so that a
+# back-test over 100,000 accounts does not hold 999 x 100,000 indices (800 MB) per interval.
+BOOTSTRAP_CELLS = 4_000_000
+
+
+def _lift_codes(codes: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``_lift_stat`` over one code per account, ``2 x fired + bad``: the same figures from the same counts (each a
+    count of 0/1 values, exact in floating point), but a resample is one int8 array instead of an index array and two
+    float arrays taken through it, several times quicker and an eighth of the memory."""
+    n_fired = np.count_nonzero(codes >= 2, axis=axis)
+    fired_bad = np.count_nonzero(codes == 3, axis=axis)
+    base = np.count_nonzero(codes & 1, axis=axis) / codes.shape[axis]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(n_fired > 0, fired_bad / np.maximum(n_fired, 1), 0.0)
+        return np.where(base > 0, precision / np.where(base > 0, base, 1.0), np.nan)
+
+
 def bootstrap_ci(data: tuple[np.ndarray, ...], statistic: Any, *, paired: bool) -> tuple[float | None, float | None]:
-    """A seeded percentile bootstrap interval; ``None`` bounds when the data cannot give one (a constant sample)."""
+    """A seeded percentile bootstrap interval; ``None`` bounds when the data cannot give one (a constant sample).
+    Resampled in batches of at most ``BOOTSTRAP_CELLS`` values (the same resamples: one seeded generator)."""
     if len(data[0]) < 2:
         return None, None
     with warnings.catch_warnings():
@@ -144,6 +162,7 @@ def bootstrap_ci(data: tuple[np.ndarray, ...], statistic: Any, *, paired: bool) 
                 paired=paired,
                 vectorized=True,
                 n_resamples=RESAMPLES,
+                batch=max(1, BOOTSTRAP_CELLS // len(data[0])),
                 confidence_level=CONFIDENCE,
                 method="percentile",
                 rng=np.random.default_rng(SEED),
@@ -187,15 +206,17 @@ def signal_line(
         return line
     line.precision = wilson(fired_bad, fired)
     line.recall = wilson(fired_bad, bad)
-    f = np.array(fired_flags, dtype=float)
-    b = np.array(bad_flags, dtype=float)
-    lift = float(_lift_stat(f, b))
-    low, high = bootstrap_ci((f, b), _lift_stat, paired=True)
+    # Resampling accounts with replacement: one code per account (2 x fired + bad) carries both flags, so the
+    # resamples are the paired bootstrap's (the same seeded indices), drawn once instead of through an index array.
+    codes = np.array(fired_flags, dtype=np.int8) * 2 + np.array(bad_flags, dtype=np.int8)
+    lift = float(_lift_codes(codes))
+    low, high = bootstrap_ci((codes,), _lift_codes, paired=False)
     line.lift = Estimate(_finite(lift), low, high)
     if leads:
-        arr = np.array(leads, dtype=float)
+        # Leads are days within a horizon (at most 1,095): int16 resamples, a quarter of float64's memory.
+        arr = np.array(leads, dtype=np.int16)
         low, high = bootstrap_ci((arr,), lambda x, axis=-1: np.median(x, axis=axis), paired=False)
-        line.lead_days = Estimate(float(np.median(arr)), low, high)
+        line.lead_days = Estimate(float(np.median(np.array(leads, dtype=float))), low, high)
     return line
 
 
