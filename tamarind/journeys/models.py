@@ -218,7 +218,13 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
-        constraints = [models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="journey_event_kind_valid")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="journey_event_kind_valid"),
+            # One registration per invitation, even for two clicks at once.
+            models.UniqueConstraint(
+                fields=["send"], condition=Q(kind="register"), name="journey_event_one_registration"
+            ),
+        ]
         indexes = [models.Index(fields=["account", "at"], name="journey_event_account_idx")]
 
     def __str__(self) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Min, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -656,7 +656,11 @@ def send_register(*, send: Send) -> bool:
         return False
     if Event.objects.filter(send=send, kind=EventKind.REGISTER).exists():
         return False
-    Event.objects.create(send=send, account_id=send.account_id, kind=EventKind.REGISTER, at=timezone.now())
+    try:
+        with transaction.atomic():
+            Event.objects.create(send=send, account_id=send.account_id, kind=EventKind.REGISTER, at=timezone.now())
+    except IntegrityError:  # a second click at the same moment: the constraint keeps one
+        return False
     return True
 
 

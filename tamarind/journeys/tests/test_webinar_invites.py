@@ -167,3 +167,21 @@ def test_register_link_of_a_plain_email_is_unknown() -> None:
     got = Client().get(f"/j/r/{send.token}/")
     assert got.status_code == 404 and b"no longer works" in got.content
     assert Client().get("/j/r/nope/").status_code == 404
+
+
+def test_the_database_keeps_one_registration_per_invitation() -> None:
+    """The service checks first; two clicks at the same moment both pass that check, so the constraint decides."""
+    from django.db import IntegrityError, transaction
+
+    today = _today()
+    p = _invite_program()
+    only_programs(p)
+    contact(small_account(today - dt.timedelta(days=30)))
+    _session(3)
+    services.journey_run(day=today)
+    send = Send.objects.get(webinar_session__isnull=False)
+    assert services.send_register(send=send) is True
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.create(send=send, account_id=send.account_id, kind="register", at=timezone.now())
+    assert services.send_register(send=send) is False
+    assert Event.objects.filter(send=send, kind="register").count() == 1
