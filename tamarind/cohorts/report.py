@@ -14,7 +14,9 @@ Figures, per account of each group:
 
 Each figure comes with its count and 95% interval, and the difference (members minus similar non-members) with
 its 95% interval from ``engagement.stats``, which says plainly when it is within the noise. A fixed number of
-queries whatever the sizes.
+queries whatever the sizes: the similar non-members are found in SQL (``similar_scope``, the rule of ``matching``
+restated as a filter and held equal to it by the tests), and every figure's query takes each group as a subquery,
+never as a list of thousands of ids to send and parse.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from tamarind.accounts.models import Account
-from tamarind.cohorts.matching import AccountFacts, arr_band, band_label, cohort_window, similar_accounts
+from tamarind.cohorts.matching import ARR_BANDS, AccountFacts, arr_band, band_label, cohort_window
 from tamarind.cohorts.models import Cohort, CohortMember
 from tamarind.engagement.stats import Difference, Estimate, difference, mean, share
 from tamarind.health.models import HealthScore
@@ -76,11 +78,11 @@ def _facts(qs: Any) -> list[AccountFacts]:
     ]
 
 
-def _first_value_days(ids: list[int], end: dt.date) -> dict[int, float]:
+def _first_value_days(scope: QuerySet[Any], end: dt.date) -> dict[int, float]:
     out: dict[int, float] = {}
     rows = (
         Onboarding.objects.filter(
-            account_id__in=ids, contract_start__isnull=False, first_value__isnull=False, first_value__lte=end
+            account_id__in=scope, contract_start__isnull=False, first_value__isnull=False, first_value__lte=end
         )
         .order_by("account_id", "contract_start", "pk")
         .values_list("account_id", "contract_start", "first_value")
@@ -92,8 +94,8 @@ def _first_value_days(ids: list[int], end: dt.date) -> dict[int, float]:
     return out
 
 
-def _use_cases(ids: list[int], start: dt.date, end: dt.date) -> dict[int, float]:
-    months = UsageMonthly.objects.filter(account_id__in=ids, month__gte=start.replace(day=1), month__lte=end)
+def _use_cases(scope: QuerySet[Any], start: dt.date, end: dt.date) -> dict[int, float]:
+    months = UsageMonthly.objects.filter(account_id__in=scope, month__gte=start.replace(day=1), month__lte=end)
     reporting = set(months.values_list("account_id", flat=True).distinct())
     counts = dict(
         months.filter(metric__kind=MetricKind.USE_CASE, max_value__gt=0)
@@ -104,20 +106,43 @@ def _use_cases(ids: list[int], start: dt.date, end: dt.date) -> dict[int, float]
     return {a: float(counts.get(a, 0)) for a in reporting}
 
 
-def _health(ids: list[int]) -> dict[int, tuple[str, int]]:
-    rows = HealthScore.objects.filter(account_id__in=ids, score__isnull=False).exclude(color="")
+def _health(scope: QuerySet[Any]) -> dict[int, tuple[str, int]]:
+    rows = HealthScore.objects.filter(account_id__in=scope, score__isnull=False).exclude(color="")
     return {a: (c, s or 0) for a, c, s in rows.values_list("account_id", "color", "score")}
 
 
-def _tickets(ids: list[int], start: dt.date, end: dt.date) -> dict[int, int]:
+def _tickets(scope: QuerySet[Any], start: dt.date, end: dt.date) -> dict[int, int]:
     tz = timezone.get_current_timezone()
     lo = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
     return dict(
-        SupportTicket.objects.filter(account_id__in=ids, opened_at__gte=lo, opened_at__lt=hi)
+        SupportTicket.objects.filter(account_id__in=scope, opened_at__gte=lo, opened_at__lt=hi)
         .values("account_id")
         .annotate(n=Count("pk"))
         .values_list("account_id", "n")
+    )
+
+
+def _band() -> Case:
+    """``matching.arr_band`` as SQL: the highest band whose lower bound the ARR reaches (below 5,000: band 0)."""
+    whens = [When(arr__gte=low, then=Value(i)) for i, low in reversed(list(enumerate(ARR_BANDS))) if i > 0]
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+def similar_scope(members: list[AccountFacts]) -> QuerySet[Account]:
+    """The accounts ``matching.similar_accounts`` finds for ``members`` among every account that is in no cohort,
+    as one filter: same segment and ARR band as a member, ``customer_since`` inside the members' window."""
+    window = cohort_window(members)
+    strata = {(m.segment, arr_band(m.arr)) for m in members}
+    if window is None or not strata:
+        return Account.objects.none()
+    match = Q()
+    for segment, band in sorted(strata):
+        match |= Q(segment=segment, band=band)
+    return (
+        Account.objects.annotate(band=_band())
+        .filter(match, customer_since__gte=window[0], customer_since__lte=window[1])
+        .exclude(pk__in=CohortMember.objects.values("account_id"))
     )
 
 
@@ -130,12 +155,15 @@ LABELS = {
 }
 
 
-def group_values(ids: list[int], start: dt.date, end: dt.date) -> tuple[dict[str, list[float]], dict[str, int]]:
-    """Each metric's per-account values for one group (accounts not measured are absent), and its color mix."""
-    fv = _first_value_days(ids, end)
-    uc = _use_cases(ids, start, end)
-    health = _health(ids)
-    tickets = _tickets(ids, start, end)
+def group_values(
+    ids: list[int], scope: QuerySet[Any], start: dt.date, end: dt.date
+) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """Each metric's per-account values for one group (accounts not measured are absent), and its color mix.
+    ``scope`` is the group as a query of account ids (``ids`` in SQL), so no query carries the list."""
+    fv = _first_value_days(scope, end)
+    uc = _use_cases(scope, start, end)
+    health = _health(scope)
+    tickets = _tickets(scope, start, end)
     mix = {"green": 0, "yellow": 0, "red": 0, "unscored": 0}
     for a in ids:
         color = health.get(a, ("unscored", 0))[0]
@@ -157,26 +185,14 @@ def _estimate(kind: str, values: list[float]) -> Estimate:
 def cohort_report(cohort: Cohort, *, today: dt.date | None = None) -> CohortReport:
     """Members (every account that joined by the period's end) against similar non-members."""
     start, end = period(cohort, today)
-    member_qs = Account.objects.filter(
-        pk__in=CohortMember.objects.filter(cohort=cohort, joined_on__lte=end).values("account_id")
-    ).order_by("pk")
-    members = _facts(member_qs)
+    member_scope = CohortMember.objects.filter(cohort=cohort, joined_on__lte=end).values("account_id")
+    members = _facts(Account.objects.filter(pk__in=member_scope).order_by("pk"))
     window = cohort_window(members)
-    others: list[int] = []
-    if window is not None:
-        candidates = (
-            Account.objects.filter(
-                segment__in={m.segment for m in members},
-                customer_since__gte=window[0],
-                customer_since__lte=window[1],
-            )
-            .exclude(Q(cohort_memberships__isnull=False))
-            .order_by("pk")
-        )
-        others = similar_accounts(members, _facts(candidates))
+    other_scope = similar_scope(members)
+    others = list(other_scope.order_by("pk").values_list("pk", flat=True))
     member_ids = [m.id for m in members]
-    mv, mmix = group_values(member_ids, start, end)
-    ov, omix = group_values(others, start, end)
+    mv, mmix = group_values(member_ids, member_scope, start, end)
+    ov, omix = group_values(others, other_scope.values("pk"), start, end)
     figures = []
     for key, (label, kind) in LABELS.items():
         figures.append(

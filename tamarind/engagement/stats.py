@@ -5,7 +5,13 @@ the same interval on every load.
 
 From ``LARGE`` values up, means and differences take the normal (central limit) interval instead of the bootstrap:
 at that size the two agree to within the bootstrap's own resampling noise, and resampling 1,999 times a group of
-tens of thousands of accounts is what made a comparison over a large book take seconds per figure."""
+tens of thousands of accounts is what made a comparison over a large book take seconds per figure.
+
+A difference between a small group and a large one (a cohort of 300 members against 20,000 similar accounts)
+takes Welch's t interval from SciPy (``ttest_ind(equal_var=False)``, Satterthwaite's degrees of freedom): the
+textbook interval for groups of unequal sizes and variances, where a bootstrap would resample the large group
+1,999 times (1,999 x 20,000 values, 300 MB and most of the page's time) to learn what the central limit theorem
+already says about its mean."""
 
 from __future__ import annotations
 
@@ -120,7 +126,8 @@ def _diff(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def difference(a: Sequence[float], b: Sequence[float], *, seed: int = SEED) -> Difference:
-    """Mean of ``b`` minus mean of ``a`` (0/1 values for shares), independent samples, percentile bootstrap."""
+    """Mean of ``b`` minus mean of ``a`` (0/1 values for shares), independent samples: a percentile bootstrap while
+    both groups are small, Welch's t interval when one is large, the normal interval when both are."""
     if len(a) == 0 or len(b) == 0:
         return Difference(None, None, None)
     xa, xb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -133,6 +140,9 @@ def difference(a: Sequence[float], b: Sequence[float], *, seed: int = SEED) -> D
         # Welch's standard error of a difference of independent means.
         half = _z() * (float(xa.var(ddof=1)) / len(a) + float(xb.var(ddof=1)) / len(b)) ** 0.5
         return Difference(value, value - half, value + half)
+    if max(len(a), len(b)) >= LARGE:
+        ci = stats.ttest_ind(xb, xa, equal_var=False).confidence_interval(CONFIDENCE)
+        return Difference(value, float(ci.low), float(ci.high))
     res = stats.bootstrap(
         (xa, xb),
         _diff,

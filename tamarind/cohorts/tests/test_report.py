@@ -158,3 +158,49 @@ def test_query_count_constant(book: Any, django_assert_num_queries: Any) -> None
     grow(5)
     with django_assert_num_queries(len(small.captured_queries)):
         cohort_report(cohort, today=TODAY)
+
+
+def test_similar_scope_finds_what_the_matching_rule_finds(book: Any) -> None:
+    """The report's SQL filter against ``matching.similar_accounts`` (the rule as a pure function) over a random
+    book: ARR on and around every band's bounds, three segments, days around the window, accounts in cohorts and
+    without ``customer_since``; the same accounts, whatever the members."""
+    import random
+
+    from tamarind.accounts.models import Account
+    from tamarind.cohorts.matching import ARR_BANDS, AccountFacts, similar_accounts
+    from tamarind.cohorts.report import similar_scope
+
+    rng = random.Random(3)
+    arrs = [max(b + d, Decimal(0)) for b in ARR_BANDS for d in (Decimal("-0.01"), Decimal("0"), Decimal("1"))]
+    segments = ["smb", "mid_market", "enterprise"]
+    cohort = make_cohort(book.admin, name="Pilot A")
+    elsewhere = make_cohort(book.admin, name="Pilot B")
+    accounts = [
+        account(
+            book.east,
+            segment=rng.choice(segments),
+            arr=rng.choice(arrs),
+            customer_since=None if rng.random() < 0.1 else D(2025, 10, 1) + dt.timedelta(days=rng.randint(0, 120)),
+        )
+        for _ in range(120)
+    ]
+    for a in rng.sample(accounts, 10):
+        add(book.admin, elsewhere, a)
+    in_cohorts = set(elsewhere.members.values_list("account_id", flat=True))
+    for trial in range(4):
+        for m in rng.sample([a for a in accounts if a.pk not in in_cohorts], 3):
+            add(book.admin, cohort, m)
+            in_cohorts.add(m.pk)
+        facts = [
+            AccountFacts(a.pk, a.segment, a.arr, a.customer_since)
+            for a in Account.objects.filter(cohort_memberships__cohort=cohort).order_by("pk")
+        ]
+        candidates = [
+            AccountFacts(a.pk, a.segment, a.arr, a.customer_since)
+            for a in Account.objects.order_by("pk")
+            if a.pk not in in_cohorts
+        ]
+        expected = similar_accounts(facts, candidates)
+        assert list(similar_scope(facts).order_by("pk").values_list("pk", flat=True)) == expected, trial
+        assert expected or trial == 0
+    assert list(similar_scope([]).values_list("pk", flat=True)) == []

@@ -9,6 +9,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 from django.utils import timezone
+from scipy import stats as scipy_stats
 
 from tamarind.engagement import services, stats
 from tamarind.engagement.comparison import METRIC_SLOTS, compare
@@ -248,6 +249,25 @@ def test_large_groups_take_the_normal_interval_and_it_covers_too() -> None:
     # One value on a side: a difference but no interval, and the verdict says so.
     lone = stats.difference([1.0], [2.0, 3.0])
     assert lone.value == pytest.approx(1.5) and not lone.has_interval and "Too few" in lone.verdict
+
+
+def test_a_small_group_against_a_large_one_takes_welchs_interval_and_it_covers() -> None:
+    """One group under ``stats.LARGE``, the other over (a cohort against its similar accounts): SciPy's Welch t
+    interval, not a bootstrap that would resample the large group; 200 simulated pairs of skewed groups (40 and
+    3,000 values) cover the true difference about 95% of the time."""
+    rng = np.random.default_rng(11)
+    runs, hits = 200, 0
+    for _ in range(runs):
+        small, large = rng.exponential(26, 40), rng.exponential(20, 3000)
+        d = stats.difference(list(large), list(small))
+        assert d.has_interval
+        hits += d.low <= 6 <= d.high  # type: ignore[operator]
+    assert 0.89 <= hits / runs <= 0.99
+    small, large = rng.exponential(26, 40), rng.exponential(20, 3000)
+    d = stats.difference(list(large), list(small))
+    ci = scipy_stats.ttest_ind(small, large, equal_var=False).confidence_interval(0.95)
+    assert (d.low, d.high) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    assert d.value == pytest.approx(small.mean() - large.mean())
 
 
 def _members_by_subqueries(iteration_ids: list[int]) -> list[tuple]:  # type: ignore[type-arg]
