@@ -243,7 +243,7 @@ def pool_update(*, actor: User, pool: Pool, changes: dict[str, Any], source: str
     account from then on."""
     if not policy.can_edit_pool(actor, pool):
         raise PermissionDenied("Only admins and the pool's manager change it.")
-    row = Pool.objects.select_for_update().select_related("manager").get(pk=pool.pk)
+    row = Pool.objects.select_for_update(of=("self",)).select_related("manager").get(pk=pool.pk)
     return _pool_save(actor=actor, row=row, data=changes, created=False, source=source)
 
 
@@ -262,7 +262,7 @@ def pool_member_add(
         raise PermissionDenied("Only admins and the pool's manager change its members.")
     if tam.role != Role.TAM or not tam.is_active:
         raise ValidationFailed({"tam": ["Only active TAMs are pool members."]})
-    locked = Pool.objects.select_for_update().select_related("manager").get(pk=pool.pk)
+    locked = Pool.objects.select_for_update(of=("self",)).select_related("manager").get(pk=pool.pk)
     _check_region([tam], locked.manager)
     if PoolMember.objects.filter(pool=locked, tam=tam).exists():
         raise ValidationFailed({"tam": [f"{tam.full_name or tam.email} is already in this pool."]})
