@@ -1133,3 +1133,16 @@ def can_manage_signals(user: User) -> bool:
 
 def can_draft_health_weights(user: User) -> bool:
     return can_manage_signals(user) and can_edit_health_model(user)
+
+
+# --- Service desk pools -----------------------------------------------------------------------------------------
+# Admins create pools, name their manager and deactivate (or reactivate) them. A pool's manager edits it too (its
+# name, criteria, precedence, hours, email address) and adds and removes its TAMs. Everyone on the desk reads every
+# pool (``can_view_servicedesk``); other desk users are refused writes (403), people off the desk get 403 as for
+# every desk page, and an unknown pool is 404.
+
+
+def can_edit_pool(user: User, pool: object) -> bool:
+    if not _active(user):
+        return False
+    return user.role == Role.ADMIN or pool.manager_id == user.pk  # type: ignore[attr-defined]

@@ -82,6 +82,16 @@ def _cadence(value: Any) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
+def clean_criteria(value: Any) -> dict[str, Any]:
+    """Qualification criteria validated (``placement.parse_criteria``) and normalised, or ``ValidationFailed``
+    naming each bad place under ``criteria.``; shared by the models and the Service Desk pools."""
+    try:
+        spec = parse_criteria(value, choices=selectors.criteria_choices())
+    except RuleError as exc:
+        raise ValidationFailed({f"criteria.{k}": v for k, v in exc.errors.items()}) from None
+    return spec.to_json()
+
+
 def _clean_model(data: dict[str, Any], row: EngagementModel) -> None:
     """Apply ``data`` onto ``row`` with each value validated (criteria parsed, catalogues checked)."""
     for name, value in data.items():
@@ -94,11 +104,7 @@ def _clean_model(data: dict[str, Any], row: EngagementModel) -> None:
                 raise ValidationFailed({name: ["true or false."]})
             setattr(row, name, value)
         elif name == "criteria":
-            try:
-                spec = parse_criteria(value, choices=selectors.criteria_choices())
-            except RuleError as exc:
-                raise ValidationFailed({f"criteria.{k}": v for k, v in exc.errors.items()}) from None
-            row.criteria = spec.to_json()
+            row.criteria = clean_criteria(value)
         elif name == "precedence":
             if value in (None, ""):
                 row.precedence = None

@@ -73,7 +73,8 @@ class ServiceDeskPoolOut(Schema):
     name: str
     manager: PersonRef | None = Field(..., description="Told of overdue requests.")
     engagement_model: str
-    criteria: dict[str, Any]
+    criteria: dict[str, Any] = Field(..., description="Written like the engagement models' criteria (all hold).")
+    precedence: int | None = Field(..., description="Settles which of two overlapping pools serves (lower wins).")
     first_response_hours: int
     email_address: str
     is_active: bool
@@ -228,6 +229,48 @@ class ServiceDeskMemberIn(InputSchema):
     away_until: dt.date | None = Field(None, description="Out of office up to and including this day.")
 
 
+Hours = Annotated[int, Field(ge=1, le=720)]
+Precedence = Annotated[int, Field(ge=0, le=32767)]
+
+
+class ServiceDeskPoolCreateIn(InputSchema):
+    """A new pool (admins). `criteria` are written like the engagement models' (`{"match": "all", "conditions":
+    [...]}` over `arr`, `segment`, `tier`, `priority`, `region`; empty: every account of the model); criteria that
+    overlap another active pool's of the same model need distinct precedences (422 otherwise). A manager who leads a
+    region limits the pool's TAMs to that region."""
+
+    name: Annotated[str, Field(max_length=120)]
+    engagement_model: Annotated[str, Field(max_length=40)] = "pooled"
+    manager_id: Id | None = None
+    criteria: dict[str, Any] | None = None
+    precedence: Precedence | None = None
+    first_response_hours: Hours = 48
+    email_address: Annotated[str, Field(max_length=254)] = ""
+    is_active: bool = True
+
+
+class ServiceDeskPoolPatchIn(InputSchema):
+    """Only the fields sent change. Admins and the pool's manager; `manager_id` and `is_active` (deactivating:
+    it serves no account from then on, its requests and TAMs are kept) are for admins only (403)."""
+
+    name: Annotated[str, Field(max_length=120)] = None  # type: ignore[assignment]
+    engagement_model: Annotated[str, Field(max_length=40)] = None  # type: ignore[assignment]
+    manager_id: Id | None = None
+    criteria: dict[str, Any] | None = None
+    precedence: Precedence | None = None
+    first_response_hours: Hours = None  # type: ignore[assignment]
+    email_address: Annotated[str, Field(max_length=254)] = None  # type: ignore[assignment]
+    is_active: bool = None  # type: ignore[assignment]
+
+
+class ServiceDeskPoolMemberIn(InputSchema):
+    """A TAM to add to the pool: active, of the pool's manager's region, not in it yet."""
+
+    tam_id: Id
+    available: bool = True
+    away_until: dt.date | None = Field(None, description="Out of office up to and including this day.")
+
+
 class ServiceDeskMatchIn(InputSchema):
     account_id: Id
 
@@ -275,6 +318,71 @@ def servicedesk_pool_list(request: HttpRequest) -> list[Pool]:
 )
 def servicedesk_pool_detail(request: HttpRequest, pool_id: Id) -> Pool:
     return selectors.pool_for_user(actor(request), pool_id)
+
+
+@router.post(
+    "/pools",
+    response={201: ServiceDeskPoolOut, **error_responses(401, 403, 422)},
+    summary="Create a Service Desk pool",
+    description="Admins only. 422 for criteria that do not parse or overlap another active pool's of the same model "
+    "without distinct precedences, an unknown engagement model or manager, or a name in use.",
+)
+def servicedesk_pool_create(request: HttpRequest, payload: ServiceDeskPoolCreateIn) -> Status[Pool]:
+    user = _desk_user(request)
+    pool = services.pool_create(actor=user, data=payload.model_dump(), source="api")
+    return Status(201, selectors.pool_for_user(user, pool.pk))
+
+
+@router.patch(
+    "/pools/{pool_id}",
+    response={200: ServiceDeskPoolOut, **error_responses(401, 403, 404, 422)},
+    summary="Change a Service Desk pool",
+    description="Admins and the pool's manager (other desk users 403); naming its manager or deactivating it "
+    "(`is_active` false): admins only. A new manager must lead the region of the pool's TAMs (422 otherwise).",
+)
+def servicedesk_pool_update(request: HttpRequest, pool_id: Id, payload: ServiceDeskPoolPatchIn) -> Pool:
+    user = _desk_user(request)
+    pool = selectors.pool_for_user(user, pool_id)
+    services.pool_update(actor=user, pool=pool, changes=payload.changes(), source="api")
+    return selectors.pool_for_user(user, pool_id)
+
+
+@router.post(
+    "/pools/{pool_id}/members",
+    response={201: ServiceDeskMemberOut, **error_responses(401, 403, 404, 422)},
+    summary="Add a TAM to a pool",
+    description="Admins and the pool's manager. 422 when the person is not an active TAM, is of another region than "
+    "the pool's manager's, is already in the pool, or does not exist.",
+)
+def servicedesk_pool_member_add(
+    request: HttpRequest, pool_id: Id, payload: ServiceDeskPoolMemberIn
+) -> Status[PoolMember]:
+    user = _desk_user(request)
+    pool = selectors.pool_for_user(user, pool_id)
+    if not policy.can_edit_pool(user, pool):
+        raise PermissionDenied("Only admins and the pool's manager change its members.")
+    tam = selectors.pool_member_candidate(payload.tam_id)
+    member = services.pool_member_add(
+        actor=user, pool=pool, tam=tam, available=payload.available, away_until=payload.away_until, source="api"
+    )
+    return Status(201, member)
+
+
+@router.delete(
+    "/pools/{pool_id}/members/{person_id}",
+    response={204: None, **error_responses(401, 403, 404, 422)},
+    summary="Take a TAM out of a pool",
+    description="Admins and the pool's manager. 422 while the TAM holds open requests of the pool (reassign them "
+    "first) or is not in it.",
+)
+def servicedesk_pool_member_remove(request: HttpRequest, pool_id: Id, person_id: Id) -> Status[None]:
+    user = _desk_user(request)
+    pool = selectors.pool_for_user(user, pool_id)
+    if not policy.can_edit_pool(user, pool):
+        raise PermissionDenied("Only admins and the pool's manager change its members.")
+    tam = selectors.pool_member_candidate(person_id)
+    services.pool_member_remove(actor=user, pool=pool, tam=tam, source="api")
+    return Status(204, None)
 
 
 @router.put(

@@ -18,7 +18,10 @@ from django.utils import timezone
 
 class Pool(models.Model):
     """A Service Desk pool: its TAMs (``PoolMember``), its manager (told of overdue requests), the engagement
-    model it serves and criteria narrowing it (written like the models' criteria; empty: the whole model)."""
+    model it serves and criteria narrowing it (written like the models' criteria; empty: the whole model).
+
+    Two active pools of one model whose criteria overlap must carry distinct precedences (lower wins), as the
+    engagement models do; a pool with a manager who leads a region takes only that region's TAMs."""
 
     name = models.CharField(max_length=120, unique=True)
     manager = models.ForeignKey(
@@ -26,6 +29,9 @@ class Pool(models.Model):
     )
     engagement_model = models.CharField(max_length=40, default="pooled")
     criteria = models.JSONField(default=dict, blank=True)
+    precedence = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Settles which of two overlapping pools serves an account (lower wins)."
+    )
     first_response_hours = models.PositiveSmallIntegerField(default=48)
     email_address = models.EmailField(blank=True, help_text="Where customers write to this pool.")
     is_active = models.BooleanField(default=True)

@@ -12,7 +12,8 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Pr
 from django.http import Http404
 
 from tamarind import policy
-from tamarind.people.models import User
+from tamarind.core.errors import ValidationFailed
+from tamarind.people.models import Role, User
 from tamarind.servicedesk.models import (
     InboundEmail,
     InboundStatus,
@@ -134,7 +135,7 @@ def live_link(account_id: int) -> RequestLink | None:
 
 
 def pools() -> QuerySet[Pool]:
-    return Pool.objects.select_related("manager").prefetch_related(
+    return Pool.objects.select_related("manager", "manager__managed_region").prefetch_related(
         Prefetch("members", queryset=PoolMember.objects.select_related("tam").order_by("tam__full_name"))
     )
 
@@ -152,6 +153,47 @@ def pool_for_user(user: User, pool_id: int | str) -> Pool:
     if pool is None:
         raise Http404("No such pool.")
     return pool
+
+
+def pool_model_choices() -> list[tuple[str, str]]:
+    """The active engagement models a pool may serve, as (key, name)."""
+    from tamarind.engagement.models import EngagementModel
+
+    return list(EngagementModel.objects.active().order_by("name").values_list("key", "name"))
+
+
+def pool_manager_choices() -> list[tuple[int, str]]:
+    """Who may manage a pool: active TAM Managers (a pool takes its TAMs from their region) and admins."""
+    rows = (
+        User.objects.filter(is_active=True, role__in=(Role.MANAGER, Role.ADMIN))
+        .select_related("managed_region")
+        .order_by("full_name", "pk")
+    )
+    return [(u.pk, f"{u.full_name} ({u.managed_region.name})" if _region(u) else u.full_name) for u in rows]
+
+
+def _region(user: User) -> Any:
+    return getattr(user, "managed_region", None)
+
+
+def pool_candidates(pool: Pool) -> list[User]:
+    """The active TAMs who could join ``pool``: of its manager's region (any region when it has none), not in it."""
+    qs = User.objects.filter(is_active=True, role=Role.TAM).exclude(pool_memberships__pool=pool)
+    region = policy.managed_region(pool.manager) if pool.manager is not None else None
+    if region is not None:
+        qs = qs.filter(region=region)
+    return list(qs.select_related("region").order_by("full_name", "pk"))
+
+
+def pool_member_candidate(tam_id: int | str) -> User:
+    """The person a member form names (any role: the service says why a non-TAM cannot join); a missing or
+    unknown id is the form's error, not a 404 of the page."""
+    raw = str(tam_id).strip()
+    pk = int(raw) if raw.isdigit() and len(raw) < 19 else 0
+    tam = User.objects.filter(pk=pk).select_related("region").first() if pk else None
+    if tam is None:
+        raise ValidationFailed({"tam": ["Choose a TAM."]})
+    return tam
 
 
 def unmatched_queryset() -> QuerySet[InboundEmail]:

@@ -69,6 +69,232 @@ def _audit(
 
 
 # --- Pools ---------------------------------------------------------------------------------------------------
+POOL_FIELDS = (
+    "name",
+    "manager",
+    "engagement_model",
+    "criteria",
+    "precedence",
+    "first_response_hours",
+    "email_address",
+    "is_active",
+)
+POOL_INPUT = frozenset(
+    {
+        "name",
+        "manager_id",
+        "engagement_model",
+        "criteria",
+        "precedence",
+        "first_response_hours",
+        "email_address",
+        "is_active",
+    }
+)
+EMPTY_CRITERIA: dict[str, Any] = {"match": "all", "conditions": []}
+MEMBER_FIELDS = ("pool", "tam", "available", "away_until")
+
+
+def _whole(value: Any, label: str, low: int, high: int, *, optional: bool = False) -> int | None:
+    if optional and value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        raise ValidationFailed({label: [f"A whole number from {low} to {high}."]})
+    number = int(str(value).strip()) if len(str(value).strip()) < 19 else high + 1
+    if not low <= number <= high:
+        raise ValidationFailed({label: [f"A whole number from {low} to {high}."]})
+    return number
+
+
+def pool_region(manager: User | None) -> Any:
+    """A pool's region is its manager's (the region a TAM Manager leads); ``None``: TAMs of any region."""
+    return policy.managed_region(manager) if manager is not None else None
+
+
+def _check_region(tams: list[User], manager: User | None) -> None:
+    region = pool_region(manager)
+    if region is None:
+        return
+    outside = [t for t in tams if t.region_id != region.pk]
+    if outside:
+        names = ", ".join(t.full_name or t.email for t in outside)
+        raise ValidationFailed(
+            {
+                "tam": [
+                    f"{names}: not in {region.name}, the region of this pool's manager; a pool takes its TAMs "
+                    "from its manager's region."
+                ]
+            }
+        )
+
+
+def _clean_pool(data: dict[str, Any], row: Pool) -> None:
+    """Apply ``data`` onto ``row`` with each value validated; the criteria through engagement's own validation."""
+    from tamarind.engagement.models import EngagementModel
+    from tamarind.engagement.services import clean_criteria
+
+    for name, value in data.items():
+        if name == "name":
+            row.name = clean_text(value, "name", required=True, max_length=120)
+        elif name == "manager_id":
+            if value in (None, ""):
+                row.manager = None
+                continue
+            pk = _whole(value, "manager_id", 1, 2**63 - 1) or 0
+            manager = (
+                User.objects.with_region().filter(pk=pk, is_active=True, role__in=(Role.MANAGER, Role.ADMIN)).first()
+            )
+            if manager is None:
+                raise ValidationFailed({"manager_id": ["No such TAM Manager or admin."]})
+            row.manager = manager
+        elif name == "engagement_model":
+            key = clean_text(value, "engagement_model", required=True, max_length=40)
+            if not EngagementModel.objects.active().filter(key=key).exists():
+                raise ValidationFailed({"engagement_model": [f"No active engagement model {key!r}."]})
+            row.engagement_model = key
+        elif name == "criteria":
+            row.criteria = clean_criteria(EMPTY_CRITERIA if value in (None, "", {}) else value)
+        elif name == "precedence":
+            row.precedence = _whole(value, "precedence", 0, 32767, optional=True)
+        elif name == "first_response_hours":
+            row.first_response_hours = _whole(value, "first_response_hours", 1, 720)  # type: ignore[assignment]
+        elif name == "email_address":
+            row.email_address = _clean_email(value, "email_address", required=False)
+        elif name == "is_active":
+            if not isinstance(value, bool):
+                raise ValidationFailed({"is_active": ["true or false."]})
+            row.is_active = value
+
+
+def _check_pool_conflicts(row: Pool) -> None:
+    """Refuse criteria overlapping another active pool's of the same model without distinct precedences (the
+    engagement models' rule, decided by the same ``placement.conflicts``)."""
+    from tamarind.engagement.placement import ModelRule, conflicts, parse_criteria
+
+    if not row.is_active:
+        return
+    # Locked so two pools saved at once cannot both pass the check against each other's old criteria.
+    others = list(
+        Pool.objects.select_for_update()
+        .filter(is_active=True, engagement_model=row.engagement_model)
+        .exclude(pk=row.pk)
+        .order_by("name")
+    )
+    mine = ModelRule("self", row.precedence, parse_criteria(row.criteria or EMPTY_CRITERIA))
+    theirs = [ModelRule(str(p.pk), p.precedence, parse_criteria(p.criteria or EMPTY_CRITERIA)) for p in others]
+    clash = set(conflicts(mine, theirs))
+    if clash:
+        names = ", ".join(p.name for p in others if str(p.pk) in clash)
+        raise ValidationFailed(
+            {
+                "criteria": [
+                    f"These criteria overlap {names} (same engagement model) without a precedence that says which "
+                    "pool serves an account: give both a different precedence (lower wins), or narrow the criteria "
+                    "so they do not overlap."
+                ]
+            }
+        )
+
+
+def _pool_save(*, actor: User, row: Pool, data: dict[str, Any], created: bool, source: str) -> Pool:
+    unknown = set(data) - POOL_INPUT
+    if unknown:
+        raise ValidationFailed({"__all__": [f"Unknown field(s): {', '.join(sorted(unknown))}."]})
+    before = None if created else snapshot(row, POOL_FIELDS)
+    old_manager, old_active = row.manager_id, row.is_active
+    _clean_pool(data, row)
+    if not policy.can_manage_pools(actor) and (row.manager_id != old_manager or row.is_active != old_active):
+        raise PermissionDenied("Only admins name a pool's manager or deactivate a pool.")
+    if Pool.objects.filter(name__iexact=row.name).exclude(pk=row.pk).exists():
+        raise ValidationFailed({"name": [f"A pool named {row.name!r} exists."]})
+    _check_pool_conflicts(row)
+    if not created and row.manager_id != old_manager:
+        _check_region([m.tam for m in PoolMember.objects.filter(pool=row).select_related("tam")], row.manager)
+    after = snapshot(row, POOL_FIELDS)
+    if created:
+        row.save(force_insert=True)
+    else:
+        changed = [f for f in POOL_FIELDS if before is not None and before[f] != after[f]]
+        if not changed:
+            return row
+        row.save(update_fields=changed)
+    _audit(actor, row, "create" if created else "update", before, after, source)
+    return row
+
+
+@transaction.atomic
+def pool_create(*, actor: User, data: dict[str, Any], source: str = "web") -> Pool:
+    """A new pool (admins). ``data``: ``name`` and ``engagement_model`` required; ``manager_id``, ``criteria``
+    (written like the engagement models' criteria; empty: the whole model), ``precedence``,
+    ``first_response_hours`` (48 by default), ``email_address``, ``is_active``."""
+    if not policy.can_manage_pools(actor):
+        raise PermissionDenied("Only admins create pools.")
+    missing = [f for f in ("name", "engagement_model") if f not in data]
+    if missing:
+        raise ValidationFailed({f: ["Required."] for f in missing})
+    row = Pool(criteria=dict(EMPTY_CRITERIA))
+    return _pool_save(actor=actor, row=row, data={"criteria": EMPTY_CRITERIA, **data}, created=True, source=source)
+
+
+@transaction.atomic
+def pool_update(*, actor: User, pool: Pool, changes: dict[str, Any], source: str = "web") -> Pool:
+    """Change a pool (admins, or its manager for all but its manager and whether it is active). Only the fields
+    in ``changes`` change; deactivating (``is_active`` false) keeps its requests and members but it serves no
+    account from then on."""
+    if not policy.can_edit_pool(actor, pool):
+        raise PermissionDenied("Only admins and the pool's manager change it.")
+    row = Pool.objects.select_for_update(of=("self",)).select_related("manager").get(pk=pool.pk)
+    return _pool_save(actor=actor, row=row, data=changes, created=False, source=source)
+
+
+@transaction.atomic
+def pool_member_add(
+    *,
+    actor: User,
+    pool: Pool,
+    tam: User,
+    available: bool = True,
+    away_until: dt.date | None = None,
+    source: str = "web",
+) -> PoolMember:
+    """Add a TAM to a pool (admins, the pool's manager): an active TAM of the manager's region, once."""
+    if not policy.can_edit_pool(actor, pool):
+        raise PermissionDenied("Only admins and the pool's manager change its members.")
+    if tam.role != Role.TAM or not tam.is_active:
+        raise ValidationFailed({"tam": ["Only active TAMs are pool members."]})
+    locked = Pool.objects.select_for_update(of=("self",)).select_related("manager").get(pk=pool.pk)
+    _check_region([tam], locked.manager)
+    if PoolMember.objects.filter(pool=locked, tam=tam).exists():
+        raise ValidationFailed({"tam": [f"{tam.full_name or tam.email} is already in this pool."]})
+    member = PoolMember.objects.create(pool=locked, tam=tam, available=available, away_until=away_until)
+    _audit(actor, member, "create", None, snapshot(member, MEMBER_FIELDS), source)
+    return member
+
+
+@transaction.atomic
+def pool_member_remove(*, actor: User, pool: Pool, tam: User, source: str = "web") -> None:
+    """Take a TAM out of a pool (admins, the pool's manager). Refused while they hold open requests of the pool:
+    reassign those first, so no request is left with an assignee who can no longer read it."""
+    if not policy.can_edit_pool(actor, pool):
+        raise PermissionDenied("Only admins and the pool's manager change its members.")
+    member = PoolMember.objects.select_for_update().filter(pool=pool, tam=tam).first()
+    if member is None:
+        raise ValidationFailed({"tam": ["Not a TAM of this pool."]})
+    open_requests = ServiceRequest.objects.filter(pool=pool, assignee=tam).exclude(status=RequestStatus.CLOSED).count()
+    if open_requests:
+        raise ValidationFailed(
+            {
+                "tam": [
+                    f"{tam.full_name or tam.email} holds {open_requests} open request(s) of this pool: reassign "
+                    "them first."
+                ]
+            }
+        )
+    before = snapshot(member, MEMBER_FIELDS)
+    member.delete()
+    audit_record(actor=actor, obj=pool, action=AuditAction.DELETE, before={"member": before}, after={}, source=source)
+
+
 @transaction.atomic
 def pool_member_set(
     *,
@@ -79,20 +305,22 @@ def pool_member_set(
     away_until: dt.date | None = None,
     source: str = "web",
 ) -> PoolMember:
-    """Add a TAM to a pool or change their availability (admins, the pool's manager, or the TAM themselves for
-    their own availability)."""
+    """Change a pool TAM's availability (admins, the pool's manager, or the TAM themselves), adding them to the
+    pool first when they are not in it (``pool_member_add``: admins and the pool's manager only)."""
     if not policy.can_set_pool_member(actor, pool, tam):
         raise PermissionDenied("You may not change this pool's members.")
     if tam.role != Role.TAM:
         raise ValidationFailed({"tam": ["Only TAMs are pool members."]})
-    member, created = PoolMember.objects.get_or_create(pool=pool, tam=tam)
-    before = None if created else snapshot(member, ("available", "away_until"))
+    member = PoolMember.objects.select_for_update().filter(pool=pool, tam=tam).first()
+    if member is None:
+        return pool_member_add(
+            actor=actor, pool=pool, tam=tam, available=available, away_until=away_until, source=source
+        )
+    before = snapshot(member, ("available", "away_until"))
     member.available = available
     member.away_until = away_until
     member.save(update_fields=["available", "away_until"])
-    _audit(
-        actor, member, "create" if created else "update", before, snapshot(member, ("available", "away_until")), source
-    )
+    _audit(actor, member, "update", before, snapshot(member, ("available", "away_until")), source)
     return member
 
 
@@ -116,11 +344,15 @@ def pick_assignee(pool: Pool, *, now: dt.datetime) -> User | None:
 
 
 def pool_for_account(account: Account) -> Pool | None:
-    """The first active pool (by name) serving the account's engagement model whose criteria it meets."""
+    """The first active pool serving the account's engagement model whose criteria it meets: by precedence (lower
+    first, a pool with one before a pool without), then by name."""
     from tamarind.engagement.placement import ModelRule, matches, parse_criteria
     from tamarind.engagement.selectors import fact_rows, facts_of_row
 
-    pools = [p for p in Pool.objects.filter(is_active=True, engagement_model=account.engagement_model)]
+    pools = sorted(
+        Pool.objects.filter(is_active=True, engagement_model=account.engagement_model),
+        key=lambda p: (p.precedence is None, p.precedence or 0, p.name),
+    )
     if not pools:
         return None
     row = fact_rows().filter(pk=account.pk).first()

@@ -19,12 +19,15 @@ from django.views.decorators.http import require_http_methods
 
 from tamarind import policy
 from tamarind.accounts.selectors import account_for_user
+from tamarind.assignment.forms import initial_rows
+from tamarind.assignment.selectors import vocabulary
 from tamarind.core.errors import ValidationFailed
 from tamarind.core.http import request_user
 from tamarind.core.throttle import throttled
 from tamarind.core.values import clean_date
 from tamarind.people.models import User
 from tamarind.servicedesk import selectors, services
+from tamarind.servicedesk.forms import PoolConditionFormSet, PoolForm, criteria_definition, place_pool_errors
 from tamarind.servicedesk.models import Channel, InboundEmail, InboundStatus, Pool, RequestStatus
 
 
@@ -184,12 +187,148 @@ def pools(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Availability saved.")
             return redirect("servicedesk:pools")
     rows = list(selectors.pools())
+    for p in rows:
+        p.editable = policy.can_edit_pool(user, p)  # type: ignore[attr-defined]
     return render(
         request,
         "servicedesk/pools.html",
-        {"pools": rows, "today": timezone.localdate(), "error": error, "user_id": user.pk},
+        {
+            "pools": rows,
+            "today": timezone.localdate(),
+            "error": error,
+            "user_id": user.pk,
+            "can_create": policy.can_manage_pools(user),
+        },
         status=400 if error else 200,
     )
+
+
+def _pool_form(request: HttpRequest, user: User, pool: Pool | None, *, bound: bool) -> PoolForm:
+    admin = policy.can_manage_pools(user)
+    models = selectors.pool_model_choices()
+    managers = selectors.pool_manager_choices() if admin else []
+    if bound:
+        return PoolForm(request.POST, models=models, managers=managers, admin=admin)
+    initial: dict[str, Any] = {"engagement_model": "pooled", "first_response_hours": 48, "is_active": True}
+    if pool is not None:
+        initial = {
+            "name": pool.name,
+            "engagement_model": pool.engagement_model,
+            "precedence": pool.precedence,
+            "first_response_hours": pool.first_response_hours,
+            "email_address": pool.email_address,
+            "manager_id": pool.manager_id,
+            "is_active": pool.is_active,
+        }
+    return PoolForm(initial=initial, models=models, managers=managers, admin=admin)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pool_edit(request: HttpRequest, pool_id: int | None = None) -> HttpResponse:
+    """Create a pool (admins; no id) or change one (admins, its manager): its settings, its qualification criteria
+    as the rules editor's rows, and (on an existing pool) its TAMs. Other desk users see it read-only (403 on a
+    save); ``action`` ``deactivate``/``activate`` switches it off or on (admins)."""
+    user = _desk_user(request)
+    pool = selectors.pool_for_user(user, pool_id) if pool_id is not None else None
+    can_edit = policy.can_edit_pool(user, pool) if pool is not None else policy.can_manage_pools(user)
+    if (request.method == "POST" or pool is None) and not can_edit:
+        raise PermissionDenied("Only admins and the pool's manager change a pool.")
+    vocab = vocabulary()
+    switch = request.method == "POST" and pool is not None and request.POST.get("action") in ("deactivate", "activate")
+    form = _pool_form(request, user, pool, bound=request.method == "POST" and not switch)
+    status = 200
+    if switch:
+        assert pool is not None
+        try:
+            services.pool_update(actor=user, pool=pool, changes={"is_active": request.POST["action"] == "activate"})
+        except ValidationFailed as exc:
+            form.add_error(None, _errors(exc))
+            status = 400
+        else:
+            messages.success(request, f"{pool.name} is {'active' if request.POST['action'] == 'activate' else 'off'}.")
+            return redirect("servicedesk:pool", pool_id=pool.pk)
+        rows = PoolConditionFormSet(initial=initial_rows(vocab, pool.criteria or {}), prefix="c")
+    elif request.method == "POST":
+        rows = PoolConditionFormSet(request.POST, prefix="c")
+        if form.is_valid() and rows.is_valid():
+            rules, definition, origin = criteria_definition(vocab, rows)
+            try:
+                if pool is None:
+                    saved = services.pool_create(actor=user, data=form.changes(definition))
+                else:
+                    saved = services.pool_update(actor=user, pool=pool, changes=form.changes(definition))
+            except ValidationFailed as exc:
+                place_pool_errors(exc, form, rules, rows, origin)
+            else:
+                messages.success(request, f"Saved {saved.name}.")
+                return redirect("servicedesk:pool", pool_id=saved.pk)
+        status = 400
+    else:
+        rows = PoolConditionFormSet(initial=initial_rows(vocab, (pool.criteria if pool else None) or {}), prefix="c")
+    context: dict[str, Any] = {
+        "pool": pool,
+        "form": form,
+        "rows": rows,
+        "vocab": vocab,
+        "can_edit": can_edit,
+        "admin": policy.can_manage_pools(user),
+    }
+    if pool is not None:
+        context |= _members_context(user, pool)
+    return render(request, "servicedesk/pool_edit.html", context, status=status)
+
+
+def _members_context(user: User, pool: Pool, error: str = "") -> dict[str, Any]:
+    return {
+        "pool": pool,
+        "members": list(pool.members.all()),
+        "candidates": selectors.pool_candidates(pool) if policy.can_edit_pool(user, pool) else [],
+        "can_edit": policy.can_edit_pool(user, pool),
+        "member_error": error,
+        "today": timezone.localdate(),
+    }
+
+
+@login_required
+@require_http_methods(["POST"])
+def pool_members(request: HttpRequest, pool_id: int) -> HttpResponse:
+    """Add (``action`` ``add``, ``tam``) or remove (``action`` ``remove``, ``tam``) a pool's TAM: admins and the
+    pool's manager. From htmx: the members panel again (a refused change answers 200 with the error in it)."""
+    user = _desk_user(request)
+    pool = selectors.pool_for_user(user, pool_id)
+    if not policy.can_edit_pool(user, pool):
+        raise PermissionDenied("Only admins and the pool's manager change its members.")
+    error = done = ""
+    try:
+        tam = selectors.pool_member_candidate(request.POST.get("tam", ""))
+        action = request.POST.get("action", "")
+        if action == "add":
+            member = services.pool_member_add(actor=user, pool=pool, tam=tam)
+            done = f"Added {member.tam.full_name}."
+        elif action == "remove":
+            services.pool_member_remove(actor=user, pool=pool, tam=tam)
+            done = f"Removed {tam.full_name}."
+        else:
+            raise ValidationFailed({"action": ["Add or remove."]})
+    except ValidationFailed as exc:
+        error = _errors(exc)
+    htmx = request.headers.get("HX-Request") == "true"
+    if not error and not htmx:
+        messages.success(request, done)
+        return redirect("servicedesk:pool", pool_id=pool.pk)
+    pool = selectors.pool_for_user(user, pool_id)  # the members as they are now
+    context = {**_members_context(user, pool, error), "done": "" if error else done}
+    if htmx:
+        return render(request, "servicedesk/_pool_members.html", context)
+    vocab = vocabulary()
+    context |= {
+        "form": _pool_form(request, user, pool, bound=False),
+        "rows": PoolConditionFormSet(initial=initial_rows(vocab, pool.criteria or {}), prefix="c"),
+        "vocab": vocab,
+        "admin": policy.can_manage_pools(user),
+    }
+    return render(request, "servicedesk/pool_edit.html", context, status=400)
 
 
 @login_required

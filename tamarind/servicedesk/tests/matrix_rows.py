@@ -61,6 +61,32 @@ def desk(book: Any, t: dict[str, Any]) -> dict[str, Any]:
     return dict(t["desk"])
 
 
+# The pool editor: admins create pools; admins and the pool's manager change one (other desk users read it: 403 on
+# a write); SAL/AE and SA have no Service Desk (403). The form's fields as an admin posts them, no criteria rows.
+POOL_FORM = {
+    "name": "Matrix pool",
+    "engagement_model": "pooled",
+    "first_response_hours": "24",
+    "is_active": "on",
+    "c-TOTAL_FORMS": "0",
+    "c-INITIAL_FORMS": "0",
+}
+POOL_EDITORS = only({"admin": 200, "manager": 200}, 403, anonymous=401)
+
+
+def spare_member(book: Any, t: dict[str, Any]) -> Any:
+    """A TAM of the matrix pool holding no request (so taking them out is allowed)."""
+    if "spare" not in t:
+        from tamarind.people.models import Role
+        from tamarind.servicedesk.models import PoolMember
+        from tamarind.testing.factories import UserFactory
+
+        tam = UserFactory(role=Role.TAM, region=book.east, full_name="Spare Tam")
+        PoolMember.objects.create(pool=desk(book, t)["pool"], tam=tam)
+        t["spare"] = tam
+    return t["spare"]
+
+
 # SAL/AE and SA have no Service Desk at all (403); other desk users do not see another pool's request (404).
 READ_REQUEST = only({"admin": 200, "director": 200, "manager": 200, "tam": 200, "sal": 403, "sa": 403}, 404)
 WORK_REQUEST = only({"admin": 302, "director": 403, "manager": 302, "tam": 302, "sal": 403, "sa": 403}, 404)
@@ -132,6 +158,32 @@ ROWS: list[Row] = [
         data=lambda b, t: {"pool": desk(b, t)["pool"].pk, "tam": b.tam.pk, "available": "on"},
         json=False,
     ),
+    Row("servicedesk:pool_new", "get", lambda b, t: "/servicedesk/pools/new/", only({"admin": 200}, 403)),
+    Row(
+        "servicedesk:pool_new",
+        "post",
+        lambda b, t: "/servicedesk/pools/new/",
+        only({"admin": 302}, 403),
+        data=lambda b, t: {**POOL_FORM, "name": "Matrix digital pool", "engagement_model": "digital"},
+        json=False,
+    ),
+    Row("servicedesk:pool", "get", lambda b, t: f"/servicedesk/pools/{desk(b, t)['pool'].pk}/", only(DESK, 403)),
+    Row(
+        "servicedesk:pool",
+        "post",
+        lambda b, t: f"/servicedesk/pools/{desk(b, t)['pool'].pk}/",
+        only({"admin": 302, "manager": 302}, 403),
+        data=lambda b, t: {**POOL_FORM, "manager_id": b.manager.pk},
+        json=False,
+    ),
+    Row(
+        "servicedesk:pool_members",
+        "post",
+        lambda b, t: f"/servicedesk/pools/{desk(b, t)['pool'].pk}/members/",
+        only({"admin": 302, "manager": 302}, 403),
+        data=lambda b, t: {"action": "add", "tam": b.tam2.pk},
+        json=False,
+    ),
     Row("servicedesk:unmatched", "get", lambda b, t: "/servicedesk/unmatched/", only({"admin": 200}, 403)),
     Row(
         "servicedesk:unmatched",
@@ -176,6 +228,37 @@ ROWS += [
         only({"admin": 200, "manager": 200, "tam": 200}, 403, anonymous=401),
         api=True,
         data=lambda b, t: {"available": False, "away_until": None},
+    ),
+    Row(
+        "api:servicedesk_pool_create",
+        "post",
+        lambda b, t: f"{API}/pools",
+        only({"admin": 201}, 403, anonymous=401),
+        api=True,
+        data=lambda b, t: {"name": "Matrix digital pool", "engagement_model": "digital"},
+    ),
+    Row(
+        "api:servicedesk_pool_update",
+        "patch",
+        lambda b, t: f"{API}/pools/{desk(b, t)['pool'].pk}",
+        POOL_EDITORS,
+        api=True,
+        data=lambda b, t: {"first_response_hours": 24},
+    ),
+    Row(
+        "api:servicedesk_pool_member_add",
+        "post",
+        lambda b, t: f"{API}/pools/{desk(b, t)['pool'].pk}/members",
+        only({"admin": 201, "manager": 201}, 403, anonymous=401),
+        api=True,
+        data=lambda b, t: {"tam_id": b.tam2.pk},
+    ),
+    Row(
+        "api:servicedesk_pool_member_remove",
+        "delete",
+        lambda b, t: f"{API}/pools/{desk(b, t)['pool'].pk}/members/{spare_member(b, t).pk}",
+        only({"admin": 204, "manager": 204}, 403, anonymous=401),
+        api=True,
     ),
     Row("api:servicedesk_request_list", "get", lambda b, t: f"{API}/requests", API_DESK, api=True),
     Row(

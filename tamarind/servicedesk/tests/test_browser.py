@@ -172,3 +172,53 @@ def test_pools_page_and_availability(page, live_server, book) -> None:  # type: 
     mine = page.locator(f"#pool-{pool.pk} tbody tr", has_text="Tara Tam")
     assert not mine.locator("input[name=available]").is_checked()
     screenshot(page, "servicedesk-pools-away")
+
+
+def test_an_admin_creates_a_pool_and_adds_a_tam(page, live_server, book) -> None:  # type: ignore[no-untyped-def]
+    larger = {"match": "all", "conditions": [{"field": "arr", "op": "gte", "value": "20000"}]}
+    services.pool_create(
+        actor=book.admin, data={"name": "Larger pool", "engagement_model": "pooled", "criteria": larger}
+    )
+    login(page, live_server, book.admin)
+    page.goto(f"{live_server.url}/servicedesk/pools/")
+    page.click("#new-pool")
+    page.fill("#id_name", "Small pooled customers")
+    page.select_option("#id_engagement_model", "pooled")
+    page.select_option("#id_manager_id", str(book.manager.pk))
+    page.fill("#id_first_response_hours", "24")
+    page.select_option("#id_c-0-field", "arr")
+    page.select_option("#id_c-0-op", "lt")
+    page.fill("#id_c-0-value", "20000")
+    screenshot(page, "servicedesk-pool-new")
+    page.click("#pool-save")
+    page.wait_for_selector(".messages >> text=Saved Small pooled customers")
+    pool = Pool.objects.get(name="Small pooled customers")
+    assert pool.manager_id == book.manager.pk and pool.first_response_hours == 24
+    assert pool.criteria == {"match": "all", "conditions": [{"field": "arr", "op": "lt", "value": "20000"}]}
+
+    # Only the manager's region's TAMs are offered; adding one swaps the members panel in place (htmx).
+    offered = page.locator("#id_add_tam option").all_inner_texts()
+    assert any("Tara Tam" in o for o in offered) and not any("Olga Tam" in o for o in offered)
+    page.select_option("#id_add_tam", str(book.tam.pk))
+    page.click("#member-add button[type=submit]")
+    page.wait_for_selector(f"#member-{book.tam.pk}")
+    assert "Added Tara Tam" in page.locator("#pool-members").inner_text()
+    assert PoolMember.objects.filter(pool=pool, tam=book.tam).exists()
+
+    # Criteria overlapping the larger pool's are refused on the form, nothing saved; narrowed again, it saves.
+    page.select_option("#id_c-0-op", "gt")
+    page.fill("#id_c-0-value", "1000")
+    page.fill("#id_first_response_hours", "12")
+    page.click("#pool-save")
+    page.wait_for_selector("#pool-errors >> text=overlap Larger pool")
+    screenshot(page, "servicedesk-pool-overlap-refused")
+    pool.refresh_from_db()
+    assert pool.first_response_hours == 24 and pool.criteria["conditions"][0]["op"] == "lt"
+    page.select_option("#id_c-0-op", "lt")
+    page.fill("#id_c-0-value", "20000")
+    page.click("#pool-save")
+    page.wait_for_selector(".messages >> text=Saved Small pooled customers")
+    pool.refresh_from_db()
+    assert pool.first_response_hours == 12 and pool.criteria["conditions"][0]["op"] == "lt"
+    assert page.locator(f"#member-{book.tam.pk}").count() == 1
+    screenshot(page, "servicedesk-pool-saved")
