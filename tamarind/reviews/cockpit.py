@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.apps import apps
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
@@ -50,6 +50,14 @@ def figure_url(figure: str, **params: Any) -> str:
 
 # A stand-in for an id in a link built once and filled in per row (``str.replace``): urlencode leaves it as it is.
 _ID = "__ID__"
+_ID_NUMBER = 987654321987
+
+
+@functools.cache
+def _id_path(name: str) -> str:
+    """``reverse(name, args=[pk])`` with ``_ID`` for the id, built once: a page of a hundred rows fills it in per
+    row (``str.replace``) instead of reversing each."""
+    return reverse(name, args=[_ID_NUMBER]).replace(str(_ID_NUMBER), _ID)
 
 
 @dataclass
@@ -371,15 +379,21 @@ def regional_dashboard(user: User, params: Any, *, today: dt.date) -> dict[str, 
         }
         reg["p1_share_pct"] = round(reg["p1"] * 100 / reg["accounts"]) if reg["accounts"] else 0
     accounts = scope.accounts()
+    # The two lists are rows of the few columns their lines show (values, not accounts with their TAM and
+    # region), each linked from a path reversed once.
+    detail = _id_path("accounts:detail")
     red_yellow = list(
         accounts.filter(health__color__in=["red", "yellow"])
-        .with_health()
-        .select_related("tam", "region")
-        .order_by("-arr", "id")[:25]
+        .order_by("-arr", "id")
+        .values("pk", "name", "arr", health_color=F("health__color"), tam_name=F("tam__full_name"))[:25]
     )
     red_yellow_total = sum(r["red"] + r["yellow"] for r in rows)
     unassigned_qs = accounts.filter(tam__isnull=True, next_renewal_date__gte=today, next_renewal_date__lte=end90)
-    unassigned = list(unassigned_qs.select_related("region").order_by("next_renewal_date", "id")[:25])
+    unassigned = list(
+        unassigned_qs.order_by("next_renewal_date", "id").values("pk", "name", "arr", "next_renewal_date")[:25]
+    )
+    for row in (*red_yellow, *unassigned):
+        row["link"] = detail.replace(_ID, str(row["pk"]))
     unassigned_total = sum(r["renew90"] for r in rows if r["tam_id"] is None)
     region_param = scope.region_ids[0] if scope.region_ids is not None and len(scope.region_ids) == 1 else None
     quarters = renewal_quarters(scope, today, lp)
@@ -483,12 +497,24 @@ def burndown_lines(
     counts per (region, TAM) they add up."""
     i = burndown.inputs(today)
     live = burndown.counts(i, region_ids=scope.region_ids, tam_id=scope.tam_id)
+    now = {key: None if cells is None else sum(cells.values()) for key, cells in live.items()}
+    return _lines(scope, now, today=today, weeks=weeks), live
+
+
+def burndown_headline(scope: Scope, *, today: dt.date) -> list[dict[str, Any]]:
+    """``burndown_lines`` over the last two weeks for a page that shows only the totals (My week): each exception
+    counted over the whole scope, not per (region, TAM)."""
+    i = burndown.inputs(today)
+    now = burndown.totals(i, region_ids=scope.region_ids, tam_id=scope.tam_id)
+    return _lines(scope, now, today=today, weeks=2)
+
+
+def _lines(scope: Scope, now: dict[str, int | None], *, today: dt.date, weeks: int) -> list[dict[str, Any]]:
     history = _history(scope, today=today, weeks=weeks)
     week_ago = today - dt.timedelta(days=7)
     lines = []
     for exc in burndown.EXCEPTIONS:
-        cells = live[exc.key]
-        total = None if cells is None else sum(cells.values())
+        total = now[exc.key]
         series = history.get(exc.key, [])
         last_week = next((n for d, n in reversed(series) if d <= week_ago), None)
         lines.append(
@@ -498,13 +524,13 @@ def burndown_lines(
                 "total": total,
                 "last_week": last_week,
                 "delta": None if total is None or last_week is None else total - last_week,
-                "available": cells is not None,
-                "notice": "" if cells is not None else "Available once success plans are installed.",
+                "available": total is not None,
+                "notice": "" if total is not None else "Available once success plans are installed.",
                 "link": figure_url(exc.key, region=_region_param(scope), **scope.link_params()),
                 "series": [{"x": d.isoformat(), "y": n} for d, n in series],
             }
         )
-    return lines, live
+    return lines
 
 
 def burndown_page(user: User, params: Any, *, today: dt.date, weeks: int = 12) -> dict[str, Any]:
@@ -545,21 +571,27 @@ def _region_param(scope: Scope) -> int | None:
 
 
 def my_week(user: User, *, today: dt.date) -> dict[str, Any]:
-    from tamarind.assignment.selectors import staffing_list
+    from tamarind.assignment.selectors import staffing_preview
 
     reviews = due_reviews(user, today=today)
+    detail = _id_path("reviews:detail")
+    for r in reviews:
+        r.link = detail.replace(_ID, str(r.pk))  # type: ignore[attr-defined]
     overdue = [r for r in reviews if r.due_on < today]
     todays_one_on_ones = [r for r in reviews if r.kind == ReviewKind.ONE_ON_ONE and r.due_on == today]
     upcoming = [r for r in reviews if r.due_on >= today and r not in todays_one_on_ones]
-    headline, _ = burndown_lines(scope_for(user, {}), today=today, weeks=2)
-    to_staff = list(staffing_list(user)[:10]) if policy.can_view_staffing(user) else []
+    headline = burndown_headline(scope_for(user, {}), today=today)
+    to_staff, to_staff_count = staffing_preview(user, limit=10) if policy.can_view_staffing(user) else ([], 0)
+    account = _id_path("accounts:detail")
+    for q in to_staff:
+        q.link = account.replace(_ID, str(q.account_id))  # type: ignore[attr-defined]
     return {
         "today": today,
         "overdue": overdue,
         "todays_one_on_ones": todays_one_on_ones,
         "upcoming": upcoming,
         "to_staff": to_staff,
-        "to_staff_count": staffing_list(user).count() if policy.can_view_staffing(user) else 0,
+        "to_staff_count": to_staff_count,
         "lines": headline,
     }
 
