@@ -137,7 +137,29 @@ def scope_for(user: User, params: Any) -> Scope:
 # --- TAM Regional Dashboard ----------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
+class LinkTemplates:
+    """A TAM's links with ``_ID`` in place of the TAM's id, as built and as escaped for HTML: made once per page
+    and filled in per TAM (``str.replace``; escaping leaves ``_ID`` and digits as they are)."""
+
+    raw: dict[str, str]
+    escaped: dict[str, str]
+
+    @classmethod
+    def of(cls, raw: dict[str, str]) -> LinkTemplates:
+        return cls(raw=raw, escaped={key: escape(link) for key, link in raw.items()})
+
+    def filled(self, tam_id: int, *, escaped: bool = False) -> dict[str, str]:
+        sid = str(tam_id)
+        return {key: link.replace(_ID, sid) for key, link in (self.escaped if escaped else self.raw).items()}
+
+
+_NO_LINKS = LinkTemplates(raw={}, escaped={})
+
+
+# Slots: a director's page holds one per TAM of the book; without a __dict__ each is one object for the
+# collector to track, not two.
+@dataclass(slots=True)
 class TamFigures:
     tam_id: int
     name: str
@@ -156,7 +178,16 @@ class TamFigures:
     # Priority 1 accounts without a green success plan / without an EBR in 12 months (None: success plans absent).
     p1_no_green_plan: int | None = None
     p1_no_ebr: int | None = None
-    links: dict[str, str] = field(default_factory=dict)
+    templates: LinkTemplates = _NO_LINKS
+
+    @property
+    def links(self) -> dict[str, str]:
+        """Each figure's address (the account list or the figure's rows) for this TAM."""
+        return self.templates.filled(self.tam_id)
+
+    @links.setter
+    def links(self, links: dict[str, str]) -> None:
+        self.templates = LinkTemplates.of(links)
 
     @property
     def capacity_pct(self) -> int:
@@ -202,7 +233,7 @@ _COVERAGE = (
 
 def tam_row_html(t: TamFigures, *, success_installed: bool) -> SafeString:
     """The per-TAM table's row for ``t`` (the dashboard page): names and links escaped as the template does."""
-    links = {key: escape(link) for key, link in t.links.items()}
+    links = t.templates.filled(t.tam_id, escaped=True)
     pct = t.capacity_pct
     if links.get("p1_no_green_plan"):
         coverage = _COVERAGE.format(links["p1_no_green_plan"], t.p1_no_green_plan, links["p1_no_ebr"], t.p1_no_ebr)
@@ -303,19 +334,20 @@ def regional_dashboard(user: User, params: Any, *, today: dt.date) -> dict[str, 
         tam_filter &= Q(region_id__in=scope.region_ids)
     if scope.tam_id is not None:
         tam_filter &= Q(pk=scope.tam_id)
+    # Tuples, not users: a director's page reads every TAM of the book.
     columns = ("pk", "full_name", "region_id", "capacity_arr")
-    tams = {u.pk: u for u in User.objects.filter(tam_filter).only(*columns).order_by("full_name")}
+    tams = {t[0]: t for t in User.objects.filter(tam_filter).order_by("full_name").values_list(*columns)}
     owner_ids = {r["tam_id"] for r in rows if r["tam_id"] and r["tam_id"] not in tams}
     if owner_ids:
-        tams.update({u.pk: u for u in User.objects.filter(pk__in=owner_ids).only(*columns)})
+        tams.update({t[0]: t for t in User.objects.filter(pk__in=owner_ids).values_list(*columns)})
     per_tam: dict[int, TamFigures] = {
         pk: TamFigures(
             tam_id=pk,
-            name=u.full_name,
-            region_id=u.region_id or 0,
-            capacity=u.capacity_arr if u.capacity_arr is not None else settings.capacity_arr,
+            name=name,
+            region_id=region_id or 0,
+            capacity=capacity if capacity is not None else settings.capacity_arr,
         )
-        for pk, u in tams.items()
+        for pk, name, region_id, capacity in tams.values()
     }
     regions: dict[int, dict[str, Any]] = {
         r.pk: {"region": r, "accounts": 0, "arr": Decimal(0), "p1": 0, "red": 0, "yellow": 0, "stale": 0, "tams": 0}
@@ -347,22 +379,23 @@ def regional_dashboard(user: User, params: Any, *, today: dt.date) -> dict[str, 
             setattr(fig, key, (getattr(fig, key) or 0) + row[key])
     # Each TAM's links differ only by the TAM's id: built once with a placeholder, then filled in per TAM.
     base = {"tam": _ID, **lp}
-    link_templates = {
-        "accounts": accounts_url(**base),
-        "p1": accounts_url(priority=1, **base),
-        "green": accounts_url(health="green", **base),
-        "yellow": accounts_url(health="yellow", **base),
-        "red": accounts_url(health="red", **base),
-        "unscored": accounts_url(health="none", **base),
-        "renew90": accounts_url(renewal_from=today.isoformat(), renewal_to=end90.isoformat(), **base),
-        "stale": figure_url("stale", tam=_ID, **lp),
-        "onboarding_open": figure_url("onboarding_open", tam=_ID, **lp),
-        **{key: figure_url(key, tam=_ID, **lp) for key in coverage},
-    }
+    link_templates = LinkTemplates.of(
+        {
+            "accounts": accounts_url(**base),
+            "p1": accounts_url(priority=1, **base),
+            "green": accounts_url(health="green", **base),
+            "yellow": accounts_url(health="yellow", **base),
+            "red": accounts_url(health="red", **base),
+            "unscored": accounts_url(health="none", **base),
+            "renew90": accounts_url(renewal_from=today.isoformat(), renewal_to=end90.isoformat(), **base),
+            "stale": figure_url("stale", tam=_ID, **lp),
+            "onboarding_open": figure_url("onboarding_open", tam=_ID, **lp),
+            **{key: figure_url(key, tam=_ID, **lp) for key in coverage},
+        }
+    )
     for pk, fig in per_tam.items():
         fig.onboarding_open = onboarding_open.get(pk, 0)
-        sid = str(pk)
-        fig.links = {key: link.replace(_ID, sid) for key, link in link_templates.items()}
+        fig.templates = link_templates
         for key in coverage:
             if getattr(fig, key) is None:
                 setattr(fig, key, 0)  # a TAM with no accounts in scope: none missing

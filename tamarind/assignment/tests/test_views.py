@@ -223,7 +223,7 @@ def test_account_page_explains_its_standing(book, client_for):
 
 
 def test_staffing_preview_is_the_lists_first_rows_and_its_length(book):
-    """My week's "New accounts to staff": the first rows of ``staffing_list`` and its count, from one query."""
+    """My week's "New accounts to staff": the first rows of ``staffing_list`` and its count, in two queries."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -232,11 +232,12 @@ def test_staffing_preview_is_the_lists_first_rows_and_its_length(book):
     unstaffed(book, 4)
     unstaffed(book, 2, region=book.west)
     for person in (book.manager, book.director, book.tam):
-        with CaptureQueriesContext(connection) as ctx:
-            rows, total = staffing_preview(person, limit=3)
-        assert len(ctx.captured_queries) == 1
-        full = staffing_list(person)
-        assert total == full.count()
-        assert [q.account_id for q in rows] == [q.account_id for q in full[:3]]
-        assert all(q.account.region.name for q in rows)
+        for limit in (3, 10):
+            with CaptureQueriesContext(connection) as ctx:
+                rows, total = staffing_preview(person, limit=limit)
+                assert all(q.account.region.name for q in rows)
+            assert len(ctx.captured_queries) == 2
+            full = staffing_list(person)
+            assert total == full.count()
+            assert [q.account_id for q in rows] == [q.account_id for q in full[:limit]]
     assert staffing_preview(book.sal) == ([], 0)
