@@ -275,6 +275,14 @@ def tam_row_html(t: TamFigures, *, success_installed: bool) -> SafeString:
     )
 
 
+def tam_rows_html(tams: list[TamFigures], *, success_installed: bool) -> SafeString:
+    """The per-TAM table's rows as one string (empty: no TAM): a template loop over a director's thousands of
+    rows would cost more than formatting them."""
+    return mark_safe(  # noqa: S308 - joins rows tam_row_html escaped
+        "".join(tam_row_html(t, success_installed=success_installed) for t in tams)
+    )
+
+
 def _coverage_pct(p1: int, missing: int | None) -> int | None:
     return round((p1 - missing) * 100 / p1) if missing is not None and p1 else None
 
