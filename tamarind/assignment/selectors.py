@@ -168,9 +168,9 @@ def staffing_preview(user: User, *, limit: int = 10) -> tuple[list[Qualification
     from tamarind import policy
 
     qs = Qualification.objects.to_staff()
-    if policy.account_scope(user) is not None:
-        # Everyone's book needs no "account in every account" subquery.
-        qs = qs.filter(account__in=Account.objects.visible_to(user))
+    scope = policy.qualification_scope(user)
+    if scope is not None:
+        qs = qs.filter(scope)
     rows = list(qs.select_related("account", "account__region").order_by("-qualified_at", "account__name")[:limit])
     return rows, qs.count()
 
