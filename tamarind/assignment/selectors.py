@@ -161,6 +161,20 @@ def staffing_list(user: User) -> QuerySet[Qualification]:
     )
 
 
+def staffing_preview(user: User, *, limit: int = 10) -> tuple[list[Qualification], int]:
+    """The first ``limit`` rows of ``staffing_list`` (with the account and its region only) and how many rows the
+    list has. Two queries: the rows walk the newest qualifications and stop at ``limit``, which a count over the
+    same query (a window) would not let them do."""
+    from tamarind import policy
+
+    qs = Qualification.objects.to_staff()
+    scope = policy.qualification_scope(user)
+    if scope is not None:
+        qs = qs.filter(scope)
+    rows = list(qs.select_related("account", "account__region").order_by("-qualified_at", "account__name")[:limit])
+    return rows, qs.count()
+
+
 def disengagement_list(user: User) -> QuerySet[Qualification]:
     """Accounts that stopped qualifying and wait for a disengagement review."""
     visible = Account.objects.visible_to(user)

@@ -171,12 +171,35 @@ def counts(
     table the exceptions apply to (accounts, onboardings, triage cases), each exception a filtered count over the
     same rows ``rows`` lists (``counts_one`` counts one exception alone)."""
     out: dict[str, dict[tuple[int, int], int] | None] = {}
+    for grouped, available in _counted(i, region_ids=region_ids, tam_id=tam_id, per_cell=True):
+        out.update({exc.key: {} for exc in available})
+        for rid, tid, *ns in grouped:
+            for exc, n in zip(available, ns, strict=True):
+                if n:
+                    out[exc.key][(rid, tid or 0)] = n  # type: ignore[index]
+    return {exc.key: out.get(exc.key) for exc in EXCEPTIONS}
+
+
+def totals(i: Inputs, *, region_ids: list[int] | None = None, tam_id: int | None = None) -> dict[str, int | None]:
+    """Per exception, its count over the whole scope (what ``counts`` adds up to); ``None`` for an exception not
+    available. The same filtered counts as ``counts``, one ungrouped row per table: a page that shows only the
+    totals (My week) need not group a book's accounts by region and TAM."""
+    out: dict[str, int | None] = {}
+    for row, available in _counted(i, region_ids=region_ids, tam_id=tam_id, per_cell=False):
+        out.update({exc.key: row[f"n_{exc.key}"] for exc in available})
+    return {exc.key: out.get(exc.key) for exc in EXCEPTIONS}
+
+
+def _counted(
+    i: Inputs, *, region_ids: list[int] | None, tam_id: int | None, per_cell: bool
+) -> list[tuple[Any, list[ExceptionDef]]]:
+    """For each table with an available exception: the counts (``per_cell``: rows of
+    (region, TAM, n per exception); else one dict ``n_<key>``) and the available exceptions they count."""
     built = {exc.key: exc.build(i) for exc in EXCEPTIONS}
+    found = []
     for model in ("onboarding", "account", "triage"):
         group = [exc for exc in EXCEPTIONS if exc.model == model]
         available = [exc for exc in group if built[exc.key] is not None]
-        for exc in group:
-            out[exc.key] = None if built[exc.key] is None else {}
         if not available:
             continue
         p = group[0].prefix()
@@ -188,16 +211,12 @@ def counts(
             for exc in available:
                 union |= built[exc.key]  # type: ignore[operator]
             qs = qs.filter(union)
-        grouped = (
-            qs.order_by()
-            .values_list(f"{p}region_id", f"{p}tam_id")
-            .annotate(**{f"n_{exc.key}": Count("pk", filter=built[exc.key]) for exc in available})
-        )
-        for rid, tid, *ns in grouped:
-            for exc, n in zip(available, ns, strict=True):
-                if n:
-                    out[exc.key][(rid, tid or 0)] = n  # type: ignore[index]
-    return {exc.key: out[exc.key] for exc in EXCEPTIONS}
+        filtered = {f"n_{exc.key}": Count("pk", filter=built[exc.key]) for exc in available}
+        if per_cell:
+            found.append((qs.order_by().values_list(f"{p}region_id", f"{p}tam_id").annotate(**filtered), available))
+        else:
+            found.append((qs.order_by().aggregate(**filtered), available))
+    return found
 
 
 def counts_one(

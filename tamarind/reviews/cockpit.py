@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.apps import apps
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
@@ -50,6 +50,14 @@ def figure_url(figure: str, **params: Any) -> str:
 
 # A stand-in for an id in a link built once and filled in per row (``str.replace``): urlencode leaves it as it is.
 _ID = "__ID__"
+_ID_NUMBER = 987654321987
+
+
+@functools.cache
+def _id_path(name: str) -> str:
+    """``reverse(name, args=[pk])`` with ``_ID`` for the id, built once: a page of a hundred rows fills it in per
+    row (``str.replace``) instead of reversing each."""
+    return reverse(name, args=[_ID_NUMBER]).replace(str(_ID_NUMBER), _ID)
 
 
 @dataclass
@@ -66,23 +74,25 @@ class Scope:
     def accounts(self) -> Any:
         """The accounts counted: the same set the account list shows for the same filters (so every figure's
         link lists exactly the accounts behind it)."""
-        qs: Any = Account.objects.all()
-        if self.region_ids is not None:
-            qs = qs.filter(region_id__in=self.region_ids)
-        if self.tam_id is not None:
-            qs = qs.filter(tam_id=self.tam_id)
-        if self.arr_min is not None:
-            qs = qs.filter(arr__gte=self.arr_min)
-        if self.arr_max is not None:
-            qs = qs.filter(arr__lte=self.arr_max)
-        return qs
+        return Account.objects.filter(self._filters())
 
     def of_accounts(self, qs: Any) -> Any:
-        """``qs`` (rows with an ``account``) restricted to the accounts counted; unfiltered when every account
-        counts (the account is never empty, so no subquery is needed to say so)."""
-        if self.region_ids is None and self.tam_id is None and self.arr_min is None and self.arr_max is None:
-            return qs
-        return qs.filter(account__in=self.accounts())
+        """``qs`` (rows with an ``account``) restricted to the accounts counted: the same filters on the joined
+        account (not "account in (a subquery)", which PostgreSQL estimates worse); unfiltered when every account
+        counts."""
+        return qs.filter(self._filters("account__"))
+
+    def _filters(self, prefix: str = "") -> Q:
+        q = Q()
+        if self.region_ids is not None:
+            q &= Q(**{f"{prefix}region_id__in": self.region_ids})
+        if self.tam_id is not None:
+            q &= Q(**{f"{prefix}tam_id": self.tam_id})
+        if self.arr_min is not None:
+            q &= Q(**{f"{prefix}arr__gte": self.arr_min})
+        if self.arr_max is not None:
+            q &= Q(**{f"{prefix}arr__lte": self.arr_max})
+        return q
 
     def link_params(self) -> dict[str, Any]:
         return {"arr_min": self.arr_min, "arr_max": self.arr_max}
@@ -129,7 +139,29 @@ def scope_for(user: User, params: Any) -> Scope:
 # --- TAM Regional Dashboard ----------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
+class LinkTemplates:
+    """A TAM's links with ``_ID`` in place of the TAM's id, as built and as escaped for HTML: made once per page
+    and filled in per TAM (``str.replace``; escaping leaves ``_ID`` and digits as they are)."""
+
+    raw: dict[str, str]
+    escaped: dict[str, str]
+
+    @classmethod
+    def of(cls, raw: dict[str, str]) -> LinkTemplates:
+        return cls(raw=raw, escaped={key: escape(link) for key, link in raw.items()})
+
+    def filled(self, tam_id: int, *, escaped: bool = False) -> dict[str, str]:
+        sid = str(tam_id)
+        return {key: link.replace(_ID, sid) for key, link in (self.escaped if escaped else self.raw).items()}
+
+
+_NO_LINKS = LinkTemplates(raw={}, escaped={})
+
+
+# Slots: a director's page holds one per TAM of the book; without a __dict__ each is one object for the
+# collector to track, not two.
+@dataclass(slots=True)
 class TamFigures:
     tam_id: int
     name: str
@@ -148,7 +180,16 @@ class TamFigures:
     # Priority 1 accounts without a green success plan / without an EBR in 12 months (None: success plans absent).
     p1_no_green_plan: int | None = None
     p1_no_ebr: int | None = None
-    links: dict[str, str] = field(default_factory=dict)
+    templates: LinkTemplates = _NO_LINKS
+
+    @property
+    def links(self) -> dict[str, str]:
+        """Each figure's address (the account list or the figure's rows) for this TAM."""
+        return self.templates.filled(self.tam_id)
+
+    @links.setter
+    def links(self, links: dict[str, str]) -> None:
+        self.templates = LinkTemplates.of(links)
 
     @property
     def capacity_pct(self) -> int:
@@ -194,7 +235,7 @@ _COVERAGE = (
 
 def tam_row_html(t: TamFigures, *, success_installed: bool) -> SafeString:
     """The per-TAM table's row for ``t`` (the dashboard page): names and links escaped as the template does."""
-    links = {key: escape(link) for key, link in t.links.items()}
+    links = t.templates.filled(t.tam_id, escaped=True)
     pct = t.capacity_pct
     if links.get("p1_no_green_plan"):
         coverage = _COVERAGE.format(links["p1_no_green_plan"], t.p1_no_green_plan, links["p1_no_ebr"], t.p1_no_ebr)
@@ -233,6 +274,14 @@ def tam_row_html(t: TamFigures, *, success_installed: bool) -> SafeString:
             links["renew90"],
             t.renew90,
         )
+    )
+
+
+def tam_rows_html(tams: list[TamFigures], *, success_installed: bool) -> SafeString:
+    """The per-TAM table's rows as one string (empty: no TAM): a template loop over a director's thousands of
+    rows would cost more than formatting them."""
+    return mark_safe(  # noqa: S308 - joins rows tam_row_html escaped
+        "".join(tam_row_html(t, success_installed=success_installed) for t in tams)
     )
 
 
@@ -295,19 +344,20 @@ def regional_dashboard(user: User, params: Any, *, today: dt.date) -> dict[str, 
         tam_filter &= Q(region_id__in=scope.region_ids)
     if scope.tam_id is not None:
         tam_filter &= Q(pk=scope.tam_id)
+    # Tuples, not users: a director's page reads every TAM of the book.
     columns = ("pk", "full_name", "region_id", "capacity_arr")
-    tams = {u.pk: u for u in User.objects.filter(tam_filter).only(*columns).order_by("full_name")}
+    tams = {t[0]: t for t in User.objects.filter(tam_filter).order_by("full_name").values_list(*columns)}
     owner_ids = {r["tam_id"] for r in rows if r["tam_id"] and r["tam_id"] not in tams}
     if owner_ids:
-        tams.update({u.pk: u for u in User.objects.filter(pk__in=owner_ids).only(*columns)})
+        tams.update({t[0]: t for t in User.objects.filter(pk__in=owner_ids).values_list(*columns)})
     per_tam: dict[int, TamFigures] = {
         pk: TamFigures(
             tam_id=pk,
-            name=u.full_name,
-            region_id=u.region_id or 0,
-            capacity=u.capacity_arr if u.capacity_arr is not None else settings.capacity_arr,
+            name=name,
+            region_id=region_id or 0,
+            capacity=capacity if capacity is not None else settings.capacity_arr,
         )
-        for pk, u in tams.items()
+        for pk, name, region_id, capacity in tams.values()
     }
     regions: dict[int, dict[str, Any]] = {
         r.pk: {"region": r, "accounts": 0, "arr": Decimal(0), "p1": 0, "red": 0, "yellow": 0, "stale": 0, "tams": 0}
@@ -339,22 +389,23 @@ def regional_dashboard(user: User, params: Any, *, today: dt.date) -> dict[str, 
             setattr(fig, key, (getattr(fig, key) or 0) + row[key])
     # Each TAM's links differ only by the TAM's id: built once with a placeholder, then filled in per TAM.
     base = {"tam": _ID, **lp}
-    link_templates = {
-        "accounts": accounts_url(**base),
-        "p1": accounts_url(priority=1, **base),
-        "green": accounts_url(health="green", **base),
-        "yellow": accounts_url(health="yellow", **base),
-        "red": accounts_url(health="red", **base),
-        "unscored": accounts_url(health="none", **base),
-        "renew90": accounts_url(renewal_from=today.isoformat(), renewal_to=end90.isoformat(), **base),
-        "stale": figure_url("stale", tam=_ID, **lp),
-        "onboarding_open": figure_url("onboarding_open", tam=_ID, **lp),
-        **{key: figure_url(key, tam=_ID, **lp) for key in coverage},
-    }
+    link_templates = LinkTemplates.of(
+        {
+            "accounts": accounts_url(**base),
+            "p1": accounts_url(priority=1, **base),
+            "green": accounts_url(health="green", **base),
+            "yellow": accounts_url(health="yellow", **base),
+            "red": accounts_url(health="red", **base),
+            "unscored": accounts_url(health="none", **base),
+            "renew90": accounts_url(renewal_from=today.isoformat(), renewal_to=end90.isoformat(), **base),
+            "stale": figure_url("stale", tam=_ID, **lp),
+            "onboarding_open": figure_url("onboarding_open", tam=_ID, **lp),
+            **{key: figure_url(key, tam=_ID, **lp) for key in coverage},
+        }
+    )
     for pk, fig in per_tam.items():
         fig.onboarding_open = onboarding_open.get(pk, 0)
-        sid = str(pk)
-        fig.links = {key: link.replace(_ID, sid) for key, link in link_templates.items()}
+        fig.templates = link_templates
         for key in coverage:
             if getattr(fig, key) is None:
                 setattr(fig, key, 0)  # a TAM with no accounts in scope: none missing
@@ -371,15 +422,21 @@ def regional_dashboard(user: User, params: Any, *, today: dt.date) -> dict[str, 
         }
         reg["p1_share_pct"] = round(reg["p1"] * 100 / reg["accounts"]) if reg["accounts"] else 0
     accounts = scope.accounts()
+    # The two lists are rows of the few columns their lines show (values, not accounts with their TAM and
+    # region), each linked from a path reversed once.
+    detail = _id_path("accounts:detail")
     red_yellow = list(
         accounts.filter(health__color__in=["red", "yellow"])
-        .with_health()
-        .select_related("tam", "region")
-        .order_by("-arr", "id")[:25]
+        .order_by("-arr", "id")
+        .values("pk", "name", "arr", health_color=F("health__color"), tam_name=F("tam__full_name"))[:25]
     )
     red_yellow_total = sum(r["red"] + r["yellow"] for r in rows)
     unassigned_qs = accounts.filter(tam__isnull=True, next_renewal_date__gte=today, next_renewal_date__lte=end90)
-    unassigned = list(unassigned_qs.select_related("region").order_by("next_renewal_date", "id")[:25])
+    unassigned = list(
+        unassigned_qs.order_by("next_renewal_date", "id").values("pk", "name", "arr", "next_renewal_date")[:25]
+    )
+    for row in (*red_yellow, *unassigned):
+        row["link"] = detail.replace(_ID, str(row["pk"]))
     unassigned_total = sum(r["renew90"] for r in rows if r["tam_id"] is None)
     region_param = scope.region_ids[0] if scope.region_ids is not None and len(scope.region_ids) == 1 else None
     quarters = renewal_quarters(scope, today, lp)
@@ -483,12 +540,24 @@ def burndown_lines(
     counts per (region, TAM) they add up."""
     i = burndown.inputs(today)
     live = burndown.counts(i, region_ids=scope.region_ids, tam_id=scope.tam_id)
+    now = {key: None if cells is None else sum(cells.values()) for key, cells in live.items()}
+    return _lines(scope, now, today=today, weeks=weeks), live
+
+
+def burndown_headline(scope: Scope, *, today: dt.date) -> list[dict[str, Any]]:
+    """``burndown_lines`` over the last two weeks for a page that shows only the totals (My week): each exception
+    counted over the whole scope, not per (region, TAM)."""
+    i = burndown.inputs(today)
+    now = burndown.totals(i, region_ids=scope.region_ids, tam_id=scope.tam_id)
+    return _lines(scope, now, today=today, weeks=2)
+
+
+def _lines(scope: Scope, now: dict[str, int | None], *, today: dt.date, weeks: int) -> list[dict[str, Any]]:
     history = _history(scope, today=today, weeks=weeks)
     week_ago = today - dt.timedelta(days=7)
     lines = []
     for exc in burndown.EXCEPTIONS:
-        cells = live[exc.key]
-        total = None if cells is None else sum(cells.values())
+        total = now[exc.key]
         series = history.get(exc.key, [])
         last_week = next((n for d, n in reversed(series) if d <= week_ago), None)
         lines.append(
@@ -498,13 +567,13 @@ def burndown_lines(
                 "total": total,
                 "last_week": last_week,
                 "delta": None if total is None or last_week is None else total - last_week,
-                "available": cells is not None,
-                "notice": "" if cells is not None else "Available once success plans are installed.",
+                "available": total is not None,
+                "notice": "" if total is not None else "Available once success plans are installed.",
                 "link": figure_url(exc.key, region=_region_param(scope), **scope.link_params()),
                 "series": [{"x": d.isoformat(), "y": n} for d, n in series],
             }
         )
-    return lines, live
+    return lines
 
 
 def burndown_page(user: User, params: Any, *, today: dt.date, weeks: int = 12) -> dict[str, Any]:
@@ -545,21 +614,27 @@ def _region_param(scope: Scope) -> int | None:
 
 
 def my_week(user: User, *, today: dt.date) -> dict[str, Any]:
-    from tamarind.assignment.selectors import staffing_list
+    from tamarind.assignment.selectors import staffing_preview
 
     reviews = due_reviews(user, today=today)
+    detail = _id_path("reviews:detail")
+    for r in reviews:
+        r.link = detail.replace(_ID, str(r.pk))  # type: ignore[attr-defined]
     overdue = [r for r in reviews if r.due_on < today]
     todays_one_on_ones = [r for r in reviews if r.kind == ReviewKind.ONE_ON_ONE and r.due_on == today]
     upcoming = [r for r in reviews if r.due_on >= today and r not in todays_one_on_ones]
-    headline, _ = burndown_lines(scope_for(user, {}), today=today, weeks=2)
-    to_staff = list(staffing_list(user)[:10]) if policy.can_view_staffing(user) else []
+    headline = burndown_headline(scope_for(user, {}), today=today)
+    to_staff, to_staff_count = staffing_preview(user, limit=10) if policy.can_view_staffing(user) else ([], 0)
+    account = _id_path("accounts:detail")
+    for q in to_staff:
+        q.link = account.replace(_ID, str(q.account_id))  # type: ignore[attr-defined]
     return {
         "today": today,
         "overdue": overdue,
         "todays_one_on_ones": todays_one_on_ones,
         "upcoming": upcoming,
         "to_staff": to_staff,
-        "to_staff_count": staffing_list(user).count() if policy.can_view_staffing(user) else 0,
+        "to_staff_count": to_staff_count,
         "lines": headline,
     }
 

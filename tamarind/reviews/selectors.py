@@ -82,11 +82,22 @@ def review_list(user: User, *, status: str = "", kind: str = "", limit: int = 20
     return qs.annotate(item_count=Count("items"), undecided=Count("items", filter=Q(items__decision="")))[:limit]
 
 
+# What a line of a list of due reviews shows (My week, the weekly digest): the review's name (its kind, subject and
+# date), when and where it is held, its status.
+DUE_LINE_COLUMNS = (
+    "id", "kind", "region_id", "subject_id", "due_on", "due_at", "status",
+    "region__name", "subject__full_name", "subject__email",
+)  # fmt: skip
+
+
 def due_reviews(user: User, *, today: dt.date, days: int = 7) -> list[ReviewOccurrence]:
-    """Reviews not completed due before the end of the coming ``days`` (overdue ones first)."""
+    """Reviews not completed due before the end of the coming ``days`` (overdue ones first), as lines: the
+    columns ``DUE_LINE_COLUMNS`` only (not the notes, the stored checklist sections, the schedule and owners: a
+    hundred rows of those cost the page more than its query)."""
     return list(
         ReviewOccurrence.objects.visible_to(user)
-        .with_related()
+        .select_related("region", "subject")
+        .only(*DUE_LINE_COLUMNS)
         .not_completed()
         .filter(due_on__lte=today + dt.timedelta(days=days))
         .order_by("due_on", "kind", "id")[:100]

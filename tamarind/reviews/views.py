@@ -303,7 +303,7 @@ def regional_dashboard(request: HttpRequest) -> HttpResponse:
     _require_cockpit(user)
     context = cockpit.regional_dashboard(user, request.GET, today=timezone.localdate())
     success = context["success_installed"]
-    context["tam_rows"] = [cockpit.tam_row_html(t, success_installed=success) for t in context["tams"]]
+    context["tam_rows"] = cockpit.tam_rows_html(context["tams"], success_installed=success)
     return render(request, "reviews/dashboard.html", context, status=400 if context["scope"].errors else 200)
 
 

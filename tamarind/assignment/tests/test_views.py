@@ -220,3 +220,24 @@ def test_account_page_explains_its_standing(book, client_for):
     services.qualification_refresh(actor=None, account_ids=[small.pk], source="test")
     text = client_for(book.manager).get(reverse("accounts:detail", args=[small.pk])).content.decode()
     assert "Does not qualify" in text and "✗ ARR is greater than 50000" in text
+
+
+def test_staffing_preview_is_the_lists_first_rows_and_its_length(book):
+    """My week's "New accounts to staff": the first rows of ``staffing_list`` and its count, in two queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tamarind.assignment.selectors import staffing_list, staffing_preview
+
+    unstaffed(book, 4)
+    unstaffed(book, 2, region=book.west)
+    for person in (book.manager, book.director, book.tam):
+        for limit in (3, 10):
+            with CaptureQueriesContext(connection) as ctx:
+                rows, total = staffing_preview(person, limit=limit)
+                assert all(q.account.region.name for q in rows)
+            assert len(ctx.captured_queries) == 2
+            full = staffing_list(person)
+            assert total == full.count()
+            assert [q.account_id for q in rows] == [q.account_id for q in full[:limit]]
+    assert staffing_preview(book.sal) == ([], 0)

@@ -143,3 +143,26 @@ def test_grouped_counts_equal_each_exception_counted_alone(book, exceptions):
         for exc in burndown.EXCEPTIONS:
             assert cells[exc.key] == burndown.counts_one(exc, i, **scope), (scope, exc.key)
     assert any(burndown.counts(i)[exc.key] for exc in burndown.EXCEPTIONS)
+
+
+def test_totals_equal_the_grouped_counts_added_up(book, exceptions):
+    """My week's headline counts each exception over the scope in one ungrouped row per table: the sum of the
+    per (region, TAM) cells the burn-down page shows, and ``None`` where an exception is not available."""
+    i = burndown.inputs()
+    for scope in ({}, {"region_ids": [book.east.pk]}, {"region_ids": [book.west.pk]}, {"tam_id": book.tam.pk}):
+        cells = burndown.counts(i, **scope)
+        totals = burndown.totals(i, **scope)
+        assert list(totals) == [exc.key for exc in burndown.EXCEPTIONS]
+        for exc in burndown.EXCEPTIONS:
+            expected = None if cells[exc.key] is None else sum(cells[exc.key].values())
+            assert totals[exc.key] == expected, (scope, exc.key)
+    assert any(burndown.totals(i).values())
+
+
+def test_my_week_headline_equals_the_burndown_page(book, exceptions):
+    today = timezone.localdate()
+    burndown.burndown_snapshot(today=today - dt.timedelta(days=7))
+    for user in (book.manager, book.director, book.tam):
+        week = cockpit.my_week(user, today=today)["lines"]
+        page = cockpit.burndown_page(user, {}, today=today, weeks=2)["lines"]
+        assert week == page
