@@ -223,9 +223,7 @@ def test_registrants_who_did_not_attend_count_as_registered_not_attended(book, s
 
 def test_compute_cells_with_only_no_shows():
     day = DAY
-    _, by_session = selectors.compute_cells(
-        [(1, "1", 7, day)], {10: day, 11: day}, [(1, 10, False, False, None)], 90
-    )
+    _, by_session = selectors.compute_cells([(1, "1", 7, day)], {10: day, 11: day}, [(1, 10, False, False, None)], 90)
     cell = by_session[1]
     assert (len(cell.registered), len(cell.attended), cell.registrants, cell.attendees) == (1, 0, 1, 0)
     assert cell.attendance_rate == 0.0 and cell.show_up_rate == 0.0
