@@ -3,11 +3,12 @@
 by email, unmatched attendees kept, one audit event), against a minimal raw bulk insert of the same rows (the
 already-parsed attendance rows written by ``executemany`` in one transaction, no parsing, merging or matching).
 
-    .venv/bin/python bench/webinars_bench.py [--rows 50000] [--runs 3] [--sqlite]
+    .venv/bin/python bench/webinars_bench.py [--rows 50000] [--runs 3] [--no-shows 0.0] [--sqlite]
 
 Creates ``tamarind_bench_webinars`` on PostgreSQL (dropped and recreated; without PostgreSQL a SQLite file under
 ``var/bench/``). The report: 40,000 attendees (each a contact at one of 4,000 accounts), of whom 10,000 left and came
-back (a second row), a few hundred unknown emails. Prints time, rows/s and the ratio to the raw insert.
+back (a second row), a few hundred unknown emails; with ``--no-shows F`` a share F of the people registered but did
+not attend (an "Attended: No" row without times). Prints time, rows/s and the ratio to the raw insert.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--no-shows", type=float, default=0.0, help="share of people who registered but did not attend (0-1)"
+    )
     parser.add_argument("--sqlite", action="store_true")
     args = parser.parse_args()
     where = common.prepare_environment(PG_DB, sqlite_name="webinars.sqlite3", force_sqlite=args.sqlite)
@@ -63,18 +67,24 @@ def main() -> None:
         starts_at=start,
         ends_at=start + dt.timedelta(hours=1),
     )
-    lines = ["Email,Name,Join Time,Leave Time,Duration (Minutes),Feedback"]
+    lines = ["Email,Name,Attended,Join Time,Leave Time,Duration (Minutes),Feedback"]
+    every = round(1 / args.no_shows) if args.no_shows > 0 else 0
+    no_shows = 0
     for i in range(people):
         email = f"p{i}@bench.example" if i < people - unknown else f"x{i}@unknown.example"
+        if every and i >= repeats and i % every == 0:
+            lines.append(f"{email},P {i},No,--,--,--,")
+            no_shows += 1
+            continue
         join = start + dt.timedelta(minutes=i % 10)
         if i < repeats:
             lines.append(
-                f"{email},P {i},{join:%Y-%m-%dT%H:%M:%SZ},{join + dt.timedelta(minutes=15):%Y-%m-%dT%H:%M:%SZ},15,"
+                f"{email},P {i},Yes,{join:%Y-%m-%dT%H:%M:%SZ},{join + dt.timedelta(minutes=15):%Y-%m-%dT%H:%M:%SZ},15,"
             )
             join += dt.timedelta(minutes=20)
         leave = start + dt.timedelta(minutes=60 - i % 20)
         lines.append(
-            f"{email},P {i},{join:%Y-%m-%dT%H:%M:%SZ},{leave:%Y-%m-%dT%H:%M:%SZ},{(leave - join).seconds // 60},{1 + i % 5}"
+            f"{email},P {i},Yes,{join:%Y-%m-%dT%H:%M:%SZ},{leave:%Y-%m-%dT%H:%M:%SZ},{(leave - join).seconds // 60},{1 + i % 5}"
         )
     data = ("\n".join(lines) + "\n").encode()
     contact_rows = list(Contact.objects.values_list("pk", "account_id", "email"))
@@ -83,16 +93,19 @@ def main() -> None:
         services.attendee_report_import(actor=admin, session=session, stream=io.BytesIO(data), filename="bench.csv")
 
     table = Attendance._meta.db_table
-    cols = "session_id, contact_id, account_id, email, name, first_join, last_leave, minutes_attended, stayed_to_end"
+    cols = (
+        "session_id, contact_id, account_id, email, name, attended, first_join, last_leave, minutes_attended, "
+        "stayed_to_end"
+    )
     raw_rows = [
-        (session.pk, pk, acc, email, "", start, start + dt.timedelta(minutes=50), 50, True)
+        (session.pk, pk, acc, email, "", True, start, start + dt.timedelta(minutes=50), 50, True)
         for pk, acc, email in contact_rows
     ]
 
     def raw() -> None:
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute(f"DELETE FROM {table} WHERE session_id = %s", [session.pk])
-            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", raw_rows)
+            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", raw_rows)
 
     ours_t, raw_t = [], []
     for _ in range(args.runs):
@@ -101,7 +114,7 @@ def main() -> None:
     best, best_raw = min(ours_t), min(raw_t)
     n = len(lines) - 1
     print(
-        f"Webinars attendee report import on {where}: {n:,} rows ({people:,} attendees, {repeats:,} repeated, {unknown} unknown)"
+        f"Webinars attendee report import on {where}: {n:,} rows ({people:,} people, {repeats:,} repeated, {no_shows:,} did not attend, {unknown} unknown)"
     )
     print(
         f"  import (service): best {best:.2f} s, {n / best:,.0f} rows/s (runs: {', '.join(f'{t:.2f}' for t in ours_t)})"

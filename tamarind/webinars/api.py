@@ -98,15 +98,18 @@ class WebinarContactRef(Schema):
 
 
 class WebinarAttendanceOut(Schema):
-    """A contact's attendance of a session: several join/leave rows of the report merged (minutes: their union)."""
+    """A contact's registration for a session and its attendance: several join/leave rows of the report merged
+    (minutes: their union). `attended` false: registered but did not attend (no times, 0 minutes, not stayed, no
+    feedback)."""
 
     id: int
     session_id: int
     contact: WebinarContactRef
     account: AccountRef
     email: str
-    first_join: dt.datetime
-    last_leave: dt.datetime
+    attended: bool
+    first_join: dt.datetime | None
+    last_leave: dt.datetime | None
     minutes_attended: int
     stayed_to_end: bool
     feedback: int | None
@@ -119,18 +122,26 @@ class WebinarAttendancePage(Schema):
     results: list[WebinarAttendanceOut]
 
 
+class WebinarAttendanceListQuery(PageQuery):
+    attended: bool | None = Field(
+        None, description="`true`: attendees only; `false`: registrants who did not attend only; omitted: both."
+    )
+
+
 class WebinarUnmatchedOut(Schema):
-    """An attendee matching no single contact (`reason`: `unknown` email, or `ambiguous`: contacts at several
-    accounts); kept, and once matched `resolved_contact` says to whom."""
+    """A registrant matching no single contact (`reason`: `unknown` email, or `ambiguous`: contacts at several
+    accounts); kept, and once matched `resolved_contact` says to whom. `attended` false: registered but did not
+    attend (no intervals or times)."""
 
     id: int
     session_id: int
     email: str
     name: str
     reason: str
+    attended: bool
     intervals: list[list[str]]
-    first_join: dt.datetime
-    last_leave: dt.datetime
+    first_join: dt.datetime | None
+    last_leave: dt.datetime | None
     minutes_attended: int
     feedback: int | None
     lines: str
@@ -144,18 +155,30 @@ class WebinarMatchIn(InputSchema):
 
 class WebinarImportOut(Schema):
     rows: int = Field(..., description="Report rows read.")
-    attendances: int = Field(..., description="Attendance rows written (contacts matched, merged per contact).")
+    attendances: int = Field(
+        ..., description="Registrations written (contacts matched, merged per contact), attended or not."
+    )
+    no_shows: int = Field(..., description="Of those, registrants who did not attend.")
     unmatched: int = Field(..., description="Attendees left to match by hand.")
     reapplied: int = Field(..., description="Attendees matched by hand at an earlier import, matched again.")
     replaced: int = Field(..., description="Attendance rows the import replaced.")
 
 
 class WebinarFiguresOut(Schema):
+    """`attendance_rate` (the target's figure): `attended_accounts` / `net_new_accounts` (net-new customers,
+    registered or not); `registered_accounts`: net-new customers with a registrant (attended or not);
+    `show_up_rate`: `attendees` / `registrants` (people); `stayed_rate` and feedback: over attendees only."""
+
     sessions: int
     net_new_accounts: int
+    registered_accounts: int
     attended_accounts: int
     attendance_rate: float | None
+    registration_rate: float | None
+    registrants: int
     attendees: int
+    no_shows: int
+    show_up_rate: float | None
     stayed: int
     stayed_rate: float | None
     feedback_count: int
@@ -196,9 +219,14 @@ def _figures(cell: selectors.Cell, meets: dict[str, bool | None]) -> dict[str, A
     return {
         "sessions": cell.sessions,
         "net_new_accounts": len(cell.net_new),
+        "registered_accounts": len(cell.registered),
         "attended_accounts": len(cell.attended),
         "attendance_rate": cell.attendance_rate,
+        "registration_rate": cell.registration_rate,
+        "registrants": cell.registrants,
         "attendees": cell.attendees,
+        "no_shows": cell.no_shows,
+        "show_up_rate": cell.show_up_rate,
         "stayed": cell.stayed,
         "stayed_rate": cell.stayed_rate,
         "feedback_count": cell.feedback_count,
@@ -298,13 +326,17 @@ def webinar_session_delete(request: HttpRequest, session_id: Id) -> Status[None]
 @router.get(
     "/sessions/{session_id}/attendance",
     response={200: WebinarAttendancePage, **error_responses(401, 403, 404, 422)},
-    summary="List a session's attendance",
-    description="At the accounts you may read, earliest join first.",
+    summary="List a session's registrations and attendance",
+    description="At the accounts you may read: attendees earliest join first, then registrants who did not attend "
+    "(`attended` false); filter with `attended`.",
 )
-def webinar_attendance_list(request: HttpRequest, session_id: Id, params: Query[PageQuery]) -> dict[str, Any]:
+def webinar_attendance_list(
+    request: HttpRequest, session_id: Id, params: Query[WebinarAttendanceListQuery]
+) -> dict[str, Any]:
     user = _viewer(request)
     session = selectors.session_for_user(user, session_id)
-    return paginate(selectors.attendance_for_user(user, session), page=params.page, page_size=params.page_size)
+    qs = selectors.attendance_for_user(user, session, attended=params.attended)
+    return paginate(qs, page=params.page, page_size=params.page_size)
 
 
 @router.post(
@@ -312,7 +344,8 @@ def webinar_attendance_list(request: HttpRequest, session_id: Id, params: Query[
     response={200: WebinarImportOut, **error_responses(400, 401, 403, 404, 413, 422)},
     summary="Import a session's attendee report",
     description="Multipart `file`: the webinar platform's attendee report (CSV: email, name, join time, leave time, "
-    "duration minutes, feedback optional). Whole or not at all: 422 with every error and its line number. "
+    "duration minutes, feedback optional, attended optional: Yes/No; a registrant who did not attend has "
+    "Attended No and no times). Whole or not at all: 422 with every error and its line number. "
     "Importing again replaces the session's attendance; earlier hand matches are re-applied. 413 when too large.",
 )
 def webinar_report_import(request: HttpRequest, session_id: Id, file: File[UploadedFile]) -> services.ImportSummary:
@@ -337,7 +370,7 @@ def webinar_report_import(request: HttpRequest, session_id: Id, file: File[Uploa
 @router.get(
     "/sessions/{session_id}/unmatched",
     response={200: list[WebinarUnmatchedOut], **error_responses(401, 403, 404, 422)},
-    summary="List a session's unmatched attendees",
+    summary="List a session's unmatched registrants",
     description="Those still to match first, then those matched by hand (kept).",
 )
 def webinar_unmatched_list(request: HttpRequest, session_id: Id) -> list[UnmatchedAttendee]:

@@ -1,6 +1,6 @@
 """Demo webinars: a season of the five topics across the three rounds over the past months, hosted by demo TAMs,
-with attendance imported through the service from generated attendee reports (some people leave and come back,
-some rate the session) drawn from the demo contacts of recently started customers (a few contacts are created in
+with registrations and attendance imported through the service from generated attendee reports (some people leave
+and come back, some rate the session, some registered but did not attend: "Attended: No", no times) drawn from the demo contacts of recently started customers (a few contacts are created in
 bulk at sampled accounts when the book has none), plus attendees no contact matches."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from tamarind.webinars.models import Round, Topic
 
 SESSIONS = 12
 PER_SESSION = 25
+NO_SHOW_SHARE = 0.2  # registrants who do not come (webinars commonly see a third to a half; kept modest here)
 
 
 def _contacts(rng: random.Random, today: dt.date) -> list[tuple[str, str]]:
@@ -67,21 +68,24 @@ def seed_webinars_demo(*, actor: User, seed: int = 7, today: dt.date | None = No
         sessions += 1
         if day > today:
             continue
-        lines = ["Email,Name,Join Time,Leave Time,Duration (Minutes),Feedback"]
+        lines = ["Email,Name,Attended,Join Time,Leave Time,Duration (Minutes),Feedback"]
         chosen = rng.sample(people, k=min(PER_SESSION, len(people))) + [
             (f"guest{i}-{k}@personal-mail.example", f"Guest {k}") for k in range(3)
         ]
         for email, name in chosen:
+            if rng.random() < NO_SHOW_SHARE:  # registered, did not attend: Zoom's "--" in the empty cells
+                lines.append(f"{email},{name},No,--,--,--,")
+                continue
             join = rng.randint(0, 10)
             leave = rng.choice([60, 60, 59, 45, 30])
             feedback = rng.choice(["", "", "5", "4", "3"])
             if rng.random() < 0.2:  # dropped off and came back
                 lines.append(
-                    f"{email},{name},{start + dt.timedelta(minutes=join):%Y-%m-%d %H:%M:%S%z},{start + dt.timedelta(minutes=join + 10):%Y-%m-%d %H:%M:%S%z},10,"
+                    f"{email},{name},Yes,{start + dt.timedelta(minutes=join):%Y-%m-%d %H:%M:%S%z},{start + dt.timedelta(minutes=join + 10):%Y-%m-%d %H:%M:%S%z},10,"
                 )
                 join += 15
             lines.append(
-                f"{email},{name},{start + dt.timedelta(minutes=join):%Y-%m-%d %H:%M:%S%z},"
+                f"{email},{name},Yes,{start + dt.timedelta(minutes=join):%Y-%m-%d %H:%M:%S%z},"
                 f"{start + dt.timedelta(minutes=leave):%Y-%m-%d %H:%M:%S%z},{leave - join},{feedback}"
             )
         data = ("\n".join(lines) + "\n").encode()

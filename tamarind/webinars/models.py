@@ -1,7 +1,10 @@
 """Enablement webinars (domain section 10): topics, run in rounds (1 operationalize, 2 promotion with marketing,
-3 on demand) as sessions; who attended each session (imported from the webinar platform's attendee report,
-matched to contacts by email), how long, whether they stayed to the end, their feedback score; and the attendees
-the report named that match no single contact (kept for a person to match: never dropped).
+3 on demand) as sessions; who registered for and who attended each session (imported from the webinar platform's
+attendee report, matched to contacts by email), how long, whether they stayed to the end, their feedback score; and
+the registrants the report named that match no single contact (kept for a person to match: never dropped).
+
+A registration and its attendance are one row (``Attendance``, ``attended`` true or false): a registrant who did
+not attend has no join/leave times, no minutes, did not stay and gave no feedback (DB constraints hold this).
 
 The targets (50% of net-new customers attend, 80% of attendees stay to the end, feedback above 4.0), what
 "net-new" means (customers who started within N days of the session) and what "stayed to the end" means (left
@@ -119,23 +122,35 @@ class Session(models.Model):
         return str(self)
 
 
+# Attended: both times known. Registered only: no times, nothing measured (``feedback`` here; the unmatched
+# attendee's row has no ``stayed_to_end``, hence the two spellings).
+ATTENDED_TIMES = Q(attended=True, first_join__isnull=False, last_leave__isnull=False)
+NO_SHOW = Q(attended=False, first_join__isnull=True, last_leave__isnull=True, minutes_attended=0, feedback__isnull=True)
+ATTENDED_OR_NO_SHOW = ATTENDED_TIMES | (NO_SHOW & Q(stayed_to_end=False))
+
+
 class AttendanceQuerySet(models.QuerySet["Attendance"]):
     def with_refs(self) -> AttendanceQuerySet:
         return self.select_related("contact", "account", "session__topic")
 
 
 class Attendance(models.Model):
-    """A contact's attendance of a session (one row per session and contact; several join/leave rows of the
-    report merged): first join, last leave, minutes attended (the union of their intervals), stayed to the end,
-    feedback 1-5. ``account`` is the contact's, kept for the per-account and per-round queries."""
+    """A contact's registration for a session and, when ``attended``, their attendance (one row per session and
+    contact; several join/leave rows of the report merged): first join, last leave, minutes attended (the union of
+    their intervals), stayed to the end, feedback 1-5. A registrant who did not attend (``attended`` false) has
+    none of these: no times, 0 minutes, not stayed, no feedback. ``account`` is the contact's, kept for the
+    per-account and per-round queries."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendances")
     contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="webinar_attendances")
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="webinar_attendances")
     email = models.EmailField(max_length=254)
     name = models.CharField(max_length=200, blank=True)
-    first_join = models.DateTimeField()
-    last_leave = models.DateTimeField()
+    attended = models.BooleanField(
+        default=True, help_text="False: registered for the session but did not attend (no times)."
+    )
+    first_join = models.DateTimeField(null=True, blank=True)
+    last_leave = models.DateTimeField(null=True, blank=True)
     minutes_attended = models.PositiveIntegerField(default=0)
     stayed_to_end = models.BooleanField(default=False)
     feedback = models.PositiveSmallIntegerField(
@@ -156,6 +171,7 @@ class Attendance(models.Model):
                 condition=Q(feedback__isnull=True) | Q(feedback__gte=1, feedback__lte=5),
                 name="webinar_attendance_feedback_1_5",
             ),
+            models.CheckConstraint(condition=ATTENDED_OR_NO_SHOW, name="webinar_attendance_attended_times"),
         ]
         indexes = [models.Index(fields=["account", "session"], name="webinar_attendance_account")]
 
@@ -169,17 +185,21 @@ class UnmatchedReason(models.TextChoices):
 
 
 class UnmatchedAttendee(models.Model):
-    """An attendee of the report that matches no single contact: unknown email, or an email of contacts at
-    several accounts. Kept with its raw join/leave intervals until a person matches it to a contact (then it
-    stays, resolved, and the contact's attendance is written from it); re-imports keep the person's choice."""
+    """A registrant of the report that matches no single contact: unknown email, or an email of contacts at
+    several accounts. Kept with its raw join/leave intervals (none when it did not attend: ``attended`` false)
+    until a person matches it to a contact (then it stays, resolved, and the contact's registration and attendance
+    are written from it); re-imports keep the person's choice."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="unmatched")
     email = models.CharField(max_length=254)
     name = models.CharField(max_length=200, blank=True)
     reason = models.CharField(max_length=10, choices=UnmatchedReason.choices)
+    attended = models.BooleanField(
+        default=True, help_text="False: registered for the session but did not attend (no times)."
+    )
     intervals = models.JSONField(default=list, blank=True, help_text="[[join ISO, leave ISO], ...] as reported.")
-    first_join = models.DateTimeField()
-    last_leave = models.DateTimeField()
+    first_join = models.DateTimeField(null=True, blank=True)
+    last_leave = models.DateTimeField(null=True, blank=True)
     minutes_attended = models.PositiveIntegerField(default=0)
     feedback = models.PositiveSmallIntegerField(null=True, blank=True)
     lines = models.CharField(max_length=200, blank=True, help_text="The report's line numbers.")
@@ -200,6 +220,7 @@ class UnmatchedAttendee(models.Model):
                 condition=Q(feedback__isnull=True) | Q(feedback__gte=1, feedback__lte=5),
                 name="webinar_unmatched_feedback_1_5",
             ),
+            models.CheckConstraint(condition=ATTENDED_TIMES | NO_SHOW, name="webinar_unmatched_attended_times"),
         ]
 
     def __str__(self) -> str:

@@ -1,13 +1,17 @@
 """Reading a webinar platform's attendee report (pure: no database).
 
 Columns (header names compared case- and punctuation-insensitively, common variants accepted): email, name, join
-time, leave time, duration in minutes, feedback (optional). A person may appear on several lines (they left and
-came back, or joined from two devices): ``merge_intervals`` turns their join/leave pairs into the first join, the
-last leave and the minutes attended, counting overlapping time once.
+time, leave time, duration in minutes, feedback (optional), attended (optional: Yes/No, true/false, 1/0, as in
+Zoom's attendee report, which lists registrants who did not come with "Attended: No" and no times; "--" counts as
+empty). A person may appear on several lines (they left and came back, or joined from two devices):
+``merge_intervals`` turns their join/leave pairs into the first join, the last leave and the minutes attended,
+counting overlapping time once. A person with a no-show line and attended lines attended.
 
 Every problem is reported with its line number: an unknown or missing column (line 1), a time that does not parse,
-a leave before its join, a time more than a day outside the session, a feedback score outside 1-5. The caller
-imports the file whole or not at all.
+a leave before its join, a time more than a day outside the session, a feedback score outside 1-5, an attended
+value that is not yes or no, "Attended: Yes" without times, "Attended: No" with times, minutes or feedback. Blank
+times are a no-show only where the report says so (an "Attended" column saying No): without it they are errors,
+so a damaged row is never taken for a registrant who stayed away. The caller imports the file whole or not at all.
 """
 
 from __future__ import annotations
@@ -22,15 +26,32 @@ from django.utils import timezone
 
 COLUMNS: dict[str, tuple[tuple[str, ...], bool]] = {
     "email": (("Email", "Attendee Email", "Email Address", "User Email", "E-mail", "Participant Email"), True),
-    "name": (("Name", "Attendee Name", "Full Name", "User Name", "Name (Original Name)", "Participant"), False),
+    "name": (
+        (
+            "Name",
+            "Attendee Name",
+            "Full Name",
+            "User Name",
+            "Name (Original Name)",
+            "User Name (Original Name)",
+            "Participant",
+        ),
+        False,
+    ),
     "join": (("Join Time", "Joined", "Join", "Joined At", "Time Joined", "Entry Time", "Join Date Time"), True),
     "leave": (("Leave Time", "Left", "Leave", "Left At", "Time Left", "Exit Time", "Leave Date Time"), True),
     "duration": (
-        ("Duration (Minutes)", "Duration", "Duration Minutes", "Minutes", "Time in Session (minutes)", "Attended"),
+        ("Duration (Minutes)", "Duration", "Duration Minutes", "Minutes", "Time in Session (minutes)"),
         False,
     ),
     "feedback": (("Feedback", "Feedback Score", "Rating", "Score", "Survey Score"), False),
+    # Zoom's "Attended" is Yes/No (it was once read as a duration here, which Zoom's report never meant).
+    "attended": (("Attended", "Attended?", "Attendance", "Did Attend", "Has Attended", "Showed Up", "Present"), False),
 }
+YES = frozenset({"yes", "y", "true", "t", "1"})
+NO = frozenset({"no", "n", "false", "f", "0"})
+# What platforms print in an empty time or duration cell.
+BLANKS = frozenset({"", "-", "--", "—", "n/a", "na"})
 TIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -103,15 +124,32 @@ def parse_time(raw: str) -> dt.datetime:
     return value
 
 
+def parse_attended(raw: str) -> bool | None:
+    """The attended cell: ``True``/``False``, ``None`` when blank (then the times decide). ``ValueError`` else."""
+    text = raw.strip().lower()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    if not text:
+        return None
+    raise ValueError(raw)
+
+
 @dataclass
 class Attendee:
-    """One email's lines of the report."""
+    """One email's lines of the report: its join/leave intervals (none when every line of it says it did not
+    attend: a registrant who did not come)."""
 
     email: str
     name: str = ""
     intervals: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
     feedback: int | None = None
     lines: list[int] = field(default_factory=list)
+
+    @property
+    def attended(self) -> bool:
+        return bool(self.intervals)
 
     def merged(self) -> Merged:
         return merge_intervals(self.intervals)
@@ -192,14 +230,50 @@ def parse_report(lines: Iterator[str], *, starts_at: dt.datetime, ends_at: dt.da
         elif not EMAIL.match(email) or len(email) > 254 or "\x00" in email:
             report.error(f'line {line}: email "{_short(email)}" is not an email address')
             email = ""
+        raw_attended = cell("attended")
+        try:
+            attended = parse_attended(raw_attended)
+        except ValueError:
+            report.error(f'line {line}: attended "{_short(raw_attended)}" is not Yes or No')
+            continue
+        raw_join, raw_leave, raw_duration = (
+            "" if cell(n).lower() in BLANKS else cell(n) for n in ("join", "leave", "duration")
+        )
+        feedback: int | None = None
+        raw_feedback = cell("feedback")
+        if raw_feedback:
+            try:
+                score = float(raw_feedback)
+                if not score.is_integer() or not 1 <= score <= 5:
+                    raise ValueError
+                feedback = int(score)
+            except ValueError:
+                report.error(f'line {line}: feedback "{_short(raw_feedback)}" is not a score from 1 to 5')
+        if attended is False:
+            # A registrant who did not come: nothing may say they were there.
+            given = [
+                label
+                for label, raw in (("join time", raw_join), ("leave time", raw_leave), ("feedback", raw_feedback))
+                if raw
+            ]
+            if raw_duration and not _is_zero(raw_duration):
+                given.append("duration")
+            if given:
+                report.error(f"line {line}: attended is No but the row has a {' and a '.join(given)}")
+                continue
+            if email:
+                _attendee(report, email, cell("name"), line)
+            continue
+        if attended is True and not raw_join and not raw_leave:
+            report.error(f"line {line}: attended is Yes but the join and leave times are empty")
+            continue
         times: dict[str, dt.datetime] = {}
-        for name in ("join", "leave"):
-            raw = cell(name)
-            if name == "leave" and not raw and cell("duration") and "join" in times:
+        for name, raw in (("join", raw_join), ("leave", raw_leave)):
+            if name == "leave" and not raw and raw_duration and "join" in times:
                 try:
-                    minutes = float(cell("duration"))
+                    minutes = float(raw_duration)
                 except ValueError:
-                    report.error(f'line {line}: duration "{_short(cell("duration"))}" is not a number of minutes')
+                    report.error(f'line {line}: duration "{_short(raw_duration)}" is not a number of minutes')
                     continue
                 times["leave"] = times["join"] + dt.timedelta(minutes=minutes)
                 continue
@@ -207,7 +281,15 @@ def parse_report(lines: Iterator[str], *, starts_at: dt.datetime, ends_at: dt.da
                 times[name] = parse_time(raw)
             except ValueError as exc:
                 label = "join time" if name == "join" else "leave time"
-                report.error(f'line {line}: {label} "{_short(raw)}" {exc}' if raw else f"line {line}: {label} {exc}")
+                if raw:
+                    report.error(f'line {line}: {label} "{_short(raw)}" {exc}')
+                elif "attended" in index:
+                    report.error(f"line {line}: {label} {exc}")
+                else:
+                    report.error(
+                        f"line {line}: {label} {exc} (a registrant who did not attend needs an "
+                        '"Attended" column saying No)'
+                    )
         if "join" in times and "leave" in times:
             join, leave = times["join"], times["leave"]
             if leave < join:
@@ -219,28 +301,30 @@ def parse_report(lines: Iterator[str], *, starts_at: dt.datetime, ends_at: dt.da
                     "outside the session"
                 )
                 times.clear()
-        feedback: int | None = None
-        raw_feedback = cell("feedback")
-        if raw_feedback:
-            try:
-                score = float(raw_feedback)
-                if not score.is_integer() or not 1 <= score <= 5:
-                    raise ValueError
-                feedback = int(score)
-            except ValueError:
-                report.error(f'line {line}: feedback "{_short(raw_feedback)}" is not a score from 1 to 5')
         if not email or "join" not in times or "leave" not in times:
             continue
-        attendee = report.attendees.get(email)
-        if attendee is None:
-            attendee = report.attendees[email] = Attendee(email=email)
-        name = cell("name")[:200]
-        if name and not attendee.name:
-            attendee.name = name
+        attendee = _attendee(report, email, cell("name"), line)
         attendee.intervals.append((times["join"], times["leave"]))
         if feedback is not None:
             attendee.feedback = feedback
-        attendee.lines.append(line)
     if report.rows == 0 and report.ok:
         report.error("line 2: the report has no attendee rows")
     return report
+
+
+def _is_zero(raw: str) -> bool:
+    try:
+        return float(raw) == 0
+    except ValueError:
+        return False
+
+
+def _attendee(report: ParsedReport, email: str, name: str, line: int) -> Attendee:
+    """The email's attendee (made on its first line), its first non-empty name kept, ``line`` noted."""
+    attendee = report.attendees.get(email)
+    if attendee is None:
+        attendee = report.attendees[email] = Attendee(email=email)
+    if name and not attendee.name:
+        attendee.name = name[:200]
+    attendee.lines.append(line)
+    return attendee

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -98,11 +98,27 @@ def session_list(*, topic: int | None = None, round: str = "") -> QuerySet[Sessi
     return qs
 
 
-def attendance_for_user(user: User, session: Session) -> QuerySet[Attendance]:
-    """The session's attendance at accounts ``user`` may read, earliest first, contact and account joined."""
-    qs = session.attendances.select_related("contact", "account").order_by("first_join", "pk")
+def attendance_for_user(user: User, session: Session, *, attended: bool | None = None) -> QuerySet[Attendance]:
+    """The session's registrations at accounts ``user`` may read: attendees earliest first, then the registrants
+    who did not attend; contact and account joined. ``attended``: only attendees (true) or only no-shows (false)."""
+    qs = session.attendances.select_related("contact", "account").order_by("-attended", "first_join", "pk")
+    if attended is not None:
+        qs = qs.filter(attended=attended)
     scope = policy.webinar_attendance_scope(user)
     return qs if scope is None else qs.filter(scope)
+
+
+def registration_counts(user: User, session: Session) -> dict[str, int]:
+    """How many of the session's registrants at accounts ``user`` may read attended, and how many did not (the
+    page lists only the first rows: these count them all). One query."""
+    qs = session.attendances.all()
+    scope = policy.webinar_attendance_scope(user)
+    if scope is not None:
+        qs = qs.filter(scope)
+    got = qs.aggregate(
+        n_attended=Count("pk", filter=Q(attended=True)), n_no_shows=Count("pk", filter=Q(attended=False))
+    )
+    return {"attended_count": got["n_attended"] or 0, "no_show_count": got["n_no_shows"] or 0}
 
 
 def unmatched(session: Session) -> QuerySet[UnmatchedAttendee]:
@@ -158,11 +174,21 @@ def invitees_for(session: Session, *, days: int | None = None) -> QuerySet[Conta
 
 @dataclass
 class Cell:
-    """Attendance of net-new customers for a set of sessions (a topic in a round, or one session)."""
+    """Registration and attendance of net-new customers for a set of sessions (a topic in a round, or one session).
+
+    The definitions (the pages' help text says the same):
+    - attendance rate (the target's figure): net-new customers with a contact who attended / all net-new
+      customers, registered or not: registering without attending does not count as attending;
+    - registered: net-new customers with a contact who registered (attended or not);
+    - show-up rate: attendees / registrants (people: a registrant who did not come is in the denominator);
+    - stayed to the end and feedback: over attendees only (a registrant who did not come has neither).
+    """
 
     sessions: int = 0
     net_new: set[int] = field(default_factory=set)
+    registered: set[int] = field(default_factory=set)
     attended: set[int] = field(default_factory=set)
+    registrants: int = 0
     attendees: int = 0
     stayed: int = 0
     feedback_sum: int = 0
@@ -171,6 +197,18 @@ class Cell:
     @property
     def attendance_rate(self) -> float | None:
         return len(self.attended) / len(self.net_new) if self.net_new else None
+
+    @property
+    def registration_rate(self) -> float | None:
+        return len(self.registered) / len(self.net_new) if self.net_new else None
+
+    @property
+    def no_shows(self) -> int:
+        return self.registrants - self.attendees
+
+    @property
+    def show_up_rate(self) -> float | None:
+        return self.attendees / self.registrants if self.registrants else None
 
     @property
     def stayed_rate(self) -> float | None:
@@ -194,12 +232,13 @@ def judge(cell: Cell, targets: WebinarSettings) -> dict[str, bool | None]:
 def compute_cells(
     sessions: list[tuple[int, str, int, dt.date]],
     since: dict[int, dt.date],
-    attendance: list[tuple[int, int, bool, int | None]],
+    attendance: list[tuple[int, int, bool, bool, int | None]],
     days: int,
 ) -> tuple[dict[tuple[str, int], Cell], dict[int, Cell]]:
     """Pure: cells per (round, topic) and per session from ``sessions`` (id, round, topic id, day), the accounts'
-    start dates, and attendance rows (session id, account id, stayed, feedback). An account is net-new for a
-    session when it started within ``days`` before the session's day; attendance counts only net-new accounts'."""
+    start dates, and registration rows (session id, account id, attended, stayed, feedback). An account is net-new
+    for a session when it started within ``days`` before the session's day; only net-new accounts' rows count.
+    Every row is a registrant; only attended rows count as attendees (and for staying and feedback)."""
     by_key: dict[tuple[str, int], Cell] = {}
     by_session: dict[int, Cell] = {}
     net_new_of: dict[int, set[int]] = {}
@@ -213,10 +252,14 @@ def compute_cells(
         cell.sessions += 1
         cell.net_new |= nn
         by_session[sid] = Cell(sessions=1, net_new=set(nn))
-    for sid, account_id, stayed, feedback in attendance:
+    for sid, account_id, attended, stayed, feedback in attendance:
         if sid not in net_new_of or account_id not in net_new_of[sid]:
             continue
         for cell in (by_key[key_of[sid]], by_session[sid]):
+            cell.registered.add(account_id)
+            cell.registrants += 1
+            if not attended:
+                continue
             cell.attended.add(account_id)
             cell.attendees += 1
             cell.stayed += int(stayed)
@@ -238,7 +281,11 @@ def season(*, user: User, now: dt.datetime | None = None) -> dict[str, Any]:
     scope = policy.webinar_attendance_scope(user)
     if scope is not None:
         att = att.filter(scope)
-    rows = list(att.values_list("session_id", "account_id", "stayed_to_end", "feedback")) if session_rows else []
+    rows = (
+        list(att.values_list("session_id", "account_id", "attended", "stayed_to_end", "feedback"))
+        if session_rows
+        else []
+    )
     by_key, by_session = compute_cells(facts, since, rows, targets.net_new_days)
     grid = []
     for topic in all_topics:
@@ -270,7 +317,7 @@ def session_metrics(*, user: User, session: Session) -> dict[str, Any]:
     scope = policy.webinar_attendance_scope(user)
     if scope is not None:
         att = att.filter(scope)
-    rows = list(att.values_list("session_id", "account_id", "stayed_to_end", "feedback"))
+    rows = list(att.values_list("session_id", "account_id", "attended", "stayed_to_end", "feedback"))
     _, by_session = compute_cells(
         [(session.pk, session.round, session.topic_id, day)], since, rows, targets.net_new_days
     )
@@ -279,10 +326,12 @@ def session_metrics(*, user: User, session: Session) -> dict[str, Any]:
 
 
 def account_panel(*, user: User, account: Account) -> dict[str, Any]:
-    """The account page's webinar panel: its contacts' attendance, newest first (one query; the account is
-    already gated by the page)."""
+    """The account page's webinar panel: its contacts' registrations, attended or not, newest session first (one
+    query; the account is already gated by the page)."""
     rows = list(
-        account.webinar_attendances.select_related("session__topic", "contact").order_by("-first_join", "-pk")[:20]
+        account.webinar_attendances.select_related("session__topic", "contact").order_by("-session__starts_at", "-pk")[
+            :20
+        ]
     )
     return {"webinar_attendance": rows, "webinar_can_view": policy.can_view_webinars(user)}
 

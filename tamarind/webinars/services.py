@@ -1,5 +1,6 @@
 """Writes of webinars: sessions created and edited, an attendee report imported (whole or not at all; a re-import
-replaces the session's attendance), an unmatched attendee matched to a contact. Atomic, policy-checked, audited."""
+replaces the session's registrations and attendance), an unmatched registrant matched to a contact. Atomic,
+policy-checked, audited."""
 
 from __future__ import annotations
 
@@ -141,11 +142,12 @@ def _restamp_stayed(session: Session) -> None:
 
 @dataclass
 class ImportSummary:
-    """What an import wrote: attendance rows, unmatched attendees (of which matched earlier and re-applied), the
-    report's rows, the attendance it replaced."""
+    """What an import wrote: attendance rows (registrations: ``attendances``, of which ``no_shows`` did not attend),
+    unmatched registrants (of which matched earlier and re-applied), the report's rows, the rows it replaced."""
 
     rows: int = 0
     attendances: int = 0
+    no_shows: int = 0
     unmatched: int = 0
     reapplied: int = 0
     replaced: int = 0
@@ -182,6 +184,47 @@ def _contacts_by_email(emails: list[str]) -> dict[str, list[tuple[int, int]]]:
     return out
 
 
+def _attendance(
+    *,
+    session: Session,
+    contact_id: int,
+    account_id: int,
+    email: str,
+    name: str,
+    pairs: list[tuple[dt.datetime, dt.datetime]],
+    cutoff: dt.datetime,
+    feedback: int | None,
+    matched_by_id: int | None,
+) -> Attendance:
+    """An unsaved registration from its join/leave ``pairs``: attended when there are any (merged), else a
+    registrant who did not attend (no times, no minutes, not stayed, no feedback)."""
+    if not pairs:
+        return Attendance(
+            session=session,
+            contact_id=contact_id,
+            account_id=account_id,
+            email=email,
+            name=name,
+            attended=False,
+            matched_by_id=matched_by_id,
+        )
+    merged = report.merge_intervals(pairs)
+    return Attendance(
+        session=session,
+        contact_id=contact_id,
+        account_id=account_id,
+        email=email,
+        name=name,
+        attended=True,
+        first_join=merged.first_join,
+        last_leave=merged.last_leave,
+        minutes_attended=merged.minutes,
+        stayed_to_end=merged.last_leave >= cutoff,
+        feedback=feedback,
+        matched_by_id=matched_by_id,
+    )
+
+
 @transaction.atomic
 def attendee_report_import(
     *,
@@ -194,9 +237,10 @@ def attendee_report_import(
 ) -> ImportSummary:
     """Import the webinar platform's attendee report for ``session``: whole or not at all (any line-numbered
     error: nothing written). Each email's join/leave rows are merged; an email of exactly one contact becomes
-    its attendance; an unknown email, or one of contacts at several accounts, an unmatched attendee (a person's
-    earlier match of that email is re-applied). Idempotent: the session's attendance and unmatched attendees are
-    replaced, so importing the same report twice leaves the same rows. One audit event on the session."""
+    its registration, attended or not (a person with a no-show row and attended rows attended); an unknown email,
+    or one of contacts at several accounts, an unmatched registrant (a person's earlier match of that email is
+    re-applied). Idempotent: the session's registrations and unmatched registrants are replaced, so importing the
+    same report twice leaves the same rows. One audit event on the session."""
     _require_editor(actor)
     session = Session.objects.select_for_update().get(pk=session.pk)
     parsed = parse_upload(session=session, stream=stream, size=size)
@@ -216,7 +260,7 @@ def attendee_report_import(
     unmatched_rows: list[UnmatchedAttendee] = []
     for email, attendee in parsed.attendees.items():
         found = known.get(email, [])
-        merged = attendee.merged()
+        merged = attendee.merged() if attendee.attended else None
         resolved = earlier.get(email) if len(found) != 1 else None
         if len(found) != 1:
             unmatched_rows.append(
@@ -225,10 +269,11 @@ def attendee_report_import(
                     email=email,
                     name=attendee.name,
                     reason=UnmatchedReason.AMBIGUOUS if found else UnmatchedReason.UNKNOWN,
+                    attended=attendee.attended,
                     intervals=[[j.isoformat(), v.isoformat()] for j, v in attendee.intervals],
-                    first_join=merged.first_join,
-                    last_leave=merged.last_leave,
-                    minutes_attended=merged.minutes,
+                    first_join=merged.first_join if merged else None,
+                    last_leave=merged.last_leave if merged else None,
+                    minutes_attended=merged.minutes if merged else 0,
                     feedback=attendee.feedback,
                     lines=", ".join(str(n) for n in attendee.lines)[:200],
                     resolved_contact_id=resolved[0] if resolved else None,
@@ -246,19 +291,18 @@ def attendee_report_import(
         by_contact[contact_id] = (account_id, [*(held[1] if held else []), attendee], matched_by)
     rows = []
     for contact_id, (account_id, attendees, matched_by) in by_contact.items():
-        merged = report.merge_intervals([pair for a in attendees for pair in a.intervals])
+        # Several emails may land on one contact (a hand match re-applied): attended if any of them attended.
+        pairs = [pair for a in attendees for pair in a.intervals]
         feedback = next((a.feedback for a in reversed(attendees) if a.feedback is not None), None)
         rows.append(
-            Attendance(
+            _attendance(
                 session=session,
                 contact_id=contact_id,
                 account_id=account_id,
-                email=attendees[0].email,
+                email=(next((a for a in attendees if a.attended), attendees[0])).email,
                 name=next((a.name for a in attendees if a.name), ""),
-                first_join=merged.first_join,
-                last_leave=merged.last_leave,
-                minutes_attended=merged.minutes,
-                stayed_to_end=merged.last_leave >= cutoff,
+                pairs=pairs,
+                cutoff=cutoff,
                 feedback=feedback,
                 matched_by_id=matched_by,
             )
@@ -272,8 +316,14 @@ def attendee_report_import(
     session.imported_at = timezone.now()
     session.save(update_fields=[*IMPORT_FIELDS])
     summary.attendances = len(rows)
+    summary.no_shows = sum(1 for r in rows if not r.attended)
     summary.unmatched = sum(1 for u in unmatched_rows if u.resolved_at is None)
-    after = {**snapshot(session, IMPORT_FIELDS), "attendances": len(rows), "unmatched": len(unmatched_rows)}
+    after = {
+        **snapshot(session, IMPORT_FIELDS),
+        "attendances": len(rows),
+        "no_shows": summary.no_shows,
+        "unmatched": len(unmatched_rows),
+    }
     audit_record(actor=actor, obj=session, action=AuditAction.UPDATE, before=before, after=after, source=source)
     return summary
 
@@ -293,20 +343,20 @@ def unmatched_match(
     if Attendance.objects.filter(session=session, contact=contact).exists():
         raise ValidationFailed({"contact": [f"{contact.email} already has attendance at this session."]})
     pairs = [(dt.datetime.fromisoformat(j), dt.datetime.fromisoformat(v)) for j, v in row.intervals]
-    merged = report.merge_intervals(pairs) if pairs else report.Merged(row.first_join, row.last_leave, 0)
-    attendance = Attendance.objects.create(
+    if row.attended and not pairs and row.first_join is not None and row.last_leave is not None:
+        pairs = [(row.first_join, row.last_leave)]  # an attendee kept without its intervals: its span
+    attendance = _attendance(
         session=session,
-        contact=contact,
+        contact_id=contact.pk,
         account_id=contact.account_id,
         email=row.email,
         name=row.name,
-        first_join=merged.first_join,
-        last_leave=merged.last_leave,
-        minutes_attended=merged.minutes,
-        stayed_to_end=merged.last_leave >= _stay_cutoff(session),
+        pairs=pairs if row.attended else [],
+        cutoff=_stay_cutoff(session),
         feedback=row.feedback,
-        matched_by=actor,
+        matched_by_id=actor.pk if actor is not None else None,
     )
+    attendance.save(force_insert=True)
     before = snapshot(row, ("resolved_contact", "resolved_by", "resolved_at"))
     row.resolved_contact = contact
     row.resolved_by = actor
@@ -324,7 +374,9 @@ def unmatched_match(
         actor=actor,
         obj=attendance,
         action=AuditAction.CREATE,
-        after=snapshot(attendance, ("session", "contact", "account", "email", "minutes_attended", "stayed_to_end")),
+        after=snapshot(
+            attendance, ("session", "contact", "account", "email", "attended", "minutes_attended", "stayed_to_end")
+        ),
         source=source,
     )
     unmatched.resolved_contact, unmatched.resolved_at = row.resolved_contact, row.resolved_at

@@ -79,6 +79,7 @@ def _session_page(
             "report_errors": report_errors or [],
             "max_bytes": services.max_report_bytes(),
             **selectors.session_metrics(user=user, session=session),
+            **selectors.registration_counts(user, session),
         },
         status=status,
     )
@@ -121,8 +122,8 @@ def session_import(request: HttpRequest, session_id: int) -> HttpResponse:
         return _session_page(request, user, session, report_errors=_errors(exc), status=400)
     messages.success(
         request,
-        f"Imported {summary.rows} report rows: {summary.attendances} attendees matched to contacts, "
-        f"{summary.unmatched} to match by hand.",
+        f"Imported {summary.rows} report rows: {summary.attendances} registrants matched to contacts "
+        f"({summary.no_shows} did not attend), {summary.unmatched} to match by hand.",
     )
     return redirect("webinars:session", session_id=session.pk)
 

@@ -34,11 +34,12 @@ def test_invitees_are_reachable_contacts_of_net_new_customers(book):
 
 def _restate(sessions, accounts, attendance, days):
     """The metrics said plainly: for each (round, topic), net-new accounts of any of its sessions; of those,
-    the ones with a contact attending one of its sessions they were net-new for; attendees counted the same way."""
+    the ones with a contact registered for one of its sessions they were net-new for, and the ones with a contact
+    who attended; registrants and attendees counted the same way; staying and feedback over attendees only."""
     out = {}
     for key in {(s.round, s.topic_id) for s in sessions}:
         mine = [s for s in sessions if (s.round, s.topic_id) == key]
-        net_new, attended, rows = set(), set(), []
+        net_new, registered, attended, registrants, rows = set(), set(), set(), 0, []
         for s in mine:
             day = s.starts_at.date()
             nn = {
@@ -47,12 +48,17 @@ def _restate(sessions, accounts, attendance, days):
             net_new |= nn
             for att in attendance:
                 if att.session_id == s.pk and att.account_id in nn:
-                    attended.add(att.account_id)
-                    rows.append(att)
+                    registered.add(att.account_id)
+                    registrants += 1
+                    if att.attended:
+                        attended.add(att.account_id)
+                        rows.append(att)
         scores = [r.feedback for r in rows if r.feedback is not None]
         out[key] = (
             len(net_new),
+            len(registered),
             len(attended),
+            registrants,
             len(rows),
             sum(1 for r in rows if r.stayed_to_end),
             round(sum(scores) / len(scores), 6) if scores else None,
@@ -82,7 +88,10 @@ def _season(book, rng, n_accounts):
         )
     rows = []
     for s in sessions:
-        for c in rng.sample(contacts, k=min(len(contacts), 8)):
+        chosen = rng.sample(contacts, k=min(len(contacts), 11))
+        for c in chosen[8:]:  # registered, did not attend
+            rows.append(Attendance(session=s, contact=c, account_id=c.account_id, email=c.email, attended=False))
+        for c in chosen[:8]:
             rows.append(
                 Attendance(
                     session=s,
@@ -115,7 +124,9 @@ def test_metrics_match_a_plain_restatement(book, seed, settings):
                 avg = cell.feedback_avg
                 got[(c["round"], row["topic"].pk)] = (
                     len(cell.net_new),
+                    len(cell.registered),
                     len(cell.attended),
+                    cell.registrants,
                     cell.attendees,
                     cell.stayed,
                     round(avg, 6) if avg is not None else None,
@@ -169,3 +180,51 @@ def test_attendance_follows_account_visibility(book):
     assert [
         r.contact_id for r in selectors.account_panel(user=book.sal, account=book.account)["webinar_attendance"]
     ] == [east.pk]
+
+
+def test_registrants_who_did_not_attend_count_as_registered_not_attended(book, settings):
+    settings.TIME_ZONE = "UTC"
+    session = make_session()
+    accounts = [AccountFactory(region=book.east, customer_since=DAY - dt.timedelta(days=10)) for _ in range(4)]
+    came = ContactFactory(account=accounts[0])
+    also_came = ContactFactory(account=accounts[1])
+    stayed_away = ContactFactory(account=accounts[1])  # same account as an attendee: the account attended
+    only_registered = ContactFactory(account=accounts[2])
+    for c, feedback in ((came, 5), (also_came, 3)):
+        Attendance.objects.create(
+            session=session,
+            contact=c,
+            account_id=c.account_id,
+            email=c.email,
+            first_join=START,
+            last_leave=session.ends_at,
+            minutes_attended=60,
+            stayed_to_end=c == came,
+            feedback=feedback,
+        )
+    for c in (stayed_away, only_registered):
+        Attendance.objects.create(session=session, contact=c, account_id=c.account_id, email=c.email, attended=False)
+    cell = selectors.session_metrics(user=book.admin, session=session)["cell"]
+    # 4 net-new accounts: 3 registered, 2 attended (the target's figure: registering alone does not count).
+    assert (len(cell.net_new), len(cell.registered), len(cell.attended)) == (4, 3, 2)
+    assert cell.attendance_rate == 0.5 and cell.registration_rate == 0.75
+    # People: 4 registrants, 2 attendees, 2 no-shows; staying and feedback over the 2 attendees only.
+    assert (cell.registrants, cell.attendees, cell.no_shows, cell.show_up_rate) == (4, 2, 2, 0.5)
+    assert (cell.stayed, cell.stayed_rate, cell.feedback_avg) == (1, 0.5, 4.0)
+    counts = selectors.registration_counts(book.admin, session)
+    assert counts == {"attended_count": 2, "no_show_count": 2}
+    listed = list(selectors.attendance_for_user(book.admin, session))
+    assert [a.attended for a in listed] == [True, True, False, False]
+    assert {a.contact_id for a in selectors.attendance_for_user(book.admin, session, attended=False)} == {
+        stayed_away.pk,
+        only_registered.pk,
+    }
+
+
+def test_compute_cells_with_only_no_shows():
+    day = DAY
+    _, by_session = selectors.compute_cells([(1, "1", 7, day)], {10: day, 11: day}, [(1, 10, False, False, None)], 90)
+    cell = by_session[1]
+    assert (len(cell.registered), len(cell.attended), cell.registrants, cell.attendees) == (1, 0, 1, 0)
+    assert cell.attendance_rate == 0.0 and cell.show_up_rate == 0.0
+    assert cell.stayed_rate is None and cell.feedback_avg is None

@@ -186,3 +186,194 @@ def test_session_create_update_validate_and_audit(book):
         actor=book.manager, session=session, data={**data, "ends_at": START + dt.timedelta(minutes=52)}
     )
     assert Attendance.objects.get(session=session).stayed_to_end
+
+
+# --- Registrants who did not attend -----------------------------------------------------------------------------
+
+REG_HEADER = "Email,Name,Attended,Join Time,Leave Time,Duration (Minutes),Feedback"
+
+
+def _reg_csv(rows: list[tuple[str, str, int | None, int | None, str]]) -> bytes:
+    """``rows``: (email, name, join minute, leave minute, feedback); join ``None``: a no-show (Zoom's "--")."""
+    from tamarind.webinars.tests.factories import at
+
+    lines = [REG_HEADER]
+    for email, name, join, leave, feedback in rows:
+        if join is None or leave is None:
+            lines.append(f"{email},{name},No,--,--,--,")
+        else:
+            lines.append(f"{email},{name},Yes,{at(join)},{at(leave)},{leave - join},{feedback}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _regs(session):
+    return sorted(
+        Attendance.objects.filter(session=session).values_list(
+            "email", "attended", "first_join", "last_leave", "minutes_attended", "stayed_to_end", "feedback"
+        )
+    )
+
+
+def test_registrants_who_did_not_attend_are_kept_matched_and_unmatched(book):
+    session = make_session()
+    ContactFactory(account=book.account, email="ann@customer.example")
+    nora = ContactFactory(account=book.account, email="nora@customer.example")
+    data = _reg_csv(
+        [
+            ("ann@customer.example", "Ann", 0, 60, "5"),
+            ("nora@customer.example", "Nora", None, None, ""),
+            ("ghost@nowhere.example", "Ghost", None, None, ""),
+        ]
+    )
+    summary = _import(book, session, data)
+    assert (summary.rows, summary.attendances, summary.no_shows, summary.unmatched) == (3, 2, 1, 1)
+    no_show = Attendance.objects.get(session=session, contact=nora)
+    assert (no_show.attended, no_show.first_join, no_show.last_leave, no_show.minutes_attended) == (
+        False,
+        None,
+        None,
+        0,
+    )
+    assert (no_show.stayed_to_end, no_show.feedback) == (False, None)
+    ghost = UnmatchedAttendee.objects.get(session=session)
+    assert (ghost.email, ghost.attended, ghost.intervals, ghost.first_join, ghost.lines) == (
+        "ghost@nowhere.example",
+        False,
+        [],
+        None,
+        "4",
+    )
+    event = AuditEvent.objects.filter(object_type__icontains="session", object_id=str(session.pk)).latest("pk")
+    assert event.after["no_shows"] == 1
+
+
+def test_a_no_show_row_and_attended_rows_count_as_attended(book):
+    session = make_session()
+    ContactFactory(account=book.account, email="ann@customer.example")
+    data = _reg_csv(
+        [
+            ("ann@customer.example", "Ann", None, None, ""),
+            ("ann@customer.example", "Ann", 0, 20, ""),
+            ("ANN@customer.example", "Ann", 30, 58, "4"),
+        ]
+    )
+    summary = _import(book, session, data)
+    assert (summary.attendances, summary.no_shows) == (1, 0)
+    assert _regs(session) == [
+        ("ann@customer.example", True, START, START + dt.timedelta(minutes=58), 48, True, 4),
+    ]
+
+
+def test_reimport_with_registrants_is_idempotent(book):
+    session = make_session()
+    ContactFactory(account=book.account, email="ann@customer.example")
+    ContactFactory(account=book.account, email="nora@customer.example")
+    data = _reg_csv(
+        [
+            ("ann@customer.example", "Ann", 0, 60, "5"),
+            ("nora@customer.example", "Nora", None, None, ""),
+            ("x@unknown.example", "X", None, None, ""),
+        ]
+    )
+    _import(book, session, data)
+    first = (_regs(session), _state(session))
+    _import(book, session, data)
+    assert (_regs(session), _state(session)) == first
+    assert Attendance.objects.filter(session=session).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("bob@customer.example,Bob,Yes,,,,", "line 3: attended is Yes but the join and leave times are empty"),
+        (
+            "bob@customer.example,Bob,No,2026-03-10 16:00:00,2026-03-10 16:30:00,30,",
+            "line 3: attended is No but the row has a join time and a leave time and a duration",
+        ),
+        ("bob@customer.example,Bob,No,,,,4", "line 3: attended is No but the row has a feedback"),
+        (
+            "bob@customer.example,Bob,Yes,2026-03-10 16:30:00,2026-03-10 16:00:00,,",
+            "line 3: leave time 2026-03-10T16:00:00+00:00 is before join time 2026-03-10T16:30:00+00:00",
+        ),
+        ("bob@customer.example,Bob,Perhaps,,,,", 'line 3: attended "Perhaps" is not Yes or No'),
+    ],
+)
+def test_bad_attended_combinations_write_nothing(book, row, message, settings):
+    settings.TIME_ZONE = "UTC"
+    session = make_session()
+    ContactFactory(account=book.account, email="ann@customer.example")
+    ContactFactory(account=book.account, email="bob@customer.example")
+    _import(
+        book,
+        session,
+        _reg_csv([("ann@customer.example", "Ann", 0, 60, "5"), ("z@unknown.example", "", None, None, "")]),
+    )
+    before = (_regs(session), _state(session))
+    events = AuditEvent.objects.count()
+    bad = (REG_HEADER + "\nann@customer.example,Ann,No,--,--,--,\n" + row + "\n").encode()
+    with pytest.raises(ValidationFailed) as exc:
+        _import(book, session, bad)
+    assert message in exc.value.errors["file"]
+    assert (_regs(session), _state(session)) == before
+    assert AuditEvent.objects.count() == events
+
+
+def test_matching_an_unmatched_no_show_registers_the_contact(book):
+    session = make_session()
+    contact = ContactFactory(account=book.account, email="ann@customer.example")
+    data = _reg_csv([("ann.private@gmail.example", "Ann", None, None, "")])
+    _import(book, session, data)
+    row = UnmatchedAttendee.objects.get(session=session)
+    attendance = services.unmatched_match(actor=book.manager, unmatched=row, contact=contact)
+    assert (attendance.attended, attendance.first_join, attendance.minutes_attended, attendance.stayed_to_end) == (
+        False,
+        None,
+        0,
+        False,
+    )
+    summary = _import(book, session, data)
+    assert (summary.attendances, summary.no_shows, summary.unmatched, summary.reapplied) == (1, 1, 0, 1)
+    assert not Attendance.objects.get(session=session, contact=contact).attended
+
+
+def test_a_hand_match_of_a_no_show_joins_the_contacts_attended_rows(book):
+    session = make_session()
+    contact = ContactFactory(account=book.account, email="ann@customer.example")
+    first = _reg_csv([("ann.private@gmail.example", "Ann", None, None, "")])
+    _import(book, session, first)
+    services.unmatched_match(
+        actor=book.manager, unmatched=UnmatchedAttendee.objects.get(session=session), contact=contact
+    )
+    # The next report has the private email as a no-show and the work email attending: the contact attended.
+    both = _reg_csv([("ann.private@gmail.example", "Ann", None, None, ""), ("ann@customer.example", "Ann", 0, 60, "")])
+    summary = _import(book, session, both)
+    assert (summary.attendances, summary.no_shows, summary.reapplied) == (1, 0, 1)
+    a = Attendance.objects.get(session=session, contact=contact)
+    assert (a.attended, a.email, a.minutes_attended) == (True, "ann@customer.example", 60)
+
+
+def test_the_database_holds_the_registration_shape(book):
+    from django.db import IntegrityError, transaction
+
+    session = make_session()
+    contact = ContactFactory(account=book.account, email="ann@customer.example")
+    base = {"session": session, "contact": contact, "account": book.account, "email": contact.email}
+    bad = [
+        {"attended": False, "first_join": START, "last_leave": END},
+        {"attended": False, "minutes_attended": 5},
+        {"attended": False, "stayed_to_end": True},
+        {"attended": False, "feedback": 4},
+        {"attended": True},
+        {"attended": True, "first_join": START},
+    ]
+    for extra in bad:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Attendance.objects.create(**base, **extra)
+    Attendance.objects.create(**base, attended=False)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UnmatchedAttendee.objects.create(session=session, email="x@y.example", reason="unknown", attended=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UnmatchedAttendee.objects.create(
+            session=session, email="x@y.example", reason="unknown", attended=False, first_join=START, last_leave=END
+        )
+    UnmatchedAttendee.objects.create(session=session, email="x@y.example", reason="unknown", attended=False)

@@ -124,6 +124,11 @@ def _seed(book, n: int, session: Session) -> None:
         UnmatchedAttendee.objects.create(
             session=session, email=f"u{i}@{i}.example", reason="unknown", first_join=START, last_leave=START
         )
+        UnmatchedAttendee.objects.create(session=session, email=f"n{i}@{i}.example", reason="unknown", attended=False)
+        no_show = ContactFactory(account=account)
+        Attendance.objects.create(
+            session=session, contact=no_show, account=account, email=no_show.email, attended=False
+        )
         ContactFactory(account=account, email=f"other{i}@{i}.example")
 
 
@@ -166,3 +171,34 @@ def test_account_page_panel(book, client_for):
     with CaptureQueriesContext(connection) as ctx:
         client_for(book.sal).get(f"/accounts/{book.account.pk}/")
     assert sum("webinars_attendance" in q["sql"] for q in ctx.captured_queries) == 1
+
+
+def test_session_page_shows_registrants_who_did_not_attend(book, client_for, settings):
+    settings.TIME_ZONE = "UTC"
+    session = make_session()
+    ContactFactory(account=book.account, email="ann@customer.example", name="Ann Admin")
+    ContactFactory(account=book.account, email="nora@customer.example", name="Nora No-show")
+    data = (
+        b"Email,Name,Attended,Join Time,Leave Time,Duration (Minutes),Feedback\n"
+        b"ann@customer.example,Ann,Yes,2026-03-10 16:00:00,2026-03-10 17:00:00,60,5\n"
+        b"nora@customer.example,Nora,No,--,--,--,\n"
+        b"ghost@nowhere.example,Ghost,No,--,--,--,\n"
+    )
+    client = client_for(book.manager)
+    response = client.post(f"/webinars/sessions/{session.pk}/import/", {"report": _upload(data)}, follow=True)
+    text = html.unescape(response.content.decode())
+    assert "2 registrants matched to contacts (1 did not attend), 1 to match by hand" in text
+    assert "Attendance (1 attended, 1 registered but did not attend)" in text
+    no_show = Attendance.objects.get(session=session, attended=False)
+    assert f'data-no-show="{no_show.contact_id}"' in text and "Nora No-show" in text
+    assert "registered, did not attend" in text.split('id="unmatched-table"')[1]
+    assert "registering without attending does not count" in text
+    bad = b"Email,Attended,Join Time,Leave Time\nann@customer.example,No,2026-03-10 16:00:00,2026-03-10 17:00:00\n"
+    response = client.post(f"/webinars/sessions/{session.pk}/import/", {"report": _upload(bad)})
+    assert response.status_code == 400
+    assert "line 2: attended is No but the row has a join time and a leave time" in html.unescape(
+        response.content.decode()
+    )
+    assert Attendance.objects.filter(session=session).count() == 2
+    page = client_for(book.tam).get(f"/accounts/{book.account.pk}/").content.decode()
+    assert "Nora No-show" in page and "registered, did not attend" in page
