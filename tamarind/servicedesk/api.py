@@ -358,9 +358,7 @@ def servicedesk_pool_member_add(
     request: HttpRequest, pool_id: Id, payload: ServiceDeskPoolMemberIn
 ) -> Status[PoolMember]:
     user = _desk_user(request)
-    pool = selectors.pool_for_user(user, pool_id)
-    if not policy.can_edit_pool(user, pool):
-        raise PermissionDenied("Only admins and the pool's manager change its members.")
+    pool = selectors.pool_for_user(user, pool_id, write=True)
     tam = selectors.pool_member_candidate(payload.tam_id)
     member = services.pool_member_add(
         actor=user, pool=pool, tam=tam, available=payload.available, away_until=payload.away_until, source="api"
@@ -377,9 +375,7 @@ def servicedesk_pool_member_add(
 )
 def servicedesk_pool_member_remove(request: HttpRequest, pool_id: Id, person_id: Id) -> Status[None]:
     user = _desk_user(request)
-    pool = selectors.pool_for_user(user, pool_id)
-    if not policy.can_edit_pool(user, pool):
-        raise PermissionDenied("Only admins and the pool's manager change its members.")
+    pool = selectors.pool_for_user(user, pool_id, write=True)
     tam = selectors.pool_member_candidate(person_id)
     services.pool_member_remove(actor=user, pool=pool, tam=tam, source="api")
     return Status(204, None)

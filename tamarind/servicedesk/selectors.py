@@ -140,9 +140,10 @@ def pools() -> QuerySet[Pool]:
     )
 
 
-def pool_for_user(user: User, pool_id: int | str) -> Pool:
+def pool_for_user(user: User, pool_id: int | str, *, write: bool = False) -> Pool:
     """The one permission-gated fetch of a pool, with its manager and members: every desk user reads every pool
-    (as the pools page shows them); others 403; an unknown id 404. Changing a member is the service's check."""
+    (as the pools page shows them); others 403; an unknown id 404. ``write``: only admins and the pool's manager
+    (``policy.can_edit_pool``), others 403."""
     if not policy.can_view_servicedesk(user):
         raise PermissionDenied("The Service Desk is for TAMs, managers, directors and admins.")
     try:
@@ -152,6 +153,8 @@ def pool_for_user(user: User, pool_id: int | str) -> Pool:
     pool = pools().filter(pk=pk).first()
     if pool is None:
         raise Http404("No such pool.")
+    if write and not policy.can_edit_pool(user, pool):
+        raise PermissionDenied("Only admins and the pool's manager change it.")
     return pool
 
 

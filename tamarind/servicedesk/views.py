@@ -296,9 +296,7 @@ def pool_members(request: HttpRequest, pool_id: int) -> HttpResponse:
     """Add (``action`` ``add``, ``tam``) or remove (``action`` ``remove``, ``tam``) a pool's TAM: admins and the
     pool's manager. From htmx: the members panel again (a refused change answers 200 with the error in it)."""
     user = _desk_user(request)
-    pool = selectors.pool_for_user(user, pool_id)
-    if not policy.can_edit_pool(user, pool):
-        raise PermissionDenied("Only admins and the pool's manager change its members.")
+    pool = selectors.pool_for_user(user, pool_id, write=True)
     error = done = ""
     try:
         tam = selectors.pool_member_candidate(request.POST.get("tam", ""))
