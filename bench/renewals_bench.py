@@ -199,12 +199,13 @@ def seed(n: int, months: int, rng: random.Random) -> dict[str, Any]:
         change = rng.randint(0, months - 1)
         joined = rng.randint(0, months - 1) if rng.random() < 0.08 else 0
         for k, first in enumerate(firsts):
-            if k < joined:
-                continue
             value = a.arr
             if k < change:
                 value = a.arr * Decimal("1.25") if story < 0.15 else a.arr * Decimal("0.8") if story < 0.4 else a.arr
             if story > 0.96 and k >= change:
+                value = Decimal(0)
+            if k < joined:
+                # In the book before signing: the month-end job records every account, at 0 ARR until then.
                 value = Decimal(0)
             rows.append(
                 (a.pk, first, month_index(first.year, first.month), value.quantize(Decimal("0.01")), "demo", now)
@@ -292,6 +293,15 @@ def main() -> None:
     ratios = []
     print("Retention (12 months to", end.strftime("%b %Y") + ")")
     for dim, column in (("region", "acc.region_id"), ("segment", "acc.segment")):
+        with connection.cursor() as cursor:
+            cursor.execute(RETENTION_SQL.format(dim=column), [window.end_index, window.start_index])
+            expected = {k: tuple(Decimal(v).quantize(Decimal("0.01")) for v in vs) for k, *vs in cursor.fetchall()}
+        got = {
+            r.key: (r.start_arr, r.kept_arr, r.end_arr)
+            for r in retention.retention_by(account_scope=None, window=window, dimension=dim)
+            if not r.empty
+        }
+        print(f"  by {dim}: {'same figures' if got == expected else f'DIFFERENT figures: {got} vs {expected}'}")
         ours, ref = interleave(
             lambda dim=dim: retention.retention_by(account_scope=None, window=window, dimension=dim),
             raw(RETENTION_SQL.format(dim=column), [window.end_index, window.start_index]),
@@ -328,6 +338,24 @@ def main() -> None:
             page = selectors.review_page(user=user, filters=selectors.ReviewFilters(), today=today)
             assert sum(len(b.rows) for b in page.quarters) > 0
 
+        with connection.cursor() as cursor:
+            cursor.execute(TOTALS_SQL.format(buckets=buckets, scope=scope), [*pre, quarters[0].start, quarters[-1].end])
+            totals = cursor.fetchall()
+            first_rows = []
+            for q in quarters:
+                cursor.execute(ROWS_SQL.format(scope=scope), [*pre, q.start, q.end])
+                first_rows.append([row[0] for row in cursor.fetchall()])
+        expected_totals = [
+            (sum(t[2] for t in totals if t[0] == i), sum((t[3] for t in totals if t[0] == i), Decimal(0)))
+            for i in range(len(quarters))
+        ]
+        page = selectors.review_page(user=user, filters=selectors.ReviewFilters(), today=today)
+        got_totals = [(b.count, b.up_for_renewal) for b in page.quarters]
+        got_rows = [[r.pk for r in b.rows] for b in page.quarters]
+        same = got_totals == expected_totals and got_rows == first_rows
+        print(
+            f"  {who}: {'same totals and rows' if same else 'DIFFERENT figures'} ({sum(c for c, _ in got_totals):,} renewals)"
+        )
         a, b = interleave(ours, reference, args.runs)
         ratios.append(line(f"review page data, {who}", a, b))
         client = Client()
